@@ -1,0 +1,74 @@
+import '../runtime/polyfill.js'
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { gossipsub } from '@libp2p/gossipsub'
+import type { Libp2p, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { GossipSub } from '@libp2p/gossipsub'
+
+/** The services every dms-network libp2p node carries. */
+export type DmsServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+}
+
+export type DmsLibp2p = Libp2p<DmsServices>
+
+/** A connection protector factory, as libp2p takes it (e.g. `preSharedKey({ psk })`). */
+export type ProtectorFactory = (components: { logger: ComponentLogger }) => ConnectionProtector
+
+export interface Libp2pNodeInit {
+  /** The node's identity; the peer id derives from it. */
+  privateKey: PrivateKey
+  /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Private-network protector; absent for the public network. */
+  connectionProtector?: ProtectorFactory
+  /** Milliseconds a dial may take, including the handshake. @default 5000 */
+  dialTimeoutMs?: number
+  /**
+   * Inbound connections accepted per second per remote host. libp2p's default (5)
+   * makes local multi-node tests and bootstrap nodes refuse dials with ECONNRESET.
+   * @default 100
+   */
+  inboundConnectionThreshold?: number
+  /** Inbound connections still upgrading at once. @default 64 */
+  maxIncomingPendingConnections?: number
+  /** Upper bound on open connections. @default 300 */
+  maxConnections?: number
+}
+
+/**
+ * Build a stopped libp2p node with the dms-network transport stack
+ * (TCP + Noise + Yamux, identify, ping, gossipsub). It is created with
+ * `start: false` so a caller can attach listeners before `start()` and see
+ * `start` and `transport:listening`.
+ */
+export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p> {
+  return await createLibp2p({
+    start: false,
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.connectionProtector != null ? { connectionProtector: init.connectionProtector } : {}),
+    connectionManager: {
+      dialTimeout: init.dialTimeoutMs ?? 5000,
+      inboundConnectionThreshold: init.inboundConnectionThreshold ?? 100,
+      maxIncomingPendingConnections: init.maxIncomingPendingConnections ?? 64,
+      maxConnections: init.maxConnections ?? 300
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false })
+    }
+  }) as DmsLibp2p
+}
