@@ -1,0 +1,224 @@
+import { setup, assign, emit, sendParent, fromPromise, enqueueActions } from 'xstate'
+import type { DmsLibp2p } from '../actors/libp2p-node.js'
+import type { BridgeEvent } from '../actors/libp2p-bridge.js'
+import { libp2pBridge } from '../actors/libp2p-bridge.js'
+import { startLibp2p, stopLibp2p, hostOperation } from '../actors/libp2p-host.js'
+import type { HostOperation, HostOperationEvent } from '../actors/libp2p-host.js'
+import type { NetworkKind } from '../runtime/events.js'
+
+/** Commands a caller sends to a host actor. */
+export type HostCommand =
+  | { type: 'host.start' }
+  | { type: 'host.stop' }
+  /** Stop, build a new libp2p node (e.g. with a new network key) and start it. */
+  | { type: 'host.restart' }
+  | { type: 'host.dial', reqId: string, target: string }
+  | { type: 'host.listen', reqId: string, address: string }
+
+/** What a host tells its parent (the node actor). Bridge events are forwarded with `network`. */
+export type HostReport =
+  | { type: 'host.started', network: NetworkKind, peerId: string, addresses: string[], libp2p: DmsLibp2p }
+  | { type: 'host.stopped', network: NetworkKind }
+  | { type: 'host.failed', network: NetworkKind, error: string }
+  | { type: 'host.dial.failed', network: NetworkKind, target: string, error: string }
+  | (BridgeEvent & { network: NetworkKind })
+
+/** Emitted to whoever awaits an operation (`actor.on('host.reply', ...)`). */
+export type HostReply =
+  | { type: 'host.reply', reqId: string, ok: true, result: unknown }
+  | { type: 'host.reply', reqId: string, ok: false, code: 'HOST_NOT_RUNNING' | 'DIAL_FAILED' | 'LISTEN_FAILED', error: string }
+
+export interface HostInput {
+  network: NetworkKind
+  listen: string[]
+}
+
+/** What the `createLibp2p` actor is given; the runtime supplies identity and network key itself. */
+export interface CreateLibp2pInput {
+  network: NetworkKind
+  listen: string[]
+}
+
+export interface HostContext {
+  network: NetworkKind
+  listen: string[]
+  /** The live libp2p node while one exists; sanitised away before inspection. */
+  libp2p?: DmsLibp2p
+  peerId?: string
+  addresses: string[]
+  error?: string
+  /** Set by host.restart: after stopping, build and start again. */
+  restartRequested: boolean
+  /** Set by host.stop while the node is still being created. */
+  stopRequested: boolean
+  /** Dials and listens in flight, by reqId. */
+  pending: Record<string, HostOperation>
+}
+
+export type HostEvent = HostCommand | BridgeEvent | HostOperationEvent
+
+const errorText = (error: unknown): string => error instanceof Error ? error.message : String(error)
+
+/**
+ * The host lifecycle: configured → creating → live (starting → running) → stopping
+ * → stopped, with `failed` reachable from every state that does I/O and a
+ * restart path used when a node joins, leaves or rekeys a private network.
+ */
+export const hostMachine = setup({
+  types: {
+    context: {} as HostContext,
+    events: {} as HostEvent,
+    input: {} as HostInput,
+    emitted: {} as HostReply
+  },
+  actors: {
+    /** Provided by the runtime, which holds the identity and network keys. */
+    createLibp2p: fromPromise<DmsLibp2p, CreateLibp2pInput>(async () => {
+      throw new Error('no createLibp2p actor was provided to the host machine')
+    }),
+    startLibp2p,
+    stopLibp2p,
+    libp2pBridge,
+    hostOperation
+  },
+  actions: {
+    refuseNotRunning: emit(({ event, self }) => {
+      const { reqId } = event as unknown as { reqId: string }
+      const state = JSON.stringify(self.getSnapshot()?.value ?? 'unknown')
+      return { type: 'host.reply' as const, reqId, ok: false as const, code: 'HOST_NOT_RUNNING' as const, error: `the host is not running (state ${state})` }
+    }),
+    reportDialRefused: sendParent(({ context, event }) => ({
+      type: 'host.dial.failed', network: context.network, target: (event as unknown as { target: string }).target, error: 'the host is not running'
+    })),
+    forwardToParent: sendParent(({ context, event }) => ({ ...(event as BridgeEvent), network: context.network })),
+    reportStarted: sendParent(({ context }) => ({
+      type: 'host.started', network: context.network, peerId: context.peerId!, addresses: context.addresses, libp2p: context.libp2p!
+    })),
+    reportStopped: sendParent(({ context }) => ({ type: 'host.stopped', network: context.network })),
+    reportFailed: sendParent(({ context }) => ({ type: 'host.failed', network: context.network, error: context.error ?? 'unknown error' }))
+  },
+  guards: {
+    stopRequested: ({ context }) => context.stopRequested,
+    restartRequested: ({ context }) => context.restartRequested
+  }
+}).createMachine({
+  id: 'host',
+  context: ({ input }) => ({
+    network: input.network,
+    listen: input.listen,
+    addresses: [],
+    restartRequested: false,
+    stopRequested: false,
+    pending: {}
+  }),
+  initial: 'configured',
+  on: {
+    'host.dial': { actions: ['refuseNotRunning', 'reportDialRefused'] },
+    'host.listen': { actions: 'refuseNotRunning' }
+  },
+  states: {
+    configured: {
+      on: { 'host.start': 'creating', 'host.stop': 'stopped' }
+    },
+    creating: {
+      entry: assign({ error: undefined, stopRequested: false }),
+      invoke: {
+        src: 'createLibp2p',
+        input: ({ context }) => ({ network: context.network, listen: context.listen }),
+        onDone: [
+          { guard: 'stopRequested', target: 'stopping', actions: assign({ libp2p: ({ event }) => event.output }) },
+          { target: 'live', actions: assign({ libp2p: ({ event }) => event.output, peerId: ({ event }) => event.output.peerId.toString() }) }
+        ],
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => `could not create the host: ${errorText(event.error)}` }) }
+      },
+      on: { 'host.stop': { actions: assign({ stopRequested: true }) } }
+    },
+    live: {
+      invoke: { id: 'bridge', src: 'libp2pBridge', input: ({ context }) => ({ libp2p: context.libp2p! }) },
+      initial: 'starting',
+      on: {
+        'libp2p.*': { actions: 'forwardToParent' },
+        'libp2p.transport.listening': {
+          actions: [assign({ addresses: ({ context }) => context.libp2p!.getMultiaddrs().map(String) }), 'forwardToParent']
+        },
+        'libp2p.self.updated': {
+          actions: [assign({ addresses: ({ context }) => context.libp2p!.getMultiaddrs().map(String) }), 'forwardToParent']
+        },
+        'host.stop': '#host.stopping'
+      },
+      states: {
+        starting: {
+          invoke: {
+            src: 'startLibp2p',
+            input: ({ context }) => ({ libp2p: context.libp2p! }),
+            onDone: 'running',
+            onError: { target: '#host.failed', actions: assign({ error: ({ event }) => errorText(event.error), libp2p: undefined }) }
+          }
+        },
+        running: {
+          entry: [assign({ addresses: ({ context }) => context.libp2p!.getMultiaddrs().map(String) }), 'reportStarted'],
+          on: {
+            'host.dial': {
+              actions: enqueueActions(({ context, event, enqueue }) => {
+                const operation: HostOperation = { kind: 'dial', reqId: event.reqId, target: event.target }
+                enqueue.assign({ pending: { ...context.pending, [event.reqId]: operation } })
+                enqueue.spawnChild('hostOperation', { id: `op:${event.reqId}`, input: { libp2p: context.libp2p!, operation } })
+              })
+            },
+            'host.listen': {
+              actions: enqueueActions(({ context, event, enqueue }) => {
+                const operation: HostOperation = { kind: 'listen', reqId: event.reqId, address: event.address }
+                enqueue.assign({ pending: { ...context.pending, [event.reqId]: operation } })
+                enqueue.spawnChild('hostOperation', { id: `op:${event.reqId}`, input: { libp2p: context.libp2p!, operation } })
+              })
+            },
+            'host.operation.done': {
+              actions: enqueueActions(({ context, event, enqueue }) => {
+                const { [event.reqId]: operation, ...rest } = context.pending
+                enqueue.stopChild(`op:${event.reqId}`)
+                enqueue.assign({ pending: rest, addresses: context.libp2p!.getMultiaddrs().map(String) })
+                enqueue.emit({ type: 'host.reply', reqId: event.reqId, ok: true, result: event.result })
+                void operation
+              })
+            },
+            'host.operation.failed': {
+              actions: enqueueActions(({ context, event, enqueue }) => {
+                const { [event.reqId]: operation, ...rest } = context.pending
+                enqueue.stopChild(`op:${event.reqId}`)
+                enqueue.assign({ pending: rest })
+                const code = operation?.kind === 'listen' ? 'LISTEN_FAILED' : 'DIAL_FAILED'
+                enqueue.emit({ type: 'host.reply', reqId: event.reqId, ok: false, code, error: event.error })
+                if (operation?.kind === 'dial') {
+                  enqueue.sendParent({ type: 'host.dial.failed', network: context.network, target: operation.target, error: event.error })
+                }
+              })
+            },
+            'host.restart': { target: '#host.stopping', actions: assign({ restartRequested: true }) }
+          }
+        }
+      }
+    },
+    stopping: {
+      invoke: {
+        src: 'stopLibp2p',
+        input: ({ context }) => ({ libp2p: context.libp2p }),
+        onDone: [
+          { guard: 'restartRequested', target: 'creating', actions: assign({ libp2p: undefined, addresses: [], restartRequested: false, pending: {} }) },
+          { target: 'stopped', actions: assign({ libp2p: undefined, addresses: [], pending: {} }) }
+        ],
+        onError: [
+          { guard: 'restartRequested', target: 'creating', actions: assign({ libp2p: undefined, addresses: [], restartRequested: false, pending: {} }) },
+          { target: 'stopped', actions: assign({ libp2p: undefined, addresses: [], pending: {} }) }
+        ]
+      }
+    },
+    stopped: {
+      entry: 'reportStopped',
+      on: { 'host.start': 'creating' }
+    },
+    failed: {
+      entry: 'reportFailed',
+      on: { 'host.start': 'creating', 'host.stop': 'stopped' }
+    }
+  }
+})

@@ -1,0 +1,96 @@
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { DmsError } from './errors.js'
+
+/** What a caller may give `createNode`; everything is optional. */
+export interface NodeConfigInit {
+  /** Directory holding the identity and other persisted state. @default ~/.dms-net */
+  dataDir?: string
+  /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Peers to dial at start and redial with backoff when they drop (multiaddrs with /p2p/). @default [] */
+  bootstrap?: string[]
+  /** Milliseconds a dial may take, handshake included. @default 5000 */
+  dialTimeoutMs?: number
+  /** First redial delay for a dropped bootstrap peer; doubles up to `redialMaxMs`. @default 500 */
+  redialBaseMs?: number
+  /** Longest redial delay. @default 30000 */
+  redialMaxMs?: number
+  /** Largest messenger frame, in bytes, either direction. @default 1048576 */
+  maxFrameBytes?: number
+  /** Default request/response timeout. @default 10000 */
+  requestTimeoutMs?: number
+  /** Name of the public channel; key requests for another network are denied. @default 'dms' */
+  networkName?: string
+}
+
+/** A validated configuration with every default filled in. */
+export type NodeConfig = Required<NodeConfigInit>
+
+export const defaultDataDir = (): string => join(homedir(), '.dms-net')
+
+/**
+ * Validate a configuration and fill defaults. Throws a `DmsError` with code
+ * CONFIG_INVALID that names the offending field and value.
+ */
+export function parseConfig (init: NodeConfigInit = {}): NodeConfig {
+  const problems: string[] = []
+  const addrs = (field: string, values: unknown, needPeerId: boolean): string[] => {
+    if (values === undefined) return []
+    if (!Array.isArray(values)) { problems.push(`${field} must be a list of multiaddrs`); return [] }
+    return values.filter((value): value is string => {
+      const problem = checkMultiaddr(value, needPeerId)
+      if (problem != null) problems.push(`${field}: ${problem}`)
+      return problem == null
+    })
+  }
+  const positive = (field: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
+    if (value === undefined) return fallback
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
+      problems.push(`${field} must be a whole number from 1 to ${max} (got ${JSON.stringify(value)})`)
+      return fallback
+    }
+    return value
+  }
+
+  const listen = init.listen === undefined ? ['/ip4/127.0.0.1/tcp/0'] : addrs('listen', init.listen, false)
+  const config: NodeConfig = {
+    dataDir: resolve(init.dataDir ?? defaultDataDir()),
+    listen,
+    bootstrap: addrs('bootstrap', init.bootstrap, true),
+    dialTimeoutMs: positive('dialTimeoutMs', init.dialTimeoutMs, 5000, 600_000),
+    redialBaseMs: positive('redialBaseMs', init.redialBaseMs, 500, 600_000),
+    redialMaxMs: positive('redialMaxMs', init.redialMaxMs, 30_000, 3_600_000),
+    maxFrameBytes: positive('maxFrameBytes', init.maxFrameBytes, 1 << 20, 64 << 20),
+    requestTimeoutMs: positive('requestTimeoutMs', init.requestTimeoutMs, 10_000, 3_600_000),
+    networkName: init.networkName ?? 'dms'
+  }
+  if (typeof init.dataDir !== 'undefined' && (typeof init.dataDir !== 'string' || init.dataDir === '')) {
+    problems.push('dataDir must be a non-empty path')
+  }
+  if (typeof config.networkName !== 'string' || !/^[\w.-]{1,64}$/.test(config.networkName)) {
+    problems.push(`networkName must be 1-64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(init.networkName)})`)
+  }
+  if (problems.length > 0) throw new DmsError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`)
+  return config
+}
+
+/** Why `value` is not a usable multiaddr, or undefined when it is. */
+export function checkMultiaddr (value: unknown, needPeerId: boolean): string | undefined {
+  if (typeof value !== 'string' || !value.startsWith('/')) return `not a multiaddr: ${JSON.stringify(value)}`
+  let parsed
+  try {
+    parsed = multiaddr(value)
+  } catch (err) {
+    return `bad multiaddr ${JSON.stringify(value)}: ${(err as Error).message}`
+  }
+  const components = parsed.getComponents()
+  const tcp = components.find((c) => c.name === 'tcp')
+  if (tcp != null) {
+    const port = Number(tcp.value)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return `bad port in ${value}`
+  }
+  if (needPeerId && !components.some((c) => c.name === 'p2p')) return `${value} has no /p2p/<peer id>`
+  return undefined
+}

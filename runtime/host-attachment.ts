@@ -1,0 +1,13 @@
+import type { DmsLibp2p } from '../actors/libp2p-node.js'
+
+/**
+ * Something that hangs off a running libp2p host (the messenger, the swarm key
+ * handler, the VPN data plane): attached whenever a host starts or restarts,
+ * detached when it stops.
+ */
+export interface HostAttachment {
+  /** Shown in errors: "messenger could not attach: ..." */
+  readonly name: string
+  attach: (libp2p: DmsLibp2p) => Promise<void>
+  detach: () => Promise<void>
+}

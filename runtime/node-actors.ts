@@ -1,0 +1,62 @@
+import { fromCallback, fromPromise } from 'xstate'
+import type { EventObject } from 'xstate'
+import type { PrivateKey } from '@libp2p/interface'
+import { createLibp2pNode } from '../actors/libp2p-node.js'
+import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
+import { hostMachine } from '../machines/host.js'
+import type { CreateLibp2pInput } from '../machines/host.js'
+import type { ServicesEvent } from '../machines/node.js'
+import type { NodeConfig } from './config.js'
+import type { HostAttachment } from './host-attachment.js'
+
+export interface NodeActorsInit {
+  config: NodeConfig
+  privateKey: PrivateKey
+  attachments: HostAttachment[]
+  /** The protector for the private host, read at each (re)start so a rotated key takes effect. */
+  privateProtector?: () => ProtectorFactory | undefined
+}
+
+/**
+ * The I/O implementations the node machine names, closed over what must not
+ * travel in events or context (the private key, network keys, services).
+ */
+export function nodeActors (init: NodeActorsInit) {
+  // A restart detaches from the old host and attaches to the new one: never overlap the two.
+  let previousDetach: Promise<void> = Promise.resolve()
+  const createLibp2p = fromPromise<DmsLibp2p, CreateLibp2pInput>(async ({ input }) => {
+      const protector = input.network === 'private' ? init.privateProtector?.() : undefined
+      if (input.network === 'private' && protector == null) throw new Error('no private network key is configured')
+      return await createLibp2pNode({
+        privateKey: init.privateKey,
+        listen: input.listen,
+        dialTimeoutMs: init.config.dialTimeoutMs,
+        ...(protector != null ? { connectionProtector: protector } : {})
+      })
+  })
+  return {
+    host: hostMachine.provide({ actors: { createLibp2p } }),
+    services: fromCallback<EventObject, { libp2p: DmsLibp2p }>(({ input, sendBack }) => {
+      let detached = false
+      const attached: HostAttachment[] = []
+      void (async () => {
+        await previousDetach
+        for (const attachment of init.attachments) {
+          if (detached) return
+          try {
+            await attachment.attach(input.libp2p)
+            attached.push(attachment)
+          } catch (err) {
+            if (!detached) sendBack({ type: 'services.failed', error: `${attachment.name} could not attach: ${(err as Error).message}` } satisfies ServicesEvent)
+            return
+          }
+        }
+        if (!detached) sendBack({ type: 'services.ready' } satisfies ServicesEvent)
+      })()
+      return () => {
+        detached = true
+        previousDetach = Promise.all(attached.reverse().map(async (attachment) => { await attachment.detach().catch(() => {}) })).then(() => {})
+      }
+    })
+  }
+}

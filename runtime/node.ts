@@ -1,0 +1,192 @@
+import './polyfill.js'
+import { randomUUID } from 'node:crypto'
+import { createActor, waitFor } from 'xstate'
+import type { Actor, InspectionEvent, Observer } from 'xstate'
+import { nodeMachine } from '../machines/node.js'
+import type { NodeEmitted } from '../machines/node.js'
+import type { HostReply } from '../machines/host.js'
+import { parseConfig } from './config.js'
+import type { NodeConfig, NodeConfigInit } from './config.js'
+import { DmsError, describeError } from './errors.js'
+import { loadOrCreateIdentity } from './identity.js'
+import type { Identity } from './identity.js'
+import { nodeActors } from './node-actors.js'
+import type { HostAttachment } from './host-attachment.js'
+import { readStatus } from './status.js'
+import type { NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
+
+export interface CreateNodeInit extends NodeConfigInit {
+  /** Inspection observer handed to the actor system (e.g. a Stately inspector's `inspect`). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)
+  /** How long `start()` waits for the host and its services. @default 30000 */
+  startTimeoutMs?: number
+}
+
+type RootActor = Actor<typeof nodeMachine>
+
+/**
+ * Create a dms-network node. The configuration is validated at once (throws a
+ * DmsError CONFIG_INVALID naming the bad field); nothing touches the disk or the
+ * network until `init()`/`start()`.
+ *
+ * @example
+ * const node = createNode({ dataDir: './a', listen: ['/ip4/127.0.0.1/tcp/4001'] })
+ * await node.start()
+ * node.on('peer.connected', ({ peerId }) => console.log('hello', peerId))
+ * await node.dial('/ip4/127.0.0.1/tcp/4002/p2p/12D3Koo...')
+ */
+export function createNode (init: CreateNodeInit = {}): DmsNode {
+  return new DmsNode(init)
+}
+
+export class DmsNode {
+  readonly config: NodeConfig
+  private readonly init_: CreateNodeInit
+  private identity?: Identity
+  private root?: RootActor
+  private readonly attachments: HostAttachment[] = []
+  private readonly listeners = new Map<string, Set<(event: NodeEvent) => void>>()
+  private rootError?: string
+
+  constructor (init: CreateNodeInit) {
+    this.init_ = init
+    this.config = parseConfig(init)
+  }
+
+  /** This node's peer id (available after `init()`). */
+  get peerId (): string {
+    if (this.identity == null) throw new DmsError('HOST_NOT_RUNNING', 'the node has no identity yet: call init() or start() first')
+    return this.identity.peerId
+  }
+
+  /** The root actor of the node's actor system, for inspection and advanced use. */
+  get actor (): RootActor | undefined {
+    return this.root
+  }
+
+  /** Add something to attach to every running host (used by the messenger, swarm and VPN). */
+  addAttachment (attachment: HostAttachment): void {
+    if (this.root != null) throw new Error('attachments must be added before init()')
+    this.attachments.push(attachment)
+  }
+
+  /** Load (or create) the identity and build the actor system. Idempotent. */
+  async init (): Promise<void> {
+    if (this.root != null) return
+    this.identity ??= await loadOrCreateIdentity(this.config.dataDir)
+    const root = createActor(nodeMachine.provide({
+      actors: nodeActors({ config: this.config, privateKey: this.identity.privateKey, attachments: this.attachments })
+    }), {
+      input: {
+        listen: this.config.listen,
+        bootstrap: this.config.bootstrap,
+        redialBaseMs: this.config.redialBaseMs,
+        redialMaxMs: this.config.redialMaxMs
+      },
+      ...(this.init_.inspect != null ? { inspect: this.init_.inspect } : {})
+    })
+    // An unobserved actor error is rethrown from a timer and would kill the embedding process.
+    root.subscribe({ error: (err) => { this.rootError = describeError(err) } })
+    root.on('*', (event: NodeEmitted) => { this.dispatch(event) })
+    root.start()
+    this.root = root
+  }
+
+  /** Start the public host and its services; resolves once the node can send and receive. */
+  async start (): Promise<void> {
+    await this.init()
+    const root = this.root!
+    if (this.hostState() === 'running') return
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { done(); reject(new DmsError('TIMEOUT', 'the node did not start in time')) }, this.init_.startTimeoutMs ?? 30_000)
+      const subscriptions = [
+        root.on('node.ready', () => { done(); resolve() }),
+        root.on('host.failed', (event) => { done(); reject(new DmsError(hostFailureCode(event.error), event.error)) }),
+        root.on('node.services-failed', (event) => { done(); reject(new DmsError('HOST_START_FAILED', event.error)) })
+      ]
+      function done (): void { clearTimeout(timer); for (const s of subscriptions) s.unsubscribe() }
+    })
+    this.hostActor()!.send({ type: 'host.start' })
+    await ready
+  }
+
+  /** Stop the host and every actor. A stopped node can be started again. */
+  async stop (): Promise<void> {
+    const root = this.root
+    if (root == null) return
+    const host = this.hostActor()
+    if (host != null) {
+      host.send({ type: 'host.stop' })
+      await waitFor(host, (s) => s.matches('stopped') || s.matches('failed') || s.matches('configured'), { timeout: 15_000 }).catch(() => {})
+    }
+    root.stop()
+    this.root = undefined
+  }
+
+  /** Subscribe to one public event type; returns the unsubscribe function. */
+  on<K extends NodeEventType> (type: K, listener: (event: { type: K } & NodeEventMap[K]) => void): () => void
+  on (type: '*', listener: (event: NodeEvent) => void): () => void
+  on (type: string, listener: (event: never) => void): () => void {
+    const set = this.listeners.get(type) ?? new Set()
+    set.add(listener as (event: NodeEvent) => void)
+    this.listeners.set(type, set)
+    return () => { set.delete(listener as (event: NodeEvent) => void) }
+  }
+
+  /** Dial a peer by peer id (known addresses) or full multiaddr. */
+  async dial (target: string): Promise<{ peerId: string, remoteAddr: string }> {
+    if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')
+    return await this.hostRequest({ type: 'host.dial', reqId: randomUUID(), target }, this.config.dialTimeoutMs + 5000) as { peerId: string, remoteAddr: string }
+  }
+
+  /** Listen on another multiaddr at run time; resolves with all listen addresses. */
+  async listen (address: string): Promise<string[]> {
+    const result = await this.hostRequest({ type: 'host.listen', reqId: randomUUID(), address }, 15_000) as { addresses: string[] }
+    return result.addresses
+  }
+
+  /** A snapshot of the host and every peer actor. */
+  status (): NodeStatus {
+    return readStatus(this.root, this.identity?.peerId ?? '', this.rootError)
+  }
+
+  private hostActor () {
+    return this.root?.system.get('host.public') as ReturnType<RootActor['system']['get']> | undefined
+  }
+
+  private hostState (): string | undefined {
+    return this.status().host.state
+  }
+
+  private async hostRequest (event: { type: 'host.dial' | 'host.listen', reqId: string } & Record<string, string>, timeoutMs: number): Promise<unknown> {
+    const host = this.hostActor()
+    if (host == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
+    return await new Promise((resolve, reject) => {
+      const subscription = host.on('host.reply', (reply: HostReply) => {
+        if (reply.reqId !== event.reqId) return
+        clear()
+        if (reply.ok) resolve(reply.result)
+        else reject(new DmsError(reply.code, reply.error))
+      })
+      const timer = setTimeout(() => { clear(); reject(new DmsError('TIMEOUT', `${event.type} timed out after ${timeoutMs} ms`)) }, timeoutMs)
+      function clear (): void { clearTimeout(timer); subscription.unsubscribe() }
+      host.send(event as never)
+    })
+  }
+
+  private dispatch (event: NodeEmitted): void {
+    for (const key of [event.type, '*']) {
+      for (const listener of this.listeners.get(key) ?? []) {
+        try {
+          listener(event as NodeEvent)
+        } catch {
+          // a subscriber's bug must not break the node or other subscribers
+        }
+      }
+    }
+  }
+}
+
+function hostFailureCode (error: string): 'ADDRESS_IN_USE' | 'HOST_START_FAILED' {
+  return /address already in use/.test(error) ? 'ADDRESS_IN_USE' : 'HOST_START_FAILED'
+}
