@@ -47,6 +47,9 @@ export class DmsNode {
   private readonly attachments: HostAttachment[] = []
   private readonly listeners = new Map<string, Set<(event: NodeEvent) => void>>()
   private rootError?: string
+  private initializing?: Promise<void>
+  /** start() and stop() run one after the other, in the order they were called. */
+  private lifecycle: Promise<unknown> = Promise.resolve()
 
   constructor (init: CreateNodeInit) {
     this.init_ = init
@@ -72,6 +75,11 @@ export class DmsNode {
 
   /** Load (or create) the identity and build the actor system. Idempotent. */
   async init (): Promise<void> {
+    this.initializing ??= this.buildSystem().finally(() => { this.initializing = undefined })
+    await this.initializing
+  }
+
+  private async buildSystem (): Promise<void> {
     if (this.root != null) return
     this.identity ??= await loadOrCreateIdentity(this.config.dataDir)
     const root = createActor(nodeMachine.provide({
@@ -94,6 +102,21 @@ export class DmsNode {
 
   /** Start the public host and its services; resolves once the node can send and receive. */
   async start (): Promise<void> {
+    await this.serialised(async () => { await this.startNow() })
+  }
+
+  /** Stop the host and every actor. A stopped node can be started again. */
+  async stop (): Promise<void> {
+    await this.serialised(async () => { await this.stopNow() })
+  }
+
+  private async serialised (operation: () => Promise<void>): Promise<void> {
+    const run = this.lifecycle.then(operation, operation)
+    this.lifecycle = run.catch(() => {})
+    await run
+  }
+
+  private async startNow (): Promise<void> {
     await this.init()
     const root = this.root!
     if (this.hostState() === 'running') return
@@ -102,7 +125,8 @@ export class DmsNode {
       const subscriptions = [
         root.on('node.ready', () => { done(); resolve() }),
         root.on('host.failed', (event) => { done(); reject(new DmsError(hostFailureCode(event.error), event.error)) }),
-        root.on('node.services-failed', (event) => { done(); reject(new DmsError('HOST_START_FAILED', event.error)) })
+        root.on('node.services-failed', (event) => { done(); reject(new DmsError('HOST_START_FAILED', event.error)) }),
+        root.on('host.stopped', () => { done(); reject(new DmsError('HOST_NOT_RUNNING', 'the node was stopped while starting')) })
       ]
       function done (): void { clearTimeout(timer); for (const s of subscriptions) s.unsubscribe() }
     })
@@ -110,8 +134,8 @@ export class DmsNode {
     await ready
   }
 
-  /** Stop the host and every actor. A stopped node can be started again. */
-  async stop (): Promise<void> {
+  private async stopNow (): Promise<void> {
+    await this.initializing
     const root = this.root
     if (root == null) return
     const host = this.hostActor()

@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createNode } from '../../runtime/node.js'
+import type { CreateNodeInit, DmsNode } from '../../runtime/node.js'
+import type { NodeEvent } from '../../runtime/events.js'
+
+/** Real nodes on 127.0.0.1 in temp data dirs, all stopped and removed by `cleanup()`. */
+export class TestNodes {
+  private readonly nodes: DmsNode[] = []
+  private readonly dirs: string[] = []
+
+  async create (init: CreateNodeInit = {}): Promise<DmsNode> {
+    const dataDir = init.dataDir ?? await mkdtemp(join(tmpdir(), 'dms-test-'))
+    if (init.dataDir == null) this.dirs.push(dataDir)
+    const node = createNode({ dialTimeoutMs: 3000, ...init, dataDir })
+    this.nodes.push(node)
+    return node
+  }
+
+  async started (init: CreateNodeInit = {}): Promise<DmsNode> {
+    const node = await this.create(init)
+    await node.start()
+    return node
+  }
+
+  async cleanup (): Promise<void> {
+    await Promise.allSettled(this.nodes.map(async (node) => { await node.stop() }))
+    await Promise.allSettled(this.dirs.map(async (dir) => { await rm(dir, { recursive: true, force: true }) }))
+    this.nodes.length = 0
+    this.dirs.length = 0
+  }
+}
+
+/** Resolve when `predicate` holds, polling; reject with `what` after `timeoutMs`. */
+export async function eventually (what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** Record every public event of a node. */
+export function recordEvents (node: DmsNode): NodeEvent[] {
+  const events: NodeEvent[] = []
+  node.on('*', (event) => { events.push(event) })
+  return events
+}
