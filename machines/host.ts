@@ -57,6 +57,12 @@ export interface HostContext {
 
 export type HostEvent = HostCommand | BridgeEvent | HostOperationEvent
 
+/** The addresses the host listens on now, without /p2p, for a restart on the same ports. */
+function boundAddresses (context: HostContext): string[] {
+  const bound = context.addresses.map((address) => address.replace(/\/p2p\/[^/]+$/, ''))
+  return bound.length > 0 ? [...new Set(bound)] : context.listen
+}
+
 const errorText = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
 /**
@@ -193,7 +199,11 @@ export const hostMachine = setup({
                 }
               })
             },
-            'host.restart': { target: '#host.stopping', actions: assign({ restartRequested: true }) }
+            'host.restart': {
+              target: '#host.stopping',
+              // come back on the same ports, so peers that know this host can redial it
+              actions: assign({ restartRequested: true, listen: ({ context }) => boundAddresses(context) })
+            }
           }
         }
       }

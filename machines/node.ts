@@ -1,4 +1,4 @@
-import { setup, assign, emit, enqueueActions, fromCallback } from 'xstate'
+import { setup, assign, emit, enqueueActions, fromCallback, sendTo, stopChild } from 'xstate'
 import type { ActorRefFrom, EventObject } from 'xstate'
 import { hostMachine } from './host.js'
 import type { HostReport } from './host.js'
@@ -23,8 +23,8 @@ export interface NodeContext {
   input: NodeInput
   /** Peer actors by `${network}:${peerId}`. */
   peers: Record<string, PeerRef>
-  /** The running public libp2p node, for the services actor. */
-  libp2p?: DmsLibp2p
+  /** The running libp2p node of each host, for its services actor. */
+  libp2p: Partial<Record<NetworkKind, DmsLibp2p>>
   peerId?: string
   servicesError?: string
   dialCounter: number
@@ -33,10 +33,22 @@ export interface NodeContext {
 /** Services attached to a running host (messenger, protocol handlers); provided by the runtime. */
 export type ServicesEvent = { type: 'services.ready' } | { type: 'services.failed', error: string }
 
-export type NodeMachineEvent = HostReport | PeerRequest | ServicesEvent
+/** Commands for the private host (the private swarm drives these). */
+export type PrivateHostCommand =
+  | { type: 'private.start', listen?: string[] }
+  | { type: 'private.restart' }
+  | { type: 'private.stop' }
+
+export type NodeMachineEvent = HostReport | PeerRequest | (ServicesEvent & { network: NetworkKind }) | PrivateHostCommand
 
 /** Emitted by the node actor: the public events, plus readiness. */
-export type NodeEmitted = NodeEvent | { type: 'node.ready', peerId: string } | { type: 'node.services-failed', error: string }
+export type NodeEmitted =
+  | NodeEvent
+  | { type: 'node.ready', network: NetworkKind, peerId: string }
+  | { type: 'node.services-failed', network: NetworkKind, error: string }
+
+/** Child ids of the two hosts (also their systemIds). */
+export const hostId = (network: NetworkKind): 'host.public' | 'host.private' => network === 'public' ? 'host.public' : 'host.private'
 
 export const peerKey = (network: NetworkKind, peerId: string): string => `${network}:${peerId}`
 export const peerSystemId = (network: NetworkKind, peerId: string): string => `peer.${network}.${peerId}`
@@ -84,9 +96,10 @@ const peerFactTypes = new Set<string>([
 ])
 
 /**
- * The root actor: runs the public host, keeps one actor per known peer fed with
- * bridge facts, redials bootstrap peers, attaches services to the running host,
- * and emits the public events embedders subscribe to.
+ * The root actor: runs the public host (and, for a private swarm, a private host
+ * beside it), keeps one actor per known peer and network fed with bridge facts,
+ * redials bootstrap peers, attaches services to each running host, and emits the
+ * public events embedders subscribe to.
  */
 export const nodeMachine = setup({
   types: {
@@ -99,14 +112,27 @@ export const nodeMachine = setup({
     host: hostMachine,
     peer: peerMachine,
     /** Provided by the runtime: attaches the messenger and protocol handlers to a running libp2p node. */
-    services: fromCallback<EventObject, { libp2p: DmsLibp2p }>(({ sendBack }) => {
-      sendBack({ type: 'services.ready' })
+    services: fromCallback<EventObject, { libp2p: DmsLibp2p, network: NetworkKind }>(({ input, sendBack }) => {
+      sendBack({ type: 'services.ready', network: input.network })
     })
+  },
+  guards: {
+    isPublic: ({ event }) => (event as { network?: NetworkKind }).network === 'public',
+    isPrivate: ({ event }) => (event as { network?: NetworkKind }).network === 'private'
   },
   actions: {
     publish: enqueueActions(({ event, enqueue }) => {
       const published = toPublicEvent(event as HostReport)
       if (published != null) enqueue.emit(published)
+    }),
+    rememberHost: assign(({ context, event }) => {
+      const started = event as Extract<HostReport, { type: 'host.started' }>
+      return { libp2p: { ...context.libp2p, [started.network]: started.libp2p }, peerId: started.peerId }
+    }),
+    forgetHost: assign(({ context, event }) => {
+      const { network } = event as { network: NetworkKind }
+      const { [network]: _gone, ...rest } = context.libp2p
+      return { libp2p: rest }
     }),
     routeToPeer: enqueueActions(({ context, event, enqueue }) => {
       const fact = event as Extract<HostReport, { peerId: string }>
@@ -114,8 +140,9 @@ export const nodeMachine = setup({
       const key = peerKey(fact.network, fact.peerId)
       if (context.peers[key] == null) {
         enqueue.assign({
-          peers: ({ context, spawn }) => {
-            const ref = spawn('peer', {
+          peers: ({ context, spawn }) => ({
+            ...context.peers,
+            [key]: spawn('peer', {
               id: key,
               systemId: peerSystemId(fact.network, fact.peerId),
               input: {
@@ -126,11 +153,22 @@ export const nodeMachine = setup({
                 forgetAfterMs: context.input.forgetAfterMs ?? 300_000
               }
             }) as PeerRef
-            return { ...context.peers, [key]: ref }
-          }
+          })
         })
       }
       enqueue.sendTo(({ context: latest }) => latest.peers[key]!, fact as unknown as PeerEvent)
+    }),
+    dialBootstrapPeers: enqueueActions(({ context, enqueue }) => {
+      for (const ref of Object.values(context.peers)) {
+        if (ref.getSnapshot().context.bootstrap && ref.getSnapshot().context.network === 'public') enqueue.sendTo(ref, { type: 'peer.dial' })
+      }
+    }),
+    announceReady: emit(({ context, event }) => ({
+      type: 'node.ready' as const, network: (event as { network: NetworkKind }).network, peerId: context.peerId!
+    })),
+    announceServicesFailed: emit(({ event }) => {
+      const failed = event as Extract<ServicesEvent, { type: 'services.failed' }> & { network: NetworkKind }
+      return { type: 'node.services-failed' as const, network: failed.network, error: failed.error }
     })
   }
 }).createMachine({
@@ -150,26 +188,24 @@ export const nodeMachine = setup({
         }
       }) as PeerRef
     }
-    return { input, peers, dialCounter: 0 }
+    return { input, peers, libp2p: {}, dialCounter: 0 }
   },
   invoke: {
-    id: 'host',
+    id: 'host.public',
     systemId: 'host.public',
     src: 'host',
     input: ({ context }) => ({ network: 'public' as const, listen: context.input.listen })
   },
-  initial: 'offline',
+  type: 'parallel',
   on: {
     'libp2p.*': [
       { guard: ({ event }) => peerFactTypes.has(event.type), actions: ['routeToPeer', 'publish'] },
       { actions: 'publish' }
     ],
-    'host.failed': { target: '.offline', actions: ['publish', assign({ libp2p: undefined })] },
-    'host.stopped': { target: '.offline', actions: ['publish', assign({ libp2p: undefined })] },
     'peer.dial-requested': {
       actions: enqueueActions(({ context, event, enqueue }) => {
         enqueue.assign({ dialCounter: context.dialCounter + 1 })
-        enqueue.sendTo('host', { type: 'host.dial', reqId: `redial:${context.dialCounter}`, target: dialTargetFor(event) })
+        enqueue.sendTo(hostId(event.network), { type: 'host.dial', reqId: `redial:${context.dialCounter}`, target: dialTargetFor(event) })
         enqueue.emit({ type: 'peer.redialing', peerId: event.peerId, attempt: event.attempt, delayMs: 0 })
       })
     },
@@ -182,46 +218,81 @@ export const nodeMachine = setup({
     },
     'peer.forgotten': {
       actions: enqueueActions(({ context, event, enqueue }) => {
-        for (const [key, ref] of Object.entries(context.peers)) {
-          if (ref.getSnapshot().context.peerId !== event.peerId || ref.getSnapshot().status !== 'done') continue
-          const { [key]: _gone, ...rest } = context.peers
-          enqueue.stopChild(ref)
-          enqueue.assign({ peers: rest })
-        }
+        const key = peerKey(event.network, event.peerId)
+        const ref = context.peers[key]
+        if (ref == null) return
+        const { [key]: _gone, ...rest } = context.peers
+        enqueue.stopChild(ref)
+        enqueue.assign({ peers: rest })
       })
     }
   },
   states: {
-    offline: {
+    public: {
+      initial: 'offline',
       on: {
-        'host.started': {
-          target: 'online',
-          actions: [assign({ libp2p: ({ event }) => event.libp2p, peerId: ({ event }) => event.peerId }), 'publish']
+        'host.failed': { guard: 'isPublic', target: '.offline', actions: ['publish', 'forgetHost'] },
+        'host.stopped': { guard: 'isPublic', target: '.offline', actions: ['publish', 'forgetHost'] }
+      },
+      states: {
+        offline: {
+          on: { 'host.started': { guard: 'isPublic', target: 'online', actions: ['rememberHost', 'publish'] } }
+        },
+        online: {
+          invoke: { id: 'services.public', src: 'services', input: ({ context }) => ({ libp2p: context.libp2p.public!, network: 'public' as const }) },
+          entry: 'dialBootstrapPeers',
+          on: {
+            'host.started': { guard: 'isPublic', target: 'online', reenter: true, actions: ['rememberHost', 'publish'] },
+            'services.ready': { guard: 'isPublic', actions: 'announceReady' },
+            'services.failed': { guard: 'isPublic', actions: [assign({ servicesError: ({ event }) => event.error }), 'announceServicesFailed'] }
+          }
         }
       }
     },
-    online: {
-      invoke: { id: 'services', src: 'services', input: ({ context }) => ({ libp2p: context.libp2p! }) },
-      entry: enqueueActions(({ context, enqueue }) => {
-        for (const ref of Object.values(context.peers)) {
-          if (ref.getSnapshot().context.bootstrap) enqueue.sendTo(ref, { type: 'peer.dial' })
-        }
-      }),
-      on: {
-        'host.started': {
-          target: 'online',
-          reenter: true,
-          actions: [assign({ libp2p: ({ event }) => event.libp2p, peerId: ({ event }) => event.peerId }), 'publish']
+    private: {
+      initial: 'absent',
+      states: {
+        absent: {
+          on: {
+            'private.start': {
+              target: 'offline',
+              actions: enqueueActions(({ event, enqueue }) => {
+                enqueue.spawnChild('host', {
+                  id: 'host.private',
+                  systemId: 'host.private',
+                  input: { network: 'private', listen: event.listen ?? ['/ip4/127.0.0.1/tcp/0'] }
+                })
+                enqueue.sendTo('host.private', { type: 'host.start' })
+              })
+            }
+          }
         },
-        'services.ready': { actions: emit(({ context }) => ({ type: 'node.ready' as const, peerId: context.peerId! })) },
-        'services.failed': {
-          actions: [
-            assign({ servicesError: ({ event }) => event.error }),
-            emit(({ event }) => ({ type: 'node.services-failed' as const, error: event.error }))
-          ]
+        offline: {
+          on: {
+            'host.started': { guard: 'isPrivate', target: 'online', actions: ['rememberHost', 'publish'] },
+            'host.failed': { guard: 'isPrivate', actions: ['publish', 'forgetHost'] },
+            'private.restart': { actions: sendTo('host.private', { type: 'host.start' }) },
+            'private.stop': { target: 'stopping', actions: sendTo('host.private', { type: 'host.stop' }) }
+          }
+        },
+        online: {
+          invoke: { id: 'services.private', src: 'services', input: ({ context }) => ({ libp2p: context.libp2p.private!, network: 'private' as const }) },
+          on: {
+            'host.started': { guard: 'isPrivate', target: 'online', reenter: true, actions: ['rememberHost', 'publish'] },
+            'host.failed': { guard: 'isPrivate', target: 'offline', actions: ['publish', 'forgetHost'] },
+            'services.ready': { guard: 'isPrivate', actions: 'announceReady' },
+            'services.failed': { guard: 'isPrivate', actions: [assign({ servicesError: ({ event }) => event.error }), 'announceServicesFailed'] },
+            'private.restart': { actions: sendTo('host.private', { type: 'host.restart' }) },
+            'private.stop': { target: 'stopping', actions: sendTo('host.private', { type: 'host.stop' }) }
+          }
+        },
+        stopping: {
+          on: {
+            'host.stopped': { guard: 'isPrivate', target: 'absent', actions: ['publish', 'forgetHost', stopChild('host.private')] },
+            'host.failed': { guard: 'isPrivate', target: 'absent', actions: ['publish', 'forgetHost', stopChild('host.private')] }
+          }
         }
       }
     }
   }
 })
-

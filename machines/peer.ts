@@ -16,8 +16,8 @@ export type PeerEvent =
 
 /** What a peer actor asks of its parent. */
 export type PeerRequest =
-  | { type: 'peer.dial-requested', peerId: string, addresses: string[], attempt: number }
-  | { type: 'peer.forgotten', peerId: string }
+  | { type: 'peer.dial-requested', network: NetworkKind, peerId: string, addresses: string[], attempt: number }
+  | { type: 'peer.forgotten', network: NetworkKind, peerId: string }
 
 export interface PeerInput {
   peerId: string
@@ -93,9 +93,9 @@ export const peerMachine = setup({
     }),
     resetBackoff: assign({ attempt: 0, lastError: undefined }),
     requestDial: sendParent(({ context }) => ({
-      type: 'peer.dial-requested', peerId: context.peerId, addresses: context.addresses, attempt: context.attempt
+      type: 'peer.dial-requested', network: context.network, peerId: context.peerId, addresses: context.addresses, attempt: context.attempt
     }) satisfies PeerRequest),
-    reportForgotten: sendParent(({ context }) => ({ type: 'peer.forgotten', peerId: context.peerId }) satisfies PeerRequest)
+    reportForgotten: sendParent(({ context }) => ({ type: 'peer.forgotten', network: context.network, peerId: context.peerId }) satisfies PeerRequest)
   }
 }).createMachine({
   id: 'peer',

@@ -1,4 +1,5 @@
 import type { DmsLibp2p } from '../actors/libp2p-node.js'
+import type { NetworkKind } from './events.js'
 
 /**
  * Something that hangs off a running libp2p host (the messenger, the swarm key
@@ -8,6 +9,8 @@ import type { DmsLibp2p } from '../actors/libp2p-node.js'
 export interface HostAttachment {
   /** Shown in errors: "messenger could not attach: ..." */
   readonly name: string
-  attach: (libp2p: DmsLibp2p) => Promise<void>
+  /** Which hosts it attaches to. @default ['public'] */
+  readonly networks?: NetworkKind[]
+  attach: (libp2p: DmsLibp2p, network: NetworkKind) => Promise<void>
   detach: () => Promise<void>
 }

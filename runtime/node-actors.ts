@@ -8,6 +8,7 @@ import type { CreateLibp2pInput } from '../machines/host.js'
 import type { ServicesEvent } from '../machines/node.js'
 import type { NodeConfig } from './config.js'
 import type { HostAttachment } from './host-attachment.js'
+import type { NetworkKind } from './events.js'
 
 export interface NodeActorsInit {
   config: NodeConfig
@@ -23,7 +24,7 @@ export interface NodeActorsInit {
  */
 export function nodeActors (init: NodeActorsInit) {
   // A restart detaches from the old host and attaches to the new one: never overlap the two.
-  let previousDetach: Promise<void> = Promise.resolve()
+  const previousDetach: Record<NetworkKind, Promise<void>> = { public: Promise.resolve(), private: Promise.resolve() }
   const createLibp2p = fromPromise<DmsLibp2p, CreateLibp2pInput>(async ({ input }) => {
       const protector = input.network === 'private' ? init.privateProtector?.() : undefined
       if (input.network === 'private' && protector == null) throw new Error('no private network key is configured')
@@ -36,26 +37,27 @@ export function nodeActors (init: NodeActorsInit) {
   })
   return {
     host: hostMachine.provide({ actors: { createLibp2p } }),
-    services: fromCallback<EventObject, { libp2p: DmsLibp2p }>(({ input, sendBack }) => {
+    services: fromCallback<EventObject, { libp2p: DmsLibp2p, network: NetworkKind }>(({ input, sendBack }) => {
+      const { network } = input
       let detached = false
       const attached: HostAttachment[] = []
       void (async () => {
-        await previousDetach
-        for (const attachment of init.attachments) {
+        await previousDetach[network]
+        for (const attachment of init.attachments.filter((a) => (a.networks ?? ['public']).includes(network))) {
           if (detached) return
           try {
-            await attachment.attach(input.libp2p)
+            await attachment.attach(input.libp2p, network)
             attached.push(attachment)
           } catch (err) {
-            if (!detached) sendBack({ type: 'services.failed', error: `${attachment.name} could not attach: ${(err as Error).message}` } satisfies ServicesEvent)
+            if (!detached) sendBack({ type: 'services.failed', network, error: `${attachment.name} could not attach: ${(err as Error).message}` } satisfies ServicesEvent & { network: NetworkKind })
             return
           }
         }
-        if (!detached) sendBack({ type: 'services.ready' } satisfies ServicesEvent)
+        if (!detached) sendBack({ type: 'services.ready', network } satisfies ServicesEvent & { network: NetworkKind })
       })()
       return () => {
         detached = true
-        previousDetach = Promise.all(attached.reverse().map(async (attachment) => { await attachment.detach().catch(() => {}) })).then(() => {})
+        previousDetach[network] = Promise.all(attached.reverse().map(async (attachment) => { await attachment.detach().catch(() => {}) })).then(() => {})
       }
     })
   }

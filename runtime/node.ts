@@ -14,6 +14,7 @@ import { nodeActors } from './node-actors.js'
 import type { HostAttachment } from './host-attachment.js'
 import { readStatus } from './status.js'
 import type { NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
+import type { ProtectorFactory } from '../actors/libp2p-node.js'
 
 export interface CreateNodeInit extends NodeConfigInit {
   /** Inspection observer handed to the actor system (e.g. a Stately inspector's `inspect`). */
@@ -47,6 +48,7 @@ export class DmsNode {
   private readonly attachments: HostAttachment[] = []
   private readonly listeners = new Map<string, Set<(event: NodeEvent) => void>>()
   private rootError?: string
+  private privateProtector?: () => ProtectorFactory | undefined
   private initializing?: Promise<void>
   /** start() and stop() run one after the other, in the order they were called. */
   private lifecycle: Promise<unknown> = Promise.resolve()
@@ -73,6 +75,64 @@ export class DmsNode {
     this.attachments.push(attachment)
   }
 
+  /**
+   * Where the private host gets its connection protector: called at every
+   * (re)start of the private host, so a rotated key takes effect on restart.
+   */
+  setPrivateProtector (source: (() => ProtectorFactory | undefined) | undefined): void {
+    this.privateProtector = source
+  }
+
+  /** Start the private host (a protector must be set); resolves with its addresses once its services are ready. */
+  async startPrivateHost (options: { listen?: string[] } = {}): Promise<string[]> {
+    await this.init()
+    const root = this.root!
+    if (this.privateHostState() === 'running') return this.privateAddresses()
+    await this.awaitPrivate(() => { root.send({ type: 'private.start', ...(options.listen != null ? { listen: options.listen } : {}) }) }, 'ready')
+    return this.privateAddresses()
+  }
+
+  /** Rebuild the private host (same ports) with the protector's current key. */
+  async restartPrivateHost (): Promise<string[]> {
+    const root = this.root
+    if (root == null || this.privateHostState() == null) throw new DmsError('HOST_NOT_RUNNING', 'the private host is not running')
+    await this.awaitPrivate(() => { root.send({ type: 'private.restart' }) }, 'ready')
+    return this.privateAddresses()
+  }
+
+  /** Stop the private host; the public host is untouched. */
+  async stopPrivateHost (): Promise<void> {
+    const root = this.root
+    if (root == null || this.privateHostState() == null) return
+    await this.awaitPrivate(() => { root.send({ type: 'private.stop' }) }, 'stopped')
+  }
+
+  /** State of the private host, or undefined when there is none. */
+  privateHostState (): string | undefined {
+    const snapshot = this.root?.system.get('host.private')?.getSnapshot() as { value: string | Record<string, string> } | undefined
+    if (snapshot == null) return undefined
+    return typeof snapshot.value === 'string' ? snapshot.value : Object.values(snapshot.value)[0]
+  }
+
+  private privateAddresses (): string[] {
+    const snapshot = this.root?.system.get('host.private')?.getSnapshot() as { context: { addresses: string[] } } | undefined
+    return snapshot?.context.addresses ?? []
+  }
+
+  private async awaitPrivate (trigger: () => void, outcome: 'ready' | 'stopped'): Promise<void> {
+    const root = this.root!
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { done(); reject(new DmsError('TIMEOUT', `the private host did not become ${outcome} in time`)) }, this.init_.startTimeoutMs ?? 30_000)
+      const subscriptions = [
+        root.on(outcome === 'ready' ? 'node.ready' : 'host.stopped', (event) => { if (event.network === 'private') { done(); resolve() } }),
+        root.on('host.failed', (event) => { if (event.network === 'private') { done(); reject(new DmsError(hostFailureCode(event.error), `private host: ${event.error}`)) } }),
+        root.on('node.services-failed', (event) => { if (event.network === 'private') { done(); reject(new DmsError('HOST_START_FAILED', `private host: ${event.error}`)) } })
+      ]
+      function done (): void { clearTimeout(timer); for (const s of subscriptions) s.unsubscribe() }
+      trigger()
+    })
+  }
+
   /** Load (or create) the identity and build the actor system. Idempotent. */
   async init (): Promise<void> {
     this.initializing ??= this.buildSystem().finally(() => { this.initializing = undefined })
@@ -83,7 +143,12 @@ export class DmsNode {
     if (this.root != null) return
     this.identity ??= await loadOrCreateIdentity(this.config.dataDir)
     const root = createActor(nodeMachine.provide({
-      actors: nodeActors({ config: this.config, privateKey: this.identity.privateKey, attachments: this.attachments })
+      actors: nodeActors({
+        config: this.config,
+        privateKey: this.identity.privateKey,
+        attachments: this.attachments,
+        privateProtector: () => this.privateProtector?.()
+      })
     }), {
       input: {
         listen: this.config.listen,
@@ -123,10 +188,10 @@ export class DmsNode {
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { done(); reject(new DmsError('TIMEOUT', 'the node did not start in time')) }, this.init_.startTimeoutMs ?? 30_000)
       const subscriptions = [
-        root.on('node.ready', () => { done(); resolve() }),
-        root.on('host.failed', (event) => { done(); reject(new DmsError(hostFailureCode(event.error), event.error)) }),
-        root.on('node.services-failed', (event) => { done(); reject(new DmsError('HOST_START_FAILED', event.error)) }),
-        root.on('host.stopped', () => { done(); reject(new DmsError('HOST_NOT_RUNNING', 'the node was stopped while starting')) })
+        root.on('node.ready', (event) => { if (event.network === 'public') { done(); resolve() } }),
+        root.on('host.failed', (event) => { if (event.network === 'public') { done(); reject(new DmsError(hostFailureCode(event.error), event.error)) } }),
+        root.on('node.services-failed', (event) => { if (event.network === 'public') { done(); reject(new DmsError('HOST_START_FAILED', event.error)) } }),
+        root.on('host.stopped', (event) => { if (event.network === 'public') { done(); reject(new DmsError('HOST_NOT_RUNNING', 'the node was stopped while starting')) } })
       ]
       function done (): void { clearTimeout(timer); for (const s of subscriptions) s.unsubscribe() }
     })

@@ -39,7 +39,7 @@ test('libp2p events arrive as typed actor events, start and listening included',
   const types = () => received.map((e) => e.type)
   await eventually('identify seen', () => types().includes('libp2p.peer.identified'))
   for (const type of ['libp2p.started', 'libp2p.transport.listening', 'libp2p.peer.connected', 'libp2p.connection.opened']) {
-    assert.ok(types().includes(type), `${type} in ${types().join()}`)
+    assert.ok(types().includes(type as BridgeEvent['type']), `${type} in ${types().join()}`)
   }
   const connected = received.find((e) => e.type === 'libp2p.peer.connected') as Extract<BridgeEvent, { type: 'libp2p.peer.connected' }>
   assert.is(connected.peerId, b.peerId.toString(), 'peer ids are strings')
