@@ -203,6 +203,7 @@ export class DmsNode {
     await this.initializing
     const root = this.root
     if (root == null) return
+    await this.stopPrivateHost().catch(() => {})
     const host = this.hostActor()
     if (host != null) {
       host.send({ type: 'host.stop' })
