@@ -13,6 +13,7 @@ import type { Identity } from './identity.js'
 import { nodeActors } from './node-actors.js'
 import type { HostAttachment } from './host-attachment.js'
 import { readStatus } from './status.js'
+import { FeatureActors } from './feature-actors.js'
 import type { NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
 import type { ProtectorFactory } from '../actors/libp2p-node.js'
 
@@ -49,6 +50,8 @@ export class DmsNode {
   private readonly listeners = new Map<string, Set<(event: NodeEvent) => void>>()
   private rootError?: string
   private privateProtector?: () => ProtectorFactory | undefined
+  /** Swarm, VPN and other feature actors, addressable by remote peers through their allow-lists. */
+  readonly features: FeatureActors
   private initializing?: Promise<void>
   /** start() and stop() run one after the other, in the order they were called. */
   private lifecycle: Promise<unknown> = Promise.resolve()
@@ -56,6 +59,9 @@ export class DmsNode {
   constructor (init: CreateNodeInit) {
     this.init_ = init
     this.config = parseConfig(init)
+    this.features = new FeatureActors(init.inspect, (systemId, error) => {
+      this.dispatch({ type: 'messenger.error', code: 'ACTOR_FAILED', message: `${systemId} failed: ${error}` })
+    })
   }
 
   /** This node's peer id (available after `init()`). */
@@ -105,6 +111,19 @@ export class DmsNode {
     const root = this.root
     if (root == null || this.privateHostState() == null) return
     await this.awaitPrivate(() => { root.send({ type: 'private.stop' }) }, 'stopped')
+  }
+
+  /** Stop only the public host (a swarm member leaving the public network); actors and the private host stay. */
+  async suspendPublicHost (): Promise<void> {
+    const host = this.hostActor()
+    if (host == null || this.hostState() !== 'running') return
+    host.send({ type: 'host.stop' })
+    await waitFor(host, (s) => s.matches('stopped') || s.matches('failed'), { timeout: 15_000 })
+  }
+
+  /** Start the public host again after `suspendPublicHost()`. */
+  async resumePublicHost (): Promise<void> {
+    await this.serialised(async () => { await this.startNow() })
   }
 
   /** State of the private host, or undefined when there is none. */
@@ -209,6 +228,7 @@ export class DmsNode {
       host.send({ type: 'host.stop' })
       await waitFor(host, (s) => s.matches('stopped') || s.matches('failed') || s.matches('configured'), { timeout: 15_000 }).catch(() => {})
     }
+    this.features.stopAll()
     root.stop()
     this.root = undefined
   }
