@@ -1,0 +1,23 @@
+/**
+ * dms-network: the networking layer of a Device Management Service.
+ *
+ * @example
+ * import { createNode } from 'dms-network'
+ * const node = createNode({ dataDir: '/var/lib/dms', listen: ['/ip4/0.0.0.0/tcp/4001'] })
+ * node.on('peer.connected', ({ peerId }) => console.log('connected', peerId))
+ * await node.start()
+ */
+import './polyfill.js'
+
+export { createNode, DmsNode } from './node.js'
+export type { CreateNodeInit } from './node.js'
+export { parseConfig, defaultDataDir } from './config.js'
+export type { NodeConfig, NodeConfigInit } from './config.js'
+export { DmsError } from './errors.js'
+export type { DmsErrorCode } from './errors.js'
+export type { NodeEvent, NodeEventMap, NodeEventType, NodeStatus, PeerStatus, NetworkKind, HostState, PeerConnectedness } from './events.js'
+export type { HostAttachment } from './host-attachment.js'
+export type { RemoteEvent, DeliveryResult, FeatureActorOptions } from './feature-actors.js'
+export { nodeMachine } from '../machines/node.js'
+export { hostMachine } from '../machines/host.js'
+export { peerMachine } from '../machines/peer.js'
