@@ -14,7 +14,10 @@ import { nodeActors } from './node-actors.js'
 import type { HostAttachment } from './host-attachment.js'
 import { readStatus } from './status.js'
 import { FeatureActors } from './feature-actors.js'
-import type { NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
+import { createMessenger } from '../actors/messenger/messenger.js'
+import type { Messenger, MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
+import type { BidRequest, BidRequestInit } from './wire/bid-request.js'
+import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
 import type { ProtectorFactory } from '../actors/libp2p-node.js'
 
 export interface CreateNodeInit extends NodeConfigInit {
@@ -52,6 +55,8 @@ export class DmsNode {
   private privateProtector?: () => ProtectorFactory | undefined
   /** Swarm, VPN and other feature actors, addressable by remote peers through their allow-lists. */
   readonly features: FeatureActors
+  /** One messenger per host; a message goes out on the private host when the peer is connected there. */
+  private readonly messengers: Record<NetworkKind, Messenger>
   private initializing?: Promise<void>
   /** start() and stop() run one after the other, in the order they were called. */
   private lifecycle: Promise<unknown> = Promise.resolve()
@@ -62,6 +67,22 @@ export class DmsNode {
     this.features = new FeatureActors(init.inspect, (systemId, error) => {
       this.dispatch({ type: 'messenger.error', code: 'ACTOR_FAILED', message: `${systemId} failed: ${error}` })
     })
+    const messenger = (network: NetworkKind): Messenger => {
+      const created = createMessenger({
+        maxFrameBytes: this.config.maxFrameBytes,
+        requestTimeoutMs: this.config.requestTimeoutMs,
+        deliverToActor: (actor, event, from) => this.features.deliver(actor, event, from),
+        onError: (error) => { this.dispatch({ type: 'messenger.error', ...error }) }
+      })
+      this.attachments.push({
+        name: `messenger (${network})`,
+        networks: [network],
+        attach: async (libp2p) => { await created.attach(libp2p) },
+        detach: async () => { await created.detach() }
+      })
+      return created
+    }
+    this.messengers = { public: messenger('public'), private: messenger('private') }
   }
 
   /** This node's peer id (available after `init()`). */
@@ -253,6 +274,50 @@ export class DmsNode {
   async listen (address: string): Promise<string[]> {
     const result = await this.hostRequest({ type: 'host.listen', reqId: randomUUID(), address }, 15_000) as { addresses: string[] }
     return result.addresses
+  }
+
+  /** Send a typed one-way message to a peer (or to this node itself). */
+  async send (peer: string, type: string, body: unknown): Promise<void> {
+    await this.messengerFor(peer).send(peer, type, body)
+  }
+
+  /** Send a request and wait for the reply (rejects with TIMEOUT or the receiver's error). */
+  async request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
+    return await this.messengerFor(peer).request<T>(peer, type, body, options)
+  }
+
+  /** Handle one message type, from any peer on any host; the return value answers requests. */
+  handle (type: string, handler: MessageHandler): () => void {
+    const removers = Object.values(this.messengers).map((m) => m.handle(type, handler))
+    return () => { for (const remove of removers) remove() }
+  }
+
+  /** Send a typed event to the actor with systemId `actor` on `peer` (it must accept that type from remote peers). */
+  async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.messengerFor(peer).sendToActor(peer, actor, event, options)
+  }
+
+  /** Publish a job bid request on gossipsub; the requester is this node. */
+  async publishJob (bid: BidRequestInit): Promise<{ recipients: number }> {
+    return await this.messengers[this.privateHostState() === 'running' && this.hostState() !== 'running' ? 'private' : 'public'].publishJob(bid)
+  }
+
+  /** Receive validated job bid requests from other nodes. */
+  onJob (listener: (bid: BidRequest, from: string) => void): () => void {
+    const removers = Object.values(this.messengers).map((m) => m.onJob(listener))
+    return () => { for (const remove of removers) remove() }
+  }
+
+  /** Messenger counters of both hosts. */
+  messengerStats (): Record<NetworkKind, MessengerStats> {
+    return { public: this.messengers.public.stats(), private: this.messengers.private.stats() }
+  }
+
+  private messengerFor (peer: string): Messenger {
+    const onPrivate = this.root?.getSnapshot().context.peers[`private:${peer}`]?.getSnapshot().value
+    if (onPrivate === 'connected' || onPrivate === 'identified') return this.messengers.private
+    if (this.hostState() !== 'running' && this.privateHostState() === 'running') return this.messengers.private
+    return this.messengers.public
   }
 
   /** A snapshot of the host and every peer actor. */

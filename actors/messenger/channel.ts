@@ -1,0 +1,144 @@
+import type { Stream } from '@libp2p/interface'
+import { FrameDecoder, encodeFrame } from '../../runtime/wire/frames.js'
+import { decodeEnvelope } from '../../runtime/wire/codec.js'
+import { WireError } from '../../runtime/wire/envelope.js'
+import type { Envelope } from '../../runtime/wire/envelope.js'
+
+export interface ChannelInit {
+  stream: Stream
+  /** Authenticated peer id of the remote end (from the connection, never from frames). */
+  remotePeer: string
+  maxFrameBytes: number
+  stallTimeoutMs: number
+  onEnvelope: (envelope: Envelope, channel: Channel) => void
+  /** A bad frame or a stall: the channel is closed right after. */
+  onWireError: (error: WireError, channel: Channel) => void
+  onClose: (channel: Channel) => void
+}
+
+/** Deliveries still being handled before the stream is paused (a slow receiver slows only its own stream). */
+const MAX_IN_FLIGHT = 64
+
+/**
+ * Length-prefixed envelopes over one libp2p stream, both directions.
+ * Writes wait for the stream's own 'drain' event: `onDrain()` in
+ * @libp2p/utils 7.4.1 resolves at once after the first drain, which lets a
+ * fast sender grow memory without bound.
+ */
+export class Channel {
+  readonly remotePeer: string
+  private readonly stream: Stream
+  private readonly decoder: FrameDecoder
+  private drained?: Promise<void>
+  private stallTimer?: NodeJS.Timeout
+  private inFlight = 0
+  private closed = false
+  bytesIn = 0
+  bytesOut = 0
+
+  constructor (private readonly init: ChannelInit) {
+    this.stream = init.stream
+    this.remotePeer = init.remotePeer
+    this.decoder = new FrameDecoder(init.maxFrameBytes)
+    this.stream.addEventListener('message', (event) => { this.receive(event.data instanceof Uint8Array ? event.data : event.data.subarray()) })
+    this.stream.addEventListener('close', () => { this.finish() })
+    // A long-lived per-peer stream may idle; the messenger reopens one when needed.
+    this.stream.inactivityTimeout = 0
+  }
+
+  get isClosed (): boolean {
+    return this.closed
+  }
+
+  /** Send one envelope; resolves once the stream has taken it, waiting for drain when its buffer is full. */
+  async write (payload: Uint8Array): Promise<void> {
+    while (this.drained != null) await this.drained
+    if (this.closed) throw new Error('stream closed')
+    const frame = encodeFrame(payload)
+    this.bytesOut += frame.byteLength
+    if (!this.stream.send(frame)) {
+      this.drained ??= new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.removeEventListener('drain', done)
+          this.stream.removeEventListener('close', done)
+          this.drained = undefined
+          resolve()
+        }
+        this.stream.addEventListener('drain', done)
+        this.stream.addEventListener('close', done)
+      })
+    }
+  }
+
+  /** Mark one delivered envelope as handled (for async handlers); resumes a paused stream. */
+  settled (): void {
+    this.inFlight--
+    if (this.inFlight === MAX_IN_FLIGHT / 2) this.stream.resume()
+  }
+
+  /** Count one delivery as in flight until `settled()`. */
+  hold (): void {
+    this.inFlight++
+    if (this.inFlight === MAX_IN_FLIGHT) this.stream.pause()
+  }
+
+  /** Flush what was written, then close both directions. */
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.finish()
+    await this.stream.close().catch(() => {})
+    if (this.stream.status === 'open' || this.stream.status === 'closing') this.stream.abort(new Error('closed by the messenger'))
+  }
+
+  abort (reason: string): void {
+    if (!this.closed) this.stream.abort(new Error(reason))
+    this.finish()
+  }
+
+  private receive (chunk: Uint8Array): void {
+    if (this.closed) return
+    this.bytesIn += chunk.byteLength
+    let frames: Uint8Array[]
+    try {
+      frames = this.decoder.push(chunk)
+    } catch (err) {
+      this.fail(err as WireError)
+      return
+    }
+    for (const frame of frames) {
+      let envelope: Envelope
+      try {
+        envelope = decodeEnvelope(frame)
+      } catch (err) {
+        this.fail(err as WireError)
+        return
+      }
+      envelope.from = this.remotePeer
+      this.init.onEnvelope(envelope, this)
+      if (this.closed) return
+    }
+    this.armStallTimer()
+  }
+
+  private armStallTimer (): void {
+    clearTimeout(this.stallTimer)
+    this.stallTimer = undefined
+    if (!this.decoder.pending) return
+    this.stallTimer = setTimeout(() => {
+      this.fail(new WireError('STALLED', `a frame from ${this.remotePeer} made no progress for ${this.init.stallTimeoutMs} ms`))
+    }, this.init.stallTimeoutMs)
+    this.stallTimer.unref()
+  }
+
+  private fail (error: WireError): void {
+    this.init.onWireError(error instanceof WireError ? error : new WireError('MALFORMED', String(error)), this)
+    this.abort(error.message)
+  }
+
+  private finish (): void {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.stallTimer)
+    this.init.onClose(this)
+  }
+}

@@ -1,0 +1,64 @@
+/** Gossipsub topic on which job bid requests are published. */
+export const BID_REQUEST_TOPIC = 'dms/jobs/bid-requests/1'
+
+/**
+ * A request for bids on a job, published by the node that wants the job run.
+ * Compute providers that can run it answer the requester (e.g. with `node.send`).
+ */
+export interface BidRequest {
+  /** Unique job id chosen by the requester (1-128 characters). */
+  jobId: string
+  /** What the job needs. */
+  resources: {
+    /** CPU cores (may be fractional), > 0. */
+    cpuCores: number
+    /** Memory in MB, > 0. */
+    memoryMb: number
+    /** Disk in MB, >= 0. @default 0 */
+    diskMb?: number
+    /** GPUs, >= 0. @default 0 */
+    gpus?: number
+  }
+  /** The most the requester will pay. */
+  price: { max: number, currency: string }
+  /** Bids are accepted until this time, ms since epoch. */
+  deadline: number
+  /** Peer id of the requester; receivers check it equals the gossipsub message's signed author. */
+  requester: string
+  /** Free-form labels (e.g. `{ arch: 'x86_64' }`), at most 32, short strings only. */
+  labels?: Record<string, string>
+}
+
+/** What a publisher gives: the requester is always the publishing node. */
+export type BidRequestInit = Omit<BidRequest, 'requester'>
+
+/** Check a value is a BidRequest; throws an Error naming the first bad field. */
+export function validateBidRequest (value: unknown): BidRequest {
+  const fail = (why: string): never => { throw new Error(`invalid bid request: ${why}`) }
+  if (value == null || typeof value !== 'object' || Array.isArray(value)) return fail('not a map')
+  const bid = value as Record<string, unknown>
+  if (typeof bid.jobId !== 'string' || bid.jobId.length === 0 || bid.jobId.length > 128) fail('jobId must be a string of 1-128 characters')
+  const resources = bid.resources as Record<string, unknown> | undefined
+  if (resources == null || typeof resources !== 'object') fail('resources missing')
+  const positive = (name: string, v: unknown, allowZero: boolean): void => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) fail(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number`)
+  }
+  positive('resources.cpuCores', resources!.cpuCores, false)
+  positive('resources.memoryMb', resources!.memoryMb, false)
+  if (resources!.diskMb !== undefined) positive('resources.diskMb', resources!.diskMb, true)
+  if (resources!.gpus !== undefined) positive('resources.gpus', resources!.gpus, true)
+  const price = bid.price as Record<string, unknown> | undefined
+  if (price == null || typeof price !== 'object') fail('price missing')
+  positive('price.max', price!.max, true)
+  if (typeof price!.currency !== 'string' || !/^[A-Za-z0-9]{1,12}$/.test(price!.currency)) fail('price.currency must be 1-12 letters or digits')
+  if (typeof bid.deadline !== 'number' || !Number.isInteger(bid.deadline) || bid.deadline <= 0) fail('deadline must be a time in ms since epoch')
+  if (typeof bid.requester !== 'string' || bid.requester.length === 0 || bid.requester.length > 128) fail('requester must be a peer id')
+  if (bid.labels !== undefined) {
+    const labels = bid.labels as Record<string, unknown>
+    if (labels == null || typeof labels !== 'object' || Array.isArray(labels)) fail('labels must be a map')
+    const entries = Object.entries(labels)
+    if (entries.length > 32) fail('at most 32 labels')
+    for (const [k, v] of entries) if (k.length > 64 || typeof v !== 'string' || v.length > 256) fail(`label ${k} must be a short string`)
+  }
+  return bid as unknown as BidRequest
+}

@@ -1,0 +1,104 @@
+import { WireError } from './envelope.js'
+
+/** Largest varint header: 5 bytes covers every length up to 2^35. */
+const MAX_HEADER_BYTES = 5
+
+/** Prefix `payload` with its length as an unsigned LEB128 varint, in one buffer. */
+export function encodeFrame (payload: Uint8Array): Uint8Array {
+  let length = payload.byteLength
+  const header: number[] = []
+  do {
+    let byte = length & 0x7f
+    length = Math.floor(length / 128)
+    if (length > 0) byte |= 0x80
+    header.push(byte)
+  } while (length > 0)
+  const frame = new Uint8Array(header.length + payload.byteLength)
+  frame.set(header, 0)
+  frame.set(payload, header.length)
+  return frame
+}
+
+/**
+ * Splits a byte stream into length-prefixed frames. A declared length above
+ * `maxFrameBytes` fails at once, before any of that frame is buffered.
+ */
+export class FrameDecoder {
+  private chunks: Uint8Array[] = []
+  private buffered = 0
+  /** Length of the frame being collected, once its header is read. */
+  private frameLength = -1
+
+  constructor (private readonly maxFrameBytes: number) {}
+
+  /** True while part of a frame is buffered. */
+  get pending (): boolean {
+    return this.buffered > 0 || this.frameLength >= 0
+  }
+
+  /** Feed bytes; returns every frame they complete. Throws WireError OVERSIZED or MALFORMED. */
+  push (chunk: Uint8Array): Uint8Array[] {
+    if (chunk.byteLength > 0) {
+      this.chunks.push(chunk)
+      this.buffered += chunk.byteLength
+    }
+    const frames: Uint8Array[] = []
+    for (;;) {
+      if (this.frameLength < 0 && !this.readHeader()) break
+      if (this.buffered < this.frameLength) break
+      frames.push(this.take(this.frameLength))
+      this.frameLength = -1
+    }
+    return frames
+  }
+
+  private readHeader (): boolean {
+    let length = 0
+    let scale = 1
+    let index = 0
+    for (const chunk of this.chunks) {
+      for (let i = 0; i < chunk.byteLength; i++) {
+        const byte = chunk[i]!
+        length += (byte & 0x7f) * scale
+        scale *= 128
+        index++
+        if ((byte & 0x80) === 0) {
+          if (length > this.maxFrameBytes) throw new WireError('OVERSIZED', `frame of ${length} bytes exceeds the ${this.maxFrameBytes}-byte limit`)
+          this.take(index)
+          this.frameLength = length
+          return true
+        }
+        if (index >= MAX_HEADER_BYTES) throw new WireError('MALFORMED', 'frame length header is too long')
+      }
+    }
+    return false
+  }
+
+  private take (count: number): Uint8Array {
+    const first = this.chunks[0]
+    if (first != null && first.byteLength >= count) {
+      const out = first.subarray(0, count)
+      if (first.byteLength === count) this.chunks.shift()
+      else this.chunks[0] = first.subarray(count)
+      this.buffered -= count
+      return out
+    }
+    const out = new Uint8Array(count)
+    let filled = 0
+    while (filled < count) {
+      const chunk = this.chunks[0]!
+      const need = count - filled
+      if (chunk.byteLength <= need) {
+        out.set(chunk, filled)
+        filled += chunk.byteLength
+        this.chunks.shift()
+      } else {
+        out.set(chunk.subarray(0, need), filled)
+        this.chunks[0] = chunk.subarray(need)
+        filled += need
+      }
+    }
+    this.buffered -= count
+    return out
+  }
+}
