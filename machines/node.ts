@@ -83,7 +83,8 @@ function toPublicEvent (event: HostReport): NodeEvent | undefined {
     case 'libp2p.peer.identified': return {
       type: 'peer.identified', peerId: event.peerId, protocols: event.protocols, ...(event.agentVersion != null ? { agentVersion: event.agentVersion } : {})
     }
-    case 'libp2p.self.updated': return { type: 'self.updated', addresses: event.addresses }
+    // before the transports listen libp2p reports its (empty) address list several times: not news
+    case 'libp2p.self.updated': return event.addresses.length > 0 ? { type: 'self.updated', addresses: event.addresses } : undefined
     case 'libp2p.connection.opened': return { type: 'connection.opened', peerId: event.peerId, remoteAddr: event.remoteAddr, direction: event.direction }
     case 'libp2p.connection.closed': return { type: 'connection.closed', peerId: event.peerId, remoteAddr: event.remoteAddr }
     default: return undefined

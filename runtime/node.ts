@@ -350,6 +350,8 @@ export class DmsNode {
   }
 
   private dispatch (event: NodeEmitted): void {
+    // readiness events are the runtime's own business, not part of the public event table
+    if (event.type === 'node.ready' || event.type === 'node.services-failed') return
     for (const key of [event.type, '*']) {
       for (const listener of this.listeners.get(key) ?? []) {
         try {

@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util'
+import type { ParseArgsConfig } from 'node:util'
+import { defaultDataDir } from '../config.js'
+
+/** A bad command line: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>
+
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | undefined>
+  positionals: string[]
+  dataDir: string
+}
+
+/** One `dms-net` command. Adding a command is one file plus one line in commands/index.ts. */
+export interface Command {
+  name: string
+  /** One line for `dms-net --help`. */
+  summary: string
+  /** The argument synopsis, e.g. `TARGET`. */
+  args?: string
+  /** Extra help text: flags and examples. */
+  help?: string
+  options?: Options
+  /** Required positional arguments, by name, for the usage error. */
+  positionals?: { required: string[], rest?: boolean }
+  run: (parsed: Parsed) => Promise<number | undefined>
+}
+
+const common: Options = {
+  data: { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+}
+
+/** Parse a command's argv, with the common --data and --help flags; throws UsageError. */
+export function parseCommand (command: Command, argv: string[]): Parsed & { help: boolean } {
+  let result
+  try {
+    result = parseArgs({ args: argv, options: { ...common, ...command.options }, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ''))
+  }
+  const values = result.values as Parsed['values']
+  const help = values.help === true
+  const required = command.positionals?.required ?? []
+  if (!help && result.positionals.length < required.length) {
+    throw new UsageError(`${command.name} needs ${required.slice(result.positionals.length).join(' ')}`)
+  }
+  if (!help && command.positionals?.rest !== true && result.positionals.length > required.length) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(result.positionals[required.length])}`)
+  }
+  const data = values.data
+  if (data !== undefined && (typeof data !== 'string' || data === '')) throw new UsageError('--data needs a directory')
+  return { values, positionals: result.positionals, dataDir: typeof data === 'string' ? data : defaultDataDir(), help }
+}
+
+export function commandHelp (command: Command): string {
+  return [
+    `usage: dms-net ${command.name}${command.args != null ? ` ${command.args}` : ''} [--data DIR]`,
+    '',
+    command.summary,
+    ...(command.help != null ? ['', command.help.trimEnd()] : []),
+    '',
+    `  --data DIR   the node's data directory (default ${defaultDataDir()})`,
+    '  --help       this text'
+  ].join('\n')
+}

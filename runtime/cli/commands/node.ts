@@ -1,0 +1,56 @@
+import { createNode } from '../../node.js'
+import { startControlServer } from '../../control/server.js'
+import { nodeControlMethods, nodeControlStreams } from '../../control/node-methods.js'
+import { eventLine } from '../format.js'
+import type { Command } from '../command.js'
+
+export const nodeCommand: Command = {
+  name: 'node',
+  summary: 'Run a node in the foreground: print its id and addresses, log its events, answer other dms-net commands.',
+  help: [
+    '  --listen MULTIADDR      listen address (repeatable; default /ip4/127.0.0.1/tcp/0)',
+    '  --bootstrap MULTIADDR   peer to dial at start and redial when it drops (repeatable, needs /p2p/<id>)',
+    '  --json                  log events as JSON lines',
+    '',
+    'example: dms-net node --data ./a --listen /ip4/0.0.0.0/tcp/4001'
+  ].join('\n'),
+  options: {
+    listen: { type: 'string', multiple: true },
+    bootstrap: { type: 'string', multiple: true },
+    json: { type: 'boolean' }
+  },
+  run: async ({ values, dataDir }) => {
+    const json = values.json === true
+    const node = createNode({
+      dataDir,
+      ...(values.listen != null ? { listen: values.listen as string[] } : {}),
+      ...(values.bootstrap != null ? { bootstrap: values.bootstrap as string[] } : {})
+    })
+    const print = (line: string): void => { process.stdout.write(`${line}\n`) }
+    node.on('*', (event) => { print(json ? JSON.stringify({ time: Date.now(), ...event }) : eventLine(event)) })
+    await node.init()
+    const control = await startControlServer({ dataDir, methods: nodeControlMethods(node), streams: nodeControlStreams(node) })
+    try {
+      await node.start()
+    } catch (err) {
+      await control.close()
+      await node.stop()
+      throw err
+    }
+    const status = node.status()
+    if (json) print(JSON.stringify({ type: 'node.running', peerId: status.peerId, addresses: status.host.addresses, control: control.path }))
+    else {
+      print(`dms-net node ${status.peerId}`)
+      for (const address of status.host.addresses) print(`  listening on ${address}`)
+      print(`  control socket ${control.path} (try: dms-net status --data ${dataDir})`)
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+    if (!json) print('stopping…')
+    await control.close()
+    await node.stop()
+    return 0
+  }
+}

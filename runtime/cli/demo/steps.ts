@@ -1,0 +1,7 @@
+import { basicSteps } from './basic-steps.js'
+import type { DemoStep } from './context.js'
+
+/** Every step `dms-net demo` runs, in order. A capability adds its steps here. */
+export const demoSteps: DemoStep[] = [
+  ...basicSteps
+]

@@ -1,0 +1,40 @@
+import type { NodeEvent, NodeStatus, PeerStatus } from '../events.js'
+
+/** `12D3KooWAbc…wxyz`: enough of a peer id to tell peers apart in a table. */
+export const shortId = (peerId: string): string => peerId.length > 16 ? `${peerId.slice(0, 10)}…${peerId.slice(-4)}` : peerId
+
+/** Render rows as aligned columns; the first row is the header. */
+export function table (rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)))
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n')
+}
+
+export function peerTable (peers: PeerStatus[]): string {
+  if (peers.length === 0) return '(no peers yet)'
+  return table([
+    ['PEER', 'STATE', 'CONNS', 'PROTOCOLS', 'LAST ERROR'],
+    ...peers.map((p) => [shortId(p.peerId) + (p.bootstrap ? ' (bootstrap)' : ''), p.state, String(p.connections), String(p.protocols.length), p.lastError ?? ''])
+  ])
+}
+
+export function statusText (status: NodeStatus): string {
+  return [
+    `peer id   ${status.peerId}`,
+    `host      ${status.host.state}${status.host.error != null ? ` (${status.host.error})` : ''}`,
+    ...status.host.addresses.map((address, i) => `${i === 0 ? 'addresses' : '         '} ${address}`),
+    '',
+    peerTable(status.peers)
+  ].join('\n')
+}
+
+/** One human-readable line per public event. */
+export function eventLine (event: NodeEvent): string {
+  const time = new Date().toISOString().slice(11, 19)
+  const { type, ...rest } = event
+  const facts = Object.entries(rest).map(([key, value]) => {
+    if (key === 'peerId' && typeof value === 'string') return shortId(value)
+    if (Array.isArray(value)) return `${key}=${value.length > 3 ? `${value.length} items` : value.join(',')}`
+    return `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`
+  })
+  return `${time} ${type.padEnd(20)} ${facts.join(' ')}`.trimEnd()
+}

@@ -1,0 +1,65 @@
+import { createConnection } from 'node:net'
+import type { Socket } from 'node:net'
+import { controlSocketPath } from './protocol.js'
+import type { ControlResponse } from './protocol.js'
+import { DmsError } from '../errors.js'
+
+/** A connection to a running node's control socket. */
+export class ControlClient {
+  private nextId = 1
+  private buffered = ''
+  private readonly waiting = new Map<number, (response: ControlResponse) => void>()
+  private readonly streams = new Map<number, (item: unknown) => void>()
+
+  private constructor (private readonly socket: Socket) {
+    socket.on('data', (chunk) => {
+      this.buffered += chunk.toString('utf8')
+      let newline: number
+      while ((newline = this.buffered.indexOf('\n')) >= 0) {
+        const line = this.buffered.slice(0, newline)
+        this.buffered = this.buffered.slice(newline + 1)
+        const response = JSON.parse(line) as ControlResponse
+        if ('event' in response) this.streams.get(response.id)?.(response.event)
+        else { this.waiting.get(response.id)?.(response); this.waiting.delete(response.id) }
+      }
+    })
+    socket.on('close', () => {
+      for (const resolve of this.waiting.values()) resolve({ id: 0, ok: false, error: { code: 'NODE_UNREACHABLE', message: 'the node closed the control connection' } })
+      this.waiting.clear()
+    })
+  }
+
+  /** Connect to the node running with `dataDir`; fails with NODE_UNREACHABLE and a hint when none runs. */
+  static async connect (dataDir: string): Promise<ControlClient> {
+    const path = controlSocketPath(dataDir)
+    return await new Promise((resolve, reject) => {
+      const socket = createConnection(path)
+      socket.once('connect', () => { resolve(new ControlClient(socket)) })
+      socket.once('error', () => {
+        reject(new DmsError('NODE_UNREACHABLE', `no node is running for data dir ${dataDir} (start one with: dms-net node --data ${dataDir})`))
+      })
+    })
+  }
+
+  async call<T = unknown> (method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.nextId++
+    const response = await new Promise<ControlResponse>((resolve) => {
+      this.waiting.set(id, resolve)
+      this.socket.write(`${JSON.stringify({ id, method, params })}\n`)
+    })
+    if ('event' in response) throw new Error('unexpected event')
+    if (!response.ok) throw Object.assign(new Error(response.error.message), { code: response.error.code })
+    return response.result as T
+  }
+
+  /** Subscribe to a streaming method; items arrive until `close()`. */
+  async subscribe (method: string, onItem: (item: unknown) => void, params: Record<string, unknown> = {}): Promise<void> {
+    const id = this.nextId
+    this.streams.set(id, onItem)
+    await this.call(method, params)
+  }
+
+  close (): void {
+    this.socket.destroy()
+  }
+}

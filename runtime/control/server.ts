@@ -1,0 +1,107 @@
+import { createServer, createConnection } from 'node:net'
+import type { Server, Socket } from 'node:net'
+import { chmod, unlink } from 'node:fs/promises'
+import { controlSocketPath, MAX_CONTROL_LINE } from './protocol.js'
+import type { ControlRequest, ControlResponse } from './protocol.js'
+
+/** A control method: takes the request params, returns JSON-able data, or throws. */
+export type ControlMethod = (params: Record<string, unknown>) => unknown
+/** A streaming method: calls `push` for each item until the returned function is called. */
+export type ControlStream = (params: Record<string, unknown>, push: (item: unknown) => void) => () => void
+
+export interface ControlServerInit {
+  dataDir: string
+  methods: Record<string, ControlMethod>
+  streams?: Record<string, ControlStream>
+}
+
+/**
+ * The local control socket (`DATA/control.sock`, mode 0600): JSON lines,
+ * `{ id, method, params }` → `{ id, ok, result | error }`. Refuses to start
+ * when another node already answers on it; removes a stale socket file.
+ */
+export async function startControlServer (init: ControlServerInit): Promise<{ path: string, close: () => Promise<void> }> {
+  const path = controlSocketPath(init.dataDir)
+  if (await answers(path)) throw new Error(`another node is already running with data dir ${init.dataDir} (its control socket ${path} answers)`)
+  await unlink(path).catch(() => {})
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => { sockets.delete(socket) })
+    serve(socket, init)
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => { server.off('error', reject); resolve() })
+  })
+  await chmod(path, 0o600)
+  return {
+    path,
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+      await unlink(path).catch(() => {})
+    }
+  }
+}
+
+function serve (socket: Socket, init: ControlServerInit): void {
+  let buffered = ''
+  const stops: Array<() => void> = []
+  socket.on('close', () => { for (const stop of stops) stop() })
+  socket.on('error', () => {})
+  const send = (response: ControlResponse): void => { if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`) }
+  socket.on('data', (chunk) => {
+    buffered += chunk.toString('utf8')
+    if (buffered.length > MAX_CONTROL_LINE) {
+      send({ id: 0, ok: false, error: { code: 'BAD_REQUEST', message: 'request line too long' } })
+      socket.destroy()
+      return
+    }
+    let newline: number
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline)
+      buffered = buffered.slice(newline + 1)
+      if (line.trim() !== '') handle(line)
+    }
+  })
+
+  function handle (line: string): void {
+    let request: ControlRequest
+    try {
+      request = JSON.parse(line) as ControlRequest
+      if (typeof request.id !== 'number' || typeof request.method !== 'string') throw new Error('needs id and method')
+    } catch (err) {
+      send({ id: 0, ok: false, error: { code: 'BAD_REQUEST', message: `malformed request: ${(err as Error).message}` } })
+      return
+    }
+    const params = request.params ?? {}
+    const stream = init.streams?.[request.method]
+    if (stream != null) {
+      stops.push(stream(params, (item) => { send({ id: request.id, event: item }) }))
+      send({ id: request.id, ok: true, result: 'subscribed' })
+      return
+    }
+    const method = init.methods[request.method]
+    if (method == null) {
+      send({ id: request.id, ok: false, error: { code: 'UNKNOWN_METHOD', message: `unknown method ${request.method}` } })
+      return
+    }
+    Promise.resolve().then(() => method(params)).then(
+      (result) => { send({ id: request.id, ok: true, result: result ?? null }) },
+      (err: unknown) => {
+        const e = err as { code?: string, message?: string }
+        send({ id: request.id, ok: false, error: { code: e?.code ?? 'FAILED', message: e?.message ?? String(err) } })
+      }
+    )
+  }
+}
+
+/** Does a live node answer on this socket path? */
+async function answers (path: string): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const socket = createConnection(path)
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => { resolve(false) })
+  })
+}

@@ -1,0 +1,116 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtemp, rm, access } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli, startDaemon } from '../support/cli.js'
+import { eventually } from '../support/nodes.js'
+
+let root = ''
+const daemons: Array<{ stop: () => Promise<number | null> }> = []
+test.before.each(async () => { root = await mkdtemp(join(tmpdir(), 'dms-cli-')) })
+test.after.each(async () => {
+  await Promise.allSettled(daemons.splice(0).map(async (d) => await d.stop()))
+  await rm(root, { recursive: true, force: true })
+})
+
+test('id creates an identity once and prints the same peer id after', async () => {
+  const first = await runCli(['id', '--data', join(root, 'a')])
+  assert.is(first.code, 0)
+  assert.match(first.stdout, /^12D3KooW\w+\n$/)
+  assert.match(first.stderr, /created a new identity/)
+  const second = await runCli(['id', '--data', join(root, 'a')])
+  assert.is(second.stdout, first.stdout)
+  assert.is(second.stderr, '')
+})
+
+test('node runs; status --json, dial, peers, send, publish-job work against it; SIGTERM stops it cleanly', async () => {
+  const a = await startDaemon(['--data', join(root, 'a')])
+  daemons.push(a)
+  const b = await startDaemon(['--data', join(root, 'b'), '--json'])
+  daemons.push(b)
+  const aId = (await runCli(['id', '--data', join(root, 'a')])).stdout.trim()
+  assert.match(a.output(), new RegExp(`dms-net node ${aId}`))
+
+  const status = await runCli(['status', '--json', '--data', join(root, 'a')])
+  assert.is(status.code, 0, status.stderr)
+  const parsed = JSON.parse(status.stdout) as { peerId: string, host: { state: string, addresses: string[] } }
+  assert.is(parsed.peerId, aId)
+  assert.is(parsed.host.state, 'running')
+
+  const dial = await runCli(['dial', parsed.host.addresses[0]!, '--data', join(root, 'b')])
+  assert.is(dial.code, 0, dial.stderr)
+  assert.match(dial.stdout, new RegExp(`connected to ${aId}`))
+  await eventually('b lists a as identified', () => b.output().includes('peer.identified'), 5000)
+  const peers = await runCli(['peers', '--json', '--data', join(root, 'b')])
+  const list = JSON.parse(peers.stdout) as Array<{ peerId: string, state: string }>
+  assert.ok(list.some((p) => p.peerId === aId && (p.state === 'identified' || p.state === 'connected')))
+  assert.match((await runCli(['peers', '--data', join(root, 'b')])).stdout, /PEER\s+STATE/)
+
+  // a has no handler for cli.note: the send is taken, a reports the unknown type in its log
+  const sent = await runCli(['send', aId, 'cli.note', '{"hello":1}', '--data', join(root, 'b')])
+  assert.is(sent.code, 0, sent.stderr)
+  await eventually('a logs the unknown message type', () => /messenger\.error.*UNKNOWN_TYPE/.test(a.output()), 5000)
+  const asked = await runCli(['send', aId, 'cli.ask', '{}', '--request', '--timeout', '3000', '--data', join(root, 'b')])
+  assert.is(asked.code, 1)
+  assert.match(asked.stderr, /UNKNOWN_TYPE/)
+
+  const job = await runCli(['publish-job', JSON.stringify({ jobId: 'j1', resources: { cpuCores: 1, memoryMb: 64 }, price: { max: 1, currency: 'DMS' }, deadline: Date.now() + 60000 }), '--data', join(root, 'b')])
+  assert.is(job.code, 0, job.stderr)
+  assert.match(job.stdout, /published to \d+ peer/)
+
+  assert.is(await a.stop(), 0)
+  await assert.not.ok(await access(join(root, 'a', 'control.sock')).then(() => true, () => false), 'socket removed')
+  const gone = await runCli(['status', '--data', join(root, 'a')])
+  assert.is(gone.code, 1)
+  assert.match(gone.stderr, /no node is running for data dir .* \(start one with: dms-net node --data/)
+})
+
+test('a second node on the same data dir is refused', async () => {
+  const a = await startDaemon(['--data', join(root, 'a')])
+  daemons.push(a)
+  const again = await runCli(['node', '--data', join(root, 'a')], 20_000)
+  assert.is(again.code, 1)
+  assert.match(again.stderr, /another node is already running/)
+})
+
+for (const [args, pattern] of [
+  [['frobnicate'], /unknown command "frobnicate"/],
+  [['dial'], /dial needs TARGET/],
+  [['dial', '/ip4/1.2.3.4/tcpp/1'], /bad multiaddr/],
+  [['node', '--listen', 'nowhere'], /listen: not a multiaddr/],
+  [['node', '--bootstrap', '/ip4/127.0.0.1/tcp/1'], /has no \/p2p/],
+  [['status', '--verbose'], /Unknown option '--verbose'/],
+  [['send', 'peer', 'type', '{not json'], /not valid JSON/],
+  [['publish-job', '[1'], /not valid JSON/],
+  [['id', 'extra'], /unexpected argument "extra"/]
+] as const) {
+  test(`bad arguments exit 2 with one clear line: ${args.join(' ')}`, async () => {
+    const result = await runCli([...args, '--data', join(root, 'x')])
+    assert.is(result.code, 2, result.stderr)
+    assert.match(result.stderr.split('\n')[0]!, pattern)
+  })
+}
+
+test('--help works on every command', async () => {
+  const overview = await runCli(['--help'])
+  assert.is(overview.code, 0)
+  for (const name of ['node', 'status', 'send', 'demo']) {
+    assert.match(overview.stdout, new RegExp(`\\n  ${name} `))
+    const help = await runCli([name, '--help'])
+    assert.is(help.code, 0)
+    assert.match(help.stdout, new RegExp(`usage: dms-net ${name}`))
+  }
+})
+
+test('demo runs to completion without a terminal and says what it did', async () => {
+  const demo = await runCli(['demo'], 60_000)
+  assert.is(demo.code, 0, demo.stdout + demo.stderr)
+  assert.match(demo.stdout, /carol got {2}".*hello carol/)
+  assert.match(demo.stdout, /math\.sum \[19, 23\] → 42/)
+  assert.match(demo.stdout, /bob and carol received job demo-job/)
+  assert.match(demo.stdout, /demo finished/)
+  assert.not.match(demo.stdout, /\x1b\[/, 'plain output when not a TTY')
+})
+
+test.run()
