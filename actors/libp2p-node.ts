@@ -65,6 +65,10 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       maxIncomingPendingConnections: init.maxIncomingPendingConnections ?? 64,
       maxConnections: init.maxConnections ?? 300
     },
+    // The monitor pings every connection and aborts it when a ping is late. On a
+    // connection saturated by bulk traffic (VPN, private network) the ping waits
+    // behind queued data for seconds; its 5 s default cut such connections.
+    connectionMonitor: { pingTimeout: { minTimeout: 30_000, maxTimeout: 60_000 } },
     services: {
       identify: identify(),
       ping: ping(),

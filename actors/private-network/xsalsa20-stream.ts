@@ -1,0 +1,48 @@
+import { xsalsa20 } from '@noble/ciphers/salsa.js'
+
+const BLOCK = 64
+const zeroBlock = new Uint8Array(BLOCK)
+
+/**
+ * XSalsa20 as a continuous keystream over many `update` calls, the way the
+ * PSK v1 private network uses it. Whole blocks go straight to @noble/ciphers
+ * with the running block counter; the unused tail of a partial block is kept
+ * for the next call. @noble/ciphers holds no WebAssembly memory, so it cannot
+ * hit the memory-growth failures of the `xsalsa20` package used by @libp2p/pnet 3.0.27.
+ */
+export class XSalsa20Stream {
+  private counter = 0
+  private tail = new Uint8Array(0)
+  private tailPos = 0
+
+  constructor (private readonly key: Uint8Array, private readonly nonce: Uint8Array) {
+    if (key.byteLength !== 32) throw new Error('xsalsa20 needs a 32-byte key')
+    if (nonce.byteLength !== 24) throw new Error('xsalsa20 needs a 24-byte nonce')
+  }
+
+  /** XOR `data` with the next bytes of keystream, into a new array. */
+  update (data: Uint8Array): Uint8Array {
+    const out = new Uint8Array(data.byteLength)
+    let i = 0
+    while (this.tailPos < this.tail.byteLength && i < data.byteLength) {
+      out[i] = data[i]! ^ this.tail[this.tailPos++]!
+      i++
+    }
+    const whole = Math.floor((data.byteLength - i) / BLOCK) * BLOCK
+    if (whole > 0) {
+      xsalsa20(this.key, this.nonce, data.subarray(i, i + whole), out.subarray(i, i + whole), this.counter)
+      this.counter += whole / BLOCK
+      i += whole
+    }
+    if (i < data.byteLength) {
+      this.tail = xsalsa20(this.key, this.nonce, zeroBlock, undefined, this.counter)
+      this.counter++
+      this.tailPos = 0
+      while (i < data.byteLength) {
+        out[i] = data[i]! ^ this.tail[this.tailPos++]!
+        i++
+      }
+    }
+    return out
+  }
+}
