@@ -1,0 +1,90 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import {
+  createKeyRequest, checkKeyRequest, createKeyGrant, openKeyGrant, createKeyDenial, createRotationNotice, openRotationNotice,
+  ReplayCache, verifySignature, validateSwarmKeyMessage
+} from '../../runtime/swarm/key-exchange.js'
+import { encodeValue, decodeValue } from '../../runtime/wire/codec.js'
+import { generateSwarmKey } from '../../runtime/swarm/key-file.js'
+
+interface Who { key: PrivateKey, id: string }
+const who = async (): Promise<Who> => { const key = await generateKeyPair('Ed25519'); return { key, id: peerIdFromPrivateKey(key).toString() } }
+const seed = (w: Who): Uint8Array => w.key.raw.subarray(0, 32)
+const contains = (haystack: Uint8Array, needle: Uint8Array): boolean => Buffer.from(haystack).indexOf(Buffer.from(needle)) >= 0
+
+test('happy path: signed request → sealed grant the requester opens; the key never appears in the bytes', async () => {
+  const owner = await who()
+  const member = await who()
+  const swarmKey = generateSwarmKey()
+  const request = await createKeyRequest(member.key, member.id, 'dms')
+  const verdict = await checkKeyRequest(request, { remotePeer: member.id, network: 'dms', authorised: new Set([member.id]), replay: new ReplayCache() })
+  assert.is(verdict, undefined)
+  const grant = await createKeyGrant(owner.key, owner.id, request, swarmKey, 3, ['/ip4/127.0.0.1/tcp/1'])
+  const wire = encodeValue(grant)
+  assert.not.ok(contains(wire, swarmKey), 'plaintext key not on the wire')
+  assert.not.ok(contains(wire, new TextEncoder().encode(Buffer.from(swarmKey).toString('hex'))))
+  const opened = await openKeyGrant(validateSwarmKeyMessage(decodeValue(wire)) as typeof grant, { owner: owner.id, request, seed: seed(member) })
+  assert.ok(opened.ok)
+  if (opened.ok) {
+    assert.equal(Array.from(opened.key), Array.from(swarmKey))
+    assert.is(opened.epoch, 3)
+    assert.equal(opened.bootstrap, ['/ip4/127.0.0.1/tcp/1'])
+  }
+})
+
+test('the owner denies: unauthorised, forged, wrong requester, replayed, stale, wrong network', async () => {
+  const member = await who()
+  const other = await who()
+  const base = { remotePeer: member.id, network: 'dms', authorised: new Set([member.id]) }
+  const request = await createKeyRequest(member.key, member.id, 'dms')
+  const replay = new ReplayCache()
+  assert.is(await checkKeyRequest(request, { ...base, replay }), undefined)
+  assert.is(await checkKeyRequest(request, { ...base, replay }), 'replayed')
+  assert.is(await checkKeyRequest(await createKeyRequest(other.key, other.id, 'dms'), { ...base, remotePeer: other.id, replay }), 'not-authorised')
+  const forged = { ...(await createKeyRequest(other.key, other.id, 'dms')), requester: member.id }
+  assert.is(await checkKeyRequest(forged, { ...base, replay }), 'bad-signature')
+  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, 'dms'), { ...base, remotePeer: other.id, replay }), 'wrong-requester')
+  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, 'dms', Date.now() - 120_000), { ...base, replay }), 'stale')
+  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, 'other-net'), { ...base, replay }), 'wrong-network')
+})
+
+test('a grant from someone other than the owner, for another request, or tampered, is refused', async () => {
+  const owner = await who()
+  const mallory = await who()
+  const member = await who()
+  const request = await createKeyRequest(member.key, member.id, 'dms')
+  const fromMallory = await createKeyGrant(mallory.key, mallory.id, request, generateSwarmKey(), 1, [])
+  assert.not.ok((await openKeyGrant(fromMallory, { owner: owner.id, request, seed: seed(member) })).ok)
+  const impersonating = { ...fromMallory, owner: owner.id }
+  assert.not.ok((await openKeyGrant(impersonating, { owner: owner.id, request, seed: seed(member) })).ok)
+  const grant = await createKeyGrant(owner.key, owner.id, request, generateSwarmKey(), 1, [])
+  const otherRequest = await createKeyRequest(member.key, member.id, 'dms')
+  assert.not.ok((await openKeyGrant(grant, { owner: owner.id, request: otherRequest, seed: seed(member) })).ok)
+  const tampered = { ...grant, sealed: { ...grant.sealed, ciphertext: grant.sealed.ciphertext.map((b, i) => i === 0 ? b ^ 1 : b) } }
+  assert.not.ok((await openKeyGrant(tampered, { owner: owner.id, request, seed: seed(member) })).ok)
+  const stolen = await openKeyGrant(grant, { owner: owner.id, request, seed: seed(mallory) })
+  assert.not.ok(stolen.ok, 'another peer cannot open a grant sealed to the member')
+})
+
+test('denials are signed; rotation notices must be newer, owner-signed and addressed to us', async () => {
+  const owner = await who()
+  const member = await who()
+  const denial = await createKeyDenial(owner.key, owner.id, member.id, new Uint8Array(16), 'not-authorised')
+  assert.ok(await verifySignature(denial, owner.id))
+  assert.not.ok(await verifySignature({ ...denial, reason: 'stale' }, owner.id))
+  const key = generateSwarmKey()
+  const notice = await createRotationNotice(owner.key, owner.id, member.id, 'dms', key, 5, [])
+  const expect = { owner: owner.id, member: member.id, network: 'dms', seed: seed(member) }
+  const opened = await openRotationNotice(notice, { ...expect, epoch: 4 })
+  assert.ok(opened.ok && Buffer.compare(Buffer.from(opened.key), Buffer.from(key)) === 0)
+  assert.not.ok((await openRotationNotice(notice, { ...expect, epoch: 5 })).ok, 'not newer')
+  const mallory = await who()
+  const fake = await createRotationNotice(mallory.key, mallory.id, member.id, 'dms', key, 9, [])
+  assert.not.ok((await openRotationNotice({ ...fake, owner: owner.id }, { ...expect, epoch: 4 })).ok)
+  assert.throws(() => validateSwarmKeyMessage({ kind: 'grant', owner: 'x' }), /malformed/)
+})
+
+test.run()
