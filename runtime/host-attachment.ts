@@ -12,5 +12,6 @@ export interface HostAttachment {
   /** Which hosts it attaches to. @default ['public'] */
   readonly networks?: NetworkKind[]
   attach: (libp2p: DmsLibp2p, network: NetworkKind) => Promise<void>
-  detach: () => Promise<void>
+  /** Called when that network's host stops or restarts. */
+  detach: (network: NetworkKind) => Promise<void>
 }

@@ -57,7 +57,7 @@ export function nodeActors (init: NodeActorsInit) {
       })()
       return () => {
         detached = true
-        previousDetach[network] = Promise.all(attached.reverse().map(async (attachment) => { await attachment.detach().catch(() => {}) })).then(() => {})
+        previousDetach[network] = Promise.all(attached.reverse().map(async (attachment) => { await attachment.detach(network).catch(() => {}) })).then(() => {})
       }
     })
   }

@@ -18,7 +18,8 @@ import { createMessenger } from '../actors/messenger/messenger.js'
 import type { Messenger, MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from './wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
-import type { ProtectorFactory } from '../actors/libp2p-node.js'
+import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
+import type { PrivateKey } from '@libp2p/interface'
 
 export interface CreateNodeInit extends NodeConfigInit {
   /** Inspection observer handed to the actor system (e.g. a Stately inspector's `inspect`). */
@@ -264,10 +265,24 @@ export class DmsNode {
     return () => { set.delete(listener as (event: NodeEvent) => void) }
   }
 
-  /** Dial a peer by peer id (known addresses) or full multiaddr. */
-  async dial (target: string): Promise<{ peerId: string, remoteAddr: string }> {
+  /** Dial a peer by peer id (known addresses) or full multiaddr, on the public host or the private one. */
+  async dial (target: string, options: { network?: NetworkKind } = {}): Promise<{ peerId: string, remoteAddr: string }> {
     if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')
-    return await this.hostRequest({ type: 'host.dial', reqId: randomUUID(), target }, this.config.dialTimeoutMs + 5000) as { peerId: string, remoteAddr: string }
+    return await this.hostRequest({ type: 'host.dial', reqId: randomUUID(), target }, this.config.dialTimeoutMs + 5000, options.network) as { peerId: string, remoteAddr: string }
+  }
+
+  /**
+   * The node's identity key, for features that sign (the swarm key exchange).
+   * Never log it, put it in context or events, or send it anywhere.
+   */
+  identityKey (): PrivateKey {
+    if (this.identity == null) throw new DmsError('HOST_NOT_RUNNING', 'the node has no identity yet: call init() or start() first')
+    return this.identity.privateKey
+  }
+
+  /** The running libp2p node of a host, for features that open their own streams. */
+  libp2p (network: NetworkKind = 'public'): DmsLibp2p | undefined {
+    return this.root?.getSnapshot().context.libp2p[network]
   }
 
   /** Listen on another multiaddr at run time; resolves with all listen addresses. */
@@ -325,17 +340,17 @@ export class DmsNode {
     return readStatus(this.root, this.identity?.peerId ?? '', this.rootError)
   }
 
-  private hostActor () {
-    return this.root?.system.get('host.public') as ReturnType<RootActor['system']['get']> | undefined
+  private hostActor (network: NetworkKind = 'public') {
+    return this.root?.system.get(network === 'public' ? 'host.public' : 'host.private') as ReturnType<RootActor['system']['get']> | undefined
   }
 
   private hostState (): string | undefined {
     return this.status().host.state
   }
 
-  private async hostRequest (event: { type: 'host.dial' | 'host.listen', reqId: string } & Record<string, string>, timeoutMs: number): Promise<unknown> {
-    const host = this.hostActor()
-    if (host == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
+  private async hostRequest (event: { type: 'host.dial' | 'host.listen', reqId: string } & Record<string, string>, timeoutMs: number, network: NetworkKind = 'public'): Promise<unknown> {
+    const host = this.hostActor(network)
+    if (host == null) throw new DmsError('HOST_NOT_RUNNING', network === 'public' ? 'the node is not started' : 'the private host is not running')
     return await new Promise((resolve, reject) => {
       const subscription = host.on('host.reply', (reply: HostReply) => {
         if (reply.reqId !== event.reqId) return

@@ -1,0 +1,115 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { TestNodes, eventually } from '../support/nodes.js'
+import { createSwarm } from '../../runtime/swarm/swarm-service.js'
+import type { Swarm } from '../../runtime/swarm/swarm-service.js'
+import type { DmsNode } from '../../runtime/node.js'
+import { readSwarmKeyFile } from '../../runtime/swarm/key-file.js'
+
+const nodes = new TestNodes()
+test.after.each(async () => { await nodes.cleanup() })
+
+async function swarmNode (dataDir?: string): Promise<{ node: DmsNode, swarm: Swarm }> {
+  const node = await nodes.create(dataDir != null ? { dataDir } : {})
+  const swarm = createSwarm(node, { rejoinWindowMs: 2000 })
+  await node.start()
+  return { node, swarm }
+}
+
+const canReachPrivately = async (from: DmsNode, to: string[]): Promise<boolean> => {
+  try { await from.dial(to[0]!, { network: 'private' }); return true } catch { return false }
+}
+
+test('create → members join → outsider denied → rotate → revoke cuts the revoked peer off; the audit log has it all, no key', async () => {
+  const owner = await swarmNode()
+  const alice = await swarmNode()
+  const bob = await swarmNode()
+  const outsider = await swarmNode()
+  const ownerAddress = owner.node.status().host.addresses[0]!
+
+  const created = await owner.swarm.create([alice.node.peerId, bob.node.peerId])
+  assert.is(created.state, 'active')
+  assert.is(created.epoch, 1)
+  assert.ok(created.fingerprint != null && created.bootstrap.length > 0)
+
+  for (const member of [alice, bob]) {
+    const status = await member.swarm.join(ownerAddress)
+    assert.is(status.state, 'joined', status.lastError)
+    assert.is(status.fingerprint, created.fingerprint)
+    assert.is(member.node.status().host.state, 'stopped', 'a member leaves the public network by default')
+  }
+  await eventually('owner sees both members on the private network', () =>
+    ['alice', 'bob'].every((_, i) => owner.swarm.status().privatePeers.includes([alice, bob][i]!.node.peerId)))
+
+  // an outsider asks and is denied; it gets nothing and cannot get in
+  let denied = ''
+  try { await outsider.swarm.join(ownerAddress) } catch (err) { denied = (err as Error).message }
+  assert.match(denied, /denied: not-authorised/)
+  assert.is(outsider.swarm.status().state, 'idle')
+  assert.is(outsider.node.privateHostState(), undefined)
+  assert.not.ok(owner.swarm.status().privatePeers.includes(outsider.node.peerId))
+
+  // rotation: everyone authorised moves to the new key
+  const rotated = await owner.swarm.rotate()
+  assert.is(rotated.epoch, 2)
+  assert.is.not(rotated.fingerprint, created.fingerprint)
+  await eventually('members rejoined on the new key', () =>
+    [alice, bob].every((m) => m.swarm.status().state === 'joined' && m.swarm.status().fingerprint === rotated.fingerprint), 8000)
+  await eventually('owner connected to both again', () =>
+    [alice, bob].every((m) => owner.swarm.status().privatePeers.includes(m.node.peerId)), 8000)
+
+  // revoke bob: cut off at once, cannot reconnect, and is refused when it asks again
+  const revoked = await owner.swarm.revoke(bob.node.peerId)
+  assert.is(revoked.epoch, 3)
+  assert.not.ok(revoked.authorised.includes(bob.node.peerId))
+  await eventually('alice on the newest key', () => alice.swarm.status().fingerprint === revoked.fingerprint && alice.swarm.status().state === 'joined', 8000)
+  await eventually('bob is no longer connected to the owner', () => !owner.swarm.status().privatePeers.includes(bob.node.peerId), 8000)
+  assert.not.ok(await canReachPrivately(bob.node, revoked.bootstrap), 'the revoked key does not connect')
+  await eventually('bob noticed, asked again, was denied', () => bob.swarm.status().state === 'idle', 15000)
+  assert.match(bob.swarm.status().lastError ?? '', /not-authorised/)
+
+  const audit = await owner.swarm.auditLog()
+  const actions = audit.map((r) => `${r.action}${r.peer === outsider.node.peerId ? ':outsider' : ''}`)
+  for (const expected of ['create', 'grant', 'deny:outsider', 'rotate', 'revoke']) assert.ok(actions.includes(expected), `${expected} in ${actions.join(',')}`)
+  const auditText = await readFile(join(owner.node.config.dataDir, 'swarm', 'audit.log'), 'utf8')
+  const key = await readSwarmKeyFile(join(owner.node.config.dataDir, 'swarm', 'swarm.key'))
+  assert.not.ok(auditText.includes(Buffer.from(key).toString('hex')), 'no key in the audit log')
+  assert.not.ok(JSON.stringify(owner.swarm.status()).includes(Buffer.from(key).toString('hex')), 'no key in status')
+})
+
+test('owner and member come back into the swarm after a restart', async () => {
+  const owner = await swarmNode()
+  const alice = await swarmNode()
+  await owner.swarm.create([alice.node.peerId])
+  await alice.swarm.join(owner.node.status().host.addresses[0]!)
+  const before = owner.swarm.status()
+  const ownerDir = owner.node.config.dataDir
+  const aliceDir = alice.node.config.dataDir
+  await alice.node.stop()
+  await owner.node.stop()
+
+  const owner2 = await swarmNode(ownerDir)
+  const restored = await owner2.swarm.restore()
+  assert.is(restored.state, 'active')
+  assert.is(restored.fingerprint, before.fingerprint)
+  assert.equal(restored.bootstrap, before.bootstrap, 'same private address')
+  const alice2 = await swarmNode(aliceDir)
+  const back = await alice2.swarm.restore()
+  assert.is(back.state, 'joined', back.lastError)
+  await eventually('owner sees alice again', () => owner2.swarm.status().privatePeers.includes(alice2.node.peerId), 8000)
+})
+
+test('bad input: unknown peers, double create, leave when not a member, a join address without a peer id', async () => {
+  const owner = await swarmNode()
+  try { await owner.swarm.create(['not-a-peer']); assert.unreachable() } catch (err) { assert.match((err as Error).message, /not a peer id/) }
+  try { await owner.swarm.rotate(); assert.unreachable() } catch (err) { assert.match((err as Error).message, /does not own an active private swarm/) }
+  try { await owner.swarm.leave(); assert.unreachable() } catch (err) { assert.match((err as Error).message, /not a member/) }
+  try { await owner.swarm.join('/ip4/127.0.0.1/tcp/1'); assert.unreachable() } catch (err) { assert.match((err as Error).message, /no \/p2p/) }
+  await owner.swarm.create([])
+  try { await owner.swarm.create([]); assert.unreachable() } catch (err) { assert.match((err as Error).message, /already/) }
+  assert.is(owner.node.status().host.state, 'running', 'the node survives')
+})
+
+test.run()
