@@ -3,6 +3,7 @@ import { nodeCommand } from './node.js'
 import { idCommand } from './id.js'
 import { statusCommand, peersCommand, dialCommand, listenCommand, sendCommand, publishJobCommand } from './client.js'
 import { demoCommand } from './demo.js'
+import { swarmCommand } from './swarm.js'
 
 /** Every dms-net command, in the order `--help` lists them. */
 export const commands: Command[] = [
@@ -14,5 +15,6 @@ export const commands: Command[] = [
   listenCommand,
   sendCommand,
   publishJobCommand,
+  swarmCommand,
   demoCommand
 ]

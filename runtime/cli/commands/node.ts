@@ -1,6 +1,8 @@
 import { createNode } from '../../node.js'
 import { startControlServer } from '../../control/server.js'
 import { nodeControlMethods, nodeControlStreams } from '../../control/node-methods.js'
+import { swarmControlMethods } from '../../control/swarm-methods.js'
+import { createSwarm } from '../../swarm/swarm-service.js'
 import { eventLine } from '../format.js'
 import type { Command } from '../command.js'
 
@@ -28,8 +30,9 @@ export const nodeCommand: Command = {
     })
     const print = (line: string): void => { process.stdout.write(`${line}\n`) }
     node.on('*', (event) => { print(json ? JSON.stringify({ time: Date.now(), ...event }) : eventLine(event)) })
+    const swarm = createSwarm(node)
     await node.init()
-    const control = await startControlServer({ dataDir, methods: nodeControlMethods(node), streams: nodeControlStreams(node) })
+    const control = await startControlServer({ dataDir, methods: { ...nodeControlMethods(node), ...swarmControlMethods(swarm) }, streams: nodeControlStreams(node) })
     try {
       await node.start()
     } catch (err) {
@@ -37,6 +40,8 @@ export const nodeCommand: Command = {
       await node.stop()
       throw err
     }
+    const restored = await swarm.restore().catch((err: unknown) => { print(`could not rejoin the private swarm: ${(err as Error).message}`); return undefined })
+    if (restored != null && restored.role !== 'none') print(`private swarm: ${restored.role}, ${restored.state}, key ${restored.fingerprint ?? '-'}`)
     const status = node.status()
     if (json) print(JSON.stringify({ type: 'node.running', peerId: status.peerId, addresses: status.host.addresses, control: control.path }))
     else {

@@ -1,0 +1,96 @@
+import { join } from 'node:path'
+import { ControlClient } from '../../control/client.js'
+import { checkMultiaddr } from '../../config.js'
+import { readSwarmKeyFile, formatSwarmKey, writeSwarmKeyFile, fingerprint } from '../../swarm/key-file.js'
+import type { SwarmKeyEncoding } from '../../swarm/key-file.js'
+import type { SwarmStatus } from '../../swarm/swarm-service.js'
+import { UsageError } from '../command.js'
+import type { Command } from '../command.js'
+import { shortId } from '../format.js'
+
+const print = (text: string): void => { process.stdout.write(`${text}\n`) }
+
+async function call (dataDir: string, method: string, params: Record<string, unknown> = {}): Promise<SwarmStatus> {
+  const client = await ControlClient.connect(dataDir)
+  try { return await client.call<SwarmStatus>(method, params) } finally { client.close() }
+}
+
+function statusText (s: SwarmStatus): string {
+  return [
+    `role         ${s.role}`,
+    `state        ${s.state}`,
+    ...(s.role === 'none' ? [] : [`epoch        ${s.epoch}`, `key          ${s.fingerprint ?? '-'} (fingerprint)`]),
+    ...(s.owner != null ? [`owner        ${s.owner}`] : []),
+    ...(s.role === 'owner' ? [`authorised   ${s.authorised.map(shortId).join(', ') || '(nobody)'}`, `members      ${s.members.map(shortId).join(', ') || '(none yet)'}`] : []),
+    ...(s.bootstrap.length > 0 ? [`bootstrap    ${s.bootstrap.join(' ')}`] : []),
+    ...(s.privateHost != null ? [`private host ${s.privateHost}, connected to ${s.privatePeers.length} peer(s)`] : []),
+    ...(s.lastError != null ? [`last error   ${s.lastError}`] : [])
+  ].join('\n')
+}
+
+const usage = `subcommands:
+  create --authorise PEER...     own a new private network; PEER may ask for its key
+  authorise PEER                 let one more peer ask for the key
+  revoke PEER                    remove a peer and rotate the key (it is cut off)
+  join --owner MULTIADDR         ask the owner for the key and join (leaves the public network)
+  leave                          leave the private network, back to the public one
+  rotate                         give every authorised member a new key
+  status [--json]                role, state, key fingerprint, members
+  key import FILE                store a swarm.key (base16, base64 or bin) in the data dir
+  key export [--encoding E]      print the stored key (base16 | base64 | bin)
+
+example: dms-net swarm create --authorise 12D3KooW... --data ./owner`
+
+export const swarmCommand: Command = {
+  name: 'swarm',
+  args: 'SUBCOMMAND',
+  summary: 'Private swarm: create, authorise, revoke, join, leave, rotate, status, key import/export.',
+  help: usage,
+  options: {
+    authorise: { type: 'string', multiple: true },
+    owner: { type: 'string' },
+    json: { type: 'boolean' },
+    encoding: { type: 'string' }
+  },
+  positionals: { required: ['SUBCOMMAND'], rest: true },
+  run: async ({ positionals, values, dataDir }) => {
+    const [sub, ...args] = positionals as [string, ...string[]]
+    const need = (count: number, what: string): void => { if (args.length !== count) throw new UsageError(`swarm ${sub} needs ${what}`) }
+    const show = (s: SwarmStatus): void => { print(values.json === true ? JSON.stringify(s, null, 2) : statusText(s)) }
+    switch (sub) {
+      case 'create': need(0, 'only --authorise PEER...'); show(await call(dataDir, 'swarm.create', { authorised: (values.authorise as string[] | undefined) ?? [] })); return 0
+      case 'authorise': need(1, 'PEER'); show(await call(dataDir, 'swarm.authorise', { peer: args[0] })); return 0
+      case 'revoke': need(1, 'PEER'); show(await call(dataDir, 'swarm.revoke', { peer: args[0] })); return 0
+      case 'join': {
+        const owner = values.owner
+        if (typeof owner !== 'string') throw new UsageError('swarm join needs --owner MULTIADDR (the owner\'s public address with /p2p/)')
+        const problem = checkMultiaddr(owner, true)
+        if (problem != null) throw new UsageError(problem)
+        show(await call(dataDir, 'swarm.join', { owner }))
+        return 0
+      }
+      case 'leave': need(0, 'no arguments'); show(await call(dataDir, 'swarm.leave')); return 0
+      case 'rotate': need(0, 'no arguments'); show(await call(dataDir, 'swarm.rotate')); return 0
+      case 'status': need(0, 'no arguments'); show(await call(dataDir, 'swarm.status')); return 0
+      case 'key': {
+        const keyPath = join(dataDir, 'swarm', 'swarm.key')
+        if (args[0] === 'import' && args.length === 2) {
+          const key = await readSwarmKeyFile(args[1]!)
+          await writeSwarmKeyFile(keyPath, key)
+          print(`imported key ${fingerprint(key)} into ${keyPath} (a running node uses it after its next restart)`)
+          return 0
+        }
+        if (args[0] === 'export' && args.length === 1) {
+          const encoding = (values.encoding ?? 'base16') as SwarmKeyEncoding
+          if (!['base16', 'base64', 'bin'].includes(encoding)) throw new UsageError('--encoding must be base16, base64 or bin')
+          process.stdout.write(formatSwarmKey(await readSwarmKeyFile(keyPath), encoding))
+          if (encoding !== 'bin' && process.stdout.isTTY === true) process.stdout.write('\n')
+          return 0
+        }
+        throw new UsageError('use: swarm key import FILE | swarm key export [--encoding base16|base64|bin]')
+      }
+      default:
+        throw new UsageError(`unknown swarm subcommand ${JSON.stringify(sub)}`)
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli, startDaemon } from '../support/cli.js'
+
+let root = ''
+const daemons: Array<{ stop: () => Promise<number | null> }> = []
+test.before.each(async () => { root = await mkdtemp(join(tmpdir(), 'dms-cli-swarm-')) })
+test.after.each(async () => {
+  await Promise.allSettled(daemons.splice(0).map(async (d) => await d.stop()))
+  await rm(root, { recursive: true, force: true })
+})
+
+const dir = (name: string): string => join(root, name)
+async function daemon (name: string) {
+  const started = await startDaemon(['--data', dir(name)])
+  daemons.push(started)
+  return started
+}
+
+test('swarm create / join / outsider denied / rotate / revoke / status through the CLI', async () => {
+  await daemon('owner')
+  await daemon('member')
+  await daemon('outsider')
+  const id = async (name: string): Promise<string> => (await runCli(['id', '--data', dir(name)])).stdout.trim()
+  const member = await id('member')
+  const ownerStatus = JSON.parse((await runCli(['status', '--json', '--data', dir('owner')])).stdout) as { host: { addresses: string[] } }
+  const ownerAddress = ownerStatus.host.addresses[0]!
+
+  const created = await runCli(['swarm', 'create', '--authorise', member, '--data', dir('owner')])
+  assert.is(created.code, 0, created.stderr)
+  assert.match(created.stdout, /role\s+owner/)
+  assert.match(created.stdout, /state\s+active/)
+
+  const joined = await runCli(['swarm', 'join', '--owner', ownerAddress, '--json', '--data', dir('member')])
+  assert.is(joined.code, 0, joined.stderr)
+  const joinedStatus = JSON.parse(joined.stdout) as { state: string, fingerprint: string }
+  assert.is(joinedStatus.state, 'joined')
+
+  const refused = await runCli(['swarm', 'join', '--owner', ownerAddress, '--data', dir('outsider')])
+  assert.is(refused.code, 1)
+  assert.match(refused.stderr, /denied: not-authorised/)
+
+  const rotated = await runCli(['swarm', 'rotate', '--json', '--data', dir('owner')])
+  assert.is(rotated.code, 0, rotated.stderr)
+  assert.is((JSON.parse(rotated.stdout) as { epoch: number }).epoch, 2)
+  const status = await runCli(['swarm', 'status', '--data', dir('owner')])
+  assert.match(status.stdout, /key\s+[0-9a-f]{16} \(fingerprint\)/)
+
+  const revoked = await runCli(['swarm', 'revoke', member, '--json', '--data', dir('owner')])
+  assert.is(revoked.code, 0, revoked.stderr)
+  assert.equal((JSON.parse(revoked.stdout) as { authorised: string[] }).authorised, [])
+
+  const exported = await runCli(['swarm', 'key', 'export', '--data', dir('owner')])
+  assert.match(exported.stdout, /^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}$/)
+  assert.not.ok(status.stdout.includes(exported.stdout.split('\n')[2]!), 'status never shows the key')
+})
+
+test('swarm key import/export work on the data dir without a running node; bad input is refused', async () => {
+  const key = `/key/swarm/psk/1.0.0/\n/base64/\n${Buffer.alloc(32, 7).toString('base64')}\n`
+  await writeFile(join(root, 'in.key'), key)
+  const imported = await runCli(['swarm', 'key', 'import', join(root, 'in.key'), '--data', dir('n')])
+  assert.is(imported.code, 0, imported.stderr)
+  const exported = await runCli(['swarm', 'key', 'export', '--encoding', 'base64', '--data', dir('n')])
+  assert.is(exported.stdout, key.trimEnd())
+  await writeFile(join(root, 'bad.key'), 'garbage')
+  const bad = await runCli(['swarm', 'key', 'import', join(root, 'bad.key'), '--data', dir('n')])
+  assert.is(bad.code, 1)
+  assert.match(bad.stderr, /bad\.key: not a PSK v1 swarm key/)
+  for (const [args, pattern] of [
+    [['swarm'], /needs SUBCOMMAND/],
+    [['swarm', 'fly'], /unknown swarm subcommand/],
+    [['swarm', 'join'], /needs --owner/],
+    [['swarm', 'join', '--owner', '/ip4/127.0.0.1/tcp/1'], /no \/p2p/],
+    [['swarm', 'revoke'], /needs PEER/],
+    [['swarm', 'key', 'export', '--encoding', 'hex'], /--encoding must be/]
+  ] as const) {
+    const result = await runCli([...args, '--data', dir('n')])
+    assert.is(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+    assert.match(result.stderr, pattern)
+  }
+  const noNode = await runCli(['swarm', 'status', '--data', dir('n')])
+  assert.is(noNode.code, 1)
+  assert.match(noNode.stderr, /no node is running/)
+})
+
+test.run()
