@@ -18,6 +18,8 @@ export type HostCommand =
 /** What a host tells its parent (the node actor). Bridge events are forwarded with `network`. */
 export type HostReport =
   | { type: 'host.started', network: NetworkKind, peerId: string, addresses: string[], libp2p: DmsLibp2p }
+  /** The host is about to stop (or restart): its bridge is gone, so peer facts end here. */
+  | { type: 'host.stopping', network: NetworkKind }
   | { type: 'host.stopped', network: NetworkKind }
   | { type: 'host.failed', network: NetworkKind, error: string }
   | { type: 'host.dial.failed', network: NetworkKind, target: string, error: string }
@@ -100,6 +102,7 @@ export const hostMachine = setup({
     reportStarted: sendParent(({ context }) => ({
       type: 'host.started', network: context.network, peerId: context.peerId!, addresses: context.addresses, libp2p: context.libp2p!
     })),
+    reportStopping: sendParent(({ context }) => ({ type: 'host.stopping', network: context.network })),
     reportStopped: sendParent(({ context }) => ({ type: 'host.stopped', network: context.network })),
     reportFailed: sendParent(({ context }) => ({ type: 'host.failed', network: context.network, error: context.error ?? 'unknown error' }))
   },
@@ -209,6 +212,9 @@ export const hostMachine = setup({
       }
     },
     stopping: {
+      entry: 'reportStopping',
+      // a stop during a restart's stopping phase cancels the restart
+      on: { 'host.stop': { actions: assign({ restartRequested: false }) } },
       invoke: {
         src: 'stopLibp2p',
         input: ({ context }) => ({ libp2p: context.libp2p }),

@@ -217,6 +217,14 @@ export const nodeMachine = setup({
         if (ref != null) enqueue.sendTo(ref, { type: 'peer.dial-failed', error: event.error })
       })
     },
+    'host.stopping': {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        for (const ref of Object.values(context.peers)) {
+          const peer = ref.getSnapshot().context
+          if (peer.network === event.network) enqueue.sendTo(ref, { type: 'libp2p.peer.disconnected', peerId: peer.peerId })
+        }
+      })
+    },
     'peer.forgotten': {
       actions: enqueueActions(({ context, event, enqueue }) => {
         const key = peerKey(event.network, event.peerId)

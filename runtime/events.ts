@@ -32,6 +32,8 @@ export type PeerConnectedness = 'disconnected' | 'dialing' | 'connected' | 'iden
 
 export interface PeerStatus {
   peerId: string
+  /** Which host knows this peer. */
+  network: NetworkKind
   state: PeerConnectedness
   connections: number
   protocols: string[]

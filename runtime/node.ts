@@ -250,6 +250,8 @@ export class DmsNode {
       host.send({ type: 'host.stop' })
       await waitFor(host, (s) => s.matches('stopped') || s.matches('failed') || s.matches('configured'), { timeout: 15_000 }).catch(() => {})
     }
+    // whatever the machines managed, no libp2p node may outlive the node
+    await Promise.allSettled(Object.values(root.getSnapshot().context.libp2p).map(async (libp2p) => { await libp2p.stop() }))
     this.features.stopAll()
     root.stop()
     this.root = undefined

@@ -17,6 +17,7 @@ export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId:
     const context = snapshot.context
     return {
       peerId: context.peerId,
+      network: context.network,
       state: snapshot.value as PeerConnectedness,
       connections: context.connections.length,
       protocols: context.protocols,
@@ -25,7 +26,7 @@ export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId:
       ...(context.agentVersion != null ? { agentVersion: context.agentVersion } : {}),
       ...(context.lastError != null ? { lastError: context.lastError } : {})
     }
-  }).sort((a, b) => a.peerId.localeCompare(b.peerId))
+  }).sort((a, b) => a.network.localeCompare(b.network) || a.peerId.localeCompare(b.peerId))
   return {
     peerId,
     host: { state: hostState, network: host?.context.network ?? 'public', addresses: host?.context.addresses ?? [], ...(error != null ? { error } : {}) },

@@ -12,8 +12,8 @@ export function table (rows: string[][]): string {
 export function peerTable (peers: PeerStatus[]): string {
   if (peers.length === 0) return '(no peers yet)'
   return table([
-    ['PEER', 'STATE', 'CONNS', 'PROTOCOLS', 'LAST ERROR'],
-    ...peers.map((p) => [shortId(p.peerId) + (p.bootstrap ? ' (bootstrap)' : ''), p.state, String(p.connections), String(p.protocols.length), p.lastError ?? ''])
+    ['PEER', 'NETWORK', 'STATE', 'CONNS', 'PROTOCOLS', 'LAST ERROR'],
+    ...peers.map((p) => [shortId(p.peerId) + (p.bootstrap ? ' (bootstrap)' : ''), p.network, p.state, String(p.connections), String(p.protocols.length), p.lastError ?? ''])
   ])
 }
 

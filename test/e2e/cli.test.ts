@@ -45,7 +45,7 @@ test('node runs; status --json, dial, peers, send, publish-job work against it; 
   const peers = await runCli(['peers', '--json', '--data', join(root, 'b')])
   const list = JSON.parse(peers.stdout) as Array<{ peerId: string, state: string }>
   assert.ok(list.some((p) => p.peerId === aId && (p.state === 'identified' || p.state === 'connected')))
-  assert.match((await runCli(['peers', '--data', join(root, 'b')])).stdout, /PEER\s+STATE/)
+  assert.match((await runCli(['peers', '--data', join(root, 'b')])).stdout, /PEER\s+NETWORK\s+STATE/)
 
   // a has no handler for cli.note: the send is taken, a reports the unknown type in its log
   const sent = await runCli(['send', aId, 'cli.note', '{"hello":1}', '--data', join(root, 'b')])

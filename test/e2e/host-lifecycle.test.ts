@@ -125,4 +125,14 @@ test('restart builds a new host with the same identity and services come back', 
   assert.ok(node.status().host.addresses[0]?.endsWith(node.peerId))
 })
 
+test('stop during a restart wins: the host ends stopped and does not come back', async () => {
+  const node = await nodes.started()
+  const host = node.actor!.system.get('host.public')!
+  host.send({ type: 'host.restart' })
+  host.send({ type: 'host.stop' })
+  await eventually('host stopped', () => (host.getSnapshot() as { value: unknown }).value === 'stopped')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.is((host.getSnapshot() as { value: unknown }).value, 'stopped')
+})
+
 test.run()

@@ -43,4 +43,14 @@ test('bootstrap peers are dialled at start and redialled with backoff after they
   assert.is(peerOf()!.lastError, undefined)
 })
 
+test('when a host restarts, its peer actors do not keep connections that died with the old host', async () => {
+  const a = await nodes.started()
+  const b = await nodes.started()
+  await a.dial(b.status().host.addresses[0]!)
+  const peerOf = () => b.status().peers.find((p) => p.peerId === a.peerId)
+  await eventually('a identified at b', () => peerOf()?.state === 'identified')
+  b.actor!.system.get('host.public')!.send({ type: 'host.restart' })
+  await eventually('a disconnected at b, no connections', () => peerOf()?.state === 'disconnected' && peerOf()?.connections === 0)
+})
+
 test.run()

@@ -1,3 +1,4 @@
+// test-runner: solo (the 2 GiB transfer uses both cores)
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { generateKeyPair } from '@libp2p/crypto/keys'

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNode } from '../../node.js'
+import { createSwarm } from '../../swarm/swarm-service.js'
 import type { Command } from '../command.js'
 import { demoSteps } from '../demo/steps.js'
 import { statusBoard } from '../demo/status-board.js'
@@ -38,12 +39,16 @@ async function watchLive (board: () => string, what: string, predicate: () => bo
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Start three local nodes, connect them, exchange messages, publish a job, show their peer actors, and shut down.',
+  summary: 'Three local nodes: connect, message, publish a job, private swarm (create, join, refuse, rotate, revoke), then shut down.',
   run: async () => {
     const write = (line = ''): void => { process.stdout.write(`${line}\n`) }
     const root = await mkdtemp(join(tmpdir(), 'dms-demo-'))
     const names = ['alice', 'bob', 'carol']
-    const nodes = names.map((name) => ({ name, node: createNode({ dataDir: join(root, name), dialTimeoutMs: 3000 }) }))
+    const nodes = names.map((name) => {
+      const node = createNode({ dataDir: join(root, name), dialTimeoutMs: 3000 })
+      // members stay on the public network too, so the board keeps showing them
+      return { name, node, swarm: createSwarm(node, { leavePublic: false, rejoinWindowMs: 2000 }) }
+    })
     const context: DemoContext = {
       nodes,
       note: (text) => { write(`      ${dim(text)}`) },

@@ -59,16 +59,18 @@ export const basicSteps: DemoStep[] = [
       note(`${[...seen].sort().join(' and ')} received job demo-job (2 cores, 2048 MB, max 5 DMS)`)
       return undefined
     }
-  },
-  {
-    title: 'Carol leaves: the others\' peer actors follow',
-    run: async ({ nodes, note, watch }) => {
-      const [alice, bob, carol] = nodes as [typeof nodes[0], typeof nodes[0], typeof nodes[0]]
-      await carol.node.stop()
-      await watch('alice and bob to see carol disconnected', () => [alice, bob].every(({ node }) =>
-        node.status().peers.find((p) => p.peerId === carol.node.peerId)?.state === 'disconnected'))
-      note('carol\'s peer actor at alice and bob: identified → disconnected')
-      return undefined
-    }
   }
 ]
+
+/** The last step: a node leaves and the others' peer actors follow. */
+export const departureStep: DemoStep = {
+  title: 'Carol leaves: the others\' peer actors follow',
+  run: async ({ nodes, note, watch }) => {
+    const [alice, bob, carol] = nodes as [typeof nodes[0], typeof nodes[0], typeof nodes[0]]
+    await carol.node.stop()
+    await watch('alice and bob to see carol disconnected', () => [alice, bob].every(({ node }) =>
+      node.status().peers.find((p) => p.peerId === carol.node.peerId)?.state === 'disconnected'))
+    note('carol\'s peer actor at alice and bob: identified → disconnected')
+    return undefined
+  }
+  }

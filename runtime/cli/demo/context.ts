@@ -1,8 +1,9 @@
 import type { DmsNode } from '../../node.js'
+import type { Swarm } from '../../swarm/swarm-service.js'
 
 /** What the demo's steps share: the named local nodes and where to say things. */
 export interface DemoContext {
-  nodes: Array<{ name: string, node: DmsNode }>
+  nodes: Array<{ name: string, node: DmsNode, swarm: Swarm }>
   /** Print a detail line under the current step. */
   note: (text: string) => void
   /** Wait for `predicate`, showing the live status board meanwhile when output is a terminal. */

@@ -1,7 +1,10 @@
-import { basicSteps } from './basic-steps.js'
+import { basicSteps, departureStep } from './basic-steps.js'
+import { swarmSteps } from './swarm-steps.js'
 import type { DemoStep } from './context.js'
 
 /** Every step `dms-net demo` runs, in order. A capability adds its steps here. */
 export const demoSteps: DemoStep[] = [
-  ...basicSteps
+  ...basicSteps,
+  ...swarmSteps,
+  departureStep
 ]

@@ -1,0 +1,35 @@
+import { until } from './context.js'
+import type { DemoStep } from './context.js'
+
+/** The private swarm's story: create, join, an outsider refused, rotate, revoke. */
+export const swarmSteps: DemoStep[] = [
+  {
+    title: 'Private swarm: alice creates one for bob; bob joins; carol asks and is refused',
+    run: async ({ nodes, note }) => {
+      const [alice, bob, carol] = nodes as [typeof nodes[0], typeof nodes[0], typeof nodes[0]]
+      const created = await alice.swarm.create([bob.node.peerId])
+      note(`alice owns a private network, key ${created.fingerprint} (only its fingerprint is ever shown)`)
+      const joined = await bob.swarm.join(alice.node.status().host.addresses[0]!)
+      note(`bob asked with a signed request, got the key sealed to his identity, joined: ${joined.state}`)
+      const refusal = await carol.swarm.join(alice.node.status().host.addresses[0]!).then(() => 'joined?!', (err: Error) => err.message)
+      note(`carol asked too: ${refusal}`)
+      if (!refusal.includes('denied')) throw new Error('carol was not refused')
+      return undefined
+    }
+  },
+  {
+    title: 'Rotate the key, then revoke bob',
+    run: async ({ nodes, note }) => {
+      const [alice, bob] = nodes as [typeof nodes[0], typeof nodes[0]]
+      let started = Date.now()
+      const rotated = await alice.swarm.rotate()
+      await until('bob on the new key', () => bob.swarm.status().fingerprint === rotated.fingerprint && bob.swarm.status().state === 'joined')
+      note(`rotated to key ${rotated.fingerprint}; bob followed in ${Date.now() - started} ms`)
+      started = Date.now()
+      await alice.swarm.revoke(bob.node.peerId)
+      await until('bob cut off', () => !alice.swarm.status().privatePeers.includes(bob.node.peerId))
+      note(`revoked bob: cut off after ${Date.now() - started} ms; his old key no longer connects`)
+      return undefined
+    }
+  }
+]
