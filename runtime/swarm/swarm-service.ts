@@ -418,13 +418,14 @@ export class Swarm {
       ? 'no-swarm' as const
       : await checkKeyRequest(request, { remotePeer, network: this.node.config.networkName, authorised: new Set(owner!.getSnapshot().context.authorised), replay: this.replay })
     if (reason != null) {
-      writeOne(stream, await createKeyDenial(this.node.identityKey(), this.node.peerId, remotePeer, request.nonce, reason))
+      // the audit record is on disk before the peer learns the outcome
       await this.store.audit({ action: 'deny', peer: remotePeer, reason })
+      writeOne(stream, await createKeyDenial(this.node.identityKey(), this.node.peerId, remotePeer, request.nonce, reason))
       owner?.send({ type: 'swarm.key.denied', peer: remotePeer, reason })
     } else {
       const { epoch, bootstrap } = owner!.getSnapshot().context
-      writeOne(stream, await createKeyGrant(this.node.identityKey(), this.node.peerId, request, this.key!, epoch, bootstrap))
       await this.store.audit({ action: 'grant', peer: remotePeer, epoch, fingerprint: fingerprint(this.key!) })
+      writeOne(stream, await createKeyGrant(this.node.identityKey(), this.node.peerId, request, this.key!, epoch, bootstrap))
       owner!.send({ type: 'swarm.key.granted', peer: remotePeer })
     }
     await stream.close().catch(() => {})
