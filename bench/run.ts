@@ -2,9 +2,11 @@
 // Results are printed and written to docs/benchmarks.md. Benchmarks are not tests.
 import '../runtime/polyfill.js'
 import { runMessengerBench } from './messenger.js'
+import { runSwarmBench } from './swarm.js'
 
 const benches: Array<[string, () => Promise<unknown>]> = [
-  ['messenger', runMessengerBench]
+  ['messenger', runMessengerBench],
+  ['swarm', runSwarmBench]
 ]
 
 const only = process.argv.slice(2)
