@@ -1,5 +1,5 @@
 import { createActor } from 'xstate'
-import type { Actor, AnyActorLogic, InputFrom, InspectionEvent, Observer } from 'xstate'
+import type { Actor, AnyActorLogic, InputFrom, InspectionEvent } from 'xstate'
 import { describeError } from './errors.js'
 
 /** A remote event as a local actor receives it: `from` is the authenticated sender. */
@@ -27,7 +27,7 @@ export class FeatureActors {
   private readonly entries = new Map<string, Entry>()
 
   constructor (
-    private readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined,
+    private readonly inspect: ((event: InspectionEvent) => void) | undefined,
     private readonly onError: (systemId: string, error: string) => void
   ) {}
 

@@ -21,3 +21,5 @@ export type { RemoteEvent, DeliveryResult, FeatureActorOptions } from './feature
 export { nodeMachine } from '../machines/node.js'
 export { hostMachine } from '../machines/host.js'
 export { peerMachine } from '../machines/peer.js'
+export { sanitize } from './inspect/sanitize.js'
+export type { SanitizedInspectionEvent, InspectObserver } from './inspect/sanitized-inspector.js'

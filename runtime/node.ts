@@ -1,7 +1,7 @@
 import './polyfill.js'
 import { randomUUID } from 'node:crypto'
 import { createActor, waitFor } from 'xstate'
-import type { Actor, InspectionEvent, Observer } from 'xstate'
+import type { Actor, InspectionEvent } from 'xstate'
 import { nodeMachine } from '../machines/node.js'
 import type { NodeEmitted } from '../machines/node.js'
 import type { HostReply } from '../machines/host.js'
@@ -14,6 +14,8 @@ import { nodeActors } from './node-actors.js'
 import type { HostAttachment } from './host-attachment.js'
 import { readStatus } from './status.js'
 import { FeatureActors } from './feature-actors.js'
+import { sanitizedInspector } from './inspect/sanitized-inspector.js'
+import type { InspectObserver } from './inspect/sanitized-inspector.js'
 import { createMessenger } from '../actors/messenger/messenger.js'
 import type { Messenger, MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from './wire/bid-request.js'
@@ -22,8 +24,11 @@ import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export interface CreateNodeInit extends NodeConfigInit {
-  /** Inspection observer handed to the actor system (e.g. a Stately inspector's `inspect`). */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)
+  /**
+   * Sees every actor's events and snapshots, sanitised to plain data (no key
+   * material, no libp2p objects) before they leave the runtime.
+   */
+  inspect?: InspectObserver
   /** How long `start()` waits for the host and its services. @default 30000 */
   startTimeoutMs?: number
 }
@@ -53,6 +58,7 @@ export class DmsNode {
   private readonly attachments: HostAttachment[] = []
   private readonly listeners = new Map<string, Set<(event: NodeEvent) => void>>()
   private rootError?: string
+  private readonly inspect?: (event: InspectionEvent) => void
   private privateProtector?: () => ProtectorFactory | undefined
   /** Swarm, VPN and other feature actors, addressable by remote peers through their allow-lists. */
   readonly features: FeatureActors
@@ -65,7 +71,8 @@ export class DmsNode {
   constructor (init: CreateNodeInit) {
     this.init_ = init
     this.config = parseConfig(init)
-    this.features = new FeatureActors(init.inspect, (systemId, error) => {
+    this.inspect = init.inspect == null ? undefined : sanitizedInspector(init.inspect)
+    this.features = new FeatureActors(this.inspect, (systemId, error) => {
       this.dispatch({ type: 'messenger.error', code: 'ACTOR_FAILED', message: `${systemId} failed: ${error}` })
     })
     const messenger = (network: NetworkKind): Messenger => {
@@ -197,7 +204,7 @@ export class DmsNode {
         redialBaseMs: this.config.redialBaseMs,
         redialMaxMs: this.config.redialMaxMs
       },
-      ...(this.init_.inspect != null ? { inspect: this.init_.inspect } : {})
+      ...(this.inspect != null ? { inspect: this.inspect } : {})
     })
     // An unobserved actor error is rethrown from a timer and would kill the embedding process.
     root.subscribe({ error: (err) => { this.rootError = describeError(err) } })
