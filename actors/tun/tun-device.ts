@@ -1,0 +1,79 @@
+import { createRequire } from 'node:module'
+import { access, constants } from 'node:fs/promises'
+
+interface NativeTun {
+  readonly name: string
+  start: (onPackets: (packets: Buffer, lengths: Uint32Array) => void) => void
+  write: (packet: Uint8Array) => number
+  writeBatch: (packets: Uint8Array, lengths: Uint32Array, count: number) => number
+  close: () => void
+}
+
+/** Why the VPN cannot have a TUN device here, in words a user can act on. */
+export class TunUnavailableError extends Error {
+  constructor (reason: string) {
+    super(`TUN devices are not available: ${reason}`)
+    this.name = 'TunUnavailableError'
+  }
+}
+
+export interface TunInit {
+  /** Interface name, at most 15 characters. */
+  name: string
+  /** TAP (ethernet frames) instead of TUN (IP packets). @default 'tun' */
+  mode?: 'tun' | 'tap'
+  /** Largest packet the device carries; sizes the read buffer. @default 1500 */
+  mtu?: number
+}
+
+/** A TUN/TAP device: packets arrive in batches (one buffer + lengths), writes are synchronous. */
+export interface TunDevice {
+  readonly name: string
+  /** Called once per wake-up with every packet read, back to back in `packets`. */
+  onPackets: (listener: (packets: Buffer, lengths: Uint32Array) => void) => void
+  /** Write one packet; returns false when the kernel refused or its queue is full (the packet is dropped). */
+  write: (packet: Uint8Array) => boolean
+  /** Write `count` packets stored back to back; returns how many were written. */
+  writeBatch: (packets: Uint8Array, lengths: Uint32Array, count: number) => number
+  close: () => void
+}
+
+let native: { Tun: new (name: string, tap: boolean, mtu: number) => NativeTun } | undefined
+
+function loadNative (): NonNullable<typeof native> {
+  if (native != null) return native
+  try {
+    native = createRequire(import.meta.url)('../../native/build/Release/tun.node') as NonNullable<typeof native>
+    return native
+  } catch (err) {
+    throw new TunUnavailableError(`the native addon is not built (run: npx node-gyp rebuild --directory native): ${(err as Error).message}`)
+  }
+}
+
+/** Open a TUN (or TAP) device. Throws TunUnavailableError without root or /dev/net/tun. */
+export async function openTun (init: TunInit): Promise<TunDevice> {
+  await access('/dev/net/tun', constants.R_OK | constants.W_OK).catch(() => {
+    throw new TunUnavailableError('/dev/net/tun is missing or not accessible (the VPN needs root, or CAP_NET_ADMIN, and the tun module)')
+  })
+  const { Tun } = loadNative()
+  let device: NativeTun
+  try {
+    device = new Tun(init.name, init.mode === 'tap', init.mtu ?? 1500)
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'EPERM') throw new TunUnavailableError('permission denied creating the device (the VPN needs root or CAP_NET_ADMIN)')
+    throw new Error(`cannot create TUN device ${init.name}: ${(err as Error).message}`)
+  }
+  let started = false
+  return {
+    name: device.name,
+    onPackets: (listener) => {
+      if (started) throw new Error('onPackets may be set once')
+      started = true
+      device.start(listener)
+    },
+    write: (packet) => device.write(packet) > 0,
+    writeBatch: (packets, lengths, count) => device.writeBatch(packets, lengths, count),
+    close: () => { device.close() }
+  }
+}
