@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process'
 export async function run (command: string, args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
   return await new Promise((resolve, reject) => {
     execFile(command, args, { timeout: options.timeoutMs ?? 10_000 }, (error, stdout, stderr) => {
-      if (error != null) reject(new Error(`${command} ${args.join(' ')} failed: ${stderr.trim() || error.message}`))
+      if (error != null) reject(new Error(`${command} ${args.join(' ')} failed: ${stderr.trim() || stdout.trim() || error.message}`))
       else resolve(stdout)
     })
   })

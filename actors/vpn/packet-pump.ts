@@ -1,0 +1,186 @@
+import type { Stream, Connection } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { DmsLibp2p } from '../libp2p-node.js'
+import type { TunDevice } from '../tun/tun-device.js'
+
+/** Protocol of the VPN data plane: batches of `[u16 length][IPv4 packet]` on one long-lived stream per peer. */
+export const VPN_PROTOCOL = '/dms/vpn/1.0.0'
+
+export interface PacketPumpInit {
+  libp2p: DmsLibp2p
+  tun: TunDevice
+  /** VPN IP → peer id of every member but this node. */
+  routes: Map<string, string>
+  /** Bytes queued for one peer before packets to it are dropped. @default 4 MiB */
+  maxQueueBytes?: number
+}
+
+export interface PumpStats {
+  packetsOut: number
+  bytesOut: number
+  packetsIn: number
+  bytesIn: number
+  drops: { noRoute: number, spoofed: number, overload: number, nonMember: number, malformed: number }
+}
+
+/** IPv4 address bytes at `offset` as a number, without allocating. */
+const ipAt = (packet: Uint8Array, offset: number): number =>
+  ((packet[offset]! << 24) | (packet[offset + 1]! << 16) | (packet[offset + 2]! << 8) | packet[offset + 3]!) >>> 0
+
+export const ipToNumber = (ip: string): number => ip.split('.').reduce((n, part) => ((n << 8) | Number(part)) >>> 0, 0)
+
+interface Outbound { stream?: Stream, opening?: Promise<void>, congested: boolean }
+
+/**
+ * The packet path: TUN read → destination lookup → batched frames on the
+ * member's stream → remote TUN write. No actor events or per-packet objects on
+ * the way; the receiver drops packets whose source is not the sender's VPN IP
+ * and streams from peers that are not members.
+ */
+export class PacketPump {
+  private peerByIp = new Map<number, string>()
+  private ipByPeer = new Map<string, number>()
+  private readonly outbound = new Map<string, Outbound>()
+  private readonly maxQueueBytes: number
+  readonly stats: PumpStats = { packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0 } }
+
+  constructor (private readonly init: PacketPumpInit) {
+    this.maxQueueBytes = init.maxQueueBytes ?? 4 << 20
+    this.setRoutes(init.routes)
+  }
+
+  private started = false
+
+  async start (): Promise<void> {
+    this.started = true
+    await this.init.libp2p.handle(VPN_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, { maxInboundStreams: 4 })
+    this.init.tun.onPackets((packets, lengths) => { this.fromTun(packets, lengths) })
+    this.connectAll()
+  }
+
+  /** Open every member's stream ahead of traffic, so the first packets are not lost. */
+  private connectAll (): void {
+    for (const peer of this.ipByPeer.keys()) {
+      let out = this.outbound.get(peer)
+      if (out == null) { out = { congested: false }; this.outbound.set(peer, out) }
+      if (out.stream == null) out.opening ??= this.open(peer, out)
+    }
+  }
+
+  /** Replace the routing table; streams of peers no longer in it are closed. */
+  setRoutes (routes: Map<string, string>): void {
+    this.peerByIp = new Map([...routes].map(([ip, peer]) => [ipToNumber(ip), peer]))
+    this.ipByPeer = new Map([...routes].map(([ip, peer]) => [peer, ipToNumber(ip)]))
+    for (const [peer, out] of this.outbound) {
+      if (!this.ipByPeer.has(peer)) { out.stream?.abort(new Error('removed from the VPN')); this.outbound.delete(peer) }
+    }
+    if (this.started) this.connectAll()
+  }
+
+  async close (): Promise<void> {
+    await this.init.libp2p.unhandle(VPN_PROTOCOL).catch(() => {})
+    for (const out of this.outbound.values()) out.stream?.abort(new Error('VPN stopped'))
+    this.outbound.clear()
+  }
+
+  private fromTun (packets: Buffer, lengths: Uint32Array): void {
+    // group this wake-up's packets per peer, then one send per peer
+    const batches = new Map<string, { parts: Array<[number, number]>, bytes: number }>()
+    let offset = 0
+    for (const length of lengths) {
+      const start = offset
+      offset += length
+      if (length < 20 || packets[start]! >> 4 !== 4) { this.stats.drops.malformed++; continue }
+      const peer = this.peerByIp.get(ipAt(packets, start + 16))
+      if (peer == null) { this.stats.drops.noRoute++; continue }
+      let batch = batches.get(peer)
+      if (batch == null) { batch = { parts: [], bytes: 0 }; batches.set(peer, batch) }
+      batch.parts.push([start, length])
+      batch.bytes += length + 2
+    }
+    for (const [peer, batch] of batches) this.sendBatch(peer, packets, batch.parts, batch.bytes)
+  }
+
+  private sendBatch (peer: string, packets: Buffer, parts: Array<[number, number]>, bytes: number): void {
+    let out = this.outbound.get(peer)
+    if (out == null) { out = { congested: false }; this.outbound.set(peer, out) }
+    if (out.stream == null) {
+      out.opening ??= this.open(peer, out)
+      this.stats.drops.overload += parts.length // nothing to send on yet: drop, TCP inside retransmits
+      return
+    }
+    if (out.congested && out.stream.writeBufferLength + bytes > this.maxQueueBytes) { this.stats.drops.overload += parts.length; return }
+    const frame = new Uint8Array(bytes)
+    let at = 0
+    for (const [start, length] of parts) {
+      frame[at] = length >> 8
+      frame[at + 1] = length & 0xff
+      frame.set(packets.subarray(start, start + length), at + 2)
+      at += length + 2
+      this.stats.packetsOut++
+      this.stats.bytesOut += length
+    }
+    try {
+      if (!out.stream.send(frame)) out.congested = true
+    } catch {
+      out.stream = undefined
+    }
+  }
+
+  private async open (peer: string, out: Outbound): Promise<void> {
+    try {
+      const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), VPN_PROTOCOL)
+      stream.inactivityTimeout = 0
+      stream.addEventListener('drain', () => { out.congested = false })
+      stream.addEventListener('close', () => { if (out.stream === stream) out.stream = undefined })
+      out.stream = stream
+    } catch {
+      // the next packet tries again
+    } finally {
+      out.opening = undefined
+    }
+  }
+
+  private accept (stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    const ip = this.ipByPeer.get(peer)
+    if (ip == null) { this.stats.drops.nonMember++; stream.abort(new Error('not a member of this VPN')); return }
+    stream.inactivityTimeout = 0
+    let pending: Uint8Array = new Uint8Array(0)
+    stream.addEventListener('message', (event) => {
+      const chunk = event.data instanceof Uint8Array ? event.data : event.data.subarray()
+      const data = pending.byteLength === 0 ? chunk : concat(pending, chunk)
+      const out = new Uint8Array(data.byteLength)
+      const lengths: number[] = []
+      let used = 0
+      let at = 0
+      while (at + 2 <= data.byteLength) {
+        const length = (data[at]! << 8) | data[at + 1]!
+        if (at + 2 + length > data.byteLength) break
+        const start = at + 2
+        at = start + length
+        if (length < 20 || ipAt(data, start + 12) !== this.ipByPeer.get(peer)) { this.stats.drops.spoofed++; continue }
+        out.set(data.subarray(start, start + length), used)
+        used += length
+        lengths.push(length)
+        this.stats.packetsIn++
+        this.stats.bytesIn += length
+      }
+      pending = data.slice(at)
+      if (lengths.length > 0) this.init.tun.writeBatch(out, Uint32Array.from(lengths), lengths.length)
+    })
+  }
+}
+
+function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength)
+  out.set(a, 0)
+  out.set(b, a.byteLength)
+  return out
+}
+
+export async function createPacketPump (init: PacketPumpInit): Promise<PacketPump> {
+  const pump = new PacketPump(init)
+  await pump.start()
+  return pump
+}
