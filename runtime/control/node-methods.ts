@@ -1,23 +1,18 @@
 import type { DmsNode } from '../node.js'
 import type { NodeEvent } from '../events.js'
+import { textParam } from './params.js'
 import type { ControlMethod, ControlStream } from './server.js'
 import { validateBidRequest } from '../wire/bid-request.js'
-
-const text = (params: Record<string, unknown>, name: string): string => {
-  const value = params[name]
-  if (typeof value !== 'string' || value === '') throw Object.assign(new Error(`${name} is required`), { code: 'BAD_REQUEST' })
-  return value
-}
 
 /** The control methods every running node answers. Features add theirs with the same shape. */
 export function nodeControlMethods (node: DmsNode): Record<string, ControlMethod> {
   return {
     status: () => ({ ...node.status(), messenger: node.messengerStats() }),
     peers: () => node.status().peers,
-    dial: async (params) => await node.dial(text(params, 'target')),
-    listen: async (params) => await node.listen(text(params, 'address')),
-    send: async (params) => { await node.send(text(params, 'peer'), text(params, 'type'), params.body); return { sent: true } },
-    request: async (params) => await node.request(text(params, 'peer'), text(params, 'type'), params.body, {
+    dial: async (params) => await node.dial(textParam(params, 'target')),
+    listen: async (params) => await node.listen(textParam(params, 'address')),
+    send: async (params) => { await node.send(textParam(params, 'peer'), textParam(params, 'type'), params.body); return { sent: true } },
+    request: async (params) => await node.request(textParam(params, 'peer'), textParam(params, 'type'), params.body, {
       ...(typeof params.timeoutMs === 'number' ? { timeoutMs: params.timeoutMs } : {})
     }),
     publishJob: async (params) => {
