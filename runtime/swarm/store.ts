@@ -1,7 +1,7 @@
 import { readFile, rm, appendFile, open, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
-import { readSwarmKeyFile, writeSwarmKeyFile, fingerprint } from './key-file.js'
+import { readSwarmKeyFile, writeSwarmKeyFile } from './key-file.js'
 
 /** What survives a restart, besides the key (kept in swarm.key, Kubo format). */
 export interface SwarmState {
@@ -80,4 +80,3 @@ export class SwarmStore {
   }
 }
 
-export { fingerprint }
