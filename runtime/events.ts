@@ -17,6 +17,9 @@ export interface NodeEventMap {
   'connection.opened': { peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound' }
   'connection.closed': { peerId: string, remoteAddr: string }
   'messenger.error': { code: string, message: string, peer?: string }
+  /** The VPN changed state or applied a new table version. */
+  'vpn.changed': { state: string, role: 'leader' | 'member' | 'none', version?: number, ip?: string, members: number }
+  'vpn.error': { message: string }
 }
 
 export type NodeEventType = keyof NodeEventMap

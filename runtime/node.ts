@@ -373,6 +373,11 @@ export class DmsNode {
     })
   }
 
+  /** Emit a feature's event (VPN) to subscribers, like the node's own. */
+  emit (event: NodeEvent): void {
+    this.dispatch(event)
+  }
+
   private dispatch (event: NodeEmitted): void {
     // readiness events are the runtime's own business, not part of the public event table
     if (event.type === 'node.ready' || event.type === 'node.services-failed') return

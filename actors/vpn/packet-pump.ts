@@ -2,6 +2,7 @@ import type { Stream, Connection } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import type { TunDevice } from '../tun/tun-device.js'
+import { ipToNumber } from '../../machines/vpn-table.js'
 
 /** Protocol of the VPN data plane: batches of `[u16 length][IPv4 packet]` on one long-lived stream per peer. */
 export const VPN_PROTOCOL = '/dms/vpn/1.0.0'
@@ -27,7 +28,6 @@ export interface PumpStats {
 const ipAt = (packet: Uint8Array, offset: number): number =>
   ((packet[offset]! << 24) | (packet[offset + 1]! << 16) | (packet[offset + 2]! << 8) | packet[offset + 3]!) >>> 0
 
-export const ipToNumber = (ip: string): number => ip.split('.').reduce((n, part) => ((n << 8) | Number(part)) >>> 0, 0)
 
 interface Outbound { stream?: Stream, opening?: Promise<void>, congested: boolean }
 

@@ -16,8 +16,12 @@ export async function runCli (args: string[], timeoutMs = 30_000): Promise<CliRe
 }
 
 /** A `dms-net node` daemon in the background; resolves once it prints its control socket. */
-export async function startDaemon (args: string[]): Promise<{ child: ChildProcess, output: () => string, stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [cliPath, 'node', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startDaemon (args: string[], options: { namespace?: string } = {}): Promise<{ child: ChildProcess, output: () => string, stop: () => Promise<number | null> }> {
+  const command = [process.execPath, cliPath, 'node', ...args]
+  // `ip netns exec` execs the command, so the child is the node process itself
+  const child = options.namespace != null
+    ? spawn('ip', ['netns', 'exec', options.namespace, ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.on('data', (chunk) => { output += chunk })
   child.stderr!.on('data', (chunk) => { output += chunk })

@@ -41,6 +41,20 @@ export async function eventually (what: string, predicate: () => boolean, timeou
   }
 }
 
+/** Resolve once `check` stops throwing (it may be async), polling; rethrow its last error after `timeoutMs`. */
+export async function passes (check: () => unknown, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await check()
+      return
+    } catch (err) {
+      if (Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+}
+
 /** Record every public event of a node. */
 export function recordEvents (node: DmsNode): NodeEvent[] {
   const events: NodeEvent[] = []

@@ -4,6 +4,7 @@ import { idCommand } from './id.js'
 import { statusCommand, peersCommand, dialCommand, listenCommand, sendCommand, publishJobCommand } from './client.js'
 import { demoCommand } from './demo.js'
 import { swarmCommand } from './swarm.js'
+import { vpnCommand } from './vpn.js'
 
 /** Every dms-net command, in the order `--help` lists them. */
 export const commands: Command[] = [
@@ -16,5 +17,6 @@ export const commands: Command[] = [
   sendCommand,
   publishJobCommand,
   swarmCommand,
+  vpnCommand,
   demoCommand
 ]

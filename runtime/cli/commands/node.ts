@@ -3,6 +3,9 @@ import { startControlServer } from '../../control/server.js'
 import { nodeControlMethods, nodeControlStreams } from '../../control/node-methods.js'
 import { swarmControlMethods } from '../../control/swarm-methods.js'
 import { createSwarm } from '../../swarm/swarm-service.js'
+import { vpnControlMethods } from '../../control/vpn-methods.js'
+import { createVpn } from '../../vpn/vpn-service.js'
+import { UsageError } from '../command.js'
 import { eventLine } from '../format.js'
 import type { Command } from '../command.js'
 
@@ -13,13 +16,19 @@ export const nodeCommand: Command = {
     '  --listen MULTIADDR      listen address (repeatable; default /ip4/127.0.0.1/tcp/0)',
     '  --bootstrap MULTIADDR   peer to dial at start and redial when it drops (repeatable, needs /p2p/<id>)',
     '  --json                  log events as JSON lines',
+    '  --vpn-accept PEER|any   accept VPN invitations from this peer (repeatable; peers of our private swarm always may)',
+    '  --vpn-device NAME       TUN device of the VPN (default dmsvpn0)',
+    '  --vpn-firewall          also drop non-member VPN traffic in the kernel (nftables)',
     '',
     'example: dms-net node --data ./a --listen /ip4/0.0.0.0/tcp/4001'
   ].join('\n'),
   options: {
     listen: { type: 'string', multiple: true },
     bootstrap: { type: 'string', multiple: true },
-    json: { type: 'boolean' }
+    json: { type: 'boolean' },
+    'vpn-accept': { type: 'string', multiple: true },
+    'vpn-device': { type: 'string' },
+    'vpn-firewall': { type: 'boolean' }
   },
   run: async ({ values, dataDir }) => {
     const json = values.json === true
@@ -31,8 +40,19 @@ export const nodeCommand: Command = {
     const print = (line: string): void => { process.stdout.write(`${line}\n`) }
     node.on('*', (event) => { print(json ? JSON.stringify({ time: Date.now(), ...event }) : eventLine(event)) })
     const swarm = createSwarm(node)
+    const accept = (values['vpn-accept'] as string[] | undefined) ?? []
+    let vpn
+    try {
+      vpn = createVpn(node, {
+        acceptFrom: accept.includes('any') ? 'any' : accept,
+        ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
+        firewall: values['vpn-firewall'] === true
+      })
+    } catch (err) {
+      throw new UsageError((err as Error).message)
+    }
     await node.init()
-    const control = await startControlServer({ dataDir, methods: { ...nodeControlMethods(node), ...swarmControlMethods(swarm) }, streams: nodeControlStreams(node) })
+    const control = await startControlServer({ dataDir, methods: { ...nodeControlMethods(node), ...swarmControlMethods(swarm), ...vpnControlMethods(vpn) }, streams: nodeControlStreams(node) })
     try {
       await node.start()
     } catch (err) {
@@ -42,6 +62,8 @@ export const nodeCommand: Command = {
     }
     const restored = await swarm.restore().catch((err: unknown) => { print(`could not rejoin the private swarm: ${(err as Error).message}`); return undefined })
     if (restored != null && restored.role !== 'none') print(`private swarm: ${restored.role}, ${restored.state}, key ${restored.fingerprint ?? '-'}`)
+    const vpnRestored = await vpn.restore().catch((err: unknown) => { print(`could not bring the VPN back: ${(err as Error).message}`); return undefined })
+    if (vpnRestored != null && vpnRestored.role !== 'none') print(`vpn: ${vpnRestored.role}, ${vpnRestored.state}, ${vpnRestored.ip ?? '-'} (version ${vpnRestored.version ?? '-'})`)
     const status = node.status()
     if (json) print(JSON.stringify({ type: 'node.running', peerId: status.peerId, addresses: status.host.addresses, control: control.path }))
     else {
@@ -55,6 +77,7 @@ export const nodeCommand: Command = {
     })
     if (!json) print('stopping…')
     await control.close()
+    await vpn.close()
     await node.stop()
     return 0
   }

@@ -1,0 +1,142 @@
+import { setup, assign, sendTo, fromPromise, fromCallback } from 'xstate'
+import type { RoutingTable } from './vpn-table.js'
+import { addMembers, closeTable, createTable, removeMember } from './vpn-table.js'
+
+/** Why a VPN stopped on this node. */
+export type VpnStopReason = 'local' | 'removed' | 'closed'
+
+/** Commands to a node's VPN, and tables from its leader (already verified by the service). */
+export type VpnEvent =
+  /** Lead a new VPN over `hosts` (this node is always a member). */
+  | { type: 'vpn.start', vpnId: string, subnet: string, hosts: string[], addresses: Record<string, string[]> }
+  /** Come back after a restart with the persisted table. */
+  | { type: 'vpn.restore', table: RoutingTable }
+  /** A table signed by the leader: an invitation when stopped, an update when running. */
+  | { type: 'vpn.table', table: RoutingTable }
+  | { type: 'vpn.addPeer', peers: string[], addresses: Record<string, string[]> }
+  | { type: 'vpn.removePeer', peer: string }
+  | { type: 'vpn.stop' }
+
+export interface VpnContext {
+  /** This node's peer id. */
+  self: string
+  table?: RoutingTable
+  stopReason?: VpnStopReason
+  lastError?: string
+}
+
+/** What the device actors get: the table to bring up and who we are. */
+export interface VpnDeviceInput { table: RoutingTable, self: string }
+export interface VpnTearDownInput { table?: RoutingTable, self: string, reason: VpnStopReason }
+/** Sent to the data plane whenever the table changes while it runs. */
+export interface VpnRoutesEvent { type: 'vpn.routes', table: RoutingTable }
+
+const isLeader = (context: VpnContext): boolean => context.table?.leader === context.self
+const isNewer = (context: VpnContext, table: RoutingTable): boolean =>
+  context.table == null || (table.vpnId === context.table.vpnId && table.leader === context.table.leader && table.version > context.table.version)
+const includesSelf = (context: VpnContext, table: RoutingTable): boolean => !table.closed && table.members[context.self] != null
+
+/**
+ * VPN routing on one node: stopped → starting → running → stopping → stopped,
+ * or failed. The routing table is the context. The leader changes it (add,
+ * remove, close); a member takes every newer version the leader signs, and
+ * stops when a version closes the VPN or leaves it out. The device work
+ * (`bringUp`, `tearDown`) and the packet path (`dataPlane`) are actors the
+ * service provides; the placeholders here refuse to run.
+ */
+export const vpnMachine = setup({
+  types: { context: {} as VpnContext, events: {} as VpnEvent, input: {} as { self: string } },
+  actors: {
+    bringUp: fromPromise<void, VpnDeviceInput>(async () => { throw new Error('bringUp is provided by the VPN service') }),
+    tearDown: fromPromise<void, VpnTearDownInput>(async () => { throw new Error('tearDown is provided by the VPN service') }),
+    dataPlane: fromCallback<VpnRoutesEvent, VpnDeviceInput>(() => { throw new Error('dataPlane is provided by the VPN service') })
+  },
+  guards: {
+    isLeader: ({ context }) => isLeader(context),
+    invitesUs: ({ context, event }) => event.type === 'vpn.table' && includesSelf({ ...context, table: undefined }, event.table),
+    newerWithUs: ({ context, event }) => event.type === 'vpn.table' && isNewer(context, event.table) && includesSelf(context, event.table),
+    newerWithoutUs: ({ context, event }) => event.type === 'vpn.table' && isNewer(context, event.table) && !includesSelf(context, event.table),
+    canRemove: ({ context, event }) => event.type === 'vpn.removePeer' && isLeader(context) && event.peer !== context.self && context.table?.members[event.peer] != null
+  },
+  actions: {
+    takeTable: assign({ table: ({ event }) => (event as { table: RoutingTable }).table, lastError: undefined, stopReason: undefined }),
+    pushRoutes: sendTo('dataPlane', ({ context }): VpnRoutesEvent => ({ type: 'vpn.routes', table: context.table! }))
+  }
+}).createMachine({
+  id: 'vpn',
+  context: ({ input }) => ({ self: input.self }),
+  initial: 'stopped',
+  states: {
+    stopped: {
+      on: {
+        'vpn.start': {
+          target: 'starting',
+          actions: assign({
+            table: ({ context, event }) => createTable({ vpnId: event.vpnId, leader: context.self, subnet: event.subnet, hosts: event.hosts, addresses: event.addresses }),
+            lastError: undefined,
+            stopReason: undefined
+          })
+        },
+        'vpn.restore': { target: 'starting', actions: 'takeTable' },
+        'vpn.table': { guard: 'invitesUs', target: 'starting', actions: 'takeTable' }
+      }
+    },
+    starting: {
+      invoke: {
+        src: 'bringUp',
+        input: ({ context }) => ({ table: context.table!, self: context.self }),
+        onDone: 'running',
+        onError: { target: 'failed', actions: assign({ lastError: ({ event }) => (event.error as Error).message }) }
+      },
+      on: {
+        // a newer table while the device comes up is kept; the data plane starts with it
+        'vpn.table': [
+          { guard: 'newerWithUs', actions: 'takeTable' },
+          { guard: 'newerWithoutUs', target: 'stopping', actions: assign({ table: ({ event }) => event.table, stopReason: ({ event }) => event.table.closed ? 'closed' as const : 'removed' as const }) }
+        ],
+        'vpn.stop': { target: 'stopping', actions: assign({ stopReason: 'local' as const }) }
+      }
+    },
+    running: {
+      invoke: {
+        id: 'dataPlane',
+        src: 'dataPlane',
+        input: ({ context }) => ({ table: context.table!, self: context.self }),
+        onError: { target: 'failed', actions: assign({ lastError: ({ event }) => (event.error as Error).message }) }
+      },
+      on: {
+        'vpn.addPeer': {
+          guard: 'isLeader',
+          actions: [assign({ table: ({ context, event }) => addMembers(context.table!, event.peers, event.addresses) }), 'pushRoutes']
+        },
+        'vpn.removePeer': { guard: 'canRemove', actions: [assign({ table: ({ context, event }) => removeMember(context.table!, event.peer) }), 'pushRoutes'] },
+        'vpn.table': [
+          { guard: 'newerWithUs', actions: ['takeTable', 'pushRoutes'] },
+          { guard: 'newerWithoutUs', target: 'stopping', actions: assign({ table: ({ event }) => event.table, stopReason: ({ event }) => event.table.closed ? 'closed' as const : 'removed' as const }) }
+        ],
+        'vpn.stop': [
+          // the leader's stop closes the VPN for everyone: the closing version is what it publishes
+          { guard: 'isLeader', target: 'stopping', actions: assign({ table: ({ context }) => closeTable(context.table!), stopReason: 'local' as const }) },
+          { target: 'stopping', actions: assign({ stopReason: 'local' as const }) }
+        ]
+      }
+    },
+    stopping: {
+      invoke: {
+        src: 'tearDown',
+        input: ({ context }) => ({ ...(context.table != null ? { table: context.table } : {}), self: context.self, reason: context.stopReason ?? 'local' }),
+        onDone: { target: 'stopped', actions: assign({ table: undefined }) },
+        onError: { target: 'stopped', actions: assign({ table: undefined, lastError: ({ event }) => (event.error as Error).message }) }
+      }
+    },
+    failed: {
+      on: {
+        'vpn.stop': [
+          { guard: 'isLeader', target: 'stopping', actions: assign({ table: ({ context }) => closeTable(context.table!), stopReason: 'local' as const }) },
+          { target: 'stopping', actions: assign({ stopReason: 'local' as const }) }
+        ],
+        'vpn.restore': { target: 'starting', actions: 'takeTable' }
+      }
+    }
+  }
+})

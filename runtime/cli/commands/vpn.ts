@@ -1,0 +1,88 @@
+import { ControlClient } from '../../control/client.js'
+import { parseSubnet } from '../../../machines/vpn-table.js'
+import type { VpnStatus } from '../../vpn/vpn-service.js'
+import { UsageError } from '../command.js'
+import type { Command } from '../command.js'
+import { shortId, table } from '../format.js'
+
+const print = (text: string): void => { process.stdout.write(`${text}\n`) }
+
+async function call (dataDir: string, method: string, params: Record<string, unknown> = {}): Promise<VpnStatus> {
+  const client = await ControlClient.connect(dataDir)
+  try { return await client.call<VpnStatus>(method, params) } finally { client.close() }
+}
+
+export function vpnStatusText (s: VpnStatus): string {
+  const t = s.traffic
+  const drops = Object.entries(t.drops).filter(([, n]) => n > 0).map(([why, n]) => `${why} ${n}`).join(', ') || 'none'
+  return [
+    `state     ${s.state}${s.role !== 'none' ? ` (${s.role})` : ''}`,
+    ...(s.vpnId != null
+      ? [
+          `vpn       ${s.vpnId}, table version ${s.version}, subnet ${s.subnet}`,
+          `this node ${s.ip ?? '-'} on ${s.device} (mtu ${s.mtu}) over the ${s.network ?? '-'} host`,
+          ...(s.role === 'member' ? [`leader    ${s.leader}`] : [])
+        ]
+      : []),
+    `traffic   out ${t.packetsOut} packets / ${t.bytesOut} bytes, in ${t.packetsIn} packets / ${t.bytesIn} bytes, drops: ${drops}`,
+    ...(s.lastError != null ? [`error     ${s.lastError}`] : []),
+    ...(s.routes.length > 0
+      ? ['', table([
+          ['IP', 'PEER', s.role === 'leader' ? 'CONFIRMED' : ''],
+          ...s.routes.map((r) => {
+            const delivery = s.members[r.peer]
+            const confirmed = r.self ? '(this node)' : delivery == null ? '' : `v${delivery.version}${delivery.error != null ? ` (${delivery.error})` : ''}`
+            return [r.ip, shortId(r.peer), s.role === 'leader' || r.self ? confirmed : '']
+          })
+        ])]
+      : [])
+  ].join('\n')
+}
+
+const usage = `subcommands:
+  start --subnet CIDR --peers PEER,...   lead a new VPN; every peer (id or multiaddr with /p2p/) gets an IP
+  add PEER                               leader: give one more peer an IP
+  remove PEER                            leader: withdraw a peer's IP and routes
+  stop                                   leader: close the VPN for everyone; member: leave it
+  status [--json]                        routes, traffic in/out, drops
+
+A member accepts invitations from peers given to its node with --vpn-accept (or any peer of its private swarm).
+The VPN needs root (or CAP_NET_ADMIN) and /dev/net/tun.
+
+example: dms-net vpn start --subnet 10.88.0.0/24 --peers 12D3KooWA...,12D3KooWB... --data ./a`
+
+export const vpnCommand: Command = {
+  name: 'vpn',
+  args: 'SUBCOMMAND',
+  summary: 'VPN (IP over libp2p): start, add, remove, stop, status.',
+  help: usage,
+  options: {
+    subnet: { type: 'string' },
+    peers: { type: 'string' },
+    json: { type: 'boolean' }
+  },
+  positionals: { required: ['SUBCOMMAND'], rest: true },
+  run: async ({ positionals, values, dataDir }) => {
+    const [sub, ...args] = positionals as [string, ...string[]]
+    const need = (count: number, what: string): void => { if (args.length !== count) throw new UsageError(`vpn ${sub} needs ${what}`) }
+    const show = (s: VpnStatus): number => {
+      print(values.json === true ? JSON.stringify(s, null, 2) : vpnStatusText(s))
+      return s.state === 'failed' ? 1 : 0
+    }
+    switch (sub) {
+      case 'start': {
+        need(0, 'only --subnet CIDR --peers PEER,...')
+        if (typeof values.subnet !== 'string') throw new UsageError('vpn start needs --subnet CIDR, e.g. 10.88.0.0/24')
+        try { parseSubnet(values.subnet) } catch (err) { throw new UsageError((err as Error).message) }
+        const peers = typeof values.peers === 'string' ? values.peers.split(',').map((p) => p.trim()).filter((p) => p !== '') : []
+        if (peers.length === 0) throw new UsageError('vpn start needs --peers PEER,... (at least one other peer)')
+        return show(await call(dataDir, 'vpn.start', { subnet: values.subnet, peers }))
+      }
+      case 'add': need(1, 'PEER'); return show(await call(dataDir, 'vpn.add', { peer: args[0] }))
+      case 'remove': need(1, 'PEER'); return show(await call(dataDir, 'vpn.remove', { peer: args[0] }))
+      case 'stop': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.stop'))
+      case 'status': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.status'))
+      default: throw new UsageError(`unknown vpn subcommand ${JSON.stringify(sub)}\n${usage}`)
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/** The VPN: `createVpn(node)` before `node.start()`, `vpn.restore()` after it. See docs/vpn.md. */
+export { createVpn, Vpn } from './vpn-service.js'
+export type { VpnInit, VpnStatus, VpnRoute } from './vpn-service.js'
+export type { Delivery } from './table-publisher.js'
+export type { SignedTable } from './signed-table.js'
+export { vpnMachine } from '../../machines/vpn.js'
+export type { VpnEvent, VpnContext } from '../../machines/vpn.js'
+export { parseSubnet, createTable, addMembers, removeMember, checkTable } from '../../machines/vpn-table.js'
+export type { RoutingTable, VpnMember } from '../../machines/vpn-table.js'
+export { TunUnavailableError } from '../../actors/tun/tun-device.js'

@@ -1,0 +1,42 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import { encodeValue } from '../wire/codec.js'
+import { checkTable } from '../../machines/vpn-table.js'
+import type { RoutingTable } from '../../machines/vpn-table.js'
+
+/** A routing table as it travels and is stored: the table and the leader's signature over it. */
+export interface SignedTable { table: RoutingTable, signature: Uint8Array }
+
+/** Canonical bytes: a domain tag and the fields in a fixed order, members sorted by peer id. */
+function tableBytes (t: RoutingTable): Uint8Array {
+  const members = Object.keys(t.members).sort().map((peer) => [peer, t.members[peer]!.ip, t.members[peer]!.addresses])
+  return encodeValue(['dms-vpn/table/1', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired])
+}
+
+export async function signTable (key: PrivateKey, table: RoutingTable): Promise<SignedTable> {
+  return { table, signature: await key.sign(tableBytes(table)) }
+}
+
+/**
+ * Check a signed table from the wire or the disk: its shape and sizes, no IP
+ * collision, and a valid signature by the leader it names. Returns the
+ * table, or throws a message saying what is wrong.
+ */
+export async function openSignedTable (value: unknown): Promise<RoutingTable> {
+  const signed = value as Partial<SignedTable> | null
+  if (typeof signed !== 'object' || signed == null || !(signed.signature instanceof Uint8Array) || signed.signature.byteLength > 128) {
+    throw new Error('malformed VPN table: expected { table, signature }')
+  }
+  const problem = checkTable(signed.table)
+  if (problem != null) throw new Error(`malformed VPN table: ${problem}`)
+  const table = signed.table!
+  let valid = false
+  try {
+    const publicKey = peerIdFromString(table.leader).publicKey
+    valid = publicKey != null && await publicKey.verify(tableBytes(table), signed.signature)
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new Error(`the VPN table is not signed by its leader ${table.leader}`)
+  return table
+}

@@ -1,0 +1,78 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createActor, fromCallback, fromPromise, waitFor } from 'xstate'
+import { vpnMachine } from '../../machines/vpn.js'
+import type { VpnDeviceInput, VpnRoutesEvent, VpnTearDownInput } from '../../machines/vpn.js'
+import { addMembers, createTable, removeMember } from '../../machines/vpn-table.js'
+
+/** The machine with recording device actors: what would happen to the TUN device and the pump. */
+function harness (self: string, options: { failBringUp?: string } = {}) {
+  const log: string[] = []
+  const logic = vpnMachine.provide({
+    actors: {
+      bringUp: fromPromise<void, VpnDeviceInput>(async ({ input }) => {
+        if (options.failBringUp != null) throw new Error(options.failBringUp)
+        log.push(`up ${input.table.members[input.self]!.ip}`)
+      }),
+      tearDown: fromPromise<void, VpnTearDownInput>(async ({ input }) => { log.push(`down ${input.reason}`) }),
+      dataPlane: fromCallback<VpnRoutesEvent, VpnDeviceInput>(({ input, receive }) => {
+        log.push(`pump v${input.table.version}`)
+        receive((event) => { log.push(`routes v${event.table.version}`) })
+        return () => { log.push('pump stopped') }
+      })
+    }
+  })
+  const actor = createActor(logic, { input: { self } }).start()
+  return { actor, log, settle: async (state: string) => await waitFor(actor, (s) => s.matches(state as never), { timeout: 1000 }) }
+}
+
+test('leader: start allocates, brings the device up, runs the pump; add/remove push routes', async () => {
+  const { actor, log, settle } = harness('L')
+  actor.send({ type: 'vpn.start', vpnId: 'v', subnet: '10.88.0.0/24', hosts: ['A', 'B'], addresses: {} })
+  await settle('running')
+  assert.equal(actor.getSnapshot().context.table!.members.B!.ip, '10.88.0.3')
+  actor.send({ type: 'vpn.addPeer', peers: ['C'], addresses: {} })
+  actor.send({ type: 'vpn.removePeer', peer: 'A' })
+  actor.send({ type: 'vpn.removePeer', peer: 'L' }) // the leader cannot remove itself: ignored
+  actor.send({ type: 'vpn.removePeer', peer: 'nobody' }) // unknown: ignored
+  const table = actor.getSnapshot().context.table!
+  assert.is(table.version, 3)
+  assert.equal(Object.keys(table.members).sort(), ['B', 'C', 'L'])
+  actor.send({ type: 'vpn.stop' })
+  await settle('stopped')
+  assert.equal(log, ['up 10.88.0.1', 'pump v1', 'routes v2', 'routes v3', 'pump stopped', 'down local'])
+  assert.is(actor.getSnapshot().context.table, undefined)
+})
+
+test('member: invited by a table with it, applies only newer versions, stops when left out', async () => {
+  const { actor, log, settle } = harness('A')
+  const v1 = createTable({ vpnId: 'v', leader: 'L', subnet: '10.88.0.0/24', hosts: ['A'] })
+  actor.send({ type: 'vpn.table', table: { ...v1, members: { L: v1.members.L! } } }) // an invitation without us: ignored
+  assert.ok(actor.getSnapshot().matches('stopped'))
+  actor.send({ type: 'vpn.table', table: v1 })
+  await settle('running')
+  const v2 = addMembers(v1, ['B'])
+  const v3 = addMembers(v2, ['C'])
+  actor.send({ type: 'vpn.table', table: v3 })
+  actor.send({ type: 'vpn.table', table: v2 }) // out of order: older, ignored
+  actor.send({ type: 'vpn.table', table: { ...addMembers(v3, ['D']), vpnId: 'other' } }) // another VPN: ignored
+  actor.send({ type: 'vpn.addPeer', peers: ['X'], addresses: {} }) // only the leader allocates: ignored
+  assert.is(actor.getSnapshot().context.table!.version, 3)
+  actor.send({ type: 'vpn.table', table: removeMember(v3, 'A') })
+  await settle('stopped')
+  assert.equal(log, ['up 10.88.0.2', 'pump v1', 'routes v3', 'pump stopped', 'down removed'])
+})
+
+test('a device that cannot come up fails with the reason; stop from failed cleans up', async () => {
+  const { actor, log, settle } = harness('L', { failBringUp: 'TUN devices are not available: no root' })
+  actor.send({ type: 'vpn.start', vpnId: 'v', subnet: '10.88.0.0/24', hosts: ['A'], addresses: {} })
+  await settle('failed')
+  assert.match(actor.getSnapshot().context.lastError!, /no root/)
+  actor.send({ type: 'vpn.addPeer', peers: ['B'], addresses: {} })
+  assert.is(actor.getSnapshot().context.table!.version, 1)
+  actor.send({ type: 'vpn.stop' })
+  await settle('stopped')
+  assert.equal(log, ['down local'])
+})
+
+test.run()
