@@ -1,6 +1,6 @@
 import { setup, assign, sendTo, fromPromise, fromCallback } from 'xstate'
 import type { RoutingTable } from './vpn-table.js'
-import { addMembers, closeTable, createTable, removeMember } from './vpn-table.js'
+import { addMembers, capacity, closeTable, createTable, parseSubnet, removeMember } from './vpn-table.js'
 
 /** Why a VPN stopped on this node. */
 export type VpnStopReason = 'local' | 'removed' | 'closed'
@@ -53,6 +53,8 @@ export const vpnMachine = setup({
   },
   guards: {
     isLeader: ({ context }) => isLeader(context),
+    canAdd: ({ context, event }) => event.type === 'vpn.addPeer' && isLeader(context) &&
+      Object.keys(context.table!.members).length + new Set(event.peers.filter((p) => context.table!.members[p] == null)).size <= capacity(parseSubnet(context.table!.subnet)),
     invitesUs: ({ context, event }) => event.type === 'vpn.table' && includesSelf({ ...context, table: undefined }, event.table),
     newerWithUs: ({ context, event }) => event.type === 'vpn.table' && isNewer(context, event.table) && includesSelf(context, event.table),
     newerWithoutUs: ({ context, event }) => event.type === 'vpn.table' && isNewer(context, event.table) && !includesSelf(context, event.table),
@@ -106,7 +108,7 @@ export const vpnMachine = setup({
       },
       on: {
         'vpn.addPeer': {
-          guard: 'isLeader',
+          guard: 'canAdd',
           actions: [assign({ table: ({ context, event }) => addMembers(context.table!, event.peers, event.addresses) }), 'pushRoutes']
         },
         'vpn.removePeer': { guard: 'canRemove', actions: [assign({ table: ({ context, event }) => removeMember(context.table!, event.peer) }), 'pushRoutes'] },

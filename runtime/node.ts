@@ -123,7 +123,9 @@ export class DmsNode {
     await this.init()
     const root = this.root!
     if (this.privateHostState() === 'running') return this.privateAddresses()
-    await this.awaitPrivate(() => { root.send({ type: 'private.start', ...(options.listen != null ? { listen: options.listen } : {}) }) }, 'ready')
+    // by default the private host listens on the public host's interfaces (new ports), so other machines reach it
+    const listen = options.listen ?? this.config.listen.map((address) => address.replace(/\/(tcp|udp)\/\d+/, '/$1/0'))
+    await this.awaitPrivate(() => { root.send({ type: 'private.start', listen }) }, 'ready')
     return this.privateAddresses()
   }
 

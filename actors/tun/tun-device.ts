@@ -29,8 +29,12 @@ export interface TunInit {
 /** A TUN/TAP device: packets arrive in batches (one buffer + lengths), writes are synchronous. */
 export interface TunDevice {
   readonly name: string
-  /** Called once per wake-up with every packet read, back to back in `packets`. */
-  onPackets: (listener: (packets: Buffer, lengths: Uint32Array) => void) => void
+  /**
+   * Called once per wake-up with every packet read, back to back in `packets`.
+   * A new listener replaces the previous one (a restarted data plane); the
+   * returned function removes this listener if it is still the current one.
+   */
+  onPackets: (listener: (packets: Buffer, lengths: Uint32Array) => void) => () => void
   /** Write one packet; returns false when the kernel refused or its queue is full (the packet is dropped). */
   write: (packet: Uint8Array) => boolean
   /** Write `count` packets stored back to back; returns how many were written. */
@@ -64,13 +68,18 @@ export async function openTun (init: TunInit): Promise<TunDevice> {
     if (code === 'EPERM') throw new TunUnavailableError('permission denied creating the device (the VPN needs root or CAP_NET_ADMIN)')
     throw new Error(`cannot create TUN device ${init.name}: ${(err as Error).message}`)
   }
+  let current: ((packets: Buffer, lengths: Uint32Array) => void) | undefined
   let started = false
   return {
     name: device.name,
     onPackets: (listener) => {
-      if (started) throw new Error('onPackets may be set once')
-      started = true
-      device.start(listener)
+      current = listener
+      if (!started) {
+        started = true
+        // packets read while no listener is set are dropped, like a full queue
+        device.start((packets, lengths) => { current?.(packets, lengths) })
+      }
+      return () => { if (current === listener) current = undefined }
     },
     write: (packet) => device.write(packet) > 0,
     writeBatch: (packets, lengths, count) => device.writeBatch(packets, lengths, count),

@@ -50,11 +50,12 @@ export class PacketPump {
   }
 
   private started = false
+  private stopReading?: () => void
 
   async start (): Promise<void> {
     this.started = true
     await this.init.libp2p.handle(VPN_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, { maxInboundStreams: 4 })
-    this.init.tun.onPackets((packets, lengths) => { this.fromTun(packets, lengths) })
+    this.stopReading = this.init.tun.onPackets((packets, lengths) => { this.fromTun(packets, lengths) })
     this.connectAll()
   }
 
@@ -78,6 +79,7 @@ export class PacketPump {
   }
 
   async close (): Promise<void> {
+    this.stopReading?.()
     await this.init.libp2p.unhandle(VPN_PROTOCOL).catch(() => {})
     for (const out of this.outbound.values()) out.stream?.abort(new Error('VPN stopped'))
     this.outbound.clear()

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
 import { fromCallback, fromPromise, waitFor } from 'xstate'
 import type { Actor } from 'xstate'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -156,7 +157,7 @@ export class Vpn {
     if (state !== 'stopped') throw new Error(`the VPN is ${state}: stop it first (dms-net vpn stop)`)
     const peers = await this.resolvePeers(hosts)
     if (peers.length + 1 > capacity(subnet)) throw new Error(`${options.subnet} holds ${capacity(subnet)} members; ${peers.length + 1} asked for`)
-    this.actor.send({ type: 'vpn.start', vpnId: randomUUID(), subnet: options.subnet, hosts: peers, addresses: this.addressesOf([this.node.peerId, ...peers]) })
+    this.actor.send({ type: 'vpn.start', vpnId: randomUUID(), subnet: options.subnet, hosts: peers, addresses: await this.addressesOf([this.node.peerId, ...peers]) })
     await this.settle(['running', 'failed'])
     return this.status()
   }
@@ -169,7 +170,8 @@ export class Vpn {
     if (table.members[id!] != null) throw new Error(`${id} is already in the VPN at ${table.members[id!]!.ip}`)
     const room = capacity(parseSubnet(table.subnet))
     if (Object.keys(table.members).length >= room) throw new Error(`the subnet ${table.subnet} is full (${room} members)`)
-    this.actor.send({ type: 'vpn.addPeer', peers: [id!], addresses: this.addressesOf([id!]) })
+    this.actor.send({ type: 'vpn.addPeer', peers: [id!], addresses: await this.addressesOf([id!]) })
+    if (this.actor.getSnapshot().context.table?.members[id!] == null) throw new Error(`${id} was not added: the VPN stopped or its subnet ${table.subnet} is full`)
     await this.chain
     return this.status()
   }
@@ -254,6 +256,8 @@ export class Vpn {
     this.network = this.node.libp2p('private') != null ? 'private' : 'public'
     this.tun = await openTun({ name: this.device, mtu: this.mtu })
     try {
+      // the VPN carries IPv4 only: no IPv6 chatter (router solicitations) on its device
+      await writeFile(`/proc/sys/net/ipv6/conf/${this.tun.name}/disable_ipv6`, '1').catch(() => {})
       await configureLink(this.tun.name, { address: `${table.members[self]!.ip}/${prefix}`, mtu: this.mtu })
       if (this.useFirewall) this.firewall = await createVpnFirewall({ device: this.tun.name, allowed: [...routesOf(table, self).keys()] })
     } catch (err) {
@@ -265,7 +269,6 @@ export class Vpn {
   /** The data-plane actor: runs the packet pump while the machine is running, follows table changes. */
   private runDataPlane ({ table, self }: VpnDeviceInput, receive: (listener: (event: VpnRoutesEvent) => void) => void): () => void {
     this.running = { table, self }
-    this.learnAddresses(table)
     void this.startPump()
     receive((event) => {
       this.running = { table: event.table, self }
@@ -283,6 +286,8 @@ export class Vpn {
   private async startPump (): Promise<void> {
     const libp2p = this.node.libp2p(this.network ?? 'public')
     if (this.running == null || this.tun == null || libp2p == null || this.pump != null) return
+    // a restarted host has an empty peer store: tell it where the members are
+    this.learnAddresses(this.running.table)
     const tun = this.tun
     const pumping = this.pumping = createPacketPump({ libp2p, tun, routes: routesOf(this.running.table, this.running.self) })
     try {
@@ -409,13 +414,15 @@ export class Vpn {
   }
 
   /** Known listen addresses of peers (this node's own included), for members to dial each other. */
-  private addressesOf (peers: string[]): Record<string, string[]> {
-    const network = this.node.libp2p('private') != null ? 'private' : 'public'
-    const libp2p = this.node.libp2p(network)
+  private async addressesOf (peers: string[]): Promise<Record<string, string[]>> {
+    const libp2p = this.node.libp2p(this.node.libp2p('private') != null ? 'private' : 'public')
+    const strip = (address: { toString: () => string }): string => address.toString().replace(/\/p2p\/[^/]+$/, '')
     const out: Record<string, string[]> = {}
     for (const peer of peers) {
-      if (peer === this.node.peerId) out[peer] = (libp2p?.getMultiaddrs() ?? []).map((a) => a.toString().replace(/\/p2p\/[^/]+$/, ''))
-      else out[peer] = (libp2p?.getConnections(peerIdFromString(peer)) ?? []).map((c) => c.remoteAddr.toString().replace(/\/p2p\/[^/]+$/, ''))
+      if (peer === this.node.peerId) { out[peer] = (libp2p?.getMultiaddrs() ?? []).map(strip); continue }
+      // identify's listen addresses; an inbound connection's remote address is only the dialler's ephemeral port
+      const known = await libp2p?.peerStore.get(peerIdFromString(peer)).then((p) => p.addresses.map((a) => strip(a.multiaddr)), () => []) ?? []
+      out[peer] = known.length > 0 ? known : (libp2p?.getConnections(peerIdFromString(peer)) ?? []).map((c) => strip(c.remoteAddr))
     }
     return out
   }

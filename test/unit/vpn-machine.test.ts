@@ -44,6 +44,16 @@ test('leader: start allocates, brings the device up, runs the pump; add/remove p
   assert.is(actor.getSnapshot().context.table, undefined)
 })
 
+test('a full subnet refuses more peers without failing the machine', async () => {
+  const { actor, settle } = harness('L')
+  actor.send({ type: 'vpn.start', vpnId: 'v', subnet: '10.0.0.0/30', hosts: ['A'], addresses: {} })
+  await settle('running')
+  actor.send({ type: 'vpn.addPeer', peers: ['B'], addresses: {} })
+  assert.ok(actor.getSnapshot().matches('running'))
+  assert.is(actor.getSnapshot().context.table!.version, 1)
+  assert.is(actor.getSnapshot().context.table!.members.B, undefined)
+})
+
 test('member: invited by a table with it, applies only newer versions, stops when left out', async () => {
   const { actor, log, settle } = harness('A')
   const v1 = createTable({ vpnId: 'v', leader: 'L', subnet: '10.88.0.0/24', hosts: ['A'] })
