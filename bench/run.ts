@@ -3,10 +3,12 @@
 import '../runtime/polyfill.js'
 import { runMessengerBench } from './messenger.js'
 import { runSwarmBench } from './swarm.js'
+import { runVpnBench } from './vpn.js'
 
 const benches: Array<[string, () => Promise<unknown>]> = [
   ['messenger', runMessengerBench],
-  ['swarm', runSwarmBench]
+  ['swarm', runSwarmBench],
+  ['vpn', runVpnBench]
 ]
 
 const only = process.argv.slice(2)

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { AbstractMultiaddrConnection, byteStream } from '@libp2p/utils'
 import type { AbortOptions, ConnectionProtector, MessageStream, MultiaddrConnection, ComponentLogger } from '@libp2p/interface'
-import { XSalsa20Stream } from './xsalsa20-stream.js'
+import { createXSalsa20Stream } from './xsalsa20-stream.js'
+import type { XSalsa20Stream } from './xsalsa20-stream.js'
 import type { ProtectorFactory } from '../libp2p-node.js'
 
 /** PSK v1: each side sends a random 24-byte nonce, then XSalsa20 keystreams cover every byte. */
@@ -23,8 +24,8 @@ class PrivateConnection extends AbstractMultiaddrConnection {
   constructor (raw: MultiaddrConnection, key: Uint8Array, localNonce: Uint8Array, remoteNonce: Uint8Array) {
     super({ remoteAddr: raw.remoteAddr, direction: raw.direction, log: raw.log.newScope('private-network') })
     this.raw = raw
-    this.inbound = new XSalsa20Stream(key, remoteNonce)
-    this.outbound = new XSalsa20Stream(key, localNonce)
+    this.inbound = createXSalsa20Stream(key, remoteNonce)
+    this.outbound = createXSalsa20Stream(key, localNonce)
     raw.addEventListener('message', (event) => {
       const data = event.data
       if (data instanceof Uint8Array) this.onData(this.inbound.update(data))

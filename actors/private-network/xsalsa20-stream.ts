@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { xsalsa20 } from '@noble/ciphers/salsa.js'
 
 const BLOCK = 64
@@ -10,7 +11,7 @@ const zeroBlock = new Uint8Array(BLOCK)
  * for the next call. @noble/ciphers holds no WebAssembly memory, so it cannot
  * hit the memory-growth failures of the `xsalsa20` package used by @libp2p/pnet 3.0.27.
  */
-export class XSalsa20Stream {
+export class NobleXSalsa20Stream {
   private counter = 0
   private tail = new Uint8Array(0)
   private tailPos = 0
@@ -44,5 +45,36 @@ export class XSalsa20Stream {
       }
     }
     return out
+  }
+}
+
+interface NativeXSalsa20 { update: (input: Uint8Array, output: Uint8Array) => void }
+type NativeXSalsa20Class = new (key: Uint8Array, nonce: Uint8Array) => NativeXSalsa20
+
+/** The native cipher (native/xsalsa20.cc), when the addon is built; ~8× faster at packet-sized chunks. */
+const native: NativeXSalsa20Class | undefined = (() => {
+  try {
+    return (createRequire(import.meta.url)('../../native/build/Release/xsalsa20.node') as { XSalsa20: NativeXSalsa20Class }).XSalsa20
+  } catch {
+    return undefined
+  }
+})()
+
+/** Which implementation `createXSalsa20Stream` uses here. */
+export const xsalsa20Implementation: 'native' | 'noble' = native != null ? 'native' : 'noble'
+
+/** A continuous XSalsa20 keystream: `update(data)` returns data XOR the next keystream bytes. */
+export interface XSalsa20Stream { update: (data: Uint8Array) => Uint8Array }
+
+/** The native cipher if it is built, else @noble/ciphers; both give the same keystream. */
+export function createXSalsa20Stream (key: Uint8Array, nonce: Uint8Array, implementation = xsalsa20Implementation): XSalsa20Stream {
+  if (implementation === 'noble' || native == null) return new NobleXSalsa20Stream(key, nonce)
+  const cipher = new native(key, nonce)
+  return {
+    update: (data) => {
+      const out = new Uint8Array(data.byteLength)
+      cipher.update(data, out)
+      return out
+    }
   }
 }

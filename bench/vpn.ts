@@ -1,0 +1,192 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createNamespace } from '../runtime/netdev/netns.js'
+import type { Namespace } from '../runtime/netdev/netns.js'
+import { createVethPair } from '../runtime/netdev/veth.js'
+import { configureLink, deleteLink } from '../runtime/netdev/link.js'
+import { run } from '../runtime/netdev/run.js'
+import { writeSection, machineLine } from './report.js'
+
+const cli = fileURLToPath(new URL('../bin/dms-net.js', import.meta.url))
+const bareForwarder = fileURLToPath(new URL('./support/bare-forwarder.ts', import.meta.url))
+const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+/** A process inside a namespace, resolved once it prints `marker`. */
+async function spawnIn (ns: Namespace, command: string[], marker: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess, output: () => string }> {
+  const child = spawn('ip', ['netns', 'exec', ns.name, ...command], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  let output = ''
+  child.stdout!.on('data', (chunk) => { output += chunk })
+  child.stderr!.on('data', (chunk) => { output += chunk })
+  const deadline = Date.now() + 30_000
+  while (!marker.test(output)) {
+    if (Date.now() > deadline || child.exitCode != null) throw new Error(`${command.join(' ')} did not start:\n${output}`)
+    await sleep(50)
+  }
+  return { child, output: () => output }
+}
+
+async function stop (child: ChildProcess): Promise<void> {
+  if (child.exitCode != null || child.signalCode != null) return
+  child.kill('SIGTERM')
+  await new Promise((resolve) => { const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(undefined) }, 5000); child.once('exit', () => { clearTimeout(timer); resolve(undefined) }) })
+}
+
+/** One iperf3 TCP run from `client` to `serverIp` in `server`'s namespace; Mbit/s received. */
+async function iperf (client: Namespace, server: Namespace, serverIp: string, seconds: number): Promise<number> {
+  const daemon = spawn('ip', ['netns', 'exec', server.name, 'iperf3', '-s', '-1', '-B', serverIp], { stdio: 'ignore' })
+  try {
+    await sleep(300)
+    const report = JSON.parse(await client.exec('iperf3', ['-c', serverIp, '-t', String(seconds), '-J'], { timeoutMs: (seconds + 20) * 1000 })) as { end: { sum_received: { bits_per_second: number } } }
+    return report.end.sum_received.bits_per_second / 1e6
+  } finally {
+    daemon.kill()
+  }
+}
+
+const wgKeys = (): { privateKey: string, publicKey: string } => {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519')
+  const b64 = (jwkValue: string): string => Buffer.from(jwkValue, 'base64url').toString('base64')
+  return { privateKey: b64(privateKey.export({ format: 'jwk' }).d!), publicKey: b64(publicKey.export({ format: 'jwk' }).x!) }
+}
+
+/** wireguard-go between the namespaces (userspace; the kernel here has no WireGuard module): 10.99.0.1 ↔ 10.99.0.2. */
+async function startWireguard (a: Namespace, b: Namespace, dir: string): Promise<void> {
+  const keys = [wgKeys(), wgKeys()]
+  const sides = [[a, '10.77.0.1', '10.99.0.1'], [b, '10.77.0.2', '10.99.0.2']] as const
+  for (const [i, [ns, , tunnelIp]] of sides.entries()) {
+    const other = sides[1 - i]!
+    // the control socket /var/run/wireguard/<name>.sock is shared by all namespaces: one name per side
+    const device = `wgbench${i}`
+    const keyFile = join(dir, `wg${i}.key`)
+    await writeFile(keyFile, keys[i]!.privateKey, { mode: 0o600 })
+    // wireguard-go daemonises and the daemon keeps the pipes open: wait for the launcher's exit, not for the pipes
+    // (with stdio 'ignore' the launcher fails)
+    const launcher = spawn('ip', ['netns', 'exec', ns.name, 'wireguard-go', device], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1' } })
+    let said = ''
+    launcher.stdout!.on('data', (chunk) => { said += chunk })
+    launcher.stderr!.on('data', (chunk) => { said += chunk })
+    const code = await new Promise<number | null>((resolve) => { launcher.once('exit', resolve) })
+    launcher.stdout!.destroy()
+    launcher.stderr!.destroy()
+    if (code !== 0) throw new Error(`wireguard-go ${device} exited with ${code}: ${said.slice(-300)}`)
+    await ns.exec('wg', ['set', device, 'listen-port', '51820', 'private-key', keyFile, 'peer', keys[1 - i]!.publicKey, 'allowed-ips', `${other[2]}/32`, 'endpoint', `${other[1]}:51820`])
+    await configureLink(device, { namespace: ns.name, address: `${tunnelIp}/24`, mtu: 1420 })
+  }
+}
+
+async function startBareForwarders (a: Namespace, b: Namespace): Promise<ChildProcess[]> {
+  const keys = [await generateKeyPair('Ed25519'), await generateKeyPair('Ed25519')]
+  const ids = keys.map((key) => peerIdFromPrivateKey(key).toString())
+  const swarmKey = randomBytes(32).toString('hex')
+  const hex = (i: number): string => Buffer.from(privateKeyToProtobuf(keys[i]!)).toString('hex')
+  const b2 = await spawnIn(b, [process.execPath, '--import', 'tsx', bareForwarder, hex(1), '/ip4/10.77.0.2/tcp/4100', '10.98.0.2/24', `/ip4/10.77.0.1/tcp/4100/p2p/${ids[0]!}`, swarmKey, 'no'], /ready/)
+  const a2 = await spawnIn(a, [process.execPath, '--import', 'tsx', bareForwarder, hex(0), '/ip4/10.77.0.1/tcp/4100', '10.98.0.1/24', `/ip4/10.77.0.2/tcp/4100/p2p/${ids[1]!}`, swarmKey, 'yes'], /ready/)
+  return [a2.child, b2.child]
+}
+
+interface Daemon { child: ChildProcess, id: string, address: string, dir: string }
+
+async function startDaemon (ns: Namespace, ip: string, port: number, dir: string, accept: string[]): Promise<Daemon> {
+  const args = ['node', '--data', dir, '--listen', `/ip4/${ip}/tcp/${port}`, '--vpn-device', `dmsvpn${port}`, ...accept.flatMap((peer) => ['--vpn-accept', peer])]
+  const { child, output } = await spawnIn(ns, [process.execPath, cli, ...args], /control socket/)
+  const id = /dms-net node (\S+)/.exec(output())![1]!
+  return { child, id, address: `/ip4/${ip}/tcp/${port}/p2p/${id}`, dir }
+}
+
+async function dmsNet (daemon: Daemon, args: string[]): Promise<string> {
+  return await run(process.execPath, [cli, ...args, '--data', daemon.dir], { timeoutMs: 60_000 })
+}
+
+async function waitRunning (daemon: Daemon): Promise<void> {
+  const deadline = Date.now() + 20_000
+  while (!(JSON.parse(await dmsNet(daemon, ['vpn', 'status', '--json'])) as { state: string }).state.startsWith('running')) {
+    if (Date.now() > deadline) throw new Error('the VPN member did not come up')
+    await sleep(200)
+  }
+}
+
+/**
+ * iperf3 TCP throughput between two namespaces joined by a veth pair: raw veth
+ * (the limit), wireguard-go, a bare TUN-over-libp2p forwarder (the baseline),
+ * and the dms VPN on the public network and inside a private swarm (same
+ * transport as the bare forwarder). Rounds alternate the paths; medians.
+ */
+export async function runVpnBench (options: { seconds?: number, rounds?: number, write?: boolean } = {}): Promise<Record<string, number>> {
+  if (process.getuid?.() !== 0) { process.stdout.write('vpn bench skipped: needs root (namespaces, TUN devices)\n'); return {} }
+  for (const tool of ['iperf3', 'wireguard-go', 'wg']) {
+    await run('sh', ['-c', `command -v ${tool}`]).catch(() => { throw new Error(`the vpn bench needs ${tool} (apt-get install iperf3 wireguard-go wireguard-tools)`) })
+  }
+  const seconds = options.seconds ?? 5
+  const rounds = options.rounds ?? 3
+  const dir = await mkdtemp(join(tmpdir(), 'dms-bench-vpn-'))
+  const a = await createNamespace('dms-bench')
+  const b = await createNamespace('dms-bench')
+  const children: ChildProcess[] = []
+  const results: Record<string, number[]> = { veth: [], wireguardGo: [], bare: [], vpnPublic: [], vpnPrivate: [] }
+  try {
+    await createVethPair({ name: 'veth-a', namespace: a.name, address: '10.77.0.1/24' }, { name: 'veth-b', namespace: b.name, address: '10.77.0.2/24' })
+    await startWireguard(a, b, dir)
+    children.push(...await startBareForwarders(a, b))
+    // one pair of nodes per VPN flavour, both up for the whole run: public network, and a private swarm
+    const publicA = await startDaemon(a, '10.77.0.1', 4001, join(dir, 'public-a'), [])
+    const publicB = await startDaemon(b, '10.77.0.2', 4001, join(dir, 'public-b'), [publicA.id])
+    const privateA = await startDaemon(a, '10.77.0.1', 4002, join(dir, 'private-a'), [])
+    const privateB = await startDaemon(b, '10.77.0.2', 4002, join(dir, 'private-b'), [])
+    children.push(publicA.child, publicB.child, privateA.child, privateB.child)
+    await dmsNet(publicA, ['vpn', 'start', '--subnet', '10.88.0.0/24', '--peers', publicB.address])
+    await dmsNet(privateA, ['swarm', 'create', '--authorise', privateB.id])
+    await dmsNet(privateB, ['swarm', 'join', '--owner', privateA.address])
+    await dmsNet(privateA, ['vpn', 'start', '--subnet', '10.66.0.0/24', '--peers', privateB.id])
+    await waitRunning(publicB)
+    await waitRunning(privateB)
+
+    for (let round = 1; round <= rounds; round++) {
+      results.veth!.push(await iperf(a, b, '10.77.0.2', seconds))
+      results.wireguardGo!.push(await iperf(a, b, '10.99.0.2', seconds))
+      results.bare!.push(await iperf(a, b, '10.98.0.2', seconds))
+      results.vpnPublic!.push(await iperf(a, b, '10.88.0.2', seconds))
+      results.vpnPrivate!.push(await iperf(a, b, '10.66.0.2', seconds))
+      process.stdout.write(`round ${round}: ${Object.entries(results).map(([path, values]) => `${path} ${values.at(-1)!.toFixed(0)}`).join(', ')} Mbit/s\n`)
+    }
+  } finally {
+    await Promise.all(children.map(stop))
+    for (const [i, ns] of [a, b].entries()) {
+      // wireguard-go daemonised itself: deleting its device ends it (and removes its control socket);
+      // whatever is still left in the namespace is killed before the namespace goes
+      await deleteLink(`wgbench${i}`, { namespace: ns.name }).catch(() => {})
+      await sleep(200)
+      await rm(`/var/run/wireguard/wgbench${i}.sock`, { force: true })
+      const pids = (await run('ip', ['netns', 'pids', ns.name]).catch(() => '')).split('\n').filter((pid) => pid !== '')
+      for (const pid of pids) { try { process.kill(Number(pid), 'SIGKILL') } catch {} }
+      await ns.delete()
+    }
+    await rm(dir, { recursive: true, force: true })
+  }
+  const m = Object.fromEntries(Object.entries(results).map(([path, values]) => [path, median(values)]))
+  const ratio = (x: number, y: number): string => `${(x / y).toFixed(2)}×`
+  const lines = [
+    `${machineLine()}; iperf3 TCP, ${seconds} s per run, ${rounds} rounds alternating the paths, medians (Mbit/s).`,
+    '',
+    '| path | Mbit/s | VPN (private) vs this |',
+    '|---|---|---|',
+    `| raw veth pair (the limit) | ${m.veth!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.veth!)} |`,
+    `| wireguard-go (userspace WireGuard) | ${m.wireguardGo!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.wireguardGo!)} |`,
+    `| bare TUN-over-libp2p forwarder (noise + yamux + pnet, MTU 1400) | ${m.bare!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.bare!)} |`,
+    `| dms VPN, public network (noise + yamux) | ${m.vpnPublic!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.vpnPublic!)} |`,
+    `| **dms VPN, private swarm (noise + yamux + pnet)** | **${m.vpnPrivate!.toFixed(0)}** | 1.00× |`,
+    '',
+    `Targets: VPN ≥ 2× wireguard-go (${ratio(m.vpnPrivate!, m.wireguardGo!)}), VPN ≥ 0.9× the bare forwarder (${ratio(m.vpnPrivate!, m.bare!)}).`,
+    `Every round: ${Object.entries(results).map(([path, values]) => `${path} ${values.map((v) => v.toFixed(0)).join('/')}`).join('; ')}.`
+  ]
+  process.stdout.write(`${lines.join('\n')}\n`)
+  if (options.write !== false) await writeSection('VPN throughput (iperf3 between two namespaces)', lines.join('\n'))
+  return m
+}
