@@ -12,6 +12,8 @@ import type { Namespace } from '../runtime/netdev/netns.js'
 import { createVethPair } from '../runtime/netdev/veth.js'
 import { configureLink, deleteLink } from '../runtime/netdev/link.js'
 import { run } from '../runtime/netdev/run.js'
+import { spawnNode } from '../runtime/cli/spawn-node.js'
+import type { SpawnedNode } from '../runtime/cli/spawn-node.js'
 import { writeSection, machineLine } from './report.js'
 
 const cli = fileURLToPath(new URL('../bin/dms-net.js', import.meta.url))
@@ -92,13 +94,11 @@ async function startBareForwarders (a: Namespace, b: Namespace): Promise<ChildPr
   return [a2.child, b2.child]
 }
 
-interface Daemon { child: ChildProcess, id: string, address: string, dir: string }
+interface Daemon { node: SpawnedNode, id: string, address: string, dir: string }
 
 async function startDaemon (ns: Namespace, ip: string, port: number, dir: string, accept: string[]): Promise<Daemon> {
-  const args = ['node', '--data', dir, '--listen', `/ip4/${ip}/tcp/${port}`, '--vpn-device', `dmsvpn${port}`, ...accept.flatMap((peer) => ['--vpn-accept', peer])]
-  const { child, output } = await spawnIn(ns, [process.execPath, cli, ...args], /control socket/)
-  const id = /dms-net node (\S+)/.exec(output())![1]!
-  return { child, id, address: `/ip4/${ip}/tcp/${port}/p2p/${id}`, dir }
+  const node = await spawnNode(['--data', dir, '--listen', `/ip4/${ip}/tcp/${port}`, '--vpn-device', `dmsvpn${port}`, ...accept.flatMap((peer) => ['--vpn-accept', peer])], { namespace: ns.name })
+  return { node, id: node.peerId, address: `/ip4/${ip}/tcp/${port}/p2p/${node.peerId}`, dir }
 }
 
 async function dmsNet (daemon: Daemon, args: string[]): Promise<string> {
@@ -140,7 +140,7 @@ export async function runVpnBench (options: { seconds?: number, rounds?: number,
     const publicB = await startDaemon(b, '10.77.0.2', 4001, join(dir, 'public-b'), [publicA.id])
     const privateA = await startDaemon(a, '10.77.0.1', 4002, join(dir, 'private-a'), [])
     const privateB = await startDaemon(b, '10.77.0.2', 4002, join(dir, 'private-b'), [])
-    children.push(publicA.child, publicB.child, privateA.child, privateB.child)
+    children.push(publicA.node.child, publicB.node.child, privateA.node.child, privateB.node.child)
     await dmsNet(publicA, ['vpn', 'start', '--subnet', '10.88.0.0/24', '--peers', publicB.address])
     await dmsNet(privateA, ['swarm', 'create', '--authorise', privateB.id])
     await dmsNet(privateB, ['swarm', 'join', '--owner', privateA.address])

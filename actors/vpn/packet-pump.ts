@@ -29,7 +29,16 @@ const ipAt = (packet: Uint8Array, offset: number): number =>
   ((packet[offset]! << 24) | (packet[offset + 1]! << 16) | (packet[offset + 2]! << 8) | packet[offset + 3]!) >>> 0
 
 
-interface Outbound { stream?: Stream, opening?: Promise<void>, congested: boolean }
+interface Outbound {
+  stream?: Stream
+  opening?: Promise<void>
+  congested: boolean
+  /** Frames that arrived while the stream was opening, sent once it is open (bounded by `maxQueueBytes / 16`). */
+  waiting: Array<{ frame: Uint8Array, packets: number }>
+  waitingBytes: number
+}
+
+const newOutbound = (): Outbound => ({ congested: false, waiting: [], waitingBytes: 0 })
 
 /**
  * The packet path: TUN read → destination lookup → batched frames on the
@@ -63,7 +72,7 @@ export class PacketPump {
   private connectAll (): void {
     for (const peer of this.ipByPeer.keys()) {
       let out = this.outbound.get(peer)
-      if (out == null) { out = { congested: false }; this.outbound.set(peer, out) }
+      if (out == null) { out = newOutbound(); this.outbound.set(peer, out) }
       if (out.stream == null) out.opening ??= this.open(peer, out)
     }
   }
@@ -105,13 +114,22 @@ export class PacketPump {
 
   private sendBatch (peer: string, packets: Buffer, parts: Array<[number, number]>, bytes: number): void {
     let out = this.outbound.get(peer)
-    if (out == null) { out = { congested: false }; this.outbound.set(peer, out) }
-    if (out.stream == null) {
+    if (out == null) { out = newOutbound(); this.outbound.set(peer, out) }
+    const stream = out.stream
+    if (stream == null) {
       out.opening ??= this.open(peer, out)
-      this.stats.drops.overload += parts.length // nothing to send on yet: drop, TCP inside retransmits
+      // hold a little while the stream opens (the first ping is answered); beyond that, drop
+      if (out.waitingBytes + bytes > this.maxQueueBytes / 16) { this.stats.drops.overload += parts.length; return }
+      out.waiting.push({ frame: this.frame(packets, parts, bytes), packets: parts.length })
+      out.waitingBytes += bytes
       return
     }
-    if (out.congested && out.stream.writeBufferLength + bytes > this.maxQueueBytes) { this.stats.drops.overload += parts.length; return }
+    if (out.congested && stream.writeBufferLength + bytes > this.maxQueueBytes) { this.stats.drops.overload += parts.length; return }
+    this.write(out, stream, this.frame(packets, parts, bytes), parts.length)
+  }
+
+  /** `[u16 length][packet]…` for the given packets of a TUN batch. */
+  private frame (packets: Buffer, parts: Array<[number, number]>, bytes: number): Uint8Array {
     const frame = new Uint8Array(bytes)
     let at = 0
     for (const [start, length] of parts) {
@@ -119,13 +137,17 @@ export class PacketPump {
       frame[at + 1] = length & 0xff
       frame.set(packets.subarray(start, start + length), at + 2)
       at += length + 2
-      this.stats.packetsOut++
-      this.stats.bytesOut += length
     }
+    return frame
+  }
+
+  private write (out: Outbound, stream: Stream, frame: Uint8Array, packets: number): void {
+    this.stats.packetsOut += packets
+    this.stats.bytesOut += frame.byteLength - 2 * packets
     try {
-      if (!out.stream.send(frame)) out.congested = true
+      if (!stream.send(frame)) out.congested = true
     } catch {
-      out.stream = undefined
+      if (out.stream === stream) out.stream = undefined
     }
   }
 
@@ -136,9 +158,12 @@ export class PacketPump {
       stream.addEventListener('drain', () => { out.congested = false })
       stream.addEventListener('close', () => { if (out.stream === stream) out.stream = undefined })
       out.stream = stream
+      for (const { frame, packets } of out.waiting.splice(0)) this.write(out, stream, frame, packets)
     } catch {
-      // the next packet tries again
+      // the next packet tries again; what waited is lost, as on a full queue
+      for (const { packets } of out.waiting.splice(0)) this.stats.drops.overload += packets
     } finally {
+      out.waitingBytes = 0
       out.opening = undefined
     }
   }

@@ -4,8 +4,8 @@ import * as assert from 'uvu/assert'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createLan } from '../support/lan.js'
-import type { Lan } from '../support/lan.js'
+import { createLan } from '../../runtime/netdev/lan.js'
+import type { Lan } from '../../runtime/netdev/lan.js'
 import { runCli, startDaemon } from '../support/cli.js'
 import { passes } from '../support/nodes.js'
 import type { Namespace } from '../../runtime/netdev/netns.js'
@@ -39,7 +39,7 @@ test('VPN inside a private swarm: invitations over the swarm, peers added at onc
       dirs.push(dir)
       // no --vpn-accept: invitations are accepted only over the private swarm
       const daemon = await startDaemon(['--data', dir, '--listen', `/ip4/${host.ip}/tcp/4001`], { namespace: host.ns.name })
-      const id = /dms-net node (\S+)/.exec(daemon.output())![1]!
+      const id = daemon.peerId
       hosts.push({ ...host, dir, id, address: `/ip4/${host.ip}/tcp/4001/p2p/${id}`, daemon })
     }
     const [a, b, c, d] = hosts as [Host, Host, Host, Host]

@@ -6,8 +6,8 @@ import { mkdtemp, rm, access } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createLan } from '../support/lan.js'
-import type { Lan } from '../support/lan.js'
+import { createLan } from '../../runtime/netdev/lan.js'
+import type { Lan } from '../../runtime/netdev/lan.js'
 import { runCli, startDaemon } from '../support/cli.js'
 import { passes } from '../support/nodes.js'
 import { listNamespaces } from '../../runtime/netdev/netns.js'
@@ -21,7 +21,7 @@ interface Host { ns: Namespace, ip: string, dir: string, id: string, address: st
 
 async function startHost (host: { ns: Namespace, ip: string }, dir: string, accept: string): Promise<Host> {
   const daemon = await startDaemon(['--data', dir, '--listen', `/ip4/${host.ip}/tcp/4001`, '--vpn-accept', accept], { namespace: host.ns.name })
-  const id = /dms-net node (\S+)/.exec(daemon.output())![1]!
+  const id = daemon.peerId
   return { ...host, dir, id, address: `/ip4/${host.ip}/tcp/4001/p2p/${id}`, daemon }
 }
 

@@ -1,5 +1,4 @@
-import { spawn, execFile } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 export const cliPath = fileURLToPath(new URL('../../bin/dms-net.js', import.meta.url))
@@ -15,29 +14,5 @@ export async function runCli (args: string[], timeoutMs = 30_000): Promise<CliRe
   })
 }
 
-/** A `dms-net node` daemon in the background; resolves once it prints its control socket. */
-export async function startDaemon (args: string[], options: { namespace?: string } = {}): Promise<{ child: ChildProcess, output: () => string, stop: () => Promise<number | null> }> {
-  const command = [process.execPath, cliPath, 'node', ...args]
-  // `ip netns exec` execs the command, so the child is the node process itself
-  const child = options.namespace != null
-    ? spawn('ip', ['netns', 'exec', options.namespace, ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout!.on('data', (chunk) => { output += chunk })
-  child.stderr!.on('data', (chunk) => { output += chunk })
-  const exited = new Promise<number | null>((resolve) => { child.once('exit', (code) => { resolve(code) }) })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`daemon did not start:\n${output}`)) }, 20_000)
-    const check = (): void => { if (output.includes('control socket') || output.includes('"control":')) { clearTimeout(timer); resolve() } }
-    child.stdout!.on('data', check)
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`daemon exited with ${code}:\n${output}`)) })
-  })
-  return {
-    child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode == null) child.kill('SIGTERM')
-      return await exited
-    }
-  }
-}
+/** A `dms-net node` daemon in the background (optionally in a namespace); resolves once it prints its control socket. */
+export { spawnNode as startDaemon } from '../../runtime/cli/spawn-node.js'

@@ -39,7 +39,7 @@ async function watchLive (board: () => string, what: string, predicate: () => bo
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Three local nodes: connect, message, publish a job, private swarm (create, join, refuse, rotate, revoke), then shut down.',
+  summary: 'Three local nodes: connect, message, publish a job, private swarm (create, join, refuse, rotate, revoke), VPN (as root), then shut down.',
   run: async () => {
     const write = (line = ''): void => { process.stdout.write(`${line}\n`) }
     const root = await mkdtemp(join(tmpdir(), 'dms-demo-'))

@@ -1,0 +1,75 @@
+import { access, constants, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLan } from '../../netdev/lan.js'
+import type { Lan } from '../../netdev/lan.js'
+import { run } from '../../netdev/run.js'
+import { ControlClient } from '../../control/client.js'
+import type { VpnStatus } from '../../vpn/vpn-service.js'
+import { spawnNode } from '../spawn-node.js'
+import type { SpawnedNode } from '../spawn-node.js'
+import { until } from './context.js'
+import type { DemoStep } from './context.js'
+
+/** Why this machine cannot show the VPN, or undefined when it can. */
+async function vpnUnavailable (): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'the VPN needs root (TUN devices, network namespaces): run the demo as root to see it'
+  if (!(await access('/dev/net/tun', constants.R_OK | constants.W_OK).then(() => true, () => false))) return 'this machine has no /dev/net/tun'
+  if (!(await run('ip', ['netns', 'list']).then(() => true, () => false))) return 'iproute2 (`ip`) with network namespaces is not available'
+  if (!(await run('ping', ['-V']).then(() => true, () => false))) return '`ping` is not installed'
+  return undefined
+}
+
+async function vpnCall (dataDir: string, method: string, params: Record<string, unknown> = {}): Promise<VpnStatus> {
+  const client = await ControlClient.connect(dataDir)
+  try { return await client.call<VpnStatus>(method, params) } finally { client.close() }
+}
+
+/**
+ * The VPN's story, with real devices: dave and erin run as their own processes
+ * in their own network namespaces (joined by a virtual switch), dave starts a
+ * VPN for erin, and a real `ping` crosses it. Everything made is removed.
+ */
+export const vpnSteps: DemoStep[] = [
+  {
+    title: 'VPN: dave and erin, each in a network namespace; dave starts a VPN; ping crosses it',
+    run: async ({ note }) => {
+      const unavailable = await vpnUnavailable()
+      if (unavailable != null) return `skip: ${unavailable}`
+      let lan: Lan | undefined
+      const nodes: SpawnedNode[] = []
+      const root = await mkdtemp(join(tmpdir(), 'dms-demo-vpn-'))
+      try {
+        lan = await createLan(2, { prefix: '10.77.9' })
+        const [daveHost, erinHost] = lan.hosts as [Lan['hosts'][0], Lan['hosts'][0]]
+        const dave = await spawnNode(['--data', join(root, 'dave'), '--listen', `/ip4/${daveHost.ip}/tcp/4001`], { namespace: daveHost.ns.name })
+        nodes.push(dave)
+        const erin = await spawnNode(['--data', join(root, 'erin'), '--listen', `/ip4/${erinHost.ip}/tcp/4001`, '--vpn-accept', dave.peerId], { namespace: erinHost.ns.name })
+        nodes.push(erin)
+        note(`dave and erin run in namespaces ${daveHost.ns.name} and ${erinHost.ns.name}, on a virtual switch`)
+        const started = await vpnCall(join(root, 'dave'), 'vpn.start', { subnet: '10.88.9.0/24', peers: [`/ip4/${erinHost.ip}/tcp/4001/p2p/${erin.peerId}`] })
+        note(`dave leads VPN ${started.vpnId?.slice(0, 8)}…: ${started.routes.map((r) => `${r.ip} → ${r.self ? 'dave' : 'erin'}`).join(', ')} (table v${started.version}, signed by dave)`)
+        let erinStatus: VpnStatus | undefined
+        const poll = setInterval(() => { void vpnCall(join(root, 'erin'), 'vpn.status').then((s) => { erinStatus = s }, () => {}) }, 100)
+        try {
+          await until('erin in the VPN', () => erinStatus?.state === 'running', 15_000)
+        } finally {
+          clearInterval(poll)
+        }
+        note(`erin accepted the signed table and brought up ${erinStatus!.device} with ${erinStatus!.ip}`)
+        const out = await erinHost.ns.exec('ping', ['-c', '3', '-i', '0.2', '-W', '2', started.ip!], { timeoutMs: 20_000 }).catch((err: Error) => err.message)
+        const received = Number(/(\d+) received/.exec(out)?.[1] ?? 0)
+        const rtt = /= [\d.]+\/([\d.]+)\//.exec(out)?.[1]
+        note(`erin: ping ${started.ip} → ${received}/3 answered${rtt != null ? `, avg ${rtt} ms` : ''} (ICMP in TUN packets over a libp2p stream)`)
+        if (received === 0) throw new Error(`no ping crossed the VPN:\n${out}`)
+        const traffic = (await vpnCall(join(root, 'dave'), 'vpn.status')).traffic
+        await vpnCall(join(root, 'dave'), 'vpn.stop')
+        return `${received}/3 pings across the VPN; dave's data plane: ${traffic.packetsIn} packets in, ${traffic.packetsOut} out`
+      } finally {
+        await Promise.all(nodes.map(async (node) => await node.stop()))
+        await lan?.destroy()
+        await rm(root, { recursive: true, force: true })
+      }
+    }
+  }
+]

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const cliPath = fileURLToPath(new URL('../../bin/dms-net.js', import.meta.url))
+
+export interface SpawnedNode {
+  child: ChildProcess
+  /** The node's peer id, from its first output line. */
+  peerId: string
+  /** Everything it printed so far. */
+  output: () => string
+  /** SIGTERM (SIGKILL after `graceMs`); resolves with the exit code. */
+  stop: (graceMs?: number) => Promise<number | null>
+}
+
+/**
+ * Run `dms-net node ...args` in the background (inside a network namespace when
+ * given: `ip netns exec` execs the node, so the child is the node itself);
+ * resolves once it prints its control socket.
+ */
+export async function spawnNode (args: string[], options: { namespace?: string, timeoutMs?: number } = {}): Promise<SpawnedNode> {
+  const command = [process.execPath, cliPath, 'node', ...args]
+  const child = options.namespace != null
+    ? spawn('ip', ['netns', 'exec', options.namespace, ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.on('data', (chunk) => { output += chunk })
+  child.stderr!.on('data', (chunk) => { output += chunk })
+  const exited = new Promise<number | null>((resolve) => { child.once('exit', (code) => { resolve(code) }) })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`dms-net node did not start:\n${output}`)) }, options.timeoutMs ?? 20_000)
+    const check = (): void => { if (output.includes('control socket') || output.includes('"control":')) { clearTimeout(timer); resolve() } }
+    child.stdout!.on('data', check)
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`dms-net node exited with ${code}:\n${output}`)) })
+  })
+  const peerId = /dms-net node (\S+)/.exec(output)?.[1] ?? /"peerId":"([^"]+)"/.exec(output)?.[1] ?? ''
+  return {
+    child,
+    peerId,
+    output: () => output,
+    stop: async (graceMs = 5000) => {
+      if (child.exitCode == null && child.signalCode == null) {
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => { child.kill('SIGKILL') }, graceMs)
+        void exited.then(() => { clearTimeout(timer) })
+      }
+      return await exited
+    }
+  }
+}
