@@ -19,8 +19,10 @@ export interface SpawnedNode {
  * given: `ip netns exec` execs the node, so the child is the node itself);
  * resolves once it prints its control socket.
  */
-export async function spawnNode (args: string[], options: { namespace?: string, timeoutMs?: number } = {}): Promise<SpawnedNode> {
-  const command = [process.execPath, cliPath, 'node', ...args]
+export async function spawnNode (args: string[], options: { namespace?: string, uid?: number, timeoutMs?: number } = {}): Promise<SpawnedNode> {
+  // an unprivileged node (no CAP_NET_ADMIN): how a user without root runs it
+  const asUser = options.uid != null ? ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', '--'] : []
+  const command = [...asUser, process.execPath, cliPath, 'node', ...args]
   const child = options.namespace != null
     ? spawn('ip', ['netns', 'exec', options.namespace, ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
