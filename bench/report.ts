@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { writeFileAtomic } from '../runtime/atomic-file.js'
 import { fileURLToPath } from 'node:url'
 
@@ -18,5 +19,5 @@ export function percentile (sorted: number[], p: number): number {
 }
 
 export function machineLine (): string {
-  return `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${(globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? '?'} cores`
+  return `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${availableParallelism()} cores`
 }

@@ -125,7 +125,7 @@ export async function runVpnBench (options: { seconds?: number, rounds?: number,
     await run('sh', ['-c', `command -v ${tool}`]).catch(() => { throw new Error(`the vpn bench needs ${tool} (apt-get install iperf3 wireguard-go wireguard-tools)`) })
   }
   const seconds = options.seconds ?? 5
-  const rounds = options.rounds ?? 3
+  const rounds = options.rounds ?? 5
   const dir = await mkdtemp(join(tmpdir(), 'dms-bench-vpn-'))
   const a = await createNamespace('dms-bench')
   const b = await createNamespace('dms-bench')
@@ -184,6 +184,8 @@ export async function runVpnBench (options: { seconds?: number, rounds?: number,
     `| **dms VPN, private swarm (noise + yamux + pnet)** | **${m.vpnPrivate!.toFixed(0)}** | 1.00× |`,
     '',
     `Targets: VPN ≥ 2× wireguard-go (${ratio(m.vpnPrivate!, m.wireguardGo!)}), VPN ≥ 0.9× the bare forwarder (${ratio(m.vpnPrivate!, m.bare!)}).`,
+    `On the public network (no pnet): VPN ${ratio(m.vpnPublic!, m.wireguardGo!)} wireguard-go.`,
+    'Every path is CPU-bound: both VPN processes, iperf3 and the kernel share the cores, so rounds vary by ±20%.',
     `Every round: ${Object.entries(results).map(([path, values]) => `${path} ${values.map((v) => v.toFixed(0)).join('/')}`).join('; ')}.`
   ]
   process.stdout.write(`${lines.join('\n')}\n`)

@@ -6,6 +6,9 @@
 #include <napi.h>
 #include <cstdint>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace {
 
@@ -35,6 +38,35 @@ void Setup(uint32_t s[16], const uint8_t key[32], const uint8_t in16[16]) {
   for (int i = 0; i < 4; i++) { s[1 + i] = Load32(key + 4 * i); s[11 + i] = Load32(key + 16 + 4 * i); }
   for (int i = 0; i < 4; i++) s[6 + i] = Load32(in16 + 4 * i);
 }
+
+#ifdef __SSE2__
+inline __m128i Rotl4(__m128i v, int c) { return _mm_or_si128(_mm_slli_epi32(v, c), _mm_srli_epi32(v, 32 - c)); }
+
+// Four consecutive keystream blocks at once: lane k of x[i] is word i of block counter+k.
+void FourBlocks(const uint32_t state[16], uint8_t out[256]) {
+  __m128i s[16], x[16];
+  for (int i = 0; i < 16; i++) s[i] = _mm_set1_epi32(int(state[i]));
+  uint64_t c = uint64_t(state[8]) | uint64_t(state[9]) << 32;
+  s[8] = _mm_setr_epi32(int(uint32_t(c)), int(uint32_t(c + 1)), int(uint32_t(c + 2)), int(uint32_t(c + 3)));
+  s[9] = _mm_setr_epi32(int(uint32_t(c >> 32)), int(uint32_t((c + 1) >> 32)), int(uint32_t((c + 2) >> 32)), int(uint32_t((c + 3) >> 32)));
+  for (int i = 0; i < 16; i++) x[i] = s[i];
+#define QR(a, b, c, d) \
+  x[b] = _mm_xor_si128(x[b], Rotl4(_mm_add_epi32(x[a], x[d]), 7)); \
+  x[c] = _mm_xor_si128(x[c], Rotl4(_mm_add_epi32(x[b], x[a]), 9)); \
+  x[d] = _mm_xor_si128(x[d], Rotl4(_mm_add_epi32(x[c], x[b]), 13)); \
+  x[a] = _mm_xor_si128(x[a], Rotl4(_mm_add_epi32(x[d], x[c]), 18));
+  for (int r = 0; r < 10; r++) {
+    QR(0, 4, 8, 12) QR(5, 9, 13, 1) QR(10, 14, 2, 6) QR(15, 3, 7, 11)
+    QR(0, 1, 2, 3) QR(5, 6, 7, 4) QR(10, 11, 8, 9) QR(15, 12, 13, 14)
+  }
+#undef QR
+  alignas(16) uint32_t words[16][4];
+  for (int i = 0; i < 16; i++) _mm_store_si128(reinterpret_cast<__m128i*>(words[i]), _mm_add_epi32(x[i], s[i]));
+  for (int k = 0; k < 4; k++) {
+    for (int i = 0; i < 16; i++) Store32(out + 64 * k + 4 * i, words[i][k]);
+  }
+}
+#endif
 
 class XSalsa20 : public Napi::ObjectWrap<XSalsa20> {
  public:
@@ -86,6 +118,23 @@ class XSalsa20 : public Napi::ObjectWrap<XSalsa20> {
     uint8_t* out = output.Data();
     size_t i = 0;
     while (i < n && used_ < 64) out[i] = in[i] ^ block_[used_], i++, used_++;
+#ifdef __SSE2__
+    // four blocks per round of the core while at least four are needed
+    alignas(16) uint8_t stream[256];
+    for (; i + 256 <= n; i += 256) {
+      FourBlocks(state_, stream);
+      uint64_t c = (uint64_t(state_[8]) | uint64_t(state_[9]) << 32) + 4;
+      state_[8] = uint32_t(c);
+      state_[9] = uint32_t(c >> 32);
+      for (int w = 0; w < 256; w += 8) {
+        uint64_t a, k;
+        std::memcpy(&a, in + i + w, 8);
+        std::memcpy(&k, stream + w, 8);
+        a ^= k;
+        std::memcpy(out + i + w, &a, 8);
+      }
+    }
+#endif
     // whole blocks: XOR eight bytes at a time
     for (; i + 64 <= n; i += 64) {
       NextBlock();
