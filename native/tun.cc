@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -49,7 +50,9 @@ class Tun : public Napi::ObjectWrap<Tun> {
     name_ = ifr.ifr_name;
     // room for a full batch of packets of the largest size the device can carry
     slot_ = mtu_ + 64;
-    buffer_.resize(static_cast<size_t>(slot_) * kBatch);
+    // up to kBatch packets per wake-up, but at most ~4 MiB of buffer with a large MTU
+    batch_ = static_cast<int>(std::max<size_t>(1, std::min<size_t>(kBatch, (size_t(4) << 20) / slot_)));
+    buffer_.resize(static_cast<size_t>(slot_) * batch_);
   }
 
   ~Tun() override { Stop(); }
@@ -94,7 +97,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
       int count = 0;
       size_t used = 0;
       uint32_t lengths[kBatch];
-      while (count < kBatch) {
+      while (count < batch_) {
         ssize_t n = ::read(fd_, buffer_.data() + used, slot_);
         if (n <= 0) break;
         lengths[count++] = static_cast<uint32_t>(n);
@@ -105,7 +108,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
       Napi::Uint32Array sizes = Napi::Uint32Array::New(env, count);
       std::memcpy(sizes.Data(), lengths, sizeof(uint32_t) * count);
       onPackets_.MakeCallback(env.Global(), { packets, sizes }, *context_);
-      if (count < kBatch || fd_ < 0) return;
+      if (count < batch_ || fd_ < 0) return;
     }
   }
 
@@ -156,6 +159,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
 
   int fd_ = -1;
   uint32_t mtu_ = 1500;
+  int batch_ = kBatch;
   uint32_t slot_ = 1564;
   std::string name_;
   std::vector<uint8_t> buffer_;

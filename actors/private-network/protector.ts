@@ -26,6 +26,7 @@ class PrivateConnection extends AbstractMultiaddrConnection {
     this.raw = raw
     this.inbound = createXSalsa20Stream(key, remoteNonce)
     this.outbound = createXSalsa20Stream(key, localNonce)
+    // both directions XOR in place: inbound chunks are fresh socket reads, outbound ones fresh Noise records
     raw.addEventListener('message', (event) => {
       const data = event.data
       if (data instanceof Uint8Array) this.onData(this.inbound.update(data))

@@ -21,9 +21,9 @@ export class NobleXSalsa20Stream {
     if (nonce.byteLength !== 24) throw new Error('xsalsa20 needs a 24-byte nonce')
   }
 
-  /** XOR `data` with the next bytes of keystream, into a new array. */
+  /** XOR `data` in place with the next bytes of keystream; returns `data`. */
   update (data: Uint8Array): Uint8Array {
-    const out = new Uint8Array(data.byteLength)
+    const out = data
     let i = 0
     while (this.tailPos < this.tail.byteLength && i < data.byteLength) {
       out[i] = data[i]! ^ this.tail[this.tailPos++]!
@@ -63,7 +63,12 @@ const native: NativeXSalsa20Class | undefined = (() => {
 /** Which implementation `createXSalsa20Stream` uses here. */
 export const xsalsa20Implementation: 'native' | 'noble' = native != null ? 'native' : 'noble'
 
-/** A continuous XSalsa20 keystream: `update(data)` returns data XOR the next keystream bytes. */
+/**
+ * A continuous XSalsa20 keystream: `update(data)` XORs `data` in place with the
+ * next keystream bytes and returns it. In place, because a fresh array per chunk
+ * costs more than the cipher (GC pressure from external memory): callers pass
+ * bytes they own.
+ */
 export interface XSalsa20Stream { update: (data: Uint8Array) => Uint8Array }
 
 /** The native cipher if it is built, else @noble/ciphers; both give the same keystream. */
@@ -72,9 +77,8 @@ export function createXSalsa20Stream (key: Uint8Array, nonce: Uint8Array, implem
   const cipher = new native(key, nonce)
   return {
     update: (data) => {
-      const out = new Uint8Array(data.byteLength)
-      cipher.update(data, out)
-      return out
+      cipher.update(data, data)
+      return data
     }
   }
 }

@@ -23,13 +23,16 @@ import { TablePublisher } from './table-publisher.js'
 import type { Delivery } from './table-publisher.js'
 import { VpnStore } from './store.js'
 
+/** The VPN device's MTU unless configured: see VpnInit.mtu. */
+export const DEFAULT_VPN_MTU = 16000
+
 export interface VpnInit {
   /** TUN device name (at most 15 characters). @default 'dmsvpn0' */
   device?: string
   /**
-   * TUN MTU. 1400 leaves room for TCP/IP, Noise, Yamux and our framing in a
-   * 1500-byte path without fragmentation, and large packets are what makes the
-   * packet path fast (see docs/vpn.md). @default 1400
+   * TUN MTU. The packets travel inside a TCP stream, not as datagrams, so the
+   * path MTU does not bound it; larger packets mean fewer per-packet costs
+   * (see docs/vpn.md for the measurements). At most 65535 (the frame's u16 length). @default 16000
    */
   mtu?: number
   /**
@@ -102,8 +105,8 @@ export class Vpn {
   constructor (private readonly node: DmsNode, init: VpnInit = {}) {
     this.device = init.device ?? 'dmsvpn0'
     if (!/^[\w.-]{1,15}$/.test(this.device)) throw new Error(`device must be 1-15 letters, digits, '.', '_' or '-' (got ${JSON.stringify(this.device)})`)
-    this.mtu = init.mtu ?? 1400
-    if (!Number.isInteger(this.mtu) || this.mtu < 576 || this.mtu > 9000) throw new Error(`mtu must be a whole number from 576 to 9000 (got ${this.mtu})`)
+    this.mtu = init.mtu ?? DEFAULT_VPN_MTU
+    if (!Number.isInteger(this.mtu) || this.mtu < 576 || this.mtu > 65535) throw new Error(`mtu must be a whole number from 576 to 65535 (got ${this.mtu})`)
     this.acceptFrom = init.acceptFrom === 'any' ? 'any' : new Set(init.acceptFrom ?? [])
     this.useFirewall = init.firewall ?? false
     this.store = new VpnStore(node.config.dataDir)
@@ -131,17 +134,19 @@ export class Vpn {
       }
     })
     const actor = this.node.features.run('vpn', logic, { input: { self: this.node.peerId } }) as unknown as VpnActor
-    let version = 0
+    // a version is named by its VPN too: a new VPN starts again at version 1
+    let version = ''
     let state = ''
     actor.subscribe((snapshot) => {
       const table = snapshot.context.table
-      if (String(snapshot.value) !== state || (table != null && table.version !== version)) {
+      const tableVersion = table == null ? '' : `${table.vpnId}/${table.version}`
+      if (String(snapshot.value) !== state || (table != null && tableVersion !== version)) {
         state = String(snapshot.value)
         const status = this.status()
         this.node.emit({ type: 'vpn.changed', state, role: status.role, ...(status.version != null ? { version: status.version } : {}), ...(status.ip != null ? { ip: status.ip } : {}), members: status.routes.length })
       }
-      if (table == null || table.version === version) return
-      version = table.version
+      if (table == null || tableVersion === version) return
+      version = tableVersion
       this.chain = this.chain.then(async () => { await this.adopt(table) }).catch((err: unknown) => { this.report(`could not record VPN version ${table.version}: ${(err as Error).message}`) })
     })
     this.vpnActor = actor
@@ -285,7 +290,7 @@ export class Vpn {
   /** Start the pump on the VPN's host; again whenever that host restarts (a swarm key rotation). */
   private async startPump (): Promise<void> {
     const libp2p = this.node.libp2p(this.network ?? 'public')
-    if (this.running == null || this.tun == null || libp2p == null || this.pump != null) return
+    if (this.running == null || this.tun == null || libp2p == null || this.pump != null || this.pumping != null) return
     // a restarted host has an empty peer store: tell it where the members are
     this.learnAddresses(this.running.table)
     const tun = this.tun
@@ -298,6 +303,8 @@ export class Vpn {
       pump.setRoutes(routesOf(this.running.table, this.running.self))
     } catch (err) {
       this.report(`the VPN data plane did not start: ${(err as Error).message}`)
+    } finally {
+      if (this.pumping === pumping) this.pumping = undefined
     }
   }
 
@@ -311,10 +318,9 @@ export class Vpn {
   private async tearDown ({ table, self, reason }: VpnTearDownInput): Promise<void> {
     await this.stopPump()
     await this.closeDevice()
-    if (table != null && reason === 'local') {
-      // the leader tells every member the VPN is closed; a member asks the leader to remove it
-      if (table.leader === self) await this.chain
-      else await this.node.request(table.leader, 'vpn.leave', {}, { timeoutMs: 3000 }).catch(() => {})
+    // a member leaving asks the leader to remove it; the leader's closing version is published by adopt()
+    if (table != null && reason === 'local' && table.leader !== self) {
+      await this.node.request(table.leader, 'vpn.leave', {}, { timeoutMs: 3000 }).catch(() => {})
     }
     await this.chain
     await this.store.clear()

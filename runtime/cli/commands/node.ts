@@ -18,6 +18,7 @@ export const nodeCommand: Command = {
     '  --json                  log events as JSON lines',
     '  --vpn-accept PEER|any   accept VPN invitations from this peer (repeatable; peers of our private swarm always may)',
     '  --vpn-device NAME       TUN device of the VPN (default dmsvpn0)',
+    '  --vpn-mtu BYTES         MTU of the VPN device (default 16000; see docs/vpn.md)',
     '  --vpn-firewall          also drop non-member VPN traffic in the kernel (nftables)',
     '',
     'example: dms-net node --data ./a --listen /ip4/0.0.0.0/tcp/4001'
@@ -28,6 +29,7 @@ export const nodeCommand: Command = {
     json: { type: 'boolean' },
     'vpn-accept': { type: 'string', multiple: true },
     'vpn-device': { type: 'string' },
+    'vpn-mtu': { type: 'string' },
     'vpn-firewall': { type: 'boolean' }
   },
   run: async ({ values, dataDir }) => {
@@ -46,6 +48,7 @@ export const nodeCommand: Command = {
       vpn = createVpn(node, {
         acceptFrom: accept.includes('any') ? 'any' : accept,
         ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
+        ...(typeof values['vpn-mtu'] === 'string' ? { mtu: Number(values['vpn-mtu']) } : {}),
         firewall: values['vpn-firewall'] === true
       })
     } catch (err) {
