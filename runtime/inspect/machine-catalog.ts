@@ -1,0 +1,41 @@
+import type { AnyStateMachine } from 'xstate'
+import { nodeMachine } from '../../machines/node.js'
+import { hostMachine } from '../../machines/host.js'
+import { peerMachine } from '../../machines/peer.js'
+import { swarmOwnerMachine } from '../../machines/swarm-owner.js'
+import { swarmMemberMachine } from '../../machines/swarm-member.js'
+import { vpnMachine } from '../../machines/vpn.js'
+
+export interface CatalogEntry {
+  machine: AnyStateMachine
+  /** What the machine is for, in a paragraph: shown beside its chart in docs/machines and in the inspector. */
+  about: string
+}
+
+/** Every machine of the runtime: the docs' charts and the inspector page are drawn from this list. */
+export const machineCatalog: CatalogEntry[] = [
+  {
+    machine: nodeMachine,
+    about: 'The root actor of a node. Two parallel regions, `public` and `private`: each runs a host (the private one only while the node is in a private swarm) and the services attached to it, and the root spawns one peer actor per known peer and network. It routes host replies and bridge facts to the right child and reports readiness and failures to the runtime.'
+  },
+  {
+    machine: hostMachine,
+    about: 'One libp2p host: configured → creating → live (starting → running) → stopping → stopped, or failed with the error in words. Dial and listen run as child actors keyed by request id and are answered with `host.reply`; in any other state they are refused at once. `host.restart` comes back on the same ports (how a private host takes a rotated key).'
+  },
+  {
+    machine: peerMachine,
+    about: 'One remote peer on one network, fed by the libp2p bridge: disconnected → dialing → connected → identified, with its open connections, protocols, addresses and last error. Bootstrap peers are redialled with exponential backoff; other peers are forgotten after five minutes disconnected.'
+  },
+  {
+    machine: swarmOwnerMachine,
+    about: 'The owner of a private swarm: creating (key and bootstrap host) → active, where it authorises and revokes peers; rotating hands every authorised member the new key; revoking is a rotation without the revoked peer; dissolving takes the private network down.'
+  },
+  {
+    machine: swarmMemberMachine,
+    about: 'A member of a private swarm: requesting the key from the owner (a signed request, a sealed answer) → joining the private network → joined; a rotation notice rekeys it, a key that stops working sends it back to requesting, and leaving returns it to the public network.'
+  },
+  {
+    machine: vpnMachine,
+    about: 'VPN routing on one node, with the routing table as context: stopped → starting (TUN device up) → running (the packet pump follows every table change) → stopping → stopped, or failed. The leader allocates IPs and signs each version; a member applies only newer versions from its leader and stops when a version closes the VPN or leaves it out.'
+  }
+]
