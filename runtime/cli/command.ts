@@ -28,6 +28,8 @@ export interface Command {
   /** Extra help text: flags and examples. */
   help?: string
   options?: Options
+  /** String options whose value may be left out (`--inspect` alone means `--inspect=<default>`). */
+  optionalValues?: Record<string, string>
   /** Required positional arguments, by name, for the usage error. */
   positionals?: { required: string[], rest?: boolean }
   run: (parsed: Parsed) => Promise<number | undefined>
@@ -42,7 +44,13 @@ const common: Options = {
 export function parseCommand (command: Command, argv: string[]): Parsed & { help: boolean } {
   let result
   try {
-    result = parseArgs({ args: argv, options: { ...common, ...command.options }, allowPositionals: true, strict: true })
+    const args = argv.map((arg, i) => {
+      const name = arg.startsWith('--') ? arg.slice(2) : undefined
+      const fallback = name != null ? command.optionalValues?.[name] : undefined
+      // `--inspect` followed by nothing or by another flag takes its default; `--inspect 8080` keeps the value
+      return fallback != null && (i + 1 >= argv.length || argv[i + 1]!.startsWith('-') || !/^\d+$/.test(argv[i + 1]!)) ? `${arg}=${fallback}` : arg
+    })
+    result = parseArgs({ args, options: { ...common, ...command.options }, allowPositionals: true, strict: true })
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ''))
   }

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { sanitize } from '../../runtime/inspect/sanitize.js'
+import { sanitize, stateValue } from '../../runtime/inspect/sanitize.js'
 
 test('secrets by name are redacted; bytes become lengths; live objects become tags', () => {
   class Libp2pNode { privateKey = new Uint8Array([1, 2, 3]) }
@@ -30,6 +30,13 @@ test('cycles, depth and size are bounded', () => {
   assert.is(long.length, 101)
   assert.is(long[100], '<400 more>')
   assert.ok((sanitize('x'.repeat(5000)) as string).length < 1100)
+})
+
+test('state values keep their state names, even a region called "private"; anything else is dropped', () => {
+  assert.equal(stateValue({ public: 'online', private: 'absent' }), { public: 'online', private: 'absent' })
+  assert.equal(stateValue({ live: { running: 'x' } }), { live: { running: 'x' } })
+  assert.is(stateValue('running'), 'running')
+  assert.equal(stateValue({ key: new Uint8Array(32) }), { key: undefined })
 })
 
 test.run()

@@ -6,6 +6,7 @@ import { createSwarm } from '../../swarm/swarm-service.js'
 import { vpnControlMethods } from '../../control/vpn-methods.js'
 import { createVpn } from '../../vpn/vpn-service.js'
 import { UsageError } from '../command.js'
+import { inspectPort, startInspectorServer } from '../../inspect/inspector-server.js'
 import { eventLine } from '../format.js'
 import type { Command } from '../command.js'
 
@@ -20,6 +21,7 @@ export const nodeCommand: Command = {
     '  --vpn-device NAME       TUN device of the VPN (default dmsvpn0)',
     '  --vpn-mtu BYTES         MTU of the VPN device (default 16000; see docs/vpn.md)',
     '  --vpn-firewall          also drop non-member VPN traffic in the kernel (nftables)',
+    '  --inspect [PORT]        serve the live inspector on 127.0.0.1:PORT (default 7700): a local page, and a relay for the Stately inspector',
     '',
     'example: dms-net node --data ./a --listen /ip4/0.0.0.0/tcp/4001'
   ].join('\n'),
@@ -30,12 +32,18 @@ export const nodeCommand: Command = {
     'vpn-accept': { type: 'string', multiple: true },
     'vpn-device': { type: 'string' },
     'vpn-mtu': { type: 'string' },
-    'vpn-firewall': { type: 'boolean' }
+    'vpn-firewall': { type: 'boolean' },
+    inspect: { type: 'string' }
   },
+  optionalValues: { inspect: '7700' },
   run: async ({ values, dataDir }) => {
     const json = values.json === true
+    let port: number | undefined
+    try { port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined } catch (err) { throw new UsageError((err as Error).message) }
+    const inspector = port != null ? await startInspectorServer({ port }) : undefined
     const node = createNode({
       dataDir,
+      ...(inspector != null ? { inspect: inspector.observer('node') } : {}),
       ...(values.listen != null ? { listen: values.listen as string[] } : {}),
       ...(values.bootstrap != null ? { bootstrap: values.bootstrap as string[] } : {})
     })
@@ -74,6 +82,7 @@ export const nodeCommand: Command = {
       for (const address of status.host.addresses) print(`  listening on ${address}`)
       print(`  control socket ${control.path} (try: dms-net status --data ${dataDir})`)
     }
+    if (inspector != null) print(json ? JSON.stringify({ type: 'inspector', url: inspector.url, stately: inspector.statelyUrl }) : `  inspector ${inspector.url} (Stately inspector: ${inspector.statelyUrl})`)
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
@@ -82,6 +91,7 @@ export const nodeCommand: Command = {
     await control.close()
     await vpn.close()
     await node.stop()
+    await inspector?.close()
     return 0
   }
 }

@@ -1,0 +1,151 @@
+import { createServer } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { readFile } from 'node:fs/promises'
+import { WebSocketServer, WebSocket } from 'ws'
+import { chartModel } from './chart-model.js'
+import { machineCatalog } from './machine-catalog.js'
+import { LiveSystem } from './live-system.js'
+import type { LiveChange } from './live-system.js'
+import type { SanitizedInspectionEvent } from './sanitized-inspector.js'
+import { statelyActor, statelyDefinition, statelyLogEvent } from './stately-events.js'
+
+export interface InspectorServerInit {
+  /** TCP port on 127.0.0.1; 0 picks a free one. @default 7700 */
+  port?: number
+  /** Log lines kept for late clients. @default 2000 */
+  maxLog?: number
+}
+
+export interface InspectorServer {
+  /** The local page, e.g. http://127.0.0.1:7700/ */
+  readonly url: string
+  /** The bridge page for the Stately inspector (needs internet for stately.ai). */
+  readonly statelyUrl: string
+  /** An inspection observer for one node; `name` keeps actor ids of several nodes apart. */
+  observer: (name: string) => (event: SanitizedInspectionEvent) => void
+  /** That node stopped: its actors leave the page. */
+  forget: (name: string) => void
+  close: () => Promise<void>
+}
+
+const pagePath = new URL('./page.html', import.meta.url)
+
+/** A `--inspect` value as a port; throws a usage message. */
+export function inspectPort (value: string): number {
+  const port = Number(value)
+  if (!/^\d+$/.test(value) || port > 65535) throw new Error(`--inspect takes a port from 0 to 65535 (got ${JSON.stringify(value)})`)
+  return port
+}
+const BATCH_MS = 100
+
+/**
+ * The inspector: an HTTP server bound to 127.0.0.1 only (never all interfaces,
+ * never opens a browser) serving
+ * - `/` a self-contained page (no internet needed): charts, live actors, event log, details;
+ * - `/api/machines` the chart models, `/api/events` the live stream (server-sent events,
+ *   an `init` view then batches of changes every 100 ms);
+ * - `/stately` a bridge page embedding the Stately inspector, fed over a WebSocket at `/stately/ws`
+ *   in @statelyai/inspect's event format.
+ * It only ever sees sanitised events (see sanitized-inspector.ts).
+ */
+export async function startInspectorServer (init: InspectorServerInit = {}): Promise<InspectorServer> {
+  const page = await readFile(pagePath, 'utf8')
+  const system = new LiveSystem(init.maxLog ?? 2000)
+  const machines = machineCatalog.map(({ machine, about }) => ({ ...chartModel(machine), about }))
+  const definitions = new Map(machineCatalog.map(({ machine }) => [machine.id, statelyDefinition(machine)]))
+  const streams = new Set<ServerResponse>()
+  let pending: LiveChange[] = []
+  let timer: NodeJS.Timeout | undefined
+
+  const flush = (): void => {
+    timer = undefined
+    const batch = pending
+    pending = []
+    const data = `data: ${JSON.stringify(batch)}\n\n`
+    for (const res of streams) res.write(data)
+  }
+  const publish = (changes: LiveChange[]): void => {
+    if (changes.length === 0) return
+    if (streams.size > 0) {
+      pending.push(...changes)
+      timer ??= setTimeout(flush, BATCH_MS)
+    }
+    relay(changes)
+  }
+
+  const server = createServer((req, res) => { route(req, res) })
+  const stately = new WebSocketServer({ noServer: true })
+  const relay = (changes: LiveChange[]): void => {
+    if (stately.clients.size === 0) return
+    for (const change of changes) {
+      if (change.kind !== 'log') continue
+      const actor = system.actors.get(change.entry.actor)
+      const message = change.entry.kind === 'actor' && actor != null ? statelyActor(actor, definitions) : statelyLogEvent(change.entry, actor)
+      if (message == null) continue
+      const text = JSON.stringify(message)
+      for (const client of stately.clients) if (client.readyState === WebSocket.OPEN) client.send(text)
+    }
+  }
+  stately.on('connection', (socket) => {
+    // a new inspector first learns every live actor as it is now
+    for (const actor of system.actors.values()) socket.send(JSON.stringify(statelyActor(actor, definitions)))
+  })
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url !== '/stately/ws') { socket.destroy(); return }
+    stately.handleUpgrade(req, socket, head, (ws) => { stately.emit('connection', ws, req) })
+  })
+
+  function route (req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method !== 'GET') { res.writeHead(405).end(); return }
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page)
+    } else if (path === '/api/machines') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(machines))
+    } else if (path === '/api/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
+      res.write(`event: init\ndata: ${JSON.stringify({ actors: [...system.actors.values()], log: system.log.slice(-500) })}\n\n`)
+      streams.add(res)
+      req.on('close', () => { streams.delete(res) })
+    } else if (path === '/stately') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(statelyBridgePage())
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new Error(err.code === 'EADDRINUSE' ? `inspector port ${init.port ?? 7700} on 127.0.0.1 is in use (choose another: --inspect PORT)` : err.message))
+    })
+    server.listen(init.port ?? 7700, '127.0.0.1', () => { resolve() })
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address != null ? address.port : init.port
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    statelyUrl: `http://127.0.0.1:${port}/stately`,
+    observer: (name) => (event) => { publish(system.apply(name, event)) },
+    forget: (name) => { publish(system.forget(name)) },
+    close: async () => {
+      if (timer != null) clearTimeout(timer)
+      for (const res of streams) res.end()
+      for (const client of stately.clients) client.terminate()
+      stately.close()
+      await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+    }
+  }
+}
+
+/** Embeds the Stately inspector and forwards our WebSocket's events into it once it says it is connected. */
+function statelyBridgePage (): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>dms-network — Stately inspector</title>
+<style>html,body,iframe{margin:0;height:100%;width:100%;border:0}</style></head><body>
+<iframe id="inspector" src="https://stately.ai/inspect"></iframe>
+<script>
+const frame = document.getElementById('inspector'); const waiting = []; let connected = false
+addEventListener('message', (e) => { if (e.data && e.data.type === '@statelyai.connected') { connected = true; for (const m of waiting.splice(0)) frame.contentWindow.postMessage(m, '*') } })
+const ws = new WebSocket('ws://' + location.host + '/stately/ws')
+ws.onmessage = (e) => { const m = JSON.parse(e.data); if (connected) frame.contentWindow.postMessage(m, '*'); else waiting.push(m) }
+</script></body></html>`
+}
