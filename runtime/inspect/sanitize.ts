@@ -39,6 +39,6 @@ export function sanitize (value: unknown, depth = 0, name = ''): unknown {
 /** A state value (`'running'`, `{ public: 'online', private: 'absent' }`): state names only, so nothing is redacted. */
 export function stateValue (value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.slice(0, 200)
-  if (typeof value !== 'object' || value == null || depth >= MAX_DEPTH) return undefined
+  if (typeof value !== 'object' || value == null || depth >= MAX_DEPTH || Object.getPrototypeOf(value) !== Object.prototype) return undefined
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).slice(0, MAX_ITEMS).map(([key, item]) => [key.slice(0, 200), stateValue(item, depth + 1)]))
 }

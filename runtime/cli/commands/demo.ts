@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { createNode } from '../../node.js'
 import { createSwarm } from '../../swarm/swarm-service.js'
 import type { Command } from '../command.js'
+import { UsageError } from '../command.js'
+import { inspectPort, startInspectorServer } from '../../inspect/inspector-server.js'
 import { demoSteps } from '../demo/steps.js'
 import { statusBoard } from '../demo/status-board.js'
 import { until } from '../demo/context.js'
@@ -40,12 +42,20 @@ async function watchLive (board: () => string, what: string, predicate: () => bo
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'Three local nodes: connect, message, publish a job, private swarm (create, join, refuse, rotate, revoke), VPN (as root), then shut down.',
-  run: async () => {
+  help: [
+    '  --inspect [PORT]   watch it in the inspector on 127.0.0.1:PORT (default 7700); the demo then stays up until Ctrl-C'
+  ].join('\n'),
+  options: { inspect: { type: 'string' } },
+  optionalValues: { inspect: '7700' },
+  run: async ({ values }) => {
     const write = (line = ''): void => { process.stdout.write(`${line}\n`) }
+    let port: number | undefined
+    try { port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined } catch (err) { throw new UsageError((err as Error).message) }
+    const inspector = port != null ? await startInspectorServer({ port }) : undefined
     const root = await mkdtemp(join(tmpdir(), 'dms-demo-'))
     const names = ['alice', 'bob', 'carol']
     const nodes = names.map((name) => {
-      const node = createNode({ dataDir: join(root, name), dialTimeoutMs: 3000 })
+      const node = createNode({ dataDir: join(root, name), dialTimeoutMs: 3000, ...(inspector != null ? { inspect: inspector.observer(name) } : {}) })
       // members stay on the public network too, so the board keeps showing them
       return { name, node, swarm: createSwarm(node, { leavePublic: false, rejoinWindowMs: 2000 }) }
     })
@@ -58,6 +68,11 @@ export const demoCommand: Command = {
     let failed = false
     write(bold('dms-network demo') + dim('  — three nodes on 127.0.0.1, every concern an XState actor'))
     write()
+    if (inspector != null) {
+      write(`inspector ${bold(inspector.url)} ${dim(`(Stately inspector: ${inspector.statelyUrl})`)}; starting in 3 s`)
+      write()
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+    }
     try {
       for (const [index, step] of demoSteps.entries()) {
         write(`${dim(`[${index + 1}/${demoSteps.length}]`)} ${step.title}`)
@@ -75,9 +90,15 @@ export const demoCommand: Command = {
       write()
       write(bold('Peer actors, as each node sees them'))
       write(statusBoard(context))
+      if (inspector != null) {
+        write()
+        write(`the nodes keep running for the inspector at ${bold(inspector.url)} — Ctrl-C to finish`)
+        await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
+      }
     } finally {
       await Promise.allSettled(nodes.map(async ({ node }) => { await node.stop() }))
       await rm(root, { recursive: true, force: true })
+      await inspector?.close()
     }
     write()
     write(failed ? red('demo failed') : `${green('demo finished')} in ${((Date.now() - started) / 1000).toFixed(1)} s — next: ${bold('dms-net node --help')}`)
