@@ -6,6 +6,8 @@ export interface ActorView {
   id: string
   node: string
   systemId?: string
+  /** The id its parent gave it, for actors without a systemId. */
+  name?: string
   machineId?: string
   parentId?: string
   value?: unknown
@@ -52,6 +54,7 @@ export class LiveSystem {
       actor = {
         id, node, updatedAt: now,
         ...(event.systemId != null ? { systemId: event.systemId } : {}),
+        ...(event.name != null ? { name: event.name } : {}),
         ...(event.machineId != null ? { machineId: event.machineId } : {}),
         ...(event.parentId != null ? { parentId: `${node}/${event.parentId}` } : {})
       }

@@ -6,6 +6,8 @@ export interface SanitizedInspectionEvent {
   type: InspectionEvent['type']
   actorId: string
   systemId?: string
+  /** For `@xstate.actor`: the id its parent gave it (`bridge`, `services.public`, `op:…`). */
+  name?: string
   /** For `@xstate.actor`: the machine's id (`peer`, `vpn`, …) when the actor runs a machine. */
   machineId?: string
   /** For `@xstate.actor`: the parent actor's id. */
@@ -27,6 +29,7 @@ export function sanitizedInspector (target: InspectObserver): (event: Inspection
     const out: SanitizedInspectionEvent = { type: event.type, actorId: actor.sessionId }
     if (actor.options?.systemId != null) out.systemId = actor.options.systemId
     if (event.type === '@xstate.actor') {
+      if (typeof actor.id === 'string' && actor.id !== actor.sessionId) out.name = actor.id
       if (typeof actor.logic?.id === 'string' && actor.logic.root != null) out.machineId = actor.logic.id
       if (actor._parent != null) out.parentId = actor._parent.sessionId
     }
