@@ -153,10 +153,16 @@ export class Messenger {
       }, timeoutMs)
       this.pending.set(envelope.id, { resolve, reject, timer })
     })
-    try {
-      const channel = await this.write(peer, envelope)
+    // the timeout counts from the start: a dial that outlasts it (a slow peer-routing lookup)
+    // ends the request with TIMEOUT, and neither promise may reject unobserved
+    reply.catch(() => {})
+    const written = this.write(peer, envelope).then((channel) => {
       const pending = this.pending.get(envelope.id)
       if (pending != null) pending.channel = channel
+    })
+    written.catch(() => {})
+    try {
+      await Promise.race([written, reply])
     } catch (err) {
       const pending = this.pending.get(envelope.id)
       if (pending != null) { clearTimeout(pending.timer); this.pending.delete(envelope.id) }
