@@ -346,9 +346,9 @@ export class Vpn {
       // members, and peers this version removed: they learn from it that they are out
       const removed = previous == null ? [] : Object.keys(previous.members).filter((peer) => table.members[peer] == null)
       const recipients = [...Object.keys(table.members), ...removed].filter((peer) => peer !== this.node.peerId)
-      // a closing version is waited for (briefly): stop returns once members were told
       const published = this.publisher.publish(this.signed, recipients, table.closed ? { attempts: 2, timeoutMs: 3000 } : {})
-      if (table.closed) await published
+      // a closing version is waited for, briefly: stop returns once reachable members were told
+      if (table.closed) await Promise.race([published, new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS))])
     } else if (this.signed?.table.version === table.version && this.signed.table.vpnId === table.vpnId && !table.closed && table.members[this.node.peerId] != null) {
       await this.store.save(this.signed)
     }
@@ -465,6 +465,8 @@ export class Vpn {
 }
 
 const NOT_A_MEMBER = 'not a member of this VPN'
+/** How long a leader's stop waits for members to confirm the closing version. */
+const CLOSE_WAIT_MS = 4000
 
 const ipOrder = (ip: string): number => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0)
 

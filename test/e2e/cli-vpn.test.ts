@@ -55,7 +55,7 @@ test('without CAP_NET_ADMIN the VPN fails with a clear reason; the node keeps wo
     assert.match(started.stdout, /TUN devices are not available: permission denied creating the device \(the VPN needs root or CAP_NET_ADMIN\)/)
     assert.match((await runCli(['status', '--data', join(dir, 'node')])).stdout, /host\s+running/)
     const stopped = await runCli(['vpn', 'stop', '--data', join(dir, 'node')])
-    assert.is(stopped.code, 0)
+    assert.is(stopped.code, 0, stopped.stderr + stopped.stdout)
     assert.match(stopped.stdout, /state\s+stopped/)
   } finally {
     await daemon.stop()
