@@ -6,6 +6,13 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { gossipsub } from '@libp2p/gossipsub'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import type { KadDHT } from '@libp2p/kad-dht'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { autoNAT } from '@libp2p/autonat'
+import { dcutr } from '@libp2p/dcutr'
+import { mdns } from '@libp2p/mdns'
+import type { DiscoveryConfig } from '../runtime/discovery/config.js'
 import type { Libp2p, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
@@ -16,6 +23,12 @@ export type DmsServices = {
   identify: Identify
   ping: Ping
   pubsub: GossipSub
+  /** The optional discovery services: present when discovery switches them on. */
+  dht?: KadDHT
+  relay?: unknown
+  autonat?: unknown
+  dcutr?: unknown
+  mdns?: unknown
 }
 
 export type DmsLibp2p = Libp2p<DmsServices>
@@ -42,6 +55,8 @@ export interface Libp2pNodeInit {
   maxIncomingPendingConnections?: number
   /** Upper bound on open connections. @default 300 */
   maxConnections?: number
+  /** Discovery and reachability services; none when absent. */
+  discovery?: DiscoveryConfig
 }
 
 /**
@@ -51,11 +66,18 @@ export interface Libp2pNodeInit {
  * `start` and `transport:listening`.
  */
 export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p> {
+  const discovery = init.discovery
+  const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
   return await createLibp2p({
     start: false,
     privateKey: init.privateKey,
-    addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
+    addresses: {
+      // '/p2p-circuit' asks the relay transport to hold a reservation on a relay it finds
+      listen: discovery?.relayClient === true ? [...listen, '/p2p-circuit'] : listen,
+      appendAnnounce: discovery?.announce ?? []
+    },
+    // the relay transport also dials peers through their relays
+    transports: [tcp(), ...(discovery?.relayClient === true ? [circuitRelayTransport()] : [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(init.connectionProtector != null ? { connectionProtector: init.connectionProtector } : {}),
@@ -72,7 +94,35 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false })
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+      ...(discovery != null ? discoveryServices(discovery) : {})
     }
   }) as DmsLibp2p
+}
+
+/** The optional discovery and reachability services, as `discovery` asks. */
+function discoveryServices (discovery: DiscoveryConfig): Record<string, (components: any) => unknown> {
+  const services: Record<string, (components: any) => unknown> = {}
+  if (discovery.dht) {
+    services.dht = kadDHT({
+      protocol: `${discovery.dhtPrefix}/kad/1.0.0`,
+      // DMS networks include LANs and private swarms: keep every address, and answer queries from the start
+      peerInfoMapper: passthroughMapper,
+      clientMode: false
+    })
+  }
+  if (discovery.relayServer) {
+    services.relay = circuitRelayServer({
+      reservations: {
+        maxReservations: discovery.relayLimits.maxReservations,
+        defaultDurationLimit: discovery.relayLimits.durationMs,
+        defaultDataLimit: BigInt(discovery.relayLimits.dataBytes)
+      }
+    })
+  }
+  if (discovery.autonat) services.autonat = autoNAT()
+  if (discovery.holePunching && discovery.relayClient) services.dcutr = dcutr()
+  // a service rather than a peerDiscovery entry, so the discovery watch can tell its finds apart
+  if (discovery.mdns) services.mdns = mdns()
+  return services
 }

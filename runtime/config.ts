@@ -2,6 +2,8 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DmsError } from './errors.js'
+import { parseDiscovery } from './discovery/config.js'
+import type { DiscoveryConfig, DiscoveryInit } from './discovery/config.js'
 
 /** What a caller may give `createNode`; everything is optional. */
 export interface NodeConfigInit {
@@ -23,10 +25,12 @@ export interface NodeConfigInit {
   requestTimeoutMs?: number
   /** Name of the public channel; key requests for another network are denied. @default 'dms' */
   networkName?: string
+  /** Discovery and reachability: DHT, relays, AutoNAT, hole punching, mDNS (docs/discovery.md). */
+  discovery?: DiscoveryInit
 }
 
 /** A validated configuration with every default filled in. */
-export type NodeConfig = Required<NodeConfigInit>
+export type NodeConfig = Required<Omit<NodeConfigInit, 'discovery'>> & { discovery: DiscoveryConfig }
 
 export const defaultDataDir = (): string => join(homedir(), '.dms-net')
 
@@ -64,7 +68,8 @@ export function parseConfig (init: NodeConfigInit = {}): NodeConfig {
     redialMaxMs: positive('redialMaxMs', init.redialMaxMs, 30_000, 3_600_000),
     maxFrameBytes: positive('maxFrameBytes', init.maxFrameBytes, 1 << 20, 64 << 20),
     requestTimeoutMs: positive('requestTimeoutMs', init.requestTimeoutMs, 10_000, 3_600_000),
-    networkName: init.networkName ?? 'dms'
+    networkName: init.networkName ?? 'dms',
+    discovery: parseDiscovery(init.discovery, problems)
   }
   if (typeof init.dataDir !== 'undefined' && (typeof init.dataDir !== 'string' || init.dataDir === '')) {
     problems.push('dataDir must be a non-empty path')

@@ -20,6 +20,16 @@ export interface NodeEventMap {
   /** The VPN changed state or applied a new table version. */
   'vpn.changed': { state: string, role: 'leader' | 'member' | 'none', version?: number, ip?: string, members: number }
   'vpn.error': { message: string }
+  /** Whether others can reach this host directly changed (docs/discovery.md). */
+  'reachability.changed': { network: NetworkKind, reachability: 'public' | 'private', addresses: string[] }
+  /** A relay now holds a reservation for this host: peers can reach it through the relay. */
+  'relay.reserved': { network: NetworkKind, relay: string }
+  /** A relay reservation ended (the relay went away or refused a renewal). */
+  'relay.lost': { network: NetworkKind, relay: string }
+  /** A peer is connected only through a relay. */
+  'connection.relayed': { network: NetworkKind, peerId: string }
+  /** A peer reached through a relay is now connected directly (DCUtR). */
+  'connection.upgraded': { network: NetworkKind, peerId: string, remoteAddr: string }
 }
 
 export type NodeEventType = keyof NodeEventMap
@@ -48,8 +58,28 @@ export interface PeerStatus {
 
 export type HostState = 'idle' | 'configured' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed'
 
+/** Discovery and reachability of one host, as status shows it. */
+export interface DiscoveryStatus {
+  network: NetworkKind
+  /** The mechanisms switched on, e.g. `dht /dms/kad/1.0.0`, `relay-client`. */
+  mechanisms: string[]
+  reachability: 'unknown' | 'public' | 'private'
+  relay: 'off' | 'searching' | 'reserved'
+  /** Relays holding a reservation for this host. */
+  relays: string[]
+  /** Peers found, by source. */
+  found: { bootstrap: number, dht: number, mdns: number, rendezvous: number }
+  /** Peers reached only through a relay now. */
+  relayedPeers: string[]
+  /** Peers whose relayed connection was upgraded to a direct one. */
+  upgradedPeers: string[]
+  rendezvous?: { namespace: string, rounds: number, providers: number, dialled: number, lastError?: string }
+}
+
 export interface NodeStatus {
   peerId: string
   host: { state: HostState, network: NetworkKind, addresses: string[], error?: string }
   peers: PeerStatus[]
+  /** One entry per running host. */
+  discovery: DiscoveryStatus[]
 }

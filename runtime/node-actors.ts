@@ -32,6 +32,7 @@ export function nodeActors (init: NodeActorsInit) {
         privateKey: init.privateKey,
         listen: input.listen,
         dialTimeoutMs: init.config.dialTimeoutMs,
+        discovery: init.config.discovery,
         ...(protector != null ? { connectionProtector: protector } : {})
       })
   })

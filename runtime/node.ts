@@ -14,6 +14,8 @@ import { nodeActors } from './node-actors.js'
 import type { HostAttachment } from './host-attachment.js'
 import { readStatus } from './status.js'
 import { FeatureActors } from './feature-actors.js'
+import { discoveryAttachment, discoverySystemId } from './discovery/discovery-attachment.js'
+import { readDiscoveryStatus } from './discovery/discovery-status.js'
 import { sanitizedInspector } from './inspect/sanitized-inspector.js'
 import type { InspectObserver } from './inspect/sanitized-inspector.js'
 import { createMessenger } from '../actors/messenger/messenger.js'
@@ -91,6 +93,7 @@ export class DmsNode {
       return created
     }
     this.messengers = { public: messenger('public'), private: messenger('private') }
+    this.attachments.push(discoveryAttachment({ config: this.config, features: this.features, emit: (event) => { this.dispatch(event) } }))
   }
 
   /** This node's peer id (available after `init()`). */
@@ -346,9 +349,13 @@ export class DmsNode {
     return this.messengers.public
   }
 
-  /** A snapshot of the host and every peer actor. */
+  /** A snapshot of the host, every peer actor, and each running host's discovery and reachability. */
   status (): NodeStatus {
-    return readStatus(this.root, this.identity?.peerId ?? '', this.rootError)
+    const discovery = (['public', 'private'] as const).flatMap((network) => {
+      const snapshot = this.features.get(discoverySystemId(network))?.getSnapshot() as Parameters<typeof readDiscoveryStatus>[0] | undefined
+      return snapshot == null ? [] : [readDiscoveryStatus(snapshot, this.config.discovery)]
+    })
+    return { ...readStatus(this.root, this.identity?.peerId ?? '', this.rootError), discovery }
   }
 
   private hostActor (network: NetworkKind = 'public') {

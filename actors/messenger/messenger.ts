@@ -103,7 +103,8 @@ export class Messenger {
     this.selfId = libp2p.peerId.toString()
     await libp2p.handle(MESSENGER_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, {
       maxInboundStreams: this.init.maxInboundStreams ?? 16,
-      runOnLimitedConnection: false
+      // typed messages are small: they may ride a relayed connection, within the relay's limits
+      runOnLimitedConnection: true
     })
     this.jobs.attach(libp2p)
   }
@@ -263,7 +264,7 @@ export class Messenger {
       throw new MessageError('SEND_FAILED', `not a peer id: ${JSON.stringify(peer)}`)
     }
     try {
-      const stream = await libp2p.dialProtocol(target, MESSENGER_PROTOCOL)
+      const stream = await libp2p.dialProtocol(target, MESSENGER_PROTOCOL, { runOnLimitedConnection: true })
       return this.track(stream, peer)
     } catch (err) {
       throw new MessageError('SEND_FAILED', `cannot open a messenger stream to ${peer}: ${(err as Error).message}`)

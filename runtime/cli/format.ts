@@ -1,4 +1,4 @@
-import type { NodeEvent, NodeStatus, PeerStatus } from '../events.js'
+import type { DiscoveryStatus, NodeEvent, NodeStatus, PeerStatus } from '../events.js'
 
 /** `12D3KooWAbc…wxyz`: enough of a peer id to tell peers apart in a table. */
 export const shortId = (peerId: string): string => peerId.length > 16 ? `${peerId.slice(0, 10)}…${peerId.slice(-4)}` : peerId
@@ -22,9 +22,23 @@ export function statusText (status: NodeStatus): string {
     `peer id   ${status.peerId}`,
     `host      ${status.host.state}${status.host.error != null ? ` (${status.host.error})` : ''}`,
     ...status.host.addresses.map((address, i) => `${i === 0 ? 'addresses' : '         '} ${address}`),
+    ...status.discovery.flatMap(discoveryLines),
     '',
     peerTable(status.peers)
   ].join('\n')
+}
+
+/** The discovery and reachability of one host, a few lines. */
+function discoveryLines (d: DiscoveryStatus): string[] {
+  const relay = d.relay === 'reserved' ? `reserved on ${d.relays.map(shortId).join(', ')}` : d.relay
+  return [
+    `discovery ${d.network}: ${d.mechanisms.length > 0 ? d.mechanisms.join(', ') : 'bootstrap only'}`,
+    `  reachability ${d.reachability}, relay ${relay}`,
+    `  found        ${Object.entries(d.found).map(([source, n]) => `${source} ${n}`).join(', ')}`,
+    ...(d.relayedPeers.length > 0 ? [`  relayed      ${d.relayedPeers.map(shortId).join(', ')} (no direct connection yet)`] : []),
+    ...(d.upgradedPeers.length > 0 ? [`  upgraded     ${d.upgradedPeers.map(shortId).join(', ')} (relayed, then direct)`] : []),
+    ...(d.rendezvous != null ? [`  rendezvous   ${d.rendezvous.namespace}: ${d.rendezvous.rounds} rounds, ${d.rendezvous.providers} providers, ${d.rendezvous.dialled} dialled${d.rendezvous.lastError != null ? ` (last error: ${d.rendezvous.lastError})` : ''}`] : [])
+  ]
 }
 
 /** One human-readable line per public event. */

@@ -8,6 +8,7 @@ import { createVpn } from '../../vpn/vpn-service.js'
 import { UsageError } from '../command.js'
 import { inspectPort, startInspectorServer } from '../../inspect/inspector-server.js'
 import { eventLine } from '../format.js'
+import { discoveryFromFlags, discoveryHelp, discoveryOptions } from '../discovery-flags.js'
 import type { Command } from '../command.js'
 
 export const nodeCommand: Command = {
@@ -22,8 +23,10 @@ export const nodeCommand: Command = {
     '  --vpn-mtu BYTES         MTU of the VPN device (default 16000; see docs/vpn.md)',
     '  --vpn-firewall          also drop non-member VPN traffic in the kernel (nftables)',
     '  --inspect [PORT]        serve the live inspector on 127.0.0.1:PORT (default 7700): a local page, and a relay for the Stately inspector',
+    discoveryHelp,
     '',
-    'example: dms-net node --data ./a --listen /ip4/0.0.0.0/tcp/4001'
+    'example: dms-net node --data ./a --listen /ip4/0.0.0.0/tcp/4001',
+    'behind a NAT: dms-net node --data ./a --listen /ip4/0.0.0.0/tcp/4001 --bootstrap /ip4/…/tcp/4001/p2p/<relay> --nat'
   ].join('\n'),
   options: {
     listen: { type: 'string', multiple: true },
@@ -33,7 +36,8 @@ export const nodeCommand: Command = {
     'vpn-device': { type: 'string' },
     'vpn-mtu': { type: 'string' },
     'vpn-firewall': { type: 'boolean' },
-    inspect: { type: 'string' }
+    inspect: { type: 'string' },
+    ...discoveryOptions
   },
   optionalValues: { inspect: '7700' },
   run: async ({ values, dataDir }) => {
@@ -43,6 +47,7 @@ export const nodeCommand: Command = {
     const inspector = port != null ? await startInspectorServer({ port }) : undefined
     const node = createNode({
       dataDir,
+      discovery: discoveryFromFlags(values),
       ...(inspector != null ? { inspect: inspector.observer('node') } : {}),
       ...(values.listen != null ? { listen: values.listen as string[] } : {}),
       ...(values.bootstrap != null ? { bootstrap: values.bootstrap as string[] } : {})

@@ -1,0 +1,93 @@
+/**
+ * Discovery and reachability. Each mechanism is switched on here; all are off
+ * by default in this release (see docs/discovery.md for why and what is next).
+ */
+export interface DiscoveryInit {
+  /** Kademlia DHT: peer routing (`dial(peerId)` with no known address) and a peerstore kept current. @default false */
+  dht?: boolean
+  /** The DHT protocol is `<prefix>/kad/1.0.0`, so DMS networks never mix with IPFS's `/ipfs/kad/1.0.0`. @default '/dms' */
+  dhtPrefix?: string
+  /** Reserve a slot on circuit relays, so peers behind NAT can be reached through one. @default false */
+  relayClient?: boolean
+  /** Serve as a circuit relay for others, within `relayLimits`. For public bootstrap nodes. @default false */
+  relayServer?: boolean
+  /** Limits of a relay server. */
+  relayLimits?: {
+    /** Peers holding a reservation at once. @default 32 */
+    maxReservations?: number
+    /** Longest a relayed connection lives, in ms. @default 120000 */
+    durationMs?: number
+    /** Most bytes a relayed connection carries (each way). @default 16777216 */
+    dataBytes?: number
+  }
+  /** AutoNAT: ask peers to dial back, to learn whether this node is publicly reachable. @default false */
+  autonat?: boolean
+  /** DCUtR: upgrade a relayed connection to a direct one by hole punching. @default false */
+  holePunching?: boolean
+  /** mDNS on the local network. @default false */
+  mdns?: boolean
+  /** Advertise and find this rendezvous namespace through the DHT ('' = off; needs `dht`). @default '' */
+  rendezvous?: string
+  /** Time between rendezvous rounds, in ms. @default 60000 */
+  rendezvousIntervalMs?: number
+  /** Peers dialled per rendezvous round, at most. @default 8 */
+  rendezvousMaxDials?: number
+  /**
+   * Addresses announced besides the listen addresses, e.g. a router's port
+   * forward (`/ip4/<public ip>/tcp/4001`). @default []
+   */
+  announce?: string[]
+}
+
+export type DiscoveryConfig = Required<Omit<DiscoveryInit, 'relayLimits'>> & { relayLimits: Required<NonNullable<DiscoveryInit['relayLimits']>> }
+
+/** Validate and fill defaults; problems are appended to `problems` (the config parser reports them together). */
+export function parseDiscovery (init: DiscoveryInit | undefined, problems: string[]): DiscoveryConfig {
+  const value = init ?? {}
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push('discovery must be an object')
+  }
+  const flag = (name: keyof DiscoveryInit, fallback: boolean): boolean => {
+    const v = (value as Record<string, unknown>)[name]
+    if (v === undefined) return fallback
+    if (typeof v !== 'boolean') { problems.push(`discovery.${name} must be true or false (got ${JSON.stringify(v)})`); return fallback }
+    return v
+  }
+  const limit = (name: 'maxReservations' | 'durationMs' | 'dataBytes', fallback: number): number => {
+    const v = (value.relayLimits as Record<string, unknown> | undefined)?.[name]
+    if (v === undefined) return fallback
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) { problems.push(`discovery.relayLimits.${name} must be a positive whole number (got ${JSON.stringify(v)})`); return fallback }
+    return v
+  }
+  const count = (name: 'rendezvousIntervalMs' | 'rendezvousMaxDials', fallback: number, min: number, max: number): number => {
+    const v = value[name]
+    if (v === undefined) return fallback
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) { problems.push(`discovery.${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})`); return fallback }
+    return v
+  }
+  const rendezvous = value.rendezvous ?? ''
+  if (typeof rendezvous !== 'string' || !/^[\w.-]{0,64}$/.test(rendezvous)) problems.push(`discovery.rendezvous must be a name of letters, digits, '.', '_' or '-' (got ${JSON.stringify(rendezvous)})`)
+  const announce = value.announce ?? []
+  if (!Array.isArray(announce) || announce.some((a) => typeof a !== 'string' || !/^\/(ip4|ip6|dns4|dns6|dns)\//.test(a))) {
+    problems.push(`discovery.announce must be a list of multiaddrs like /ip4/203.0.113.7/tcp/4001 (got ${JSON.stringify(announce)})`)
+  }
+  const prefix = value.dhtPrefix ?? '/dms'
+  if (typeof prefix !== 'string' || !/^(\/[\w.-]+)+$/.test(prefix)) problems.push(`discovery.dhtPrefix must look like /dms or /dms/lan (got ${JSON.stringify(prefix)})`)
+  const dht = flag('dht', false)
+  if (typeof rendezvous === 'string' && rendezvous !== '' && !dht) problems.push('discovery.rendezvous needs discovery.dht (the namespace is advertised in the DHT)')
+  return {
+    dht,
+    dhtPrefix: typeof prefix === 'string' ? prefix : '/dms',
+    relayClient: flag('relayClient', false),
+    relayServer: flag('relayServer', false),
+    relayLimits: { maxReservations: limit('maxReservations', 32), durationMs: limit('durationMs', 120_000), dataBytes: limit('dataBytes', 16 << 20) },
+    autonat: flag('autonat', false),
+    holePunching: flag('holePunching', false),
+    mdns: flag('mdns', false),
+    rendezvous: typeof rendezvous === 'string' ? rendezvous : '',
+    rendezvousIntervalMs: count('rendezvousIntervalMs', 60_000, 1000, 86_400_000),
+    rendezvousMaxDials: count('rendezvousMaxDials', 8, 1, 100),
+    announce: Array.isArray(announce) ? announce.filter((a): a is string => typeof a === 'string') : []
+  }
+}
+
