@@ -3,7 +3,7 @@ import { fromPromise, fromCallback } from 'xstate'
 import type { EventObject } from 'xstate'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p } from '@libp2p/interface'
 import type { DmsLibp2p } from './libp2p-node.js'
 import { explainNetworkError } from './network-errors.js'
 
@@ -44,15 +44,40 @@ export const hostOperation = fromCallback<EventObject, { libp2p: DmsLibp2p, oper
 })
 
 async function run (libp2p: Libp2p, operation: HostOperation): Promise<unknown> {
-  if (operation.kind === 'dial') return await dial(libp2p, operation.target)
+  if (operation.kind === 'dial') return await dial(libp2p as DmsLibp2p, operation.target)
   return await listen(libp2p as DmsLibp2p, operation.address)
 }
 
-async function dial (libp2p: Libp2p, target: string): Promise<{ peerId: string, remoteAddr: string }> {
-  const to = target.startsWith('/') ? multiaddr(target) : peerIdFromString(target)
-  const connection = await libp2p.dial(to)
+async function dial (libp2p: DmsLibp2p, target: string): Promise<{ peerId: string, remoteAddr: string }> {
+  const connection = target.startsWith('/') ? await libp2p.dial(multiaddr(target)) : await dialPeerId(libp2p, target)
   return { peerId: connection.remotePeer.toString(), remoteAddr: connection.remoteAddr.toString() }
 }
+
+/**
+ * Dial by peer id: the addresses libp2p knows first (it asks the DHT itself when
+ * it knows none); when those are stale (a peer that moved, or got a relay
+ * reservation since), ask the DHT for the peer's current addresses and dial those.
+ */
+async function dialPeerId (libp2p: DmsLibp2p, target: string): Promise<Connection> {
+  const peerId = peerIdFromString(target)
+  try {
+    return await libp2p.dial(peerId)
+  } catch (err) {
+    if (libp2p.services.dht == null) throw err
+    let found
+    try {
+      // not the peer store's copy: that is what just failed
+      found = await libp2p.peerRouting.findPeer(peerId, { signal: AbortSignal.timeout(FIND_PEER_TIMEOUT_MS), useCache: false })
+    } catch (lookup) {
+      throw new Error(`${explainNetworkError(err)}; the DHT has no newer addresses (${explainNetworkError(lookup)})`, { cause: err })
+    }
+    // every address names the peer, so the connection is to that peer or fails
+    return await libp2p.dial(found.multiaddrs.map((address) => address.getComponents().some((c) => c.name === 'p2p' && c.value === target) ? address : address.encapsulate(`/p2p/${target}`)))
+  }
+}
+
+/** How long a DHT lookup for a peer's addresses may take. */
+const FIND_PEER_TIMEOUT_MS = 15_000
 
 async function listen (libp2p: DmsLibp2p, address: string): Promise<{ addresses: string[] }> {
   // libp2p has no public run-time listen; its transport manager does the work.

@@ -13,7 +13,8 @@ import { autoNAT } from '@libp2p/autonat'
 import { dcutr } from '@libp2p/dcutr'
 import { mdns } from '@libp2p/mdns'
 import type { DiscoveryConfig } from '../runtime/discovery/config.js'
-import type { Libp2p, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
+import type { Libp2p, PeerId, PeerInfo, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -68,7 +69,8 @@ export interface Libp2pNodeInit {
 export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p> {
   const discovery = init.discovery
   const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
-  return await createLibp2p({
+  let self: DmsLibp2p | undefined
+  const node = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
     addresses: {
@@ -78,6 +80,9 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
     },
     // the relay transport also dials peers through their relays
     transports: [tcp(), ...(discovery?.relayClient === true ? [circuitRelayTransport()] : [])],
+    // Peers listening on 0.0.0.0 announce 127.0.0.1 and LAN addresses, and the DHT passes
+    // them on: an address that is one of our own would only reach ourselves
+    connectionGater: { denyDialMultiaddr: (address) => self != null && isOwnAddress(self, address.toString()) },
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(init.connectionProtector != null ? { connectionProtector: init.connectionProtector } : {}),
@@ -95,19 +100,44 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       identify: identify(),
       ping: ping(),
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
-      ...(discovery != null ? discoveryServices(discovery) : {})
+      ...(discovery != null ? discoveryServices(discovery, () => self) : {})
     }
   }) as DmsLibp2p
+  self = node
+  return node
+}
+
+/**
+ * A relay's DHT answers keep every address of a peer and add the relayed ones
+ * through this relay when the peer holds a reservation here. libp2p does not
+ * store a peer's addresses through ourselves, so without this the one node
+ * that knows how to reach a peer behind NAT would never say so.
+ */
+function withOwnRelayAddresses (self: () => DmsLibp2p | undefined): (info: PeerInfo) => PeerInfo {
+  return (info) => {
+    const libp2p = self()
+    const relay = libp2p?.services.relay as { reservations?: { has: (peer: PeerId) => boolean } } | undefined
+    if (libp2p == null || relay?.reservations?.has(info.id) !== true) return info
+    const through = libp2p.getMultiaddrs().filter((address) => !address.toString().includes('/p2p-circuit')).map((address) => multiaddr(`${address.toString()}/p2p-circuit`))
+    return { ...info, multiaddrs: [...info.multiaddrs, ...through] }
+  }
+}
+
+/** Whether `address` (with or without /p2p) is one this node listens on. */
+function isOwnAddress (libp2p: DmsLibp2p, address: string): boolean {
+  // a relayed address is ours when its relay part is
+  const bare = address.split('/p2p-circuit')[0]!.replace(/\/p2p\/[^/]+$/, '')
+  return libp2p.getMultiaddrs().some((own) => own.toString().replace(/\/p2p\/[^/]+$/, '') === bare)
 }
 
 /** The optional discovery and reachability services, as `discovery` asks. */
-function discoveryServices (discovery: DiscoveryConfig): Record<string, (components: any) => unknown> {
+function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLibp2p | undefined): Record<string, (components: any) => unknown> {
   const services: Record<string, (components: any) => unknown> = {}
   if (discovery.dht) {
     services.dht = kadDHT({
       protocol: `${discovery.dhtPrefix}/kad/1.0.0`,
       // DMS networks include LANs and private swarms: keep every address, and answer queries from the start
-      peerInfoMapper: passthroughMapper,
+      peerInfoMapper: discovery.relayServer ? withOwnRelayAddresses(self) : passthroughMapper,
       clientMode: false
     })
   }

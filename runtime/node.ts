@@ -282,7 +282,9 @@ export class DmsNode {
   /** Dial a peer by peer id (known addresses) or full multiaddr, on the public host or the private one. */
   async dial (target: string, options: { network?: NetworkKind } = {}): Promise<{ peerId: string, remoteAddr: string }> {
     if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')
-    return await this.hostRequest({ type: 'host.dial', reqId: randomUUID(), target }, this.config.dialTimeoutMs + 5000, options.network) as { peerId: string, remoteAddr: string }
+    // by peer id with the DHT on, a lookup may come between a failed and a second dial
+    const lookupMs = this.config.discovery.dht && !target.startsWith('/') ? this.config.dialTimeoutMs + 15_000 : 0
+    return await this.hostRequest({ type: 'host.dial', reqId: randomUUID(), target }, this.config.dialTimeoutMs + lookupMs + 5000, options.network) as { peerId: string, remoteAddr: string }
   }
 
   /**

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { run } from './run.js'
+import type { RunOptions } from './run.js'
 
 /** A network namespace made by us, deleted by `delete()` (idempotent). */
 export interface Namespace {
   readonly name: string
   /** Run a command inside the namespace. */
-  exec: (command: string, args: string[], options?: { timeoutMs?: number }) => Promise<string>
+  exec: (command: string, args: string[], options?: RunOptions) => Promise<string>
   delete: () => Promise<void>
 }
 
