@@ -5,6 +5,7 @@ import { peerMachine } from '../../machines/peer.js'
 import { swarmOwnerMachine } from '../../machines/swarm-owner.js'
 import { swarmMemberMachine } from '../../machines/swarm-member.js'
 import { vpnMachine } from '../../machines/vpn.js'
+import { discoveryMachine } from '../../machines/discovery.js'
 
 export interface CatalogEntry {
   machine: AnyStateMachine
@@ -37,5 +38,9 @@ export const machineCatalog: CatalogEntry[] = [
   {
     machine: vpnMachine,
     about: 'VPN routing on one node, with the routing table as context: stopped → starting (TUN device up) → running (the packet pump follows every table change) → stopping → stopped, or failed. The leader allocates IPs and signs each version; a member applies only newer versions from its leader and stops when a version closes the VPN or leaves it out.'
+  },
+  {
+    machine: discoveryMachine,
+    about: 'Discovery and reachability of one host, in three parallel regions. `reachability`: unknown → public (a direct public address is announced: AutoNAT confirmed it, or it was given with announce) or private (only private or relayed addresses). `relay`: off, or searching → reserved while a relay holds a reservation for the host (relay lost goes back to searching). `rendezvous`: off, or running rounds that advertise and look up the namespace in the DHT. Its context counts the peers each source found and which peers are reached through a relay or were upgraded to a direct connection.'
   }
 ]

@@ -83,7 +83,11 @@ for (const [args, pattern] of [
   [['status', '--verbose'], /Unknown option '--verbose'/],
   [['send', 'peer', 'type', '{not json'], /not valid JSON/],
   [['publish-job', '[1'], /not valid JSON/],
-  [['id', 'extra'], /unexpected argument "extra"/]
+  [['id', 'extra'], /unexpected argument "extra"/],
+  [['node', '--relay-max-reservations', 'lots'], /--relay-max-reservations must be a positive whole number/],
+  [['node', '--announce', '1.2.3.4:4001'], /discovery\.announce must be a list of multiaddrs/],
+  [['node', '--dht', '--dht-prefix', 'dms'], /discovery\.dhtPrefix must look like \/dms/],
+  [['node', '--rendezvous', 'bad name!'], /discovery\.rendezvous must be a name/]
 ] as const) {
   test(`bad arguments exit 2 with one clear line: ${args.join(' ')}`, async () => {
     const result = await runCli([...args, '--data', join(root, 'x')])
