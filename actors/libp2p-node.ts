@@ -138,7 +138,11 @@ function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLibp2p | 
       protocol: `${discovery.dhtPrefix}/kad/1.0.0`,
       // DMS networks include LANs and private swarms: keep every address, and answer queries from the start
       peerInfoMapper: discovery.relayServer ? withOwnRelayAddresses(self) : passthroughMapper,
-      clientMode: false
+      clientMode: false,
+      // lookups wait for the first self-query: run it at once (it finishes quickly while the
+      // routing table is empty) rather than after libp2p's 1 s, so a new node's first
+      // dial by peer id does not wait for a full self-query
+      initialQuerySelfInterval: 0
     })
   }
   if (discovery.relayServer) {

@@ -4,11 +4,13 @@ import '../runtime/polyfill.js'
 import { runMessengerBench } from './messenger.js'
 import { runSwarmBench } from './swarm.js'
 import { runVpnBench } from './vpn.js'
+import { runDiscoveryBench } from './discovery.js'
 
 const benches: Array<[string, () => Promise<unknown>]> = [
   ['messenger', runMessengerBench],
   ['swarm', runSwarmBench],
-  ['vpn', runVpnBench]
+  ['vpn', runVpnBench],
+  ['discovery', runDiscoveryBench]
 ]
 
 const only = process.argv.slice(2)

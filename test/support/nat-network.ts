@@ -31,25 +31,48 @@ export class NatNetwork {
   relayAddress = ''
   private constructor (readonly topology: NatTopology, private readonly root: string) {}
 
-  /** `homeArgs`: the discovery flags of the home nodes (default `--nat`). */
-  static async create (homes: HomeInit[], options: { homeArgs?: string[] } = {}): Promise<NatNetwork> {
-    const topology = await createNatTopology({ publicHosts: 1, homes })
+  private homeArgs: string[] = ['--nat']
+
+  /**
+   * `homeArgs`: the discovery flags of the home nodes (default `--nat`);
+   * `startHomes: false` leaves them to `startHome(i)`; `publicHosts`: wan hosts
+   * besides the relay's (for `startPublic(i)`).
+   */
+  static async create (homes: HomeInit[], options: { homeArgs?: string[], startHomes?: boolean, publicHosts?: number } = {}): Promise<NatNetwork> {
+    const topology = await createNatTopology({ publicHosts: 1 + (options.publicHosts ?? 0), homes })
     const network = new NatNetwork(topology, await mkdtemp(join(tmpdir(), 'dms-nat-')))
+    if (options.homeArgs != null) network.homeArgs = options.homeArgs
     try {
-      const relayIp = topology.publicHosts[0]!.ip
       network.relay = await network.startRelay()
-      network.relayAddress = `/ip4/${relayIp}/tcp/${NODE_PORT}/p2p/${network.relay.peerId}`
-      network.homes = await Promise.all(topology.homes.map(async (home, i) => await network.spawn(`home${i + 1}`, home.ns.name, [
-        '--listen', `/ip4/0.0.0.0/tcp/${NODE_PORT}`,
-        '--bootstrap', network.relayAddress,
-        ...(options.homeArgs ?? ['--nat']),
-        ...(home.forwardedPort != null ? ['--announce', `/ip4/${home.publicIp}/tcp/${home.forwardedPort}`] : []),
-      ])))
+      network.relayAddress = `/ip4/${topology.publicHosts[0]!.ip}/tcp/${NODE_PORT}/p2p/${network.relay.peerId}`
+      if (options.startHomes !== false) network.homes = await Promise.all(topology.homes.map(async (_home, i) => await network.startHome(i)))
       return network
     } catch (err) {
       await network.stop()
       throw err
     }
+  }
+
+  /** Start (or restart, same identity) the node of home `index`. */
+  async startHome (index: number): Promise<NatNode> {
+    const home = this.topology.homes[index]!
+    const node = await this.spawn(`home${index + 1}`, home.ns.name, [
+      '--listen', `/ip4/0.0.0.0/tcp/${NODE_PORT}`,
+      '--bootstrap', this.relayAddress,
+      ...this.homeArgs,
+      ...(home.forwardedPort != null ? ['--announce', `/ip4/${home.publicIp}/tcp/${home.forwardedPort}`] : [])
+    ])
+    this.homes[index] = node
+    return node
+  }
+
+  /** Start (or restart) a node on wan host `index` (1 and up; 0 is the relay's): public, no NAT. */
+  async startPublic (index: number): Promise<NatNode> {
+    const host = this.topology.publicHosts[index]!
+    return await this.spawn(`public${index}`, host.ns.name, [
+      '--listen', `/ip4/${host.ip}/tcp/${NODE_PORT}`, '--announce', `/ip4/${host.ip}/tcp/${NODE_PORT}`,
+      '--bootstrap', this.relayAddress, ...this.homeArgs
+    ])
   }
 
   /** Start (or restart, same identity and port) the relay. */
