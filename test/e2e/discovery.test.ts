@@ -4,6 +4,8 @@ import { TestNodes, eventually, passes } from '../support/nodes.js'
 import type { DmsNode } from '../../runtime/node.js'
 import type { DiscoveryInit } from '../../runtime/discovery/config.js'
 import { DmsError } from '../../runtime/errors.js'
+import { createSwarm } from '../../runtime/swarm/swarm-service.js'
+import type { Swarm } from '../../runtime/swarm/swarm-service.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
@@ -75,6 +77,31 @@ test('rendezvous: nodes advertising the same namespace find and dial each other;
   }, 20_000)
   const outsiderFound = outsider.status().discovery[0]!
   assert.is(outsiderFound.found.rendezvous, 0, 'the other namespace found none of them')
+})
+
+test('inside a private swarm: the private host runs its own DHT; members find each other by id there, and its discovery actor reports it', async () => {
+  const make = async (): Promise<{ node: DmsNode, swarm: Swarm }> => {
+    const node = await nodes.create({ discovery: dht })
+    const swarm = createSwarm(node, { rejoinWindowMs: 2000 })
+    await node.start()
+    return { node, swarm }
+  }
+  const owner = await make()
+  const [alice, bob] = [await make(), await make()]
+  await owner.swarm.create([alice.node.peerId, bob.node.peerId])
+  for (const member of [alice, bob]) assert.is((await member.swarm.join(owner.node.status().host.addresses[0]!)).state, 'joined')
+  // alice has never met bob on the private network: the private DHT (through the owner) finds him
+  assert.not.ok(alice.node.status().peers.some((p) => p.network === 'private' && p.peerId === bob.node.peerId && p.state !== 'disconnected'))
+  const dialled = await alice.node.dial(bob.node.peerId, { network: 'private' })
+  assert.is(dialled.peerId, bob.node.peerId)
+  const privateDiscovery = alice.node.status().discovery.find((d) => d.network === 'private')
+  assert.ok(privateDiscovery != null, 'a discovery actor runs beside the private host')
+  assert.ok(privateDiscovery.mechanisms.includes('dht /dms/kad/1.0.0'))
+  assert.is(privateDiscovery.found.bootstrap, 0, 'public bootstrap peers are not used on the private host')
+  // the private DHT answers only swarm members: its routing table holds only them
+  const privateLibp2p = alice.node.libp2p('private')!
+  const routingPeers = privateLibp2p.getPeers().map(String)
+  for (const peer of routingPeers) assert.ok([owner.node.peerId, bob.node.peerId].includes(peer), `unexpected private peer ${peer}`)
 })
 
 test('bad discovery config is refused with the field named', async () => {
