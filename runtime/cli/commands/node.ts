@@ -85,6 +85,8 @@ export const nodeCommand: Command = {
     else {
       print(`dms-net node ${status.peerId}`)
       for (const address of status.host.addresses) print(`  listening on ${address}`)
+      const mechanisms = status.discovery.find((d) => d.network === 'public')?.mechanisms ?? []
+      print(`  discovery ${mechanisms.length > 0 ? mechanisms.join(', ') : 'bootstrap peers only (see --help: --dht, --nat, …)'}`)
       print(`  control socket ${control.path} (try: dms-net status --data ${dataDir})`)
     }
     if (inspector != null) print(json ? JSON.stringify({ type: 'inspector', url: inspector.url, stately: inspector.statelyUrl }) : `  inspector ${inspector.url} (Stately inspector: ${inspector.statelyUrl})`)
