@@ -120,8 +120,7 @@ export async function runDiscoveryBench (options: { write?: boolean, rounds?: nu
     `| by address (baseline) | ${ms(lookup.byAddressMs)} |`,
     '',
     `Lookup by id costs ${(percentile(lookup.byIdMs, 0.5) / percentile(lookup.byAddressMs, 0.5)).toFixed(1)}× a dial by address (p50). Most of it is`,
-    'kad-dht making a new node\'s first lookup wait for its self-query (the closest peers to itself, dialled a few at a time);',
-    'a node that has been up for a while pays one query round.'
+    'kad-dht making a new node\'s first lookup wait for its self-query (the closest peers to itself, dialled a few at a time).'
   ]
   process.stdout.write(`\nDHT peer routing\n${lines.slice(3).join('\n')}\n`)
   if (options.write !== false) await writeSection('Discovery: DHT peer routing', lines.join('\n'))
