@@ -139,9 +139,8 @@ function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLibp2p | 
       // DMS networks include LANs and private swarms: keep every address, and answer queries from the start
       peerInfoMapper: discovery.relayServer ? withOwnRelayAddresses(self) : passthroughMapper,
       clientMode: false,
-      // lookups wait for the first self-query: run it at once (it finishes quickly while the
-      // routing table is empty) rather than after libp2p's 1 s, so a new node's first
-      // dial by peer id does not wait for a full self-query
+      // every lookup waits for the first self-query: start it as soon as there is a peer
+      // to ask, not 1 s after start
       initialQuerySelfInterval: 0
     })
   }
@@ -155,7 +154,7 @@ function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLibp2p | 
     })
   }
   if (discovery.autonat) services.autonat = autoNAT()
-  if (discovery.holePunching && discovery.relayClient) services.dcutr = dcutr()
+  if (discovery.holePunching) services.dcutr = dcutr()
   // a service rather than a peerDiscovery entry, so the discovery watch can tell its finds apart
   if (discovery.mdns) services.mdns = mdns()
   return services

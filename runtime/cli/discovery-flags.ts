@@ -35,7 +35,6 @@ export const discoveryHelp = [
 export function discoveryFromFlags (values: Parsed['values']): DiscoveryInit {
   const on = (name: string): boolean => values[name] === true || (values.nat === true && ['dht', 'relay-client', 'autonat', 'hole-punching'].includes(name))
   const rendezvous = typeof values.rendezvous === 'string' ? values.rendezvous : undefined
-  const holePunching = on('hole-punching')
   let maxReservations: number | undefined
   if (typeof values['relay-max-reservations'] === 'string') {
     maxReservations = Number(values['relay-max-reservations'])
@@ -45,11 +44,11 @@ export function discoveryFromFlags (values: Parsed['values']): DiscoveryInit {
     dht: on('dht') || rendezvous != null,
     ...(typeof values['dht-prefix'] === 'string' ? { dhtPrefix: values['dht-prefix'] } : {}),
     ...(rendezvous != null ? { rendezvous } : {}),
-    relayClient: on('relay-client') || holePunching,
+    relayClient: on('relay-client'),
     relayServer: on('relay-server'),
     ...(maxReservations != null ? { relayLimits: { maxReservations } } : {}),
     autonat: on('autonat'),
-    holePunching,
+    holePunching: on('hole-punching'),
     mdns: on('mdns'),
     ...(values.announce != null ? { announce: values.announce as string[] } : {})
   }

@@ -22,7 +22,7 @@ export interface DiscoveryInit {
   }
   /** AutoNAT: ask peers to dial back, to learn whether this node is publicly reachable. @default false */
   autonat?: boolean
-  /** DCUtR: upgrade a relayed connection to a direct one by hole punching. @default false */
+  /** DCUtR: upgrade a relayed connection to a direct one by hole punching; implies `relayClient`. @default false */
   holePunching?: boolean
   /** mDNS on the local network. @default false */
   mdns?: boolean
@@ -66,7 +66,8 @@ export function parseDiscovery (init: DiscoveryInit | undefined, problems: strin
     return v
   }
   const rendezvous = value.rendezvous ?? ''
-  if (typeof rendezvous !== 'string' || !/^[\w.-]{0,64}$/.test(rendezvous)) problems.push(`discovery.rendezvous must be a name of letters, digits, '.', '_' or '-' (got ${JSON.stringify(rendezvous)})`)
+  const rendezvousOk = typeof rendezvous === 'string' && /^[\w.-]{0,64}$/.test(rendezvous)
+  if (!rendezvousOk) problems.push(`discovery.rendezvous must be a name of letters, digits, '.', '_' or '-' (got ${JSON.stringify(rendezvous)})`)
   const announce = value.announce ?? []
   if (!Array.isArray(announce) || announce.some((a) => typeof a !== 'string' || !/^\/(ip4|ip6|dns4|dns6|dns)\//.test(a))) {
     problems.push(`discovery.announce must be a list of multiaddrs like /ip4/203.0.113.7/tcp/4001 (got ${JSON.stringify(announce)})`)
@@ -74,17 +75,18 @@ export function parseDiscovery (init: DiscoveryInit | undefined, problems: strin
   const prefix = value.dhtPrefix ?? '/dms'
   if (typeof prefix !== 'string' || !/^(\/[\w.-]+)+$/.test(prefix)) problems.push(`discovery.dhtPrefix must look like /dms or /dms/lan (got ${JSON.stringify(prefix)})`)
   const dht = flag('dht', false)
-  if (typeof rendezvous === 'string' && rendezvous !== '' && !dht) problems.push('discovery.rendezvous needs discovery.dht (the namespace is advertised in the DHT)')
+  const holePunching = flag('holePunching', false)
+  if (rendezvousOk && rendezvous !== '' && !dht) problems.push('discovery.rendezvous needs discovery.dht (the namespace is advertised in the DHT)')
   return {
     dht,
     dhtPrefix: typeof prefix === 'string' ? prefix : '/dms',
-    relayClient: flag('relayClient', false),
+    relayClient: flag('relayClient', false) || holePunching,
     relayServer: flag('relayServer', false),
     relayLimits: { maxReservations: limit('maxReservations', 32), durationMs: limit('durationMs', 120_000), dataBytes: limit('dataBytes', 16 << 20) },
     autonat: flag('autonat', false),
-    holePunching: flag('holePunching', false),
+    holePunching,
     mdns: flag('mdns', false),
-    rendezvous: typeof rendezvous === 'string' ? rendezvous : '',
+    rendezvous: rendezvousOk ? rendezvous : '',
     rendezvousIntervalMs: count('rendezvousIntervalMs', 60_000, 1000, 86_400_000),
     rendezvousMaxDials: count('rendezvousMaxDials', 8, 1, 100),
     announce: Array.isArray(announce) ? announce.filter((a): a is string => typeof a === 'string') : []

@@ -10,7 +10,7 @@ export function mechanismsOf (discovery: DiscoveryConfig): string[] {
     ...(discovery.relayClient ? ['relay-client'] : []),
     ...(discovery.relayServer ? ['relay-server'] : []),
     ...(discovery.autonat ? ['autonat'] : []),
-    ...(discovery.holePunching && discovery.relayClient ? ['hole-punching'] : []),
+    ...(discovery.holePunching ? ['hole-punching'] : []),
     ...(discovery.mdns ? ['mdns'] : []),
     ...(discovery.announce.length > 0 ? [`announce ${discovery.announce.join(' ')}`] : [])
   ]

@@ -1,0 +1,44 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { parseDiscovery } from '../../runtime/discovery/config.js'
+import { mechanismsOf } from '../../runtime/discovery/discovery-status.js'
+import { discoveryFromFlags } from '../../runtime/cli/discovery-flags.js'
+import { UsageError } from '../../runtime/cli/command.js'
+
+const parse = (init: unknown): { config: ReturnType<typeof parseDiscovery>, problems: string[] } => {
+  const problems: string[] = []
+  return { config: parseDiscovery(init as never, problems), problems }
+}
+
+test('defaults: everything off, prefix /dms, relay limits filled in', () => {
+  const { config, problems } = parse(undefined)
+  assert.equal(problems, [])
+  assert.equal(mechanismsOf(config), [])
+  assert.is(config.dhtPrefix, '/dms')
+  assert.equal(config.relayLimits, { maxReservations: 32, durationMs: 120_000, dataBytes: 16 << 20 })
+  assert.is(config.rendezvousIntervalMs, 60_000)
+})
+
+test('hole punching implies the relay client; mechanisms are listed in a fixed order', () => {
+  const { config } = parse({ dht: true, dhtPrefix: '/dms/lan', holePunching: true, rendezvous: 'jobs', announce: ['/ip4/11.0.0.1/tcp/4001'] })
+  assert.ok(config.relayClient)
+  assert.equal(mechanismsOf(config), ['dht /dms/lan/kad/1.0.0', 'rendezvous jobs', 'relay-client', 'hole-punching', 'announce /ip4/11.0.0.1/tcp/4001'])
+})
+
+test('every bad field is reported, named', () => {
+  const { problems } = parse({ dht: 1, rendezvous: 'a b', rendezvousIntervalMs: 10, rendezvousMaxDials: 0, relayLimits: { durationMs: 1.5 }, announce: 'x' })
+  assert.equal(problems.length, 6, problems.join('\n'))
+  for (const field of ['discovery.dht', 'discovery.rendezvous', 'discovery.rendezvousIntervalMs', 'discovery.rendezvousMaxDials', 'discovery.relayLimits.durationMs', 'discovery.announce']) {
+    assert.ok(problems.some((p) => p.startsWith(field)), field)
+  }
+})
+
+test('CLI flags: --nat is the home preset, --rendezvous implies --dht, a bad count is a usage error', () => {
+  assert.equal(discoveryFromFlags({ nat: true }), { dht: true, relayClient: true, relayServer: false, autonat: true, holePunching: true, mdns: false })
+  assert.equal(discoveryFromFlags({ rendezvous: 'dms', 'relay-server': true, 'relay-max-reservations': '4' }), {
+    dht: true, rendezvous: 'dms', relayClient: false, relayServer: true, relayLimits: { maxReservations: 4 }, autonat: false, holePunching: false, mdns: false
+  })
+  assert.throws(() => discoveryFromFlags({ 'relay-max-reservations': '-2' }), (err: unknown) => err instanceof UsageError && /--relay-max-reservations/.test((err as Error).message))
+})
+
+test.run()
