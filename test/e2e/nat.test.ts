@@ -52,12 +52,15 @@ test('behind NAT: relay reservations, DHT lookup by peer id, a usable relayed co
       assert.equal(d.relays, [])
     }, 15_000)
     await net.startRelay()
-    await passes(async () => {
-      const d = await discoveryOf(a)
-      assert.is(d.relay, 'reserved', JSON.stringify(d))
-      assert.equal(d.relays, [net.relay.peerId])
-    }, 40_000)
-    const again = await a.call<{ remoteAddr: string }>('dial', { target: `${net.relayAddress}/p2p-circuit/p2p/${b.peerId}` })
+    for (const home of [a, b]) {
+      await passes(async () => {
+        const d = await discoveryOf(home)
+        assert.is(d.relay, 'reserved', JSON.stringify(d))
+        assert.equal(d.relays, [net.relay.peerId])
+      }, 40_000)
+    }
+    // and b is reachable by id again, through the relay that came back
+    const again = await a.call<{ remoteAddr: string }>('dial', { target: b.peerId })
     assert.match(again.remoteAddr, /p2p-circuit/)
   } finally {
     await net.stop()
