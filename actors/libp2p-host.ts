@@ -28,8 +28,24 @@ export const startLibp2p = fromPromise<void, { libp2p: DmsLibp2p }>(async ({ inp
 
 /** Stops a node; a node that fails to stop cleanly is still considered stopped. */
 export const stopLibp2p = fromPromise<void, { libp2p: DmsLibp2p | undefined }>(async ({ input }) => {
-  await input.libp2p?.stop()
+  if (input.libp2p != null) await stopWhenStarted(input.libp2p)
 })
+
+/**
+ * Stop a libp2p node, first letting a start under way finish: a TCP listener
+ * closed while it is still binding keeps listening (libp2p closes only a server
+ * that already listens), which leaves a port open and the process alive.
+ */
+export async function stopWhenStarted (libp2p: Libp2p, waitMs = 10_000): Promise<void> {
+  if (libp2p.status === 'starting') {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, waitMs)
+      libp2p.addEventListener('start', done, { once: true })
+      function done (): void { clearTimeout(timer); libp2p.removeEventListener('start', done); resolve() }
+    })
+  }
+  await libp2p.stop()
+}
 
 /**
  * Runs one dial or listen. A callback actor, so the parent can tell each

@@ -16,6 +16,8 @@ export interface NodeActorsInit {
   attachments: HostAttachment[]
   /** The protector for the private host, read at each (re)start so a rotated key takes effect. */
   privateProtector?: () => ProtectorFactory | undefined
+  /** Told of every libp2p node created, so the runtime can make sure none outlives the node. */
+  created?: (libp2p: DmsLibp2p) => void
 }
 
 /**
@@ -28,13 +30,15 @@ export function nodeActors (init: NodeActorsInit) {
   const createLibp2p = fromPromise<DmsLibp2p, CreateLibp2pInput>(async ({ input }) => {
       const protector = input.network === 'private' ? init.privateProtector?.() : undefined
       if (input.network === 'private' && protector == null) throw new Error('no private network key is configured')
-      return await createLibp2pNode({
+      const libp2p = await createLibp2pNode({
         privateKey: init.privateKey,
         listen: input.listen,
         dialTimeoutMs: init.config.dialTimeoutMs,
         discovery: init.config.discovery,
         ...(protector != null ? { connectionProtector: protector } : {})
       })
+      init.created?.(libp2p)
+      return libp2p
   })
   return {
     host: hostMachine.provide({ actors: { createLibp2p } }),

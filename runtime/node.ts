@@ -19,6 +19,7 @@ import { readDiscoveryStatus } from './discovery/discovery-status.js'
 import { sanitizedInspector } from './inspect/sanitized-inspector.js'
 import type { InspectObserver } from './inspect/sanitized-inspector.js'
 import { createMessenger } from '../actors/messenger/messenger.js'
+import { stopWhenStarted } from '../actors/libp2p-host.js'
 import type { Messenger, MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from './wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
@@ -123,8 +124,9 @@ export class DmsNode {
 
   /** Start the private host (a protector must be set); resolves with its addresses once its services are ready. */
   async startPrivateHost (options: { listen?: string[] } = {}): Promise<string[]> {
-    await this.init()
-    const root = this.root!
+    // never brings a stopped node back: a feature finishing late work after stop() must not leave a host behind
+    const root = this.root
+    if (root == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
     if (this.privateHostState() === 'running') return this.privateAddresses()
     // by default the private host listens on the public host's interfaces (new ports), so other machines reach it
     const listen = options.listen ?? this.config.listen.map((address) => address.replace(/\/(tcp|udp)\/\d+/, '/$1/0'))
@@ -157,6 +159,7 @@ export class DmsNode {
 
   /** Start the public host again after `suspendPublicHost()`. */
   async resumePublicHost (): Promise<void> {
+    if (this.root == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
     await this.serialised(async () => { await this.startNow() })
   }
 
@@ -200,7 +203,8 @@ export class DmsNode {
         config: this.config,
         privateKey: this.identity.privateKey,
         attachments: this.attachments,
-        privateProtector: () => this.privateProtector?.()
+        privateProtector: () => this.privateProtector?.(),
+        created: (libp2p) => { this.track(libp2p) }
       })
     }), {
       input: {
@@ -262,11 +266,23 @@ export class DmsNode {
       host.send({ type: 'host.stop' })
       await waitFor(host, (s) => s.matches('stopped') || s.matches('failed') || s.matches('configured'), { timeout: 15_000 }).catch(() => {})
     }
-    // whatever the machines managed, no libp2p node may outlive the node
-    await Promise.allSettled(Object.values(root.getSnapshot().context.libp2p).map(async (libp2p) => { await libp2p.stop() }))
+    // whatever the machines managed, no libp2p node may outlive the node: also one
+    // created or started by a host restart that was still under way
+    await Promise.allSettled([...Object.values(root.getSnapshot().context.libp2p), ...this.liveLibp2p].map(async (libp2p) => { await stopWhenStarted(libp2p) }))
+    this.liveLibp2p.clear()
     this.features.stopAll()
     root.stop()
     this.root = undefined
+  }
+
+  /** Every libp2p node this node's actors created and that has not stopped. */
+  private readonly liveLibp2p = new Set<DmsLibp2p>()
+
+  private track (libp2p: DmsLibp2p): void {
+    this.liveLibp2p.add(libp2p)
+    libp2p.addEventListener('stop', () => { this.liveLibp2p.delete(libp2p) })
+    // one whose start finished after the node stopped (its actor was gone by then) is stopped at once
+    libp2p.addEventListener('start', () => { if (this.root == null) void libp2p.stop() })
   }
 
   /** Subscribe to one public event type; returns the unsubscribe function. */

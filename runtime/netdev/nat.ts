@@ -9,11 +9,12 @@ import { createVethPair } from './veth.js'
  * NAT router (nftables masquerade; unsolicited inbound dropped unless the home
  * forwards a port). Nothing outside the new namespaces is touched.
  *
- * Addresses: wan 11.77.0.0/24 (public hosts .1…, routers .101…), home i
- * 10.77.i.0/24 (router .1, host .2). The wan range is one libp2p treats as
- * public (the documentation ranges are on its private list), so AutoNAT and
- * DCUtR behave as they would on the internet; it exists only inside these
- * namespaces.
+ * Addresses: public host i at (10+i).77.0.1 — each in its own /8, as AutoNAT
+ * wants dial-backs from different networks — routers at 11.77.0.(100+n); all on
+ * one switch, with on-link routes to each other's /8. Home n is 10.77.n.0/24
+ * (router .1, host .2). These ranges are ones libp2p treats as public (the
+ * documentation ranges are on its private list), so AutoNAT and DCUtR behave as
+ * they would on the internet; they exist only inside these namespaces.
  */
 export interface NatTopology {
   publicHosts: Array<{ ns: Namespace, ip: string }>
@@ -28,7 +29,9 @@ export interface HomeInit {
   forwardPort?: number
 }
 
-export const WAN_PREFIX = '11.77.0'
+/** The wan address of public host `index` (0-based): 11.77.0.1, 12.77.0.1, … */
+export const publicHostIp = (index: number): string => `${11 + index}.77.0.1`
+const ROUTER_PREFIX = '11.77.0'
 
 export async function createNatTopology (init: { publicHosts: number, homes: HomeInit[] }): Promise<NatTopology> {
   const made: Namespace[] = []
@@ -43,11 +46,17 @@ export async function createNatTopology (init: { publicHosts: number, homes: Hom
       await createVethPair({ name: device, namespace: ns.name, address }, { name: `p${port}`, namespace: wan.name })
       await bridge.attach(`p${port}`)
     }
+    // every wan host reaches every public /8 directly on the switch
+    const wanNets = Array.from({ length: Math.max(1, init.publicHosts) }, (_, i) => `${11 + i}.0.0.0/8`)
+    const routeWan = async (ns: Namespace, own: string): Promise<void> => {
+      for (const net of wanNets.filter((n) => n !== own)) await ns.exec('ip', ['route', 'add', net, 'dev', 'wan0'])
+    }
     const publicHosts: NatTopology['publicHosts'] = []
-    for (let i = 1; i <= init.publicHosts; i++) {
+    for (let i = 0; i < init.publicHosts; i++) {
       const ns = await namespace('dms-pub')
-      const ip = `${WAN_PREFIX}.${i}`
+      const ip = publicHostIp(i)
       await plug(ns, 'wan0', `${ip}/24`)
+      await routeWan(ns, `${11 + i}.0.0.0/8`)
       publicHosts.push({ ns, ip })
     }
     const homes: NatTopology['homes'] = []
@@ -55,9 +64,10 @@ export async function createNatTopology (init: { publicHosts: number, homes: Hom
       const n = index + 1
       const router = await namespace('dms-nat')
       const ns = await namespace('dms-home')
-      const publicIp = `${WAN_PREFIX}.${100 + n}`
+      const publicIp = `${ROUTER_PREFIX}.${100 + n}`
       const ip = `10.77.${n}.2`
       await plug(router, 'wan0', `${publicIp}/24`)
+      await routeWan(router, '11.0.0.0/8')
       await createVethPair({ name: 'lan0', namespace: router.name, address: `10.77.${n}.1/24` }, { name: 'eth0', namespace: ns.name, address: `${ip}/24` })
       await ns.exec('ip', ['route', 'add', 'default', 'via', `10.77.${n}.1`])
       await router.exec('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'])

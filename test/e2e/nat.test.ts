@@ -91,4 +91,26 @@ test('where the NAT allows it (a port forward), a relayed connection is upgraded
   }
 })
 
+test('AutoNAT: a node with a public address nobody announced is confirmed public by dial-backs from four networks; a NATed node stays private', async () => {
+  if (!isRoot) { assert.ok(true, 'needs root for namespaces: skipped'); return }
+  const net = await NatNetwork.create([{}], { publicHosts: 4 })
+  try {
+    // AutoNAT servers in 12/8, 13/8 and 14/8 besides the relay in 11/8: libp2p wants four networks to agree
+    const servers = await Promise.all([1, 2, 3].map(async (i) => await net.startPublic(i, { args: ['--autonat'] })))
+    const node = await net.startPublic(4, { announce: false, args: ['--autonat', ...servers.flatMap((s, i) => ['--bootstrap', net.publicAddress(i + 1, s)])] })
+    const home = net.homes[0]!
+    await passes(async () => {
+      const d = await discoveryOf(node)
+      assert.is(d.reachability, 'public', JSON.stringify(d))
+      assert.ok((await node.status()).host.addresses.some((a) => a.startsWith(`/ip4/${net.topology.publicHosts[4]!.ip}/tcp/`)), 'the confirmed address is announced')
+    }, 40_000)
+    assert.match(node.daemon.output(), /reachability\.changed\s+network=public reachability=public/)
+    const homeDiscovery = await discoveryOf(home)
+    assert.is(homeDiscovery.reachability, 'private')
+    assert.ok(homeDiscovery.mechanisms.includes('autonat'))
+  } finally {
+    await net.stop()
+  }
+})
+
 test.run()

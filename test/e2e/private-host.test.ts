@@ -27,6 +27,21 @@ test('without a key the private host refuses to start, clearly, and the public h
   assert.is(node.status().host.state, 'running')
 })
 
+test('a stopped node is not brought back by late work: starting its private host is refused, nothing listens', async () => {
+  const node = await nodes.started()
+  node.setPrivateProtector(() => protector(newKey()))
+  await node.stop()
+  try {
+    await node.startPrivateHost()
+    assert.unreachable('a stopped node started a private host')
+  } catch (err) {
+    assert.instance(err, DmsError)
+    assert.is((err as DmsError).code, 'HOST_NOT_RUNNING')
+  }
+  assert.is(node.privateHostState(), undefined)
+  assert.is(node.libp2p('private'), undefined)
+})
+
 test('private hosts with the same key connect; the public host keeps running beside them', async () => {
   const psk = newKey()
   const a = await nodes.started()

@@ -66,20 +66,30 @@ export class NatNetwork {
     return node
   }
 
-  /** Start (or restart) a node on wan host `index` (1 and up; 0 is the relay's): public, no NAT. */
-  async startPublic (index: number): Promise<NatNode> {
+  /**
+   * Start (or restart) a node on wan host `index` (1 and up; 0 is the relay's):
+   * public, no NAT. It announces its address unless `announce: false` (then only
+   * AutoNAT can tell it is public); `args` replace the home flags.
+   */
+  async startPublic (index: number, options: { announce?: boolean, args?: string[] } = {}): Promise<NatNode> {
     const host = this.topology.publicHosts[index]!
     return await this.spawn(`public${index}`, host.ns.name, [
-      '--listen', `/ip4/${host.ip}/tcp/${NODE_PORT}`, '--announce', `/ip4/${host.ip}/tcp/${NODE_PORT}`,
-      '--bootstrap', this.relayAddress, ...this.homeArgs
+      '--listen', `/ip4/${host.ip}/tcp/${NODE_PORT}`,
+      ...(options.announce !== false ? ['--announce', `/ip4/${host.ip}/tcp/${NODE_PORT}`] : []),
+      '--bootstrap', this.relayAddress, ...(options.args ?? this.homeArgs)
     ])
+  }
+
+  /** The full address of a public node started by `startPublic(index)`. */
+  publicAddress (index: number, node: NatNode): string {
+    return `/ip4/${this.topology.publicHosts[index]!.ip}/tcp/${NODE_PORT}/p2p/${node.peerId}`
   }
 
   /** Start (or restart, same identity and port) the relay. */
   async startRelay (): Promise<NatNode> {
     const ip = this.topology.publicHosts[0]!.ip
     const relay = await this.spawn('relay', this.topology.publicHosts[0]!.ns.name, [
-      '--listen', `/ip4/${ip}/tcp/${NODE_PORT}`, '--announce', `/ip4/${ip}/tcp/${NODE_PORT}`, '--dht', '--relay-server'
+      '--listen', `/ip4/${ip}/tcp/${NODE_PORT}`, '--announce', `/ip4/${ip}/tcp/${NODE_PORT}`, '--dht', '--relay-server', '--autonat'
     ])
     this.relay = relay
     return relay
