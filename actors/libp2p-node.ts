@@ -9,7 +9,7 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import type { KadDHT } from '@libp2p/kad-dht'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { autoNAT } from '@libp2p/autonat'
+import { autoNATv2 } from '@libp2p/autonat-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { mdns } from '@libp2p/mdns'
 import type { DiscoveryConfig } from '../runtime/discovery/config.js'
@@ -153,7 +153,9 @@ function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLibp2p | 
       }
     })
   }
-  if (discovery.autonat) services.autonat = autoNAT()
+  // v2: the server dials back on a new connection (v1 in js-libp2p reuses the one the
+  // request came on, then closes it, so it never confirms an already connected peer)
+  if (discovery.autonat) services.autonat = autoNATv2()
   if (discovery.holePunching) services.dcutr = dcutr()
   // a service rather than a peerDiscovery entry, so the discovery watch can tell its finds apart
   if (discovery.mdns) services.mdns = mdns()
