@@ -70,6 +70,8 @@ export class DmsNode {
   private initializing?: Promise<void>
   /** start() and stop() run one after the other, in the order they were called. */
   private lifecycle: Promise<unknown> = Promise.resolve()
+  /** Every libp2p node this node's actors created and that has not stopped. */
+  private readonly liveLibp2p = new Set<DmsLibp2p>()
 
   constructor (init: CreateNodeInit) {
     this.init_ = init
@@ -274,9 +276,6 @@ export class DmsNode {
     root.stop()
     this.root = undefined
   }
-
-  /** Every libp2p node this node's actors created and that has not stopped. */
-  private readonly liveLibp2p = new Set<DmsLibp2p>()
 
   private track (libp2p: DmsLibp2p): void {
     this.liveLibp2p.add(libp2p)
