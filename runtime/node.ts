@@ -269,8 +269,8 @@ export class DmsNode {
       await waitFor(host, (s) => s.matches('stopped') || s.matches('failed') || s.matches('configured'), { timeout: 15_000 }).catch(() => {})
     }
     // whatever the machines managed, no libp2p node may outlive the node: also one
-    // created or started by a host restart that was still under way
-    await Promise.allSettled([...Object.values(root.getSnapshot().context.libp2p), ...this.liveLibp2p].map(async (libp2p) => { await stopWhenStarted(libp2p) }))
+    // created or starting in a host restart that was still under way
+    await Promise.allSettled([...this.liveLibp2p].map(async (libp2p) => { await stopWhenStarted(libp2p) }))
     this.liveLibp2p.clear()
     this.features.stopAll()
     root.stop()
@@ -280,8 +280,6 @@ export class DmsNode {
   private track (libp2p: DmsLibp2p): void {
     this.liveLibp2p.add(libp2p)
     libp2p.addEventListener('stop', () => { this.liveLibp2p.delete(libp2p) })
-    // one whose start finished after the node stopped (its actor was gone by then) is stopped at once
-    libp2p.addEventListener('start', () => { if (this.root == null) void libp2p.stop() })
   }
 
   /** Subscribe to one public event type; returns the unsubscribe function. */

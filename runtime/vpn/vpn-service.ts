@@ -348,7 +348,11 @@ export class Vpn {
       const recipients = [...Object.keys(table.members), ...removed].filter((peer) => peer !== this.node.peerId)
       const published = this.publisher.publish(this.signed, recipients, table.closed ? { attempts: 2, timeoutMs: 3000 } : {})
       // a closing version is waited for, briefly: stop returns once reachable members were told
-      if (table.closed) await Promise.race([published, new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS))])
+      if (table.closed) {
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([published, new Promise((resolve) => { timer = setTimeout(resolve, CLOSE_WAIT_MS) })])
+        clearTimeout(timer)
+      }
     } else if (this.signed?.table.version === table.version && this.signed.table.vpnId === table.vpnId && !table.closed && table.members[this.node.peerId] != null) {
       await this.store.save(this.signed)
     }
