@@ -1,17 +1,14 @@
-import { setup, assign } from 'xstate'
+import { setup, assign, emit, fromCallback, fromPromise } from 'xstate'
 
-/** Commands to a member of a private swarm, and the outcomes its service reports. */
 export type SwarmMemberEvent =
-  | { type: 'swarm.join', owner: string, ownerAddress: string }
-  | { type: 'swarm.key.granted', epoch: number, fingerprint: string, bootstrap: string[] }
-  | { type: 'swarm.key.denied', reason: string }
-  | { type: 'swarm.joined', addresses: string[] }
+  | { type: 'swarm.join', id: string, owner: string, ownerAddress: string }
+  /** A rotation notice from the owner, opened and checked; its key waits in the runtime under `epoch`. */
   | { type: 'swarm.rotation', epoch: number, fingerprint: string, bootstrap: string[] }
   /** The private network no longer takes our key (a missed rotation): ask the owner again. */
   | { type: 'swarm.key.rejected' }
-  | { type: 'swarm.leave' }
-  | { type: 'swarm.left' }
-  | { type: 'swarm.failed', error: string }
+  | { type: 'swarm.leave', id: string }
+
+export type SwarmMemberEmitted = { type: 'swarm.command.done', id: string, ok: boolean, error?: string }
 
 export interface SwarmMemberContext {
   owner?: string
@@ -20,16 +17,46 @@ export interface SwarmMemberContext {
   fingerprint?: string
   bootstrap: string[]
   addresses: string[]
+  /** The join or leave waiting for its outcome. */
+  commandId?: string
   lastError?: string
 }
+
+export interface RequestKeyInput { owner: string, ownerAddress: string }
+export type KeyAnswer = { granted: true, epoch: number, fingerprint: string, bootstrap: string[] } | { granted: false, reason: string }
+export interface JoinNetworkInput { owner: string, ownerAddress: string, epoch: number, bootstrap: string[] }
+export type JoinOutcome = { joined: true, addresses: string[] } | { joined: false }
+export interface WatchOwnerInput { owner: string, bootstrap: string[] }
+
+const errorText = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
 /**
  * A member of a private swarm: idle → requesting → joining → joined, rekeying
  * on a rotation notice, back to requesting when its key stops working, and
- * leaving → idle (back on the public network). Pure: its service does the I/O.
+ * leaving → idle (back on the public network). Pure: the runtime provides
+ * `requestKey`, `joinNetwork`, `watchOwner` and `leaveNetwork`, and keeps the
+ * keys in their closure; context carries only fingerprints.
  */
 export const swarmMemberMachine = setup({
-  types: { context: {} as SwarmMemberContext, events: {} as SwarmMemberEvent, input: {} as Partial<SwarmMemberContext> | undefined }
+  types: {
+    context: {} as SwarmMemberContext,
+    events: {} as SwarmMemberEvent,
+    emitted: {} as SwarmMemberEmitted,
+    input: {} as Partial<SwarmMemberContext> | undefined
+  },
+  actors: {
+    requestKey: fromPromise<KeyAnswer, RequestKeyInput>(async () => { throw new Error('requestKey is provided by the runtime') }),
+    joinNetwork: fromPromise<JoinOutcome, JoinNetworkInput>(async () => { throw new Error('joinNetwork is provided by the runtime') }),
+    /** Sends `swarm.key.rejected` when the owner's private host stops taking our key. */
+    watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(() => () => {}),
+    leaveNetwork: fromPromise<void, void>(async () => { throw new Error('leaveNetwork is provided by the runtime') })
+  },
+  actions: {
+    done: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: true })),
+    /** The waiting join or leave fails with `lastError` (set just before). */
+    failed: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: false, error: context.lastError ?? 'failed' })),
+    noteError: assign({ lastError: ({ event }) => errorText((event as { error?: unknown }).error) })
+  }
 }).createMachine({
   id: 'swarmMember',
   context: ({ input }) => ({ epoch: 0, bootstrap: [], addresses: [], ...input }),
@@ -37,40 +64,65 @@ export const swarmMemberMachine = setup({
   states: {
     idle: {
       on: {
-        'swarm.join': { target: 'requesting', actions: assign({ owner: ({ event }) => event.owner, ownerAddress: ({ event }) => event.ownerAddress, lastError: undefined }) }
+        'swarm.join': {
+          target: 'requesting',
+          actions: assign({ owner: ({ event }) => event.owner, ownerAddress: ({ event }) => event.ownerAddress, commandId: ({ event }) => event.id, lastError: undefined })
+        }
       }
     },
     requesting: {
-      on: {
-        'swarm.key.granted': {
-          target: 'joining',
-          actions: assign({ epoch: ({ event }) => event.epoch, fingerprint: ({ event }) => event.fingerprint, bootstrap: ({ event }) => event.bootstrap })
-        },
-        'swarm.key.denied': { target: 'idle', actions: assign({ lastError: ({ event }) => `denied: ${event.reason}` }) },
-        'swarm.failed': { target: 'idle', actions: assign({ lastError: ({ event }) => event.error }) }
+      invoke: {
+        src: 'requestKey',
+        input: ({ context }) => ({ owner: context.owner ?? '', ownerAddress: context.ownerAddress ?? '' }),
+        onDone: [
+          {
+            guard: ({ event }) => event.output.granted,
+            target: 'joining',
+            actions: assign(({ event }) => {
+              const answer = event.output as Extract<KeyAnswer, { granted: true }>
+              return { epoch: answer.epoch, fingerprint: answer.fingerprint, bootstrap: answer.bootstrap }
+            })
+          },
+          {
+            target: 'idle',
+            actions: [
+              assign({ lastError: ({ event }) => `denied: ${(event.output as { reason?: string }).reason ?? 'unknown'}` }),
+              'failed'
+            ]
+          }
+        ],
+        onError: { target: 'idle', actions: ['noteError', 'failed'] }
       }
     },
     joining: {
-      on: {
-        'swarm.joined': { target: 'joined', actions: assign({ addresses: ({ event }) => event.addresses, lastError: undefined }) },
-        'swarm.key.rejected': 'requesting',
-        'swarm.failed': { target: 'idle', actions: assign({ lastError: ({ event }) => event.error }) }
+      invoke: {
+        src: 'joinNetwork',
+        input: ({ context }) => ({ owner: context.owner ?? '', ownerAddress: context.ownerAddress ?? '', epoch: context.epoch, bootstrap: context.bootstrap }),
+        onDone: [
+          { guard: ({ event }) => event.output.joined, target: 'joined', actions: [assign({ addresses: ({ event }) => (event.output as { addresses: string[] }).addresses, lastError: undefined }), 'done'] },
+          // the owner's private host did not take the key: it was rotated away meanwhile
+          { target: 'requesting' }
+        ],
+        onError: { target: 'idle', actions: ['noteError', 'failed'] }
       }
     },
     joined: {
+      invoke: { src: 'watchOwner', input: ({ context }) => ({ owner: context.owner ?? '', bootstrap: context.bootstrap }) },
       on: {
         'swarm.rotation': {
+          guard: ({ context, event }) => event.epoch > context.epoch,
           target: 'joining',
-          actions: assign({ epoch: ({ event }) => event.epoch, fingerprint: ({ event }) => event.fingerprint, bootstrap: ({ event }) => event.bootstrap })
+          actions: assign({ epoch: ({ event }) => event.epoch, fingerprint: ({ event }) => event.fingerprint, bootstrap: ({ event }) => event.bootstrap, commandId: undefined })
         },
-        'swarm.key.rejected': 'requesting',
-        'swarm.leave': 'leaving'
+        'swarm.key.rejected': { target: 'requesting', actions: assign({ commandId: undefined }) },
+        'swarm.leave': { target: 'leaving', actions: assign({ commandId: ({ event }) => event.id }) }
       }
     },
     leaving: {
-      on: {
-        'swarm.left': { target: 'idle', actions: assign({ fingerprint: undefined, bootstrap: [], addresses: [], epoch: 0 }) },
-        'swarm.failed': { target: 'idle', actions: assign({ lastError: ({ event }) => event.error }) }
+      invoke: {
+        src: 'leaveNetwork',
+        onDone: { target: 'idle', actions: [assign({ fingerprint: undefined, bootstrap: [], addresses: [], epoch: 0 }), 'done'] },
+        onError: { target: 'idle', actions: ['noteError', 'failed'] }
       }
     }
   }

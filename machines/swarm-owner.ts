@@ -1,18 +1,28 @@
-import { setup, assign } from 'xstate'
+import { setup, assign, emit, enqueueActions, fromPromise } from 'xstate'
 
-/** Commands to the owner side of a private swarm, and the outcomes its service reports. */
+/**
+ * One piece of owner work. They run strictly one at a time, in arrival order,
+ * from `context.queue`: a key grant can never interleave with a rotation or a
+ * revocation, so a grant seals exactly the epoch the machine holds when it runs.
+ */
+export type OwnerCommand =
+  | { kind: 'grant', id: string, peer: string }
+  | { kind: 'authorise', id: string, peer: string }
+  | { kind: 'revoke', id: string, peer: string }
+  | { kind: 'rotate', id: string }
+  | { kind: 'dissolve', id: string }
+
 export type SwarmOwnerEvent =
-  | { type: 'swarm.create', authorised: string[] }
-  | { type: 'swarm.created', epoch: number, fingerprint: string, bootstrap: string[] }
-  | { type: 'swarm.authorise', peer: string }
-  | { type: 'swarm.revoke', peer: string }
-  | { type: 'swarm.rotate' }
-  | { type: 'swarm.rotated', epoch: number, fingerprint: string, bootstrap: string[], notified: string[] }
-  | { type: 'swarm.key.granted', peer: string }
-  | { type: 'swarm.key.denied', peer: string, reason: string }
-  | { type: 'swarm.failed', error: string }
-  | { type: 'swarm.dissolve' }
-  | { type: 'swarm.dissolved' }
+  | { type: 'swarm.create', id: string, authorised: string[], epoch?: number, rotationDue?: boolean }
+  /** An authenticated, authorised-looking key request; the machine decides when it runs and whether it is granted. */
+  | { type: 'swarm.key.requested', id: string, peer: string }
+  | { type: 'swarm.authorise', id: string, peer: string }
+  | { type: 'swarm.revoke', id: string, peer: string }
+  | { type: 'swarm.rotate', id: string }
+  | { type: 'swarm.dissolve', id: string }
+
+/** Emitted once for every command and create: its outcome. */
+export type SwarmOwnerEmitted = { type: 'swarm.command.done', id: string, ok: boolean, error?: string }
 
 export interface SwarmOwnerContext {
   authorised: string[]
@@ -22,75 +32,250 @@ export interface SwarmOwnerContext {
   /** Names the current key; the key itself never enters a machine. */
   fingerprint?: string
   bootstrap: string[]
+  /** Work waiting its turn, oldest first. */
+  queue: OwnerCommand[]
+  /** A revocation was persisted and its rotation has not completed (survives a crash through the store). */
+  rotationDue: boolean
+  createId?: string
   grants: number
   denials: number
   lastError?: string
 }
 
+/** What the provided effects are given and give back. Plain data: no key material. */
+export interface CreateNetworkInput { authorised: string[], epoch: number }
+export interface NetworkCreated { epoch: number, fingerprint: string, bootstrap: string[] }
+export interface AnswerRequestInput { id: string, peer: string, authorised: boolean, epoch: number, fingerprint: string, bootstrap: string[] }
+export interface SaveOwnerInput { authorised: string[], epoch: number, bootstrap: string[], rotationDue: boolean, audit: { action: 'authorise' | 'revoke', peer: string } }
+export interface DistributeKeyInput { epoch: number, authorised: string[], bootstrap: string[] }
+export interface KeyDistributed { epoch: number, fingerprint: string, bootstrap: string[], notified: string[] }
+
+/** Most key requests waiting at once; more are refused at the door (the endpoint answers busy). */
+export const MAX_QUEUED_GRANTS = 64
+
 const without = (list: string[], peer: string): string[] => list.filter((p) => p !== peer)
 const withPeer = (list: string[], peer: string): string[] => list.includes(peer) ? list : [...list, peer]
+const errorText = (error: unknown): string => error instanceof Error ? error.message : String(error)
+type Head<K extends OwnerCommand['kind']> = Extract<OwnerCommand, { kind: K }>
+const head = <K extends OwnerCommand['kind']>(context: SwarmOwnerContext, kind: K): Head<K> => {
+  const first = context.queue[0]
+  if (first?.kind !== kind) throw new Error(`expected ${kind} at the head of the queue`)
+  return first as Head<K>
+}
 
 /**
- * The owner of a private swarm: idle → creating → active ⇄ rotating, → dissolving.
- * Pure: its service does the I/O (keys, private host, notices) and reports back.
- * Authorising adds a peer without rotating; revoking removes it and rotates, so
- * the revoked peer's key stops working at once.
+ * The owner of a private swarm: idle → creating → running (active, and one
+ * state per kind of queued work) → dissolving → idle. Pure: the runtime
+ * provides the effects (`createNetwork`, `answerKeyRequest`, `saveOwnerState`,
+ * `distributeKey`, `dissolveNetwork`) and holds the keys in their closure.
+ * Revoking persists the smaller authorised list first, then rotates, so a crash
+ * between the two never brings the revoked peer back.
  */
 export const swarmOwnerMachine = setup({
-  types: { context: {} as SwarmOwnerContext, events: {} as SwarmOwnerEvent, input: {} as Partial<SwarmOwnerContext> | undefined },
+  types: {
+    context: {} as SwarmOwnerContext,
+    events: {} as SwarmOwnerEvent,
+    emitted: {} as SwarmOwnerEmitted,
+    input: {} as Partial<SwarmOwnerContext> | undefined
+  },
+  actors: {
+    createNetwork: fromPromise<NetworkCreated, CreateNetworkInput>(async () => { throw new Error('createNetwork is provided by the runtime') }),
+    answerKeyRequest: fromPromise<{ granted: boolean }, AnswerRequestInput>(async () => { throw new Error('answerKeyRequest is provided by the runtime') }),
+    saveOwnerState: fromPromise<void, SaveOwnerInput>(async () => { throw new Error('saveOwnerState is provided by the runtime') }),
+    distributeKey: fromPromise<KeyDistributed, DistributeKeyInput>(async () => { throw new Error('distributeKey is provided by the runtime') }),
+    dissolveNetwork: fromPromise<void, void>(async () => { throw new Error('dissolveNetwork is provided by the runtime') })
+  },
   guards: {
-    isAuthorised: ({ context, event }) => context.authorised.includes((event as { peer: string }).peer)
+    next: ({ context }, kind: OwnerCommand['kind']) => context.queue[0]?.kind === kind,
+    rotationDue: ({ context }) => context.rotationDue
+  },
+  actions: {
+    enqueue: assign({
+      queue: ({ context, event }) => {
+        if (event.type === 'swarm.key.requested') {
+          if (context.queue.filter((c) => c.kind === 'grant').length >= MAX_QUEUED_GRANTS) return context.queue
+          return [...context.queue, { kind: 'grant', id: event.id, peer: event.peer }]
+        }
+        if (event.type === 'swarm.authorise') return [...context.queue, { kind: 'authorise', id: event.id, peer: event.peer }]
+        if (event.type === 'swarm.revoke') return [...context.queue, { kind: 'revoke', id: event.id, peer: event.peer }]
+        if (event.type === 'swarm.rotate') return [...context.queue, { kind: 'rotate', id: event.id }]
+        if (event.type === 'swarm.dissolve') return [...context.queue, { kind: 'dissolve', id: event.id }]
+        return context.queue
+      }
+    }),
+    /** A grant that did not fit the queue is answered at once. */
+    refuseOverflow: emit(({ context, event }) => {
+      const id = (event as { id: string }).id
+      const queued = context.queue.some((c) => c.id === id)
+      return { type: 'swarm.command.done' as const, id, ok: queued, ...(queued ? {} : { error: 'busy' }) }
+    }),
+    dequeue: assign({ queue: ({ context }) => context.queue.slice(1) }),
+    doneOk: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.queue[0]?.id ?? '', ok: true })),
+    doneFailed: emit(({ context, event }) => ({ type: 'swarm.command.done' as const, id: context.queue[0]?.id ?? '', ok: false, error: errorText((event as { error?: unknown }).error) })),
+    noteError: assign({ lastError: ({ event }) => errorText((event as { error?: unknown }).error) }),
+    /** A rotation ends the command that asked for it (a rotation owed to a crash was asked by no one). */
+    finishRotation: enqueueActions(({ context, enqueue }) => {
+      const first = context.queue[0]
+      if (first?.kind !== 'rotate' && first?.kind !== 'revoke') return
+      enqueue.emit({ type: 'swarm.command.done', id: first.id, ok: true })
+      enqueue.assign({ queue: context.queue.slice(1) })
+    }),
+    /** A failed rotation is not retried in a loop: the store still says it is due, so a restart tries again. */
+    failRotation: enqueueActions(({ context, event, enqueue }) => {
+      enqueue.assign({ rotationDue: false })
+      const first = context.queue[0]
+      if (first?.kind !== 'rotate' && first?.kind !== 'revoke') return
+      const error = first.kind === 'revoke'
+        ? `${first.peer} is revoked, but the rotation failed (${errorText((event as { error?: unknown }).error)}); rotate again`
+        : errorText((event as { error?: unknown }).error)
+      enqueue.emit({ type: 'swarm.command.done', id: first.id, ok: false, error })
+      enqueue.assign({ queue: context.queue.slice(1) })
+    }),
+    /** Work still queued when the swarm goes away fails with that reason. */
+    abandonQueue: enqueueActions(({ context, enqueue }) => {
+      for (const command of context.queue) enqueue.emit({ type: 'swarm.command.done', id: command.id, ok: false, error: 'the swarm was dissolved' })
+      enqueue.assign({ queue: [] })
+    })
   }
 }).createMachine({
   id: 'swarmOwner',
-  context: ({ input }) => ({ authorised: [], members: [], epoch: 0, bootstrap: [], grants: 0, denials: 0, ...input }),
+  context: ({ input }) => ({ authorised: [], members: [], epoch: 0, bootstrap: [], queue: [], rotationDue: false, grants: 0, denials: 0, ...input }),
   initial: 'idle',
   states: {
     idle: {
       on: {
-        'swarm.create': { target: 'creating', actions: assign({ authorised: ({ event }) => [...new Set(event.authorised)], lastError: undefined }) }
+        'swarm.create': {
+          target: 'creating',
+          actions: assign({
+            authorised: ({ event }) => [...new Set(event.authorised)],
+            epoch: ({ event }) => event.epoch ?? 0,
+            rotationDue: ({ event }) => event.rotationDue === true,
+            createId: ({ event }) => event.id,
+            lastError: undefined
+          })
+        }
       }
     },
     creating: {
-      on: {
-        'swarm.created': { target: 'active', actions: assign({ epoch: ({ event }) => event.epoch, fingerprint: ({ event }) => event.fingerprint, bootstrap: ({ event }) => event.bootstrap, members: [] }) },
-        'swarm.failed': { target: 'idle', actions: assign({ lastError: ({ event }) => event.error }) }
+      invoke: {
+        src: 'createNetwork',
+        input: ({ context }) => ({ authorised: context.authorised, epoch: context.epoch }),
+        onDone: {
+          target: 'running',
+          actions: [
+            assign({ epoch: ({ event }) => event.output.epoch, fingerprint: ({ event }) => event.output.fingerprint, bootstrap: ({ event }) => event.output.bootstrap, members: [] }),
+            emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.createId ?? '', ok: true }))
+          ]
+        },
+        onError: {
+          target: 'idle',
+          actions: ['noteError', emit(({ context, event }) => ({ type: 'swarm.command.done' as const, id: context.createId ?? '', ok: false, error: errorText(event.error) }))]
+        }
       }
     },
-    active: {
+    running: {
+      initial: 'active',
       on: {
-        'swarm.authorise': { actions: assign({ authorised: ({ context, event }) => withPeer(context.authorised, event.peer) }) },
-        'swarm.revoke': {
-          guard: 'isAuthorised',
-          target: 'rotating',
-          actions: assign({ authorised: ({ context, event }) => without(context.authorised, event.peer), members: ({ context, event }) => without(context.members, event.peer) })
+        'swarm.key.requested': { actions: ['enqueue', 'refuseOverflow'] },
+        'swarm.authorise': { actions: 'enqueue' },
+        'swarm.revoke': { actions: 'enqueue' },
+        'swarm.rotate': { actions: 'enqueue' },
+        'swarm.dissolve': { actions: 'enqueue' }
+      },
+      states: {
+        active: {
+          always: [
+            // a revocation persisted before a crash finishes its rotation first
+            { guard: 'rotationDue', target: 'rotating' },
+            { guard: { type: 'next', params: 'grant' }, target: 'answering' },
+            { guard: { type: 'next', params: 'authorise' }, target: 'authorising' },
+            { guard: { type: 'next', params: 'revoke' }, target: 'revoking' },
+            { guard: { type: 'next', params: 'rotate' }, target: 'rotating' },
+            { guard: { type: 'next', params: 'dissolve' }, target: '#swarmOwner.dissolving' }
+          ]
         },
-        'swarm.rotate': 'rotating',
-        'swarm.key.granted': { actions: assign({ members: ({ context, event }) => withPeer(context.members, event.peer), grants: ({ context }) => context.grants + 1 }) },
-        'swarm.key.denied': { actions: assign({ denials: ({ context }) => context.denials + 1 }) },
-        'swarm.dissolve': 'dissolving'
-      }
-    },
-    rotating: {
-      on: {
-        'swarm.rotated': {
-          target: 'active',
-          actions: assign({
-            epoch: ({ event }) => event.epoch,
-            fingerprint: ({ event }) => event.fingerprint,
-            bootstrap: ({ event }) => event.bootstrap,
-            members: ({ context, event }) => event.notified.filter((peer) => context.authorised.includes(peer)),
-            lastError: undefined
-          })
+        answering: {
+          invoke: {
+            src: 'answerKeyRequest',
+            input: ({ context }) => {
+              const { id, peer } = head(context, 'grant')
+              return { id, peer, authorised: context.authorised.includes(peer), epoch: context.epoch, fingerprint: context.fingerprint ?? '', bootstrap: context.bootstrap }
+            },
+            onDone: {
+              target: 'active',
+              actions: [
+                assign(({ context, event }) => {
+                  const { peer } = head(context, 'grant')
+                  return event.output.granted
+                    ? { members: withPeer(context.members, peer), grants: context.grants + 1 }
+                    : { denials: context.denials + 1 }
+                }),
+                'doneOk', 'dequeue'
+              ]
+            },
+            onError: { target: 'active', actions: ['doneFailed', 'dequeue'] }
+          }
         },
-        'swarm.failed': { target: 'active', actions: assign({ lastError: ({ event }) => event.error }) },
-        'swarm.key.denied': { actions: assign({ denials: ({ context }) => context.denials + 1 }) }
+        authorising: {
+          invoke: {
+            src: 'saveOwnerState',
+            input: ({ context }) => {
+              const { peer } = head(context, 'authorise')
+              return { authorised: withPeer(context.authorised, peer), epoch: context.epoch, bootstrap: context.bootstrap, rotationDue: false, audit: { action: 'authorise' as const, peer } }
+            },
+            onDone: { target: 'active', actions: [assign({ authorised: ({ context }) => withPeer(context.authorised, head(context, 'authorise').peer) }), 'doneOk', 'dequeue'] },
+            onError: { target: 'active', actions: ['noteError', 'doneFailed', 'dequeue'] }
+          }
+        },
+        revoking: {
+          invoke: {
+            src: 'saveOwnerState',
+            input: ({ context }) => {
+              const { peer } = head(context, 'revoke')
+              return { authorised: without(context.authorised, peer), epoch: context.epoch, bootstrap: context.bootstrap, rotationDue: true, audit: { action: 'revoke' as const, peer } }
+            },
+            onDone: {
+              // persisted: from here on the peer is out, even across a crash; the rotation cuts it off
+              target: 'rotating',
+              actions: assign(({ context }) => {
+                const { peer } = head(context, 'revoke')
+                return { authorised: without(context.authorised, peer), members: without(context.members, peer), rotationDue: true }
+              })
+            },
+            onError: { target: 'active', actions: ['noteError', 'doneFailed', 'dequeue'] }
+          }
+        },
+        rotating: {
+          invoke: {
+            src: 'distributeKey',
+            input: ({ context }) => ({ epoch: context.epoch + 1, authorised: context.authorised, bootstrap: context.bootstrap }),
+            onDone: {
+              target: 'active',
+              actions: [
+                assign({
+                  epoch: ({ event }) => event.output.epoch,
+                  fingerprint: ({ event }) => event.output.fingerprint,
+                  bootstrap: ({ event }) => event.output.bootstrap,
+                  members: ({ context, event }) => event.output.notified.filter((peer) => context.authorised.includes(peer)),
+                  rotationDue: false,
+                  lastError: undefined
+                }),
+                'finishRotation'
+              ]
+            },
+            onError: { target: 'active', actions: ['noteError', 'failRotation'] }
+          }
+        }
       }
     },
     dissolving: {
-      on: {
-        'swarm.dissolved': { target: 'idle', actions: assign({ members: [], fingerprint: undefined, bootstrap: [], authorised: [] }) },
-        'swarm.failed': { target: 'idle', actions: assign({ lastError: ({ event }) => event.error }) }
+      invoke: {
+        src: 'dissolveNetwork',
+        onDone: {
+          target: 'idle',
+          actions: ['doneOk', 'dequeue', 'abandonQueue', assign({ members: [], fingerprint: undefined, bootstrap: [], authorised: [], rotationDue: false })]
+        },
+        onError: { target: 'idle', actions: ['noteError', 'doneFailed', 'dequeue', 'abandonQueue'] }
       }
     }
   }

@@ -11,14 +11,15 @@ export const SWARM_KEY_PROTOCOL = '/dms/swarm-key/1.0.0'
 /** How far a request's time may be from the owner's clock. */
 export const REQUEST_WINDOW_MS = 60_000
 
-export interface KeyRequest { kind: 'request', requester: string, network: string, nonce: Uint8Array, time: number, signature: Uint8Array }
+/** A member's signed request; it names the owner it is for, so it cannot be used against another owner. */
+export interface KeyRequest { kind: 'request', requester: string, owner: string, network: string, nonce: Uint8Array, time: number, signature: Uint8Array }
 export interface KeyGrant {
   kind: 'grant', owner: string, requester: string, network: string, epoch: number, nonce: Uint8Array, time: number
   /** The owner's private-network addresses, to dial after joining. */
   bootstrap: string[]
   sealed: SealedBox, signature: Uint8Array
 }
-export type DenialReason = 'not-authorised' | 'bad-signature' | 'wrong-requester' | 'replayed' | 'stale' | 'wrong-network' | 'malformed' | 'no-swarm'
+export type DenialReason = 'not-authorised' | 'bad-signature' | 'wrong-requester' | 'wrong-owner' | 'replayed' | 'stale' | 'wrong-network' | 'malformed' | 'no-swarm' | 'busy'
 export interface KeyDenial { kind: 'denial', owner: string, requester: string, reason: DenialReason, nonce: Uint8Array, time: number, signature: Uint8Array }
 export interface RotationNotice {
   kind: 'rotation', owner: string, member: string, network: string, epoch: number, time: number, bootstrap: string[], sealed: SealedBox, signature: Uint8Array
@@ -30,7 +31,7 @@ type Unsigned<T> = T extends unknown ? Omit<T, 'signature'> : never
 /** Canonical bytes to sign: a domain tag and the fields in a fixed order. */
 function signedBytes (message: Unsigned<SwarmKeyMessage>): Uint8Array {
   switch (message.kind) {
-    case 'request': return encodeValue(['dms-swarm-key/request/1', message.requester, message.network, message.nonce, message.time])
+    case 'request': return encodeValue(['dms-swarm-key/request/2', message.requester, message.owner, message.network, message.nonce, message.time])
     case 'grant': return encodeValue(['dms-swarm-key/grant/1', message.owner, message.requester, message.network, message.epoch, message.nonce, message.time, message.bootstrap, message.sealed.ephemeral, message.sealed.nonce, message.sealed.ciphertext])
     case 'denial': return encodeValue(['dms-swarm-key/denial/1', message.owner, message.requester, message.reason, message.nonce, message.time])
     case 'rotation': return encodeValue(['dms-swarm-key/rotation/1', message.owner, message.member, message.network, message.epoch, message.time, message.bootstrap, message.sealed.ephemeral, message.sealed.nonce, message.sealed.ciphertext])
@@ -63,43 +64,36 @@ const ed25519PublicOf = (peerId: string): Uint8Array => {
   return key.raw
 }
 
-export async function createKeyRequest (key: PrivateKey, requester: string, network: string, now = Date.now()): Promise<KeyRequest> {
-  return await sign<KeyRequest>(key, { kind: 'request', requester, network, nonce: new Uint8Array(randomBytes(16)), time: now })
-}
-
-/** Remembers recent request nonces, so a captured request cannot be replayed within the time window. */
-export class ReplayCache {
-  private readonly seen = new Map<string, number>()
-  constructor (private readonly windowMs = 2 * REQUEST_WINDOW_MS, private readonly maxEntries = 100_000) {}
-
-  /** True the first time a nonce is seen. */
-  remember (nonce: Uint8Array, now = Date.now()): boolean {
-    for (const [id, at] of this.seen) { if (now - at <= this.windowMs && this.seen.size < this.maxEntries) break; this.seen.delete(id) }
-    const id = Buffer.from(nonce).toString('hex')
-    if (this.seen.has(id)) return false
-    this.seen.set(id, now)
-    return true
-  }
+export async function createKeyRequest (key: PrivateKey, requester: string, owner: string, network: string, now = Date.now()): Promise<KeyRequest> {
+  return await sign<KeyRequest>(key, { kind: 'request', requester, owner, network, nonce: new Uint8Array(randomBytes(16)), time: now })
 }
 
 export interface RequestCheck {
   /** The Noise-authenticated peer id of the stream the request came on. */
   remotePeer: string
+  /** This owner's peer id. */
+  self: string
   network: string
   authorised: ReadonlySet<string>
-  replay: ReplayCache
   now?: number
 }
 
-/** The owner's verdict on a request: undefined to grant, or the reason to deny. */
+/** True for a request that is unauthenticated noise: these are counted, not audited one by one. */
+export const isUnauthenticated = (reason: DenialReason): boolean =>
+  reason === 'wrong-requester' || reason === 'wrong-owner' || reason === 'wrong-network' || reason === 'stale' || reason === 'not-authorised'
+
+/**
+ * The owner's verdict on a request, cheapest checks first (a stranger costs no
+ * signature check): undefined to go on (replay check, then the owner machine), or the reason to deny.
+ */
 export async function checkKeyRequest (request: KeyRequest, check: RequestCheck): Promise<DenialReason | undefined> {
   const now = check.now ?? Date.now()
   if (request.requester !== check.remotePeer) return 'wrong-requester'
-  if (!(await verifySignature(request, request.requester))) return 'bad-signature'
+  if (request.owner !== check.self) return 'wrong-owner'
   if (request.network !== check.network) return 'wrong-network'
-  if (Math.abs(now - request.time) > REQUEST_WINDOW_MS) return 'stale'
-  if (!check.replay.remember(request.nonce, now)) return 'replayed'
+  if (!Number.isFinite(request.time) || Math.abs(now - request.time) > REQUEST_WINDOW_MS) return 'stale'
   if (!check.authorised.has(request.requester)) return 'not-authorised'
+  if (!(await verifySignature(request, request.requester))) return 'bad-signature'
   return undefined
 }
 
@@ -123,12 +117,21 @@ export type Opened = { ok: true, key: Uint8Array, epoch: number, bootstrap: stri
 export async function openKeyGrant (grant: KeyGrant, expect: { owner: string, request: KeyRequest, seed: Uint8Array }): Promise<Opened> {
   if (grant.owner !== expect.owner || !(await verifySignature(grant, expect.owner))) return { ok: false, reason: 'grant not signed by the owner' }
   if (grant.requester !== expect.request.requester || Buffer.compare(Buffer.from(grant.nonce), Buffer.from(expect.request.nonce)) !== 0) return { ok: false, reason: 'grant answers another request' }
+  if (grant.network !== expect.request.network) return { ok: false, reason: `grant is for network ${JSON.stringify(grant.network)}, not ours` }
+  if (!Number.isSafeInteger(grant.epoch) || grant.epoch < 1) return { ok: false, reason: 'grant has no valid epoch' }
   try {
     const key = open(grant.sealed, expect.seed, sealContext('grant', grant.owner, grant.requester, grant.network, grant.epoch))
     return { ok: true, key, epoch: grant.epoch, bootstrap: grant.bootstrap }
   } catch {
     return { ok: false, reason: 'sealed key does not open (tampered or not for us)' }
   }
+}
+
+/** The requester's check of a denial: signed by the owner and answering this very request (not a replayed denial). */
+export async function checkKeyDenial (denial: KeyDenial, expect: { owner: string, request: KeyRequest }): Promise<{ ok: true, reason: DenialReason } | { ok: false, reason: string }> {
+  if (denial.owner !== expect.owner || !(await verifySignature(denial, expect.owner))) return { ok: false, reason: 'denial not signed by the owner' }
+  if (denial.requester !== expect.request.requester || Buffer.compare(Buffer.from(denial.nonce), Buffer.from(expect.request.nonce)) !== 0) return { ok: false, reason: 'denial answers another request' }
+  return { ok: true, reason: denial.reason }
 }
 
 /** A member's check of a rotation notice: signed by its owner, newer than its epoch, and opens. */
@@ -150,11 +153,12 @@ export function validateSwarmKeyMessage (value: unknown): SwarmKeyMessage {
   const str = (v: unknown): boolean => typeof v === 'string' && v.length > 0 && v.length <= 256
   const box = (v: unknown): boolean => { const b = v as Record<string, unknown> | null; return b != null && bytes(b.ephemeral, 32) && bytes(b.nonce, 24) && bytes(b.ciphertext) }
   const addrs = (v: unknown): boolean => Array.isArray(v) && v.length <= 16 && v.every(str)
-  const ok = m != null && typeof m === 'object' && bytes(m.signature) && typeof m.time === 'number' && (
-    (m.kind === 'request' && str(m.requester) && str(m.network) && bytes(m.nonce, 16)) ||
-    (m.kind === 'grant' && str(m.owner) && str(m.requester) && str(m.network) && Number.isInteger(m.epoch) && bytes(m.nonce, 16) && addrs(m.bootstrap) && box(m.sealed)) ||
-    (m.kind === 'denial' && str(m.owner) && str(m.requester) && str(m.reason) && bytes(m.nonce)) ||
-    (m.kind === 'rotation' && str(m.owner) && str(m.member) && str(m.network) && Number.isInteger(m.epoch) && addrs(m.bootstrap) && box(m.sealed))
+  // every number from the wire must be finite: NaN passes every window comparison
+  const ok = m != null && typeof m === 'object' && !Array.isArray(m) && bytes(m.signature, 64) && typeof m.time === 'number' && Number.isFinite(m.time) && (
+    (m.kind === 'request' && str(m.requester) && str(m.owner) && str(m.network) && bytes(m.nonce, 16)) ||
+    (m.kind === 'grant' && str(m.owner) && str(m.requester) && str(m.network) && Number.isSafeInteger(m.epoch) && bytes(m.nonce, 16) && addrs(m.bootstrap) && box(m.sealed)) ||
+    (m.kind === 'denial' && str(m.owner) && str(m.requester) && str(m.reason) && bytes(m.nonce, 16)) ||
+    (m.kind === 'rotation' && str(m.owner) && str(m.member) && str(m.network) && Number.isSafeInteger(m.epoch) && addrs(m.bootstrap) && box(m.sealed))
   )
   if (!ok) throw new Error('malformed swarm key message')
   return m as unknown as SwarmKeyMessage

@@ -1,4 +1,4 @@
-import { readFile, rm, appendFile, open, mkdir } from 'node:fs/promises'
+import { readFile, rm, appendFile, open, mkdir, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
 import { readSwarmKeyFile, writeSwarmKeyFile } from './key-file.js'
@@ -10,6 +10,8 @@ export interface SwarmState {
   epoch: number
   /** Owner: the authorised peers. */
   authorised?: string[]
+  /** Owner: a revocation is saved and its rotation has not finished; a restart rotates first. */
+  rotationDue?: boolean
   /** Member: the owner's peer id and public address. */
   owner?: string
   ownerAddress?: string
@@ -18,19 +20,35 @@ export interface SwarmState {
 }
 
 export interface AuditRecord {
-  action: 'grant' | 'deny' | 'rotate' | 'revoke' | 'authorise' | 'create' | 'notify-failed'
+  action: 'grant' | 'deny' | 'deny-summary' | 'rotate' | 'revoke' | 'authorise' | 'create' | 'notify-failed'
   peer?: string
   reason?: string
   epoch?: number
   /** Names the key involved; never the key. */
   fingerprint?: string
+  /** deny-summary: denials of unauthenticated requests since the last summary, by reason. */
+  counts?: Record<string, number>
 }
 
-/** The swarm's files in the data dir: state.json and swarm.key (both 0600, atomic), audit.log (append-only). */
+export type AuditEntry = AuditRecord & { time: string }
+
+export interface AuditLimits {
+  /** audit.log is rotated to audit.log.1 (and so on) past this size. @default 1048576 */
+  maxBytes?: number
+  /** Rotated files kept. @default 3 */
+  keep?: number
+}
+
+/** The swarm's files in the data dir: state.json and swarm.key (both 0600, atomic), audit.log (append-only, capped). */
 export class SwarmStore {
   readonly dir: string
-  constructor (dataDir: string) {
+  private readonly maxAuditBytes: number
+  private readonly keepAudit: number
+
+  constructor (dataDir: string, limits: AuditLimits = {}) {
     this.dir = join(dataDir, 'swarm')
+    this.maxAuditBytes = limits.maxBytes ?? 1 << 20
+    this.keepAudit = limits.keep ?? 3
   }
 
   get keyPath (): string { return join(this.dir, 'swarm.key') }
@@ -48,6 +66,7 @@ export class SwarmStore {
     try {
       state = JSON.parse(text) as SwarmState
       if (state.role !== 'owner' && state.role !== 'member') throw new Error('unknown role')
+      if (!Number.isInteger(state.epoch) || !Array.isArray(state.bootstrap)) throw new Error('bad epoch or bootstrap')
     } catch (err) {
       throw new Error(`${this.statePath} is corrupt (${(err as Error).message}); remove it to forget the swarm`)
     }
@@ -57,6 +76,11 @@ export class SwarmStore {
   /** Write the key first, then the state that refers to it. */
   async save (state: SwarmState, key: Uint8Array): Promise<void> {
     await writeSwarmKeyFile(this.keyPath, key)
+    await this.saveState(state)
+  }
+
+  /** The state alone (the key is unchanged). */
+  async saveState (state: SwarmState): Promise<void> {
     await writeFileAtomic(this.statePath, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 })
   }
 
@@ -65,18 +89,38 @@ export class SwarmStore {
     await rm(this.keyPath, { force: true })
   }
 
-  /** Append one line to the audit log and flush it to disk. */
+  /** Append one line to the audit log and flush it to disk; rotate the log when it is full. */
   async audit (record: AuditRecord): Promise<void> {
     const line = `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    const size = await stat(this.auditPath).then((s) => s.size, () => 0)
+    if (size + line.length > this.maxAuditBytes) await this.rotateAudit()
     await appendFile(this.auditPath, line, { mode: 0o600 })
     const handle = await open(this.auditPath, 'r')
     try { await handle.sync() } finally { await handle.close() }
   }
 
-  async auditLog (): Promise<Array<AuditRecord & { time: string }>> {
-    const text = await readFile(this.auditPath, 'utf8').catch(() => '')
-    return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as AuditRecord & { time: string })
+  private async rotateAudit (): Promise<void> {
+    await rm(`${this.auditPath}.${this.keepAudit}`, { force: true })
+    for (let n = this.keepAudit - 1; n >= 1; n--) await rename(`${this.auditPath}.${n}`, `${this.auditPath}.${n + 1}`).catch(() => {})
+    await rename(this.auditPath, `${this.auditPath}.1`).catch(() => {})
+  }
+
+  /**
+   * A page of the audit log, oldest first: `limit` entries ending `skip` entries
+   * before the newest. Reads the current file, and the rotated ones only as far as the page needs.
+   */
+  async auditLog (page: { limit?: number, skip?: number } = {}): Promise<AuditEntry[]> {
+    const limit = Math.max(0, Math.min(page.limit ?? 100, 10_000))
+    const skip = Math.max(0, page.skip ?? 0)
+    const newestFirst: AuditEntry[] = []
+    for (let n = 0; n <= this.keepAudit && newestFirst.length < skip + limit; n++) {
+      const text = await readFile(n === 0 ? this.auditPath : `${this.auditPath}.${n}`, 'utf8').catch(() => '')
+      const lines = text.split('\n').filter((line) => line !== '').reverse()
+      for (const line of lines) {
+        try { newestFirst.push(JSON.parse(line) as AuditEntry) } catch { /* a torn last line after a crash */ }
+      }
+    }
+    return newestFirst.slice(skip, skip + limit).reverse()
   }
 }
-

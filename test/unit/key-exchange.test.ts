@@ -5,8 +5,12 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import {
   createKeyRequest, checkKeyRequest, createKeyGrant, openKeyGrant, createKeyDenial, createRotationNotice, openRotationNotice,
-  ReplayCache, verifySignature, validateSwarmKeyMessage
+  checkKeyDenial, verifySignature, validateSwarmKeyMessage
 } from '../../runtime/swarm/key-exchange.js'
+import { ReplayStore } from '../../runtime/swarm/replay-store.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { encodeValue, decodeValue } from '../../runtime/wire/codec.js'
 import { generateSwarmKey } from '../../runtime/swarm/key-file.js'
 
@@ -19,8 +23,8 @@ test('happy path: signed request → sealed grant the requester opens; the key n
   const owner = await who()
   const member = await who()
   const swarmKey = generateSwarmKey()
-  const request = await createKeyRequest(member.key, member.id, 'dms')
-  const verdict = await checkKeyRequest(request, { remotePeer: member.id, network: 'dms', authorised: new Set([member.id]), replay: new ReplayCache() })
+  const request = await createKeyRequest(member.key, member.id, owner.id, 'dms')
+  const verdict = await checkKeyRequest(request, { remotePeer: member.id, self: owner.id, network: 'dms', authorised: new Set([member.id]) })
   assert.is(verdict, undefined)
   const grant = await createKeyGrant(owner.key, owner.id, request, swarmKey, 3, ['/ip4/127.0.0.1/tcp/1'])
   const wire = encodeValue(grant)
@@ -35,33 +39,64 @@ test('happy path: signed request → sealed grant the requester opens; the key n
   }
 })
 
-test('the owner denies: unauthorised, forged, wrong requester, replayed, stale, wrong network', async () => {
+test('the owner denies: unauthorised, forged, wrong requester, wrong owner, stale, NaN time, wrong network', async () => {
+  const owner = await who()
   const member = await who()
   const other = await who()
-  const base = { remotePeer: member.id, network: 'dms', authorised: new Set([member.id]) }
-  const request = await createKeyRequest(member.key, member.id, 'dms')
-  const replay = new ReplayCache()
-  assert.is(await checkKeyRequest(request, { ...base, replay }), undefined)
-  assert.is(await checkKeyRequest(request, { ...base, replay }), 'replayed')
-  assert.is(await checkKeyRequest(await createKeyRequest(other.key, other.id, 'dms'), { ...base, remotePeer: other.id, replay }), 'not-authorised')
-  const forged = { ...(await createKeyRequest(other.key, other.id, 'dms')), requester: member.id }
-  assert.is(await checkKeyRequest(forged, { ...base, replay }), 'bad-signature')
-  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, 'dms'), { ...base, remotePeer: other.id, replay }), 'wrong-requester')
-  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, 'dms', Date.now() - 120_000), { ...base, replay }), 'stale')
-  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, 'other-net'), { ...base, replay }), 'wrong-network')
+  const base = { remotePeer: member.id, self: owner.id, network: 'dms', authorised: new Set([member.id]) }
+  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, owner.id, 'dms'), base), undefined)
+  assert.is(await checkKeyRequest(await createKeyRequest(other.key, other.id, owner.id, 'dms'), { ...base, remotePeer: other.id }), 'not-authorised')
+  const forged = { ...(await createKeyRequest(other.key, other.id, owner.id, 'dms')), requester: member.id }
+  assert.is(await checkKeyRequest(forged, base), 'bad-signature')
+  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, owner.id, 'dms'), { ...base, remotePeer: other.id }), 'wrong-requester')
+  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, other.id, 'dms'), base), 'wrong-owner', 'a request made for another owner')
+  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, owner.id, 'dms', Date.now() - 120_000), base), 'stale')
+  // NaN compares false with everything: it must not pass the window
+  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, owner.id, 'dms', Number.NaN), base), 'stale')
+  assert.throws(() => validateSwarmKeyMessage({ ...forged, time: Number.NaN }), /malformed/)
+  assert.throws(() => validateSwarmKeyMessage({ ...forged, time: Infinity }), /malformed/)
+  assert.is(await checkKeyRequest(await createKeyRequest(member.key, member.id, owner.id, 'other-net'), base), 'wrong-network')
+})
+
+test('replays are refused, also by a new ReplayStore on the same dir (an owner restart)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dms-replay-'))
+  try {
+    const nonce = new Uint8Array(16).fill(7)
+    assert.ok(await new ReplayStore(dir).remember(nonce))
+    const restarted = new ReplayStore(dir)
+    assert.not.ok(await restarted.remember(nonce), 'remembered across a restart')
+    assert.ok(await restarted.remember(new Uint8Array(16).fill(8)))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('a member accepts only a denial signed by its owner for its own request', async () => {
+  const owner = await who()
+  const member = await who()
+  const mallory = await who()
+  const request = await createKeyRequest(member.key, member.id, owner.id, 'dms')
+  const denial = await createKeyDenial(owner.key, owner.id, member.id, request.nonce, 'not-authorised')
+  assert.ok((await checkKeyDenial(denial, { owner: owner.id, request })).ok)
+  const older = await createKeyDenial(owner.key, owner.id, member.id, new Uint8Array(16), 'not-authorised')
+  assert.not.ok((await checkKeyDenial(older, { owner: owner.id, request })).ok, 'a replayed denial of an older request')
+  const forged = await createKeyDenial(mallory.key, mallory.id, member.id, request.nonce, 'not-authorised')
+  assert.not.ok((await checkKeyDenial({ ...forged, owner: owner.id }, { owner: owner.id, request })).ok, 'signed by someone else')
 })
 
 test('a grant from someone other than the owner, for another request, or tampered, is refused', async () => {
   const owner = await who()
   const mallory = await who()
   const member = await who()
-  const request = await createKeyRequest(member.key, member.id, 'dms')
+  const request = await createKeyRequest(member.key, member.id, owner.id, 'dms')
   const fromMallory = await createKeyGrant(mallory.key, mallory.id, request, generateSwarmKey(), 1, [])
   assert.not.ok((await openKeyGrant(fromMallory, { owner: owner.id, request, seed: seed(member) })).ok)
   const impersonating = { ...fromMallory, owner: owner.id }
   assert.not.ok((await openKeyGrant(impersonating, { owner: owner.id, request, seed: seed(member) })).ok)
   const grant = await createKeyGrant(owner.key, owner.id, request, generateSwarmKey(), 1, [])
-  const otherRequest = await createKeyRequest(member.key, member.id, 'dms')
+  const otherRequest = await createKeyRequest(member.key, member.id, owner.id, 'dms')
+  const otherNetwork = await createKeyGrant(owner.key, owner.id, { ...request, network: 'elsewhere' }, generateSwarmKey(), 1, [])
+  assert.not.ok((await openKeyGrant(otherNetwork, { owner: owner.id, request, seed: seed(member) })).ok, 'a grant for another network')
   assert.not.ok((await openKeyGrant(grant, { owner: owner.id, request: otherRequest, seed: seed(member) })).ok)
   const tampered = { ...grant, sealed: { ...grant.sealed, ciphertext: grant.sealed.ciphertext.map((b, i) => i === 0 ? b ^ 1 : b) } }
   assert.not.ok((await openKeyGrant(tampered, { owner: owner.id, request, seed: seed(member) })).ok)

@@ -1,0 +1,148 @@
+import { fromCallback, fromPromise } from 'xstate'
+import type { Actor } from 'xstate'
+import type { Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { DmsNode } from '../node.js'
+import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
+import { swarmMemberMachine } from '../../machines/swarm-member.js'
+import type { JoinNetworkInput, JoinOutcome, KeyAnswer, RequestKeyInput, SwarmMemberEvent, WatchOwnerInput } from '../../machines/swarm-member.js'
+import type { SwarmStore } from './store.js'
+import type { KeyRing } from './key-ring.js'
+import type { KeyEndpoint } from './key-endpoint.js'
+import { SWARM_KEY_PROTOCOL, checkKeyDenial, createKeyRequest, openKeyGrant, openRotationNotice, validateSwarmKeyMessage } from './key-exchange.js'
+import type { KeyDenial, KeyGrant, RotationNotice } from './key-exchange.js'
+
+export type MemberActor = Actor<typeof swarmMemberMachine>
+
+/** A member's saved swarm, used once by the next `requestKey` instead of asking. */
+export interface RestoredMember { key: Uint8Array, epoch: number, bootstrap: string[] }
+
+export interface MemberDeps {
+  node: DmsNode
+  store: SwarmStore
+  ring: KeyRing
+  endpoint: KeyEndpoint
+  leavePublic: boolean
+  exchangeTimeoutMs: number
+  rejoinWindowMs: number
+  takeRestored: () => RestoredMember | undefined
+  actor: () => MemberActor | undefined
+}
+
+/** The member's I/O: the effects its machine invokes, and the handler for rotation notices. */
+export function memberEffects (deps: MemberDeps) {
+  const { node, store, ring } = deps
+  const network = (): string => node.config.networkName
+
+  /** Back on the public network with no private host and nothing saved. */
+  async function leaveQuietly (): Promise<void> {
+    ring.clear()
+    await node.stopPrivateHost()
+    await store.clear()
+    if (node.status().host.state !== 'running') await node.resumePublicHost()
+  }
+
+  /** Dial the owner's private host until it answers or the rejoin window ends (the owner may be restarting). */
+  async function reachOwner (bootstrap: string[]): Promise<boolean> {
+    const deadline = Date.now() + deps.rejoinWindowMs
+    while (Date.now() < deadline) {
+      for (const address of bootstrap) {
+        try {
+          await node.dial(address, { network: 'private' })
+          return true
+        } catch {
+          // the owner may be restarting onto a new key: try again shortly
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 150))
+    }
+    return false
+  }
+
+  async function askOwner (input: RequestKeyInput): Promise<KeyAnswer> {
+    if (node.status().host.state !== 'running') await node.resumePublicHost()
+    await node.dial(input.ownerAddress)
+    const libp2p = deps.endpoint.host('public') ?? node.libp2p('public')
+    if (libp2p == null) throw new Error('the public host is not running')
+    const request = await createKeyRequest(node.identityKey(), node.peerId, input.owner, network())
+    const stream = await libp2p.dialProtocol(peerIdFromString(input.owner), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(deps.exchangeTimeoutMs) })
+    writeOne(stream, request)
+    const answer = validateSwarmKeyMessage(await readOne(stream, deps.exchangeTimeoutMs))
+    await stream.close().catch(() => {})
+    if (answer.kind === 'denial') {
+      const checked = await checkKeyDenial(answer as KeyDenial, { owner: input.owner, request })
+      if (!checked.ok) throw new Error(`ignored a denial: ${checked.reason}`)
+      return { granted: false, reason: checked.reason }
+    }
+    if (answer.kind !== 'grant') throw new Error(`unexpected ${answer.kind} from the owner`)
+    const opened = await openKeyGrant(answer as KeyGrant, { owner: input.owner, request, seed: node.identityKey().raw.subarray(0, 32) })
+    if (!opened.ok) throw new Error(`the owner's grant is unusable: ${opened.reason}`)
+    return { granted: true, epoch: opened.epoch, fingerprint: ring.add(opened.epoch, opened.key), bootstrap: opened.bootstrap }
+  }
+
+  const actors = {
+    requestKey: fromPromise<KeyAnswer, RequestKeyInput>(async ({ input }) => {
+      const restored = deps.takeRestored()
+      if (restored != null) return { granted: true, epoch: restored.epoch, fingerprint: ring.add(restored.epoch, restored.key), bootstrap: restored.bootstrap }
+      try {
+        const answer = await askOwner(input)
+        if (!answer.granted) await leaveQuietly()
+        return answer
+      } catch (err) {
+        await leaveQuietly().catch(() => {})
+        throw err
+      }
+    }),
+
+    joinNetwork: fromPromise<JoinOutcome, JoinNetworkInput>(async ({ input }) => {
+      try {
+        const key = ring.get(input.epoch)
+        if (key == null) throw new Error(`no key for epoch ${input.epoch}`)
+        ring.activate(input.epoch)
+        await store.save({ role: 'member', network: network(), epoch: input.epoch, owner: input.owner, ownerAddress: input.ownerAddress, bootstrap: input.bootstrap }, key)
+        if (node.privateHostState() === 'running') await node.restartPrivateHost()
+        else await node.startPrivateHost()
+        if (!(await reachOwner(input.bootstrap))) return { joined: false }
+        if (deps.leavePublic) await node.suspendPublicHost()
+        return { joined: true, addresses: node.libp2p('private')?.getMultiaddrs().map(String) ?? [] }
+      } catch (err) {
+        await leaveQuietly().catch(() => {})
+        throw err
+      }
+    }),
+
+    /** While joined, notice when the owner's private host stops taking our key (a rotation we missed). */
+    watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(({ input, sendBack }) => {
+      let checking = false
+      const timer = setInterval(() => {
+        const libp2p = node.libp2p('private')
+        if (checking || libp2p == null || libp2p.getConnections(peerIdFromString(input.owner)).length > 0) return
+        checking = true
+        void reachOwner(input.bootstrap).then((reached) => {
+          checking = false
+          if (!reached) sendBack({ type: 'swarm.key.rejected' })
+        })
+      }, 1000)
+      timer.unref()
+      return () => { clearInterval(timer) }
+    }),
+
+    leaveNetwork: fromPromise<void, void>(async () => { await leaveQuietly() })
+  }
+
+  /** A rotation notice from our owner: checked, acknowledged, its key kept for `joinNetwork`. */
+  async function takeRotation (stream: Stream, _remotePeer: string, notice: RotationNotice): Promise<void> {
+    const member = deps.actor()
+    const snapshot = member?.getSnapshot()
+    if (member == null || snapshot?.context.owner == null || !snapshot.matches('joined')) throw new Error('not a member')
+    const opened = await openRotationNotice(notice, {
+      owner: snapshot.context.owner, member: node.peerId, network: network(), epoch: snapshot.context.epoch, seed: node.identityKey().raw.subarray(0, 32)
+    })
+    if (!opened.ok) throw new Error(opened.reason)
+    writeOne(stream, { kind: 'ack', epoch: opened.epoch })
+    await stream.close().catch(() => {})
+    member.send({ type: 'swarm.rotation', epoch: opened.epoch, fingerprint: ring.add(opened.epoch, opened.key), bootstrap: opened.bootstrap })
+  }
+
+  return { actors, takeRotation }
+}

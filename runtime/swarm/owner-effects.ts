@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto'
+import { fromPromise } from 'xstate'
+import type { Actor } from 'xstate'
+import type { Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { DmsNode } from '../node.js'
+import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
+import { swarmOwnerMachine } from '../../machines/swarm-owner.js'
+import type {
+  AnswerRequestInput, CreateNetworkInput, DistributeKeyInput, KeyDistributed, NetworkCreated, SaveOwnerInput
+} from '../../machines/swarm-owner.js'
+import type { SwarmStore } from './store.js'
+import type { KeyRing } from './key-ring.js'
+import type { ReplayStore } from './replay-store.js'
+import type { KeyEndpoint } from './key-endpoint.js'
+import { generateSwarmKey } from './key-file.js'
+import { SWARM_KEY_PROTOCOL, checkKeyRequest, createKeyDenial, createKeyGrant, createRotationNotice, isUnauthenticated } from './key-exchange.js'
+import type { DenialReason, KeyRequest } from './key-exchange.js'
+import { awaitCommand } from './commands.js'
+
+export type OwnerActor = Actor<typeof swarmOwnerMachine>
+
+/** An owner's saved swarm, handed to `createNetwork` once after a restart. */
+export interface RestoredOwner { key: Uint8Array, epoch: number, bootstrap: string[], rotationDue: boolean }
+
+export interface OwnerDeps {
+  node: DmsNode
+  store: SwarmStore
+  ring: KeyRing
+  replay: ReplayStore
+  endpoint: KeyEndpoint
+  exchangeTimeoutMs: number
+  /** Taken (and cleared) by the next `createNetwork`. */
+  takeRestored: () => RestoredOwner | undefined
+  actor: () => OwnerActor | undefined
+}
+
+/** Denials of unauthenticated requests since the last summary line, by reason. */
+export type DenialCounts = Partial<Record<DenialReason, number>>
+
+/**
+ * The owner's I/O: the effects its machine invokes, and the desk that turns an
+ * incoming key request into a queued `swarm.key.requested`. Requests from
+ * strangers are answered at the desk (cheap checks, a signed denial, a counter)
+ * and never reach the machine or the disk one by one.
+ */
+export function ownerEffects (deps: OwnerDeps) {
+  const { node, store, ring, replay } = deps
+  const network = (): string => node.config.networkName
+  const waiting = new Map<string, { stream: Stream, request: KeyRequest }>()
+  const counted: DenialCounts = {}
+  const totals: DenialCounts = {}
+
+  async function deny (stream: Stream, peer: string, request: KeyRequest, reason: DenialReason, epoch?: number): Promise<void> {
+    totals[reason] = (totals[reason] ?? 0) + 1
+    if (isUnauthenticated(reason)) counted[reason] = (counted[reason] ?? 0) + 1
+    // an authenticated member's denial is on disk before it learns of it
+    else await store.audit({ action: 'deny', peer, reason, ...(epoch != null ? { epoch } : {}) })
+    writeOne(stream, await createKeyDenial(node.identityKey(), node.peerId, peer, request.nonce, reason))
+    await stream.close().catch(() => {})
+  }
+
+  /** Write the denial counters as one audit line (called on a timer and when the swarm ends). */
+  async function flushDenials (): Promise<void> {
+    if (Object.keys(counted).length === 0) return
+    const counts = { ...counted } as Record<string, number>
+    for (const reason of Object.keys(counted)) delete counted[reason as DenialReason]
+    await store.audit({ action: 'deny-summary', counts })
+  }
+
+  async function answerRequest (stream: Stream, peer: string, request: KeyRequest): Promise<void> {
+    const owner = deps.actor()
+    const snapshot = owner?.getSnapshot()
+    if (owner == null || snapshot?.matches('running') !== true) { await deny(stream, peer, request, 'no-swarm'); return }
+    const reason = await checkKeyRequest(request, { remotePeer: peer, self: node.peerId, network: network(), authorised: new Set(snapshot.context.authorised) })
+    if (reason != null) { await deny(stream, peer, request, reason); return }
+    if (!(await replay.remember(request.nonce))) { await deny(stream, peer, request, 'replayed'); return }
+    const id = randomUUID()
+    waiting.set(id, { stream, request })
+    try {
+      const outcome = await awaitCommand(owner, { type: 'swarm.key.requested', id, peer }, deps.exchangeTimeoutMs * 4)
+      if (!outcome.ok && outcome.error === 'busy') await deny(stream, peer, request, 'busy')
+    } finally {
+      waiting.delete(id)
+    }
+  }
+
+  /** Send one member its rotation notice: over the private network where it is connected, else the public one. */
+  async function notify (peer: string, key: Uint8Array, epoch: number, bootstrap: string[]): Promise<boolean> {
+    const notice = await createRotationNotice(node.identityKey(), node.peerId, peer, network(), key, epoch, bootstrap)
+    for (const kind of ['private', 'public'] as const) {
+      const libp2p = deps.endpoint.host(kind)
+      if (libp2p == null) continue
+      try {
+        // dial even without an open connection: the peer store knows the member's addresses
+        const stream = await libp2p.dialProtocol(peerIdFromString(peer), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(deps.exchangeTimeoutMs) })
+        writeOne(stream, notice)
+        await readOne(stream, deps.exchangeTimeoutMs)
+        await stream.close().catch(() => {})
+        return true
+      } catch {
+        // try the other network, then give up: the member will ask again
+      }
+    }
+    await store.audit({ action: 'notify-failed', peer, epoch })
+    return false
+  }
+
+  const actors = {
+    createNetwork: fromPromise<NetworkCreated, CreateNetworkInput>(async ({ input }) => {
+      const restored = deps.takeRestored()
+      let key = restored?.key ?? generateSwarmKey()
+      let epoch = restored?.epoch ?? 1
+      // a revocation saved before a crash: never open the old key again, start on a fresh one
+      // (members that were not revoked find the old key refused and ask again)
+      if (restored?.rotationDue === true) { key = generateSwarmKey(); epoch += 1 }
+      const fingerprint = ring.add(epoch, key)
+      ring.activate(epoch)
+      // a restored owner listens where its members expect it
+      const listen = restored?.bootstrap.map((address) => address.replace(/\/p2p\/[^/]+$/, ''))
+      const bootstrap = await node.startPrivateHost(listen != null && listen.length > 0 ? { listen } : {})
+      await store.save({ role: 'owner', network: network(), epoch, authorised: input.authorised, bootstrap }, key)
+      if (restored == null || restored.rotationDue) await store.audit({ action: restored == null ? 'create' : 'rotate', epoch, fingerprint })
+      return { epoch, fingerprint, bootstrap }
+    }),
+
+    answerKeyRequest: fromPromise<{ granted: boolean }, AnswerRequestInput>(async ({ input }) => {
+      const entry = waiting.get(input.id)
+      if (entry == null) return { granted: false }
+      // revoked while the request waited its turn
+      if (!input.authorised) { await deny(entry.stream, input.peer, entry.request, 'not-authorised', input.epoch); return { granted: false } }
+      const key = ring.get(input.epoch, input.fingerprint)
+      if (key == null) throw new Error(`no key for epoch ${input.epoch}`)
+      await store.audit({ action: 'grant', peer: input.peer, epoch: input.epoch, fingerprint: input.fingerprint })
+      writeOne(entry.stream, await createKeyGrant(node.identityKey(), node.peerId, entry.request, key, input.epoch, input.bootstrap))
+      await entry.stream.close().catch(() => {})
+      return { granted: true }
+    }),
+
+    saveOwnerState: fromPromise<void, SaveOwnerInput>(async ({ input }) => {
+      await store.saveState({ role: 'owner', network: network(), epoch: input.epoch, authorised: input.authorised, bootstrap: input.bootstrap, rotationDue: input.rotationDue })
+      await store.audit(input.audit)
+    }),
+
+    distributeKey: fromPromise<KeyDistributed, DistributeKeyInput>(async ({ input }) => {
+      const key = generateSwarmKey()
+      const fingerprint = ring.add(input.epoch, key)
+      // the new key is on disk before anyone hears of it: a crash from here on restarts on it
+      await store.save({ role: 'owner', network: network(), epoch: input.epoch, authorised: input.authorised, bootstrap: input.bootstrap }, key)
+      await store.audit({ action: 'rotate', epoch: input.epoch, fingerprint })
+      const notified = (await Promise.all(input.authorised.map(async (peer) => await notify(peer, key, input.epoch, input.bootstrap) ? peer : undefined)))
+        .filter((peer): peer is string => peer != null)
+      ring.activate(input.epoch)
+      const bootstrap = await node.restartPrivateHost()
+      return { epoch: input.epoch, fingerprint, bootstrap, notified }
+    }),
+
+    dissolveNetwork: fromPromise<void, void>(async () => {
+      await flushDenials()
+      ring.clear()
+      await node.stopPrivateHost()
+      await store.clear()
+    })
+  }
+
+  return { actors, answerRequest, flushDenials, denials: (): DenialCounts => ({ ...totals }) }
+}
