@@ -23,6 +23,12 @@ export interface NodeConfigInit {
   maxFrameBytes?: number
   /** Default request/response timeout. @default 10000 */
   requestTimeoutMs?: number
+  /** Bytes of partly received messenger frames one peer may hold on this node; over it, its stream is reset. @default 4194304 */
+  maxBufferedBytesPerPeer?: number
+  /** Bytes of partly received messenger frames all peers together may hold. @default 67108864 */
+  maxBufferedBytes?: number
+  /** A messenger frame must arrive whole within this long of its first byte, however slowly it trickles. @default 10000 */
+  frameDeadlineMs?: number
   /** Name of the public channel; key requests for another network are denied. @default 'dms' */
   networkName?: string
   /** Discovery and reachability: DHT, relays, AutoNAT, hole punching, mDNS (docs/discovery.md). */
@@ -68,6 +74,9 @@ export function parseConfig (init: NodeConfigInit = {}): NodeConfig {
     redialMaxMs: positive('redialMaxMs', init.redialMaxMs, 30_000, 3_600_000),
     maxFrameBytes: positive('maxFrameBytes', init.maxFrameBytes, 1 << 20, 64 << 20),
     requestTimeoutMs: positive('requestTimeoutMs', init.requestTimeoutMs, 10_000, 3_600_000),
+    maxBufferedBytesPerPeer: positive('maxBufferedBytesPerPeer', init.maxBufferedBytesPerPeer, 4 << 20, 1 << 30),
+    maxBufferedBytes: positive('maxBufferedBytes', init.maxBufferedBytes, 64 << 20, 8 << 30),
+    frameDeadlineMs: positive('frameDeadlineMs', init.frameDeadlineMs, 10_000, 600_000),
     networkName: init.networkName ?? 'dms',
     discovery: parseDiscovery(init.discovery, problems)
   }

@@ -19,6 +19,7 @@ import { readDiscoveryStatus } from './discovery/discovery-status.js'
 import { sanitizedInspector } from './inspect/sanitized-inspector.js'
 import type { InspectObserver } from './inspect/sanitized-inspector.js'
 import { createMessenger } from '../actors/messenger/messenger.js'
+import { ByteBudget } from '../actors/messenger/byte-budget.js'
 import { stopWhenStarted } from '../actors/libp2p-host.js'
 import type { Messenger, MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from './wire/bid-request.js'
@@ -80,10 +81,14 @@ export class DmsNode {
     this.features = new FeatureActors(this.inspect, (systemId, error) => {
       this.dispatch({ type: 'messenger.error', code: 'ACTOR_FAILED', message: `${systemId} failed: ${error}` })
     })
+    // both hosts' messengers draw on one budget: the limits are per node
+    const budget = new ByteBudget({ perPeer: this.config.maxBufferedBytesPerPeer, total: this.config.maxBufferedBytes })
     const messenger = (network: NetworkKind): Messenger => {
       const created = createMessenger({
         maxFrameBytes: this.config.maxFrameBytes,
         requestTimeoutMs: this.config.requestTimeoutMs,
+        frameDeadlineMs: this.config.frameDeadlineMs,
+        budget,
         deliverToActor: (actor, event, from) => this.features.deliver(actor, event, from),
         onError: (error) => { this.dispatch({ type: 'messenger.error', ...error }) }
       })

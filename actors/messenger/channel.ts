@@ -3,13 +3,17 @@ import { FrameDecoder, encodeFrame } from '../../runtime/wire/frames.js'
 import { decodeEnvelope } from '../../runtime/wire/codec.js'
 import { WireError } from '../../runtime/wire/envelope.js'
 import type { Envelope } from '../../runtime/wire/envelope.js'
+import type { ByteBudget } from './byte-budget.js'
 
 export interface ChannelInit {
   stream: Stream
   /** Authenticated peer id of the remote end (from the connection, never from frames). */
   remotePeer: string
   maxFrameBytes: number
-  stallTimeoutMs: number
+  /** A frame must be whole within this long of its first byte; progress does not extend it. */
+  frameDeadlineMs: number
+  /** Shared by every stream of the node: partial-frame bytes per peer and in all. */
+  budget: ByteBudget
   onEnvelope: (envelope: Envelope, channel: Channel) => void
   /** A bad frame or a stall: the channel is closed right after. */
   onWireError: (error: WireError, channel: Channel) => void
@@ -30,7 +34,9 @@ export class Channel {
   private readonly stream: Stream
   private readonly decoder: FrameDecoder
   private drained?: Promise<void>
-  private stallTimer?: NodeJS.Timeout
+  private deadline?: NodeJS.Timeout
+  /** Bytes this channel holds in the shared budget. */
+  private charged = 0
   private inFlight = 0
   private closed = false
   bytesIn = 0
@@ -105,6 +111,7 @@ export class Channel {
       this.fail(err as WireError)
       return
     }
+    if (!this.charge()) return
     for (const frame of frames) {
       let envelope: Envelope
       try {
@@ -117,17 +124,31 @@ export class Channel {
       this.init.onEnvelope(envelope, this)
       if (this.closed) return
     }
-    this.armStallTimer()
+    this.armDeadline(frames.length > 0)
   }
 
-  private armStallTimer (): void {
-    clearTimeout(this.stallTimer)
-    this.stallTimer = undefined
-    if (!this.decoder.pending) return
-    this.stallTimer = setTimeout(() => {
-      this.fail(new WireError('STALLED', `a frame from ${this.remotePeer} made no progress for ${this.init.stallTimeoutMs} ms`))
-    }, this.init.stallTimeoutMs)
-    this.stallTimer.unref()
+  /** Hold what the decoder buffers in the shared budget; over it, the stream is reset. */
+  private charge (): boolean {
+    const held = this.decoder.bufferedBytes
+    if (this.init.budget.adjust(this.remotePeer, held - this.charged)) {
+      this.charged = held
+      return true
+    }
+    this.fail(new WireError('OVER_BUDGET', `${this.remotePeer} holds more partly sent frame bytes than its budget (${this.init.budget.perPeer} per peer, ${this.init.budget.total} in all)`))
+    return false
+  }
+
+  /** One deadline per frame, from its first byte: a trickle of bytes does not extend it. */
+  private armDeadline (frameCompleted: boolean): void {
+    if (!this.decoder.pending || frameCompleted) {
+      clearTimeout(this.deadline)
+      this.deadline = undefined
+    }
+    if (!this.decoder.pending || this.deadline != null) return
+    this.deadline = setTimeout(() => {
+      this.fail(new WireError('STALLED', `a frame from ${this.remotePeer} was not complete within ${this.init.frameDeadlineMs} ms`))
+    }, this.init.frameDeadlineMs)
+    this.deadline.unref()
   }
 
   private fail (error: WireError): void {
@@ -138,7 +159,9 @@ export class Channel {
   private finish (): void {
     if (this.closed) return
     this.closed = true
-    clearTimeout(this.stallTimer)
+    clearTimeout(this.deadline)
+    this.init.budget.adjust(this.remotePeer, -this.charged)
+    this.charged = 0
     this.init.onClose(this)
   }
 }

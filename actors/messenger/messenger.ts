@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import { Channel } from './channel.js'
 import { JobBoard } from './job-board.js'
+import { ByteBudget } from './byte-budget.js'
+import { safeText } from '../../runtime/wire/safe-text.js'
 import { encodeEnvelope } from '../../runtime/wire/codec.js'
 import { ENVELOPE_VERSION, MESSENGER_PROTOCOL, WireError } from '../../runtime/wire/envelope.js'
 import type { Envelope, EnvelopeKind, ErrorBody } from '../../runtime/wire/envelope.js'
@@ -15,8 +17,14 @@ export interface MessengerInit {
   maxFrameBytes?: number
   /** Default request timeout. @default 10000 */
   requestTimeoutMs?: number
-  /** A partly received frame that makes no progress for this long closes its stream. @default 15000 */
-  stallTimeoutMs?: number
+  /** A frame must arrive whole within this long of its first byte, or its stream is reset. @default 10000 */
+  frameDeadlineMs?: number
+  /** Partly received frame bytes one peer may hold, over all its streams. @default 4194304 */
+  maxBufferedBytesPerPeer?: number
+  /** Partly received frame bytes all peers together may hold. @default 67108864 */
+  maxBufferedBytes?: number
+  /** A budget shared with other messengers of the node (its hosts); when given, the two limits above are its own. */
+  budget?: ByteBudget
   /** Inbound messenger streams per connection. @default 16 */
   maxInboundStreams?: number
   /** Deliver an actor event from a remote peer to the local actor `actor`, if it accepts that type. */
@@ -65,8 +73,26 @@ interface Pending {
   resolve: (body: unknown) => void
   reject: (err: Error) => void
   timer: NodeJS.Timeout
+  /** Only this peer may answer, and only on the channel the request went out on. */
+  peer: string
   channel?: Channel
 }
+
+/** Envelope ids: 128 random bits, base64url, drawn from a pool so a message costs no syscall. */
+class RandomIds {
+  private readonly pool = Buffer.alloc(16 * 256)
+  private offset = this.pool.length
+
+  next (): string {
+    if (this.offset === this.pool.length) { randomFillSync(this.pool); this.offset = 0 }
+    const id = this.pool.toString('base64url', this.offset, this.offset + 16)
+    this.offset += 16
+    return id
+  }
+}
+
+/** Unsolicited remote errors reported per peer at most this often; the rest are only counted. */
+const REMOTE_ERROR_REPORT_MS = 1000
 
 /**
  * Typed messages between peers on `/dms/msg/1.0.0`: one long-lived stream per
@@ -84,16 +110,21 @@ export class Messenger {
   private readonly jobs = new JobBoard((error) => { this.report(error.code, error.message, error.peer) })
   private readonly counters = { framesIn: 0, framesOut: 0, closedBytesIn: 0, closedBytesOut: 0 }
   private readonly errors: Record<string, number> = {}
-  private readonly idPrefix = randomBytes(6).toString('base64url')
-  private nextId = 0
+  private readonly ids = new RandomIds()
+  private readonly lastRemoteError = new Map<string, number>()
   readonly maxFrameBytes: number
   private readonly requestTimeoutMs: number
-  private readonly stallTimeoutMs: number
+  private readonly frameDeadlineMs: number
+  private readonly budget: ByteBudget
 
   constructor (private readonly init: MessengerInit = {}) {
     this.maxFrameBytes = init.maxFrameBytes ?? 1 << 20
     this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
-    this.stallTimeoutMs = init.stallTimeoutMs ?? 15_000
+    this.frameDeadlineMs = init.frameDeadlineMs ?? 10_000
+    this.budget = init.budget ?? new ByteBudget({
+      ...(init.maxBufferedBytesPerPeer != null ? { perPeer: init.maxBufferedBytesPerPeer } : {}),
+      ...(init.maxBufferedBytes != null ? { total: init.maxBufferedBytes } : {})
+    })
   }
 
   /** Register the protocol and the job topic on a running libp2p node (again after each host restart). */
@@ -152,7 +183,7 @@ export class Messenger {
         this.pending.delete(envelope.id)
         reject(new MessageError('TIMEOUT', `no reply to ${type} from ${peer} within ${timeoutMs} ms`))
       }, timeoutMs)
-      this.pending.set(envelope.id, { resolve, reject, timer })
+      this.pending.set(envelope.id, { resolve, reject, timer, peer })
     })
     // the timeout counts from the start: a dial that outlasts it (a slow peer-routing lookup)
     // ends the request with TIMEOUT, and neither promise may reject unobserved
@@ -204,7 +235,7 @@ export class Messenger {
   private envelope (kind: EnvelopeKind, type: string, body: unknown, to?: { actor: string }, re?: string): Envelope {
     return {
       v: ENVELOPE_VERSION,
-      id: `${this.idPrefix}${(this.nextId++).toString(36)}`,
+      id: this.ids.next(),
       kind,
       type,
       from: this.selfId ?? '',
@@ -280,7 +311,8 @@ export class Messenger {
       stream,
       remotePeer,
       maxFrameBytes: this.maxFrameBytes,
-      stallTimeoutMs: this.stallTimeoutMs,
+      frameDeadlineMs: this.frameDeadlineMs,
+      budget: this.budget,
       onEnvelope: (envelope, from) => { this.counters.framesIn++; this.dispatch(envelope, from) },
       onWireError: (error, from) => { this.report(error.code, error.message, from.remotePeer) },
       onClose: (closed) => {
@@ -303,7 +335,7 @@ export class Messenger {
     switch (envelope.kind) {
       case 'res':
       case 'err':
-        this.settle(envelope)
+        this.settle(envelope, channel)
         return
       case 'req':
         channel.hold()
@@ -365,13 +397,15 @@ export class Messenger {
     await channel.write(bytes).then(() => { this.counters.framesOut++ }, () => {})
   }
 
-  private settle (envelope: Envelope): void {
+  private settle (envelope: Envelope, channel: Channel): void {
     const pending = this.pending.get(envelope.re!)
+    if (pending != null && (pending.peer !== channel.remotePeer || (pending.channel != null && pending.channel !== channel))) {
+      // another peer (or another stream) answering our request: a forgery, never a reply
+      this.report('FORGED_REPLY', `${channel.remotePeer} answered a request sent to ${pending.peer}; ignored`, channel.remotePeer)
+      return
+    }
     if (pending == null) {
-      if (envelope.kind === 'err') {
-        const body = envelope.body as ErrorBody
-        this.report('REMOTE_ERROR', `${envelope.from} refused ${envelope.type}: ${body.message}`, envelope.from)
-      }
+      if (envelope.kind === 'err') this.reportRemoteError(envelope, channel.remotePeer)
       return
     }
     clearTimeout(pending.timer)
@@ -379,8 +413,21 @@ export class Messenger {
     if (envelope.kind === 'res') pending.resolve(envelope.body)
     else {
       const body = envelope.body as ErrorBody
-      pending.reject(new MessageError('REMOTE_ERROR', `${body.code}: ${body.message}`))
+      pending.reject(new MessageError('REMOTE_ERROR', `${safeText(body.code, 40)}: ${safeText(body.message)}`))
     }
+  }
+
+  /** An error no request of ours waits for: shown escaped and cut, at most once a second per peer, always counted. */
+  private reportRemoteError (envelope: Envelope, peer: string): void {
+    const now = Date.now()
+    if (now - (this.lastRemoteError.get(peer) ?? 0) < REMOTE_ERROR_REPORT_MS) {
+      this.errors.REMOTE_ERROR = (this.errors.REMOTE_ERROR ?? 0) + 1
+      return
+    }
+    this.lastRemoteError.set(peer, now)
+    if (this.lastRemoteError.size > 10_000) this.lastRemoteError.delete(this.lastRemoteError.keys().next().value as string)
+    const body = envelope.body as ErrorBody
+    this.report('REMOTE_ERROR', `${peer} refused ${envelope.type}: ${safeText(body.message)}`, peer)
   }
 
   private deliverLocally (envelope: Envelope): void {

@@ -1,4 +1,5 @@
 import type { DiscoveryStatus, NodeEvent, NodeStatus, PeerStatus } from '../events.js'
+import { safeText } from '../wire/safe-text.js'
 
 /** `12D3KooWAbc…wxyz`: enough of a peer id to tell peers apart in a table. */
 export const shortId = (peerId: string): string => peerId.length > 16 ? `${peerId.slice(0, 10)}…${peerId.slice(-4)}` : peerId
@@ -48,7 +49,8 @@ export function eventLine (event: NodeEvent): string {
   const facts = Object.entries(rest).map(([key, value]) => {
     if (key === 'peerId' && typeof value === 'string') return shortId(value)
     if (Array.isArray(value)) return `${key}=${value.length > 3 ? `${value.length} items` : value.join(',')}`
-    return `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`
+    // event fields may carry a remote peer's words: never raw control characters on the terminal
+    return `${key}=${safeText(typeof value === 'string' ? value : JSON.stringify(value), 400)}`
   })
   return `${time} ${type.padEnd(20)} ${facts.join(' ')}`.trimEnd()
 }

@@ -36,7 +36,7 @@ export interface ErrorBody {
 }
 
 export class WireError extends Error {
-  readonly code: 'MALFORMED' | 'INVALID' | 'OVERSIZED' | 'STALLED'
+  readonly code: 'MALFORMED' | 'INVALID' | 'OVERSIZED' | 'STALLED' | 'OVER_BUDGET'
 
   constructor (code: WireError['code'], message: string) {
     super(message)

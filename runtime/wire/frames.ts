@@ -36,6 +36,11 @@ export class FrameDecoder {
     return this.buffered > 0 || this.frameLength >= 0
   }
 
+  /** Bytes held for frames not yet complete. */
+  get bufferedBytes (): number {
+    return this.buffered
+  }
+
   /** Feed bytes; returns every frame they complete. Throws WireError OVERSIZED or MALFORMED. */
   push (chunk: Uint8Array): Uint8Array[] {
     if (chunk.byteLength > 0) {

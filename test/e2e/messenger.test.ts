@@ -6,7 +6,7 @@ import { TestNodes, eventually, recordEvents } from '../support/nodes.js'
 import type { DmsNode } from '../../runtime/node.js'
 import { MESSENGER_PROTOCOL } from '../../runtime/wire/envelope.js'
 import { encodeFrame } from '../../runtime/wire/frames.js'
-import { encodeValue } from '../../runtime/wire/codec.js'
+import { encodeValue, encodeEnvelope } from '../../runtime/wire/codec.js'
 import type { DmsLibp2p } from '../../actors/libp2p-node.js'
 
 const nodes = new TestNodes()
@@ -130,15 +130,62 @@ for (const [name, bytes, code] of [
   })
 }
 
-test('a frame that stalls midway is cut off after the stall timeout', async () => {
-  const [a, b] = await pair()
-  const messenger = (b as unknown as { messengers: { public: { stallTimeoutMs: number } } }).messengers.public
-  ;(messenger as { stallTimeoutMs: number }).stallTimeoutMs = 300
+test('slowloris: a frame trickled one byte at a time is cut at its absolute deadline, not kept alive by progress', async () => {
+  const [a, b] = await pair({ frameDeadlineMs: 800 })
   const events = recordEvents(b)
   const stream = await rawStream(a, b)
-  stream.send(encodeFrame(new Uint8Array(1000)).subarray(0, 100))
+  const frame = encodeFrame(new Uint8Array(1000))
+  const started = Date.now()
+  for (let i = 0; i < 40 && stream.status === 'open'; i++) {
+    stream.send(frame.subarray(i, i + 1))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
   await eventually('stall reported', () => events.some((e) => e.type === 'messenger.error' && e.code === 'STALLED'), 3000)
-  await eventually('stalled stream closed', () => stream.status !== 'open')
+  await eventually('trickling stream closed', () => stream.status !== 'open')
+  assert.ok(Date.now() - started < 2500, 'cut near the deadline although bytes kept coming')
+})
+
+test('slowloris: partial frames over a peer\'s byte budget reset its streams; the node keeps serving others', async () => {
+  const [a, b] = await pair({ maxBufferedBytesPerPeer: 256 * 1024, frameDeadlineMs: 30_000 })
+  const c = await nodes.started()
+  await c.dial(b.status().host.addresses[0]!)
+  const events = recordEvents(b)
+  b.handle('hello', () => 'still here')
+  // four streams each holding 100 KiB of a 1 MiB frame: the third crosses 256 KiB
+  const streams = await Promise.all([0, 1, 2, 3].map(async () => await rawStream(a, b)))
+  for (const stream of streams) stream.send(encodeFrame(new Uint8Array(1_000_000)).subarray(0, 100 * 1024))
+  await eventually('over budget reported', () => events.some((e) => e.type === 'messenger.error' && e.code === 'OVER_BUDGET'), 5000)
+  await eventually('a stream was reset', () => streams.some((s) => s.status !== 'open'), 5000)
+  assert.is(await c.request(b.peerId, 'hello', null), 'still here', 'another peer is served')
+})
+
+test('a reply is accepted only from the peer the request went to: a third peer cannot forge one', async () => {
+  const [a, b] = await pair()
+  const mallory = await nodes.started()
+  await mallory.dial(a.status().host.addresses[0]!)
+  const events = recordEvents(a)
+  // b answers slowly; mallory, which learns nothing of the id but may guess, floods forged answers
+  b.handle('slow', async () => { await new Promise((resolve) => setTimeout(resolve, 400)); return 'from b' })
+  let ids: string[] = []
+  const seen = (a as unknown as { messengers: { public: { pending: Map<string, unknown> } } }).messengers.public.pending
+  const reply = a.request(b.peerId, 'slow', null)
+  await eventually('request pending', () => { ids = [...seen.keys()]; return ids.length > 0 })
+  assert.ok(ids.every((id) => Buffer.from(id, 'base64url').byteLength === 16), 'ids are 128-bit')
+  // even knowing the id (the worst case), mallory's answer is refused
+  const stream = await rawStream(mallory, a)
+  for (const re of ids) stream.send(encodeFrame(encodeEnvelope({ v: 1, id: 'm1', kind: 'err', type: 'slow', from: b.peerId, ts: Date.now(), re, body: { code: 'NOT_A_MEMBER', message: 'leave now' } })))
+  assert.is(await reply, 'from b')
+  assert.ok(events.some((e) => e.type === 'messenger.error' && e.code === 'FORGED_REPLY'))
+})
+
+test('remote error text reaches the operator escaped and cut: no newlines, no ANSI escapes, at most 200 characters', async () => {
+  const [a, b] = await pair()
+  b.handle('rude', () => { throw new Error(`\u001b[2J\u001b[31mPWNED\nfake line${'x'.repeat(100_000)}`) })
+  const error = await a.request(b.peerId, 'rude', null).then(() => undefined, (err: Error) => err.message)
+  assert.ok(error != null)
+  assert.not.match(error!, /[\u0000-\u001f]/)
+  assert.ok(error!.length < 300, `message length ${error!.length}`)
+  assert.match(error!, /PWNED/)
 })
 
 test('sustained sending: every message arrives in order, memory stays bounded', async () => {
