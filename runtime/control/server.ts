@@ -24,16 +24,25 @@ export async function startControlServer (init: ControlServerInit): Promise<{ pa
   const path = controlSocketPath(init.dataDir)
   if (await answers(path)) throw new Error(`another node is already running with data dir ${init.dataDir} (its control socket ${path} answers)`)
   await unlink(path).catch(() => {})
+  // looked up in Maps: a method named `__proto__` or `constructor` is just unknown
+  const methods = new Map(Object.entries(init.methods))
+  const streams = new Map(Object.entries(init.streams ?? {}))
   const sockets = new Set<Socket>()
   const server: Server = createServer((socket) => {
     sockets.add(socket)
     socket.on('close', () => { sockets.delete(socket) })
-    serve(socket, init)
+    serve(socket, methods, streams)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(path, () => { server.off('error', reject); resolve() })
-  })
+  // the socket file is created 0600 (umask), not chmod-ed after: no window in which others may connect
+  const umask = process.umask(0o177)
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(path, () => { server.off('error', reject); resolve() })
+    })
+  } finally {
+    process.umask(umask)
+  }
   await chmod(path, 0o600)
   return {
     path,
@@ -45,7 +54,7 @@ export async function startControlServer (init: ControlServerInit): Promise<{ pa
   }
 }
 
-function serve (socket: Socket, init: ControlServerInit): void {
+function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Map<string, ControlStream>): void {
   let buffered = ''
   const stops: Array<() => void> = []
   socket.on('close', () => { for (const stop of stops) stop() })
@@ -67,22 +76,32 @@ function serve (socket: Socket, init: ControlServerInit): void {
   })
 
   function handle (line: string): void {
+    try {
+      dispatch(line)
+    } catch (err) {
+      // no line, however odd, takes the daemon down
+      send({ id: 0, ok: false, error: { code: 'FAILED', message: (err as Error)?.message ?? String(err) } })
+    }
+  }
+
+  function dispatch (line: string): void {
     let request: ControlRequest
     try {
       request = JSON.parse(line) as ControlRequest
-      if (typeof request.id !== 'number' || typeof request.method !== 'string') throw new Error('needs id and method')
+      if (request == null || typeof request !== 'object' || typeof request.id !== 'number' || !Number.isFinite(request.id) || typeof request.method !== 'string') throw new Error('needs a numeric id and a method name')
+      if (request.params != null && (typeof request.params !== 'object' || Array.isArray(request.params))) throw new Error('params must be an object')
     } catch (err) {
       send({ id: 0, ok: false, error: { code: 'BAD_REQUEST', message: `malformed request: ${(err as Error).message}` } })
       return
     }
     const params = request.params ?? {}
-    const stream = init.streams?.[request.method]
+    const stream = streams.get(request.method)
     if (stream != null) {
       stops.push(stream(params, (item) => { send({ id: request.id, event: item }) }))
       send({ id: request.id, ok: true, result: 'subscribed' })
       return
     }
-    const method = init.methods[request.method]
+    const method = methods.get(request.method)
     if (method == null) {
       send({ id: request.id, ok: false, error: { code: 'UNKNOWN_METHOD', message: `unknown method ${request.method}` } })
       return

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readFile } from 'node:fs/promises'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { WebSocketServer, WebSocket } from 'ws'
 import { chartModel } from './chart-model.js'
 import { machineCatalog } from './machine-catalog.js'
@@ -17,10 +18,14 @@ export interface InspectorServerInit {
 }
 
 export interface InspectorServer {
-  /** The local page, e.g. http://127.0.0.1:7700/ */
+  /** The local page with its access token, e.g. http://127.0.0.1:7700/?token=… */
   readonly url: string
-  /** The bridge page for the Stately inspector (needs internet for stately.ai). */
+  /** The bridge page for the Stately inspector, with the token (needs internet for stately.ai). */
   readonly statelyUrl: string
+  /** `http://127.0.0.1:PORT`, without a path or token. */
+  readonly origin: string
+  /** The random token every request and WebSocket must carry as `?token=`. */
+  readonly token: string
   /** An inspection observer for one node; `name` keeps actor ids of several nodes apart. */
   observer: (name: string) => (event: SanitizedInspectionEvent) => void
   /** That node stopped: its actors leave the page. */
@@ -91,13 +96,30 @@ export async function startInspectorServer (init: InspectorServerInit = {}): Pro
     for (const actor of system.actors.values()) socket.send(JSON.stringify(statelyActor(actor, definitions)))
   })
   server.on('upgrade', (req, socket, head) => {
-    if (req.url !== '/stately/ws') { socket.destroy(); return }
+    // a WebSocket is not bound by the same-origin policy: any web page could open one without these checks
+    if (pathOf(req) !== '/stately/ws' || refusal(req) != null) { socket.destroy(); return }
     stately.handleUpgrade(req, socket, head, (ws) => { stately.emit('connection', ws, req) })
   })
 
+  const token = randomBytes(18).toString('base64url')
+  let port = 0
+  const hosts = (): Set<string> => new Set([`127.0.0.1:${port}`, `localhost:${port}`])
+  /** Why a request may not see the inspector: a foreign Host (DNS rebinding), a foreign Origin (another web page), no token. */
+  function refusal (req: IncomingMessage): string | undefined {
+    if (!hosts().has(req.headers.host ?? '')) return 'unknown host'
+    const origin = req.headers.origin
+    if (origin != null && ![...hosts()].some((host) => origin === `http://${host}`)) return 'foreign origin'
+    const given = Buffer.from(new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? '')
+    const expected = Buffer.from(token)
+    if (given.byteLength !== expected.byteLength || !timingSafeEqual(given, expected)) return 'missing or wrong token'
+    return undefined
+  }
+
   function route (req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0]
+    const path = pathOf(req)
     if (req.method !== 'GET') { res.writeHead(405).end(); return }
+    const refused = refusal(req)
+    if (refused != null) { res.writeHead(403, { 'content-type': 'text/plain' }).end(`forbidden: ${refused} (open the URL the node printed at start)`); return }
     if (path === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page)
     } else if (path === '/api/machines') {
@@ -121,10 +143,12 @@ export async function startInspectorServer (init: InspectorServerInit = {}): Pro
     server.listen(init.port ?? 7700, '127.0.0.1', () => { resolve() })
   })
   const address = server.address()
-  const port = typeof address === 'object' && address != null ? address.port : init.port
+  port = typeof address === 'object' && address != null ? address.port : init.port ?? 7700
   return {
-    url: `http://127.0.0.1:${port}/`,
-    statelyUrl: `http://127.0.0.1:${port}/stately`,
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    statelyUrl: `http://127.0.0.1:${port}/stately?token=${token}`,
+    origin: `http://127.0.0.1:${port}`,
+    token,
     observer: (name) => (event) => { publish(system.apply(name, event)) },
     forget: (name) => { publish(system.forget(name)) },
     close: async () => {
@@ -137,6 +161,8 @@ export async function startInspectorServer (init: InspectorServerInit = {}): Pro
   }
 }
 
+const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0]!
+
 /** Embeds the Stately inspector and forwards our WebSocket's events into it once it says it is connected. */
 function statelyBridgePage (): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>dms-network — Stately inspector</title>
@@ -145,7 +171,7 @@ function statelyBridgePage (): string {
 <script>
 const frame = document.getElementById('inspector'); const waiting = []; let connected = false
 addEventListener('message', (e) => { if (e.data && e.data.type === '@statelyai.connected') { connected = true; for (const m of waiting.splice(0)) frame.contentWindow.postMessage(m, '*') } })
-const ws = new WebSocket('ws://' + location.host + '/stately/ws')
+const ws = new WebSocket('ws://' + location.host + '/stately/ws' + location.search)
 ws.onmessage = (e) => { const m = JSON.parse(e.data); if (connected) frame.contentWindow.postMessage(m, '*'); else waiting.push(m) }
 </script></body></html>`
 }

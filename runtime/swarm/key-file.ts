@@ -32,7 +32,8 @@ export function parseSwarmKey (input: Uint8Array | string, source = 'swarm key')
   const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input
   const [header, afterHeader] = readLine(bytes, 0)
   if (header.trim() !== PSK_V1_HEADER) {
-    throw new SwarmKeyError(`${source}: not a PSK v1 swarm key (first line must be ${PSK_V1_HEADER}, found ${JSON.stringify(header.trim().slice(0, 40))})`)
+    // never quote the file: a misordered key file has key bytes on its first line
+    throw new SwarmKeyError(`${source}: not a PSK v1 swarm key (its first line, ${header.trim().length} characters, is not ${PSK_V1_HEADER})`)
   }
   const [encoding, afterEncoding] = readLine(bytes, afterHeader)
   const rest = bytes.subarray(afterEncoding)
@@ -54,7 +55,7 @@ export function parseSwarmKey (input: Uint8Array | string, source = 'swarm key')
       key = rest.subarray(0, KEY_BYTES)
       break
     default:
-      throw new SwarmKeyError(`${source}: unknown key encoding ${JSON.stringify(encoding.trim().slice(0, 20))} (expected /base16/, /base64/ or /bin/)`)
+      throw new SwarmKeyError(`${source}: the second line is not a known key encoding (expected /base16/, /base64/ or /bin/)`)
   }
   if (key.byteLength < KEY_BYTES) throw new SwarmKeyError(`${source}: the key has ${key.byteLength} bytes; a swarm key needs ${KEY_BYTES}`)
   return new Uint8Array(key)

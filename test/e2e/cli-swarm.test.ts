@@ -1,9 +1,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile, readFile, stat } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runCli, startDaemon } from '../support/cli.js'
+import { runCli, startDaemon, cliPath } from '../support/cli.js'
 
 let root = ''
 const daemons: Array<{ stop: () => Promise<number | null> }> = []
@@ -65,6 +66,18 @@ test('swarm key import/export work on the data dir without a running node; bad i
   assert.is(imported.code, 0, imported.stderr)
   const exported = await runCli(['swarm', 'key', 'export', '--encoding', 'base64', '--data', dir('n')])
   assert.is(exported.stdout, key.trimEnd())
+  const out = join(root, 'out.key')
+  const written = await runCli(['swarm', 'key', 'export', '--encoding', 'base64', '--out', out, '--data', dir('n')])
+  assert.is(written.code, 0, written.stderr)
+  assert.is(await readFile(out, 'utf8'), key.trimEnd())
+  assert.is((await stat(out)).mode & 0o777, 0o600)
+  assert.not.match(written.stdout, /BwcH/, 'the key is not echoed')
+  // on a terminal the key is refused unless forced (script(1) gives the command a real tty)
+  const onTty = await new Promise<string>((resolve) => {
+    execFile('script', ['-qec', `${process.execPath} ${cliPath} swarm key export --data ${dir('n')}`, '/dev/null'], (_error, stdout) => { resolve(stdout) })
+  })
+  assert.match(onTty, /will not print the key to a terminal/)
+  assert.not.match(onTty, /BwcH/)
   await writeFile(join(root, 'bad.key'), 'garbage')
   const bad = await runCli(['swarm', 'key', 'import', join(root, 'bad.key'), '--data', dir('n')])
   assert.is(bad.code, 1)

@@ -28,7 +28,7 @@ test('dms-net node --inspect: the local page shows a new peer actor and follows 
   const b = await startDaemon(['--data', dirs[1]!])
   let browser: Browser | undefined
   try {
-    const url = /inspector (http:\/\/127\.0\.0\.1:\d+\/)/.exec(a.output())![1]!
+    const url = /inspector (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(a.output())![1]!
     const opened = await openPage(url)
     browser = opened.browser
     const page = opened.page

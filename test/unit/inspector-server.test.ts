@@ -1,5 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { request as httpRequest } from 'node:http'
 import { request } from 'node:http'
 import WebSocket from 'ws'
 import { startInspectorServer, inspectPort } from '../../runtime/inspect/inspector-server.js'
@@ -48,19 +49,20 @@ test('the live model: actors appear with their machine, follow snapshots, leave 
 test('the server: loopback only; page, machines, an event stream and the Stately relay', async () => {
   const server = await startInspectorServer({ port: 0 })
   try {
-    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/)
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/)
+    const api = (path: string): string => `${server.origin}/${path}?token=${server.token}`
     const page = await (await fetch(server.url)).text()
     assert.match(page, /dms-network inspector/)
     assert.not.match(page, /https?:\/\/(?!stately)/, 'the local page loads nothing from the internet')
-    const machines = await (await fetch(`${server.url}api/machines`)).json() as Array<{ id: string, about: string }>
+    const machines = await (await fetch(api('api/machines'))).json() as Array<{ id: string, about: string }>
     assert.equal(machines.map((m) => m.id), ['node', 'host', 'peer', 'swarmOwner', 'swarmMember', 'vpn', 'discovery'])
-    assert.is((await fetch(`${server.url}nope`)).status, 404)
+    assert.is((await fetch(api('nope'))).status, 404)
 
     const observe = server.observer('alice')
     observe({ type: '@xstate.actor', actorId: 'x:0', machineId: 'node' })
-    const events = readEvents(`${server.url}api/events`, 2)
+    const events = readEvents(api('api/events'), 2)
     const relayed: Array<{ type: string, sessionId: string, name?: string, definition?: string }> = []
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}stately/ws`)
+    const ws = new WebSocket(api('stately/ws').replace('http', 'ws'))
     ws.on('message', (data) => { relayed.push(JSON.parse(String(data))) })
     await new Promise((resolve) => ws.once('open', resolve))
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -79,6 +81,33 @@ test('the server: loopback only; page, machines, an event stream and the Stately
     assert.match(vpnActor.definition!, /"id":"vpn"/)
     assert.ok(relayed.some((e) => e.type === '@xstate.snapshot' && e.sessionId === 'alice/x:1'))
     ws.close()
+  } finally {
+    await server.close()
+  }
+})
+
+test('web pages cannot read the inspector: no token, a foreign Origin (WebSocket hijacking) or a foreign Host (DNS rebinding) are refused', async () => {
+  const server = await startInspectorServer({ port: 0 })
+  try {
+    server.observer('alice')({ type: '@xstate.actor', actorId: 'x:0', machineId: 'node' })
+    const port = new URL(server.url).port
+    const get = async (path: string, headers: Record<string, string> = {}): Promise<number> => await new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path, headers }, (res) => { res.resume(); resolve(res.statusCode ?? 0) })
+      req.on('error', reject)
+      req.end()
+    })
+    const withToken = (path: string): string => `${path}?token=${server.token}`
+    assert.is(await get('/api/events'), 403, 'no token')
+    assert.is(await get('/api/events?token=guess'), 403, 'a wrong token')
+    assert.is(await get(withToken('/api/machines'), { host: `evil.example:${port}` }), 403, 'DNS rebinding: a foreign Host header')
+    assert.is(await get(withToken('/api/machines'), { origin: 'http://evil.example' }), 403, 'a foreign Origin')
+    assert.is(await get(withToken('/api/machines'), { host: `localhost:${port}`, origin: `http://localhost:${port}` }), 200, 'same origin')
+    // cross-site WebSocket hijacking: a page elsewhere opens the relay with the right token but its own Origin
+    const hijack = new WebSocket(`ws://127.0.0.1:${port}${withToken('/stately/ws')}`, { origin: 'http://evil.example' })
+    const outcome = await new Promise<string>((resolve) => { hijack.on('open', () => { resolve('open') }); hijack.on('error', () => { resolve('refused') }) })
+    assert.is(outcome, 'refused')
+    const noToken = new WebSocket(`ws://127.0.0.1:${port}/stately/ws`)
+    assert.is(await new Promise<string>((resolve) => { noToken.on('open', () => { resolve('open') }); noToken.on('error', () => { resolve('refused') }) }), 'refused')
   } finally {
     await server.close()
   }

@@ -40,10 +40,19 @@ test('bad keys are refused with the file named', () => {
     }
   }
   refuse('hello', /not a PSK v1 swarm key/)
-  refuse(`/key/swarm/psk/1.0.0/\n/base32/\n${hex}`, /unknown key encoding "\/base32\/"/)
+  refuse(`/key/swarm/psk/1.0.0/\n/base32/\n${hex}`, /not a known key encoding/)
   refuse(`/key/swarm/psk/1.0.0/\n/base16/\n${hex.slice(0, 40)}`, /has 20 bytes; a swarm key needs 32/)
   refuse(`/key/swarm/psk/1.0.0/\n/base16/\nzz${hex.slice(2)}`, /not hexadecimal/)
   refuse(`/key/swarm/psk/1.0.0/\n/base64/\n***`, /not base64/)
+})
+
+test('parse errors never quote the file: key bytes on a misplaced line do not reach the message', () => {
+  for (const text of [`${hex}\n/key/swarm/psk/1.0.0/\n/base16/`, `/key/swarm/psk/1.0.0/\n${hex}\n/base16/`, `  ${hex.slice(0, 30)}  `]) {
+    try { parseSwarmKey(text, 'k'); assert.unreachable() } catch (err) {
+      const message = (err as Error).message
+      for (let i = 0; i + 8 <= 30; i++) assert.not.ok(message.includes(hex.slice(i, i + 8)), `no key text in: ${message}`)
+    }
+  }
 })
 
 test('fingerprints name keys without revealing them', () => {

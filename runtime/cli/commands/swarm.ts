@@ -4,6 +4,7 @@ import { checkMultiaddr } from '../../config.js'
 import { readSwarmKeyFile, formatSwarmKey, writeSwarmKeyFile, fingerprint } from '../../swarm/key-file.js'
 import type { SwarmKeyEncoding } from '../../swarm/key-file.js'
 import type { SwarmStatus } from '../../swarm/swarm-service.js'
+import { writeFileAtomic } from '../../atomic-file.js'
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { shortId } from '../format.js'
@@ -37,7 +38,8 @@ const usage = `subcommands:
   rotate                         give every authorised member a new key
   status [--json]                role, state, key fingerprint, members
   key import FILE                store a swarm.key (base16, base64 or bin) in the data dir
-  key export [--encoding E]      print the stored key (base16 | base64 | bin)
+  key export --out FILE [--encoding E]   write the stored key to FILE (mode 0600; base16 | base64 | bin)
+  key export --force [--encoding E]      print it even to a terminal (it is the network's secret)
 
 example: dms-net swarm create --authorise 12D3KooW... --data ./owner`
 
@@ -50,7 +52,9 @@ export const swarmCommand: Command = {
     authorise: { type: 'string', multiple: true },
     owner: { type: 'string' },
     json: { type: 'boolean' },
-    encoding: { type: 'string' }
+    encoding: { type: 'string' },
+    out: { type: 'string' },
+    force: { type: 'boolean' }
   },
   positionals: { required: ['SUBCOMMAND'], rest: true },
   run: async ({ positionals, values, dataDir }) => {
@@ -83,11 +87,21 @@ export const swarmCommand: Command = {
         if (args[0] === 'export' && args.length === 1) {
           const encoding = (values.encoding ?? 'base16') as SwarmKeyEncoding
           if (!['base16', 'base64', 'bin'].includes(encoding)) throw new UsageError('--encoding must be base16, base64 or bin')
-          process.stdout.write(formatSwarmKey(await readSwarmKeyFile(keyPath), encoding))
+          const key = await readSwarmKeyFile(keyPath)
+          if (typeof values.out === 'string') {
+            await writeFileAtomic(values.out, formatSwarmKey(key, encoding), { mode: 0o600 })
+            print(`wrote key ${fingerprint(key)} to ${values.out} (mode 0600)`)
+            return 0
+          }
+          // a key on a terminal ends up in scrollback, screen shares and recordings
+          if (process.stdout.isTTY === true && values.force !== true) {
+            throw new UsageError('swarm key export will not print the key to a terminal: use --out FILE, a pipe, or --force')
+          }
+          process.stdout.write(formatSwarmKey(key, encoding))
           if (encoding !== 'bin' && process.stdout.isTTY === true) process.stdout.write('\n')
           return 0
         }
-        throw new UsageError('use: swarm key import FILE | swarm key export [--encoding base16|base64|bin]')
+        throw new UsageError('use: swarm key import FILE | swarm key export --out FILE [--encoding base16|base64|bin]')
       }
       default:
         throw new UsageError(`unknown swarm subcommand ${JSON.stringify(sub)}`)
