@@ -12,6 +12,8 @@ export interface PacketPumpInit {
   tun: TunDevice
   /** VPN IP → peer id of every member but this node. */
   routes: Map<string, string>
+  /** This node's own VPN IP: the only destination a member may send to. */
+  localIp: string
   /** Bytes queued for one peer before packets to it are dropped. @default 4 MiB */
   maxQueueBytes?: number
 }
@@ -21,7 +23,7 @@ export interface PumpStats {
   bytesOut: number
   packetsIn: number
   bytesIn: number
-  drops: { noRoute: number, spoofed: number, overload: number, nonMember: number, malformed: number }
+  drops: { noRoute: number, spoofed: number, overload: number, nonMember: number, malformed: number, notForUs: number }
 }
 
 /** IPv4 address bytes at `offset` as a number, without allocating. */
@@ -51,10 +53,12 @@ export class PacketPump {
   private ipByPeer = new Map<string, number>()
   private readonly outbound = new Map<string, Outbound>()
   private readonly maxQueueBytes: number
-  readonly stats: PumpStats = { packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0 } }
+  private readonly localIp: number
+  readonly stats: PumpStats = { packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0 } }
 
   constructor (private readonly init: PacketPumpInit) {
     this.maxQueueBytes = init.maxQueueBytes ?? 4 << 20
+    this.localIp = ipToNumber(init.localIp)
     this.setRoutes(init.routes)
   }
 
@@ -187,6 +191,8 @@ export class PacketPump {
         const start = at + 2
         at = start + length
         if (length < 20 || ipAt(data, start + 12) !== this.ipByPeer.get(peer)) { this.stats.drops.spoofed++; continue }
+        // IPv4 to this node's VPN IP only: a member must not reach our other addresses or, through forwarding, our LAN
+        if (data[start]! >> 4 !== 4 || ipAt(data, start + 16) !== this.localIp) { this.stats.drops.notForUs++; continue }
         out.set(data.subarray(start, start + length), used)
         used += length
         lengths.push(length)

@@ -52,6 +52,9 @@ export async function createVpnFirewall (init: VpnFirewallInit): Promise<VpnFire
     await nft('add', 'set', 'inet', table, 'members', '{ type ipv4_addr; }')
     await nft('add', 'chain', 'inet', table, 'input', '{ type filter hook input priority 0; policy accept; }')
     await nft('add', 'rule', 'inet', table, 'input', 'iifname', init.device, 'ip', 'saddr', '!=', '@members', 'counter', 'drop')
+    // members reach this node, never through it: nothing from the VPN device is forwarded (to the LAN or elsewhere)
+    await nft('add', 'chain', 'inet', table, 'forward', '{ type filter hook forward priority 0; policy accept; }')
+    await nft('add', 'rule', 'inet', table, 'forward', 'iifname', init.device, 'counter', 'drop')
     await setElements(init.allowed)
   } catch (err) {
     await firewall.delete()

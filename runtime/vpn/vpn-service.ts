@@ -67,7 +67,7 @@ export interface VpnStatus {
 
 type VpnActor = Actor<typeof vpnMachine>
 
-const emptyStats = (): PumpStats => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0 } })
+const emptyStats = (): PumpStats => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0 } })
 
 /**
  * The VPN of one node. The routing machine decides; this service provides its
@@ -294,7 +294,7 @@ export class Vpn {
     // a restarted host has an empty peer store: tell it where the members are
     this.learnAddresses(this.running.table)
     const tun = this.tun
-    const pumping = this.pumping = createPacketPump({ libp2p, tun, routes: routesOf(this.running.table, this.running.self) })
+    const pumping = this.pumping = createPacketPump({ libp2p, tun, routes: routesOf(this.running.table, this.running.self), localIp: this.running.table.members[this.running.self]?.ip ?? '0.0.0.0' })
     try {
       const pump = await pumping
       if (this.pumping !== pumping || this.running == null) { await pump.close(); return }

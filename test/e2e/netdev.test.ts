@@ -67,6 +67,7 @@ test('VPN firewall: only member source IPs get through on the VPN device; the se
     assert.is(await received(a, ['-I', '10.88.5.1', '10.88.5.2']), 3)
     assert.is(await received(a, ['-I', '10.88.5.99', '10.88.5.2']), 0)
     assert.ok(await firewall.drops() >= 3, 'drops counted')
+    assert.match(await b.exec('nft', ['list', 'chain', 'inet', firewall.table, 'forward']), /iifname "vpn0" counter packets \d+ bytes \d+ drop/, 'nothing from the VPN device is forwarded')
     await firewall.allow(['10.88.5.1', '10.88.5.99'])
     assert.is(await received(a, ['-I', '10.88.5.99', '10.88.5.2']), 3)
     await firewall.allow([]) // an empty set is allowed

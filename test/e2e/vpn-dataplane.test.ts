@@ -46,7 +46,9 @@ test('two namespaces, real TUN devices, IP over libp2p: ping crosses; a spoofed 
     const idA = peerIdFromPrivateKey(keyA).toString()
     const idB = peerIdFromPrivateKey(keyB).toString()
     const hex = (key: typeof keyA): string => Buffer.from(privateKeyToProtobuf(key)).toString('hex')
-    const memberA = await member(a, hex(keyA), '/ip4/10.77.0.1/tcp/4001', '10.88.0.1', [['10.88.0.2', idB, '/ip4/10.77.0.2/tcp/4001']])
+    // b has an address outside the VPN; hostile a routes it into the tunnel (its own code, its own table)
+    await b.exec('ip', ['addr', 'add', '10.66.0.2/32', 'dev', 'lo'])
+    const memberA = await member(a, hex(keyA), '/ip4/10.77.0.1/tcp/4001', '10.88.0.1', [['10.66.0.2', idB, '/ip4/10.77.0.2/tcp/4001'], ['10.88.0.2', idB, '/ip4/10.77.0.2/tcp/4001']])
     children.push(memberA.child)
     const memberB = await member(b, hex(keyB), '/ip4/10.77.0.2/tcp/4001', '10.88.0.2', [['10.88.0.1', idA, '/ip4/10.77.0.1/tcp/4001']])
     children.push(memberB.child)
@@ -59,8 +61,14 @@ test('two namespaces, real TUN devices, IP over libp2p: ping crosses; a spoofed 
     const spoofed = await a.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', '-I', '10.88.0.99', '10.88.0.2'], { timeoutMs: 20_000 }).catch((err: Error) => err.message)
     assert.match(spoofed, /3 packets transmitted, 0 received/)
 
+    // a packet to one of b's non-VPN addresses is dropped by b, whatever a's table says
+    await a.exec('ip', ['route', 'add', '10.66.0.2/32', 'dev', 'dmsvpn0'])
+    const sideways = await a.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', '-I', '10.88.0.1', '10.66.0.2'], { timeoutMs: 20_000 }).catch((err: Error) => err.message)
+    assert.match(sideways, /3 packets transmitted, 0 received/)
+
     await stop(memberB.child)
-    const stats = JSON.parse(memberB.output().split('stats ')[1]!.split('\n')[0]!) as { packetsIn: number, drops: { spoofed: number } }
+    const stats = JSON.parse(memberB.output().split('stats ')[1]!.split('\n')[0]!) as { packetsIn: number, drops: { spoofed: number, notForUs: number } }
+    assert.ok(stats.drops.notForUs >= 3, `b dropped ${stats.drops.notForUs} packets not for its VPN IP`)
     assert.ok(stats.packetsIn >= 4, `b received ${stats.packetsIn} packets`)
     assert.ok(stats.drops.spoofed >= 3, `b dropped ${stats.drops.spoofed} spoofed packets`)
   } finally {

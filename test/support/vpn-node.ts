@@ -17,7 +17,7 @@ for (const [, peer, address] of routes) await libp2p.peerStore.merge(peerIdFromS
 const tun = await openTun({ name: 'dmsvpn0', mtu: 1400 })
 await run('ip', ['addr', 'add', `${vpnIp}/24`, 'dev', tun.name])
 await run('ip', ['link', 'set', tun.name, 'mtu', '1400', 'up'])
-const pump = await createPacketPump({ libp2p, tun, routes: new Map(routes.map(([ip, peer]) => [ip, peer])) })
+const pump = await createPacketPump({ libp2p, tun, routes: new Map(routes.map(([ip, peer]) => [ip, peer])), localIp: vpnIp })
 process.stdout.write('ready\n')
 process.on('SIGTERM', () => {
   process.stdout.write(`stats ${JSON.stringify(pump.stats)}\n`)
