@@ -29,11 +29,11 @@ export const machineCatalog: CatalogEntry[] = [
   },
   {
     machine: swarmOwnerMachine,
-    about: 'The owner of a private swarm: creating (key and bootstrap host) → active, where it authorises and revokes peers; rotating hands every authorised member the new key; revoking is a rotation without the revoked peer; dissolving takes the private network down.'
+    about: 'The owner of a private swarm: creating (key and bootstrap host) → running, where one queue in context serialises all work: answering (one key request, sealed with exactly the current epoch), authorising, revoking (the smaller list is saved, then it rotates), rotating (every authorised member gets the new key); dissolving takes the private network down. Every effect is an invoked actor the runtime provides.'
   },
   {
     machine: swarmMemberMachine,
-    about: 'A member of a private swarm: requesting the key from the owner (a signed request, a sealed answer) → joining the private network → joined; a rotation notice rekeys it, a key that stops working sends it back to requesting, and leaving returns it to the public network.'
+    about: 'A member of a private swarm: requesting the key from the owner (a signed request, a sealed answer) → joining the private network → joined (watching the owner); a rotation notice rekeys it, a key that stops working sends it back to requesting, and leaving returns it to the public network. Every effect is an invoked actor the runtime provides.'
   },
   {
     machine: vpnMachine,
