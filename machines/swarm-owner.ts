@@ -13,7 +13,7 @@ export type OwnerCommand =
   | { kind: 'dissolve', id: string }
 
 export type SwarmOwnerEvent =
-  | { type: 'swarm.create', id: string, authorised: string[], epoch?: number, rotationDue?: boolean }
+  | { type: 'swarm.create', id: string, authorised: string[] }
   /** An authenticated, authorised-looking key request; the machine decides when it runs and whether it is granted. */
   | { type: 'swarm.key.requested', id: string, peer: string }
   | { type: 'swarm.authorise', id: string, peer: string }
@@ -34,8 +34,6 @@ export interface SwarmOwnerContext {
   bootstrap: string[]
   /** Work waiting its turn, oldest first. */
   queue: OwnerCommand[]
-  /** A revocation was persisted and its rotation has not completed (survives a crash through the store). */
-  rotationDue: boolean
   createId?: string
   grants: number
   denials: number
@@ -43,7 +41,7 @@ export interface SwarmOwnerContext {
 }
 
 /** What the provided effects are given and give back. Plain data: no key material. */
-export interface CreateNetworkInput { authorised: string[], epoch: number }
+export interface CreateNetworkInput { authorised: string[] }
 export interface NetworkCreated { epoch: number, fingerprint: string, bootstrap: string[] }
 export interface AnswerRequestInput { id: string, peer: string, authorised: boolean, epoch: number, fingerprint: string, bootstrap: string[] }
 export interface SaveOwnerInput { authorised: string[], epoch: number, bootstrap: string[], rotationDue: boolean, audit: { action: 'authorise' | 'revoke', peer: string } }
@@ -86,8 +84,7 @@ export const swarmOwnerMachine = setup({
     dissolveNetwork: fromPromise<void, void>(async () => { throw new Error('dissolveNetwork is provided by the runtime') })
   },
   guards: {
-    next: ({ context }, kind: OwnerCommand['kind']) => context.queue[0]?.kind === kind,
-    rotationDue: ({ context }) => context.rotationDue
+    next: ({ context }, kind: OwnerCommand['kind']) => context.queue[0]?.kind === kind
   },
   actions: {
     enqueue: assign({
@@ -103,11 +100,10 @@ export const swarmOwnerMachine = setup({
         return context.queue
       }
     }),
-    /** A grant that did not fit the queue is answered at once. */
-    refuseOverflow: emit(({ context, event }) => {
+    /** A grant that did not fit the queue is answered at once; a queued one is answered when it has run. */
+    refuseOverflow: enqueueActions(({ context, event, enqueue }) => {
       const id = (event as { id: string }).id
-      const queued = context.queue.some((c) => c.id === id)
-      return { type: 'swarm.command.done' as const, id, ok: queued, ...(queued ? {} : { error: 'busy' }) }
+      if (!context.queue.some((c) => c.id === id)) enqueue.emit({ type: 'swarm.command.done', id, ok: false, error: 'busy' })
     }),
     dequeue: assign({ queue: ({ context }) => context.queue.slice(1) }),
     doneOk: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.queue[0]?.id ?? '', ok: true })),
@@ -120,9 +116,8 @@ export const swarmOwnerMachine = setup({
       enqueue.emit({ type: 'swarm.command.done', id: first.id, ok: true })
       enqueue.assign({ queue: context.queue.slice(1) })
     }),
-    /** A failed rotation is not retried in a loop: the store still says it is due, so a restart tries again. */
+    /** A failed rotation is not retried in a loop: after a revocation the store still says it is due, so a restart rotates. */
     failRotation: enqueueActions(({ context, event, enqueue }) => {
-      enqueue.assign({ rotationDue: false })
       const first = context.queue[0]
       if (first?.kind !== 'rotate' && first?.kind !== 'revoke') return
       const error = first.kind === 'revoke'
@@ -139,7 +134,7 @@ export const swarmOwnerMachine = setup({
   }
 }).createMachine({
   id: 'swarmOwner',
-  context: ({ input }) => ({ authorised: [], members: [], epoch: 0, bootstrap: [], queue: [], rotationDue: false, grants: 0, denials: 0, ...input }),
+  context: ({ input }) => ({ authorised: [], members: [], epoch: 0, bootstrap: [], queue: [], grants: 0, denials: 0, ...input }),
   initial: 'idle',
   states: {
     idle: {
@@ -148,8 +143,6 @@ export const swarmOwnerMachine = setup({
           target: 'creating',
           actions: assign({
             authorised: ({ event }) => [...new Set(event.authorised)],
-            epoch: ({ event }) => event.epoch ?? 0,
-            rotationDue: ({ event }) => event.rotationDue === true,
             createId: ({ event }) => event.id,
             lastError: undefined
           })
@@ -159,7 +152,7 @@ export const swarmOwnerMachine = setup({
     creating: {
       invoke: {
         src: 'createNetwork',
-        input: ({ context }) => ({ authorised: context.authorised, epoch: context.epoch }),
+        input: ({ context }) => ({ authorised: context.authorised }),
         onDone: {
           target: 'running',
           actions: [
@@ -185,8 +178,6 @@ export const swarmOwnerMachine = setup({
       states: {
         active: {
           always: [
-            // a revocation persisted before a crash finishes its rotation first
-            { guard: 'rotationDue', target: 'rotating' },
             { guard: { type: 'next', params: 'grant' }, target: 'answering' },
             { guard: { type: 'next', params: 'authorise' }, target: 'authorising' },
             { guard: { type: 'next', params: 'revoke' }, target: 'revoking' },
@@ -239,7 +230,7 @@ export const swarmOwnerMachine = setup({
               target: 'rotating',
               actions: assign(({ context }) => {
                 const { peer } = head(context, 'revoke')
-                return { authorised: without(context.authorised, peer), members: without(context.members, peer), rotationDue: true }
+                return { authorised: without(context.authorised, peer), members: without(context.members, peer) }
               })
             },
             onError: { target: 'active', actions: ['noteError', 'doneFailed', 'dequeue'] }
@@ -257,7 +248,6 @@ export const swarmOwnerMachine = setup({
                   fingerprint: ({ event }) => event.output.fingerprint,
                   bootstrap: ({ event }) => event.output.bootstrap,
                   members: ({ context, event }) => event.output.notified.filter((peer) => context.authorised.includes(peer)),
-                  rotationDue: false,
                   lastError: undefined
                 }),
                 'finishRotation'
@@ -273,7 +263,7 @@ export const swarmOwnerMachine = setup({
         src: 'dissolveNetwork',
         onDone: {
           target: 'idle',
-          actions: ['doneOk', 'dequeue', 'abandonQueue', assign({ members: [], fingerprint: undefined, bootstrap: [], authorised: [], rotationDue: false })]
+          actions: ['doneOk', 'dequeue', 'abandonQueue', assign({ members: [], fingerprint: undefined, bootstrap: [], authorised: [] })]
         },
         onError: { target: 'idle', actions: ['noteError', 'doneFailed', 'dequeue', 'abandonQueue'] }
       }

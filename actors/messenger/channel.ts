@@ -130,6 +130,8 @@ export class Channel {
   /** Hold what the decoder buffers in the shared budget; over it, the stream is reset. */
   private charge (): boolean {
     const held = this.decoder.bufferedBytes
+    // the common case, whole frames per chunk: nothing held before or after, no budget to touch
+    if (held === this.charged) return true
     if (this.init.budget.adjust(this.remotePeer, held - this.charged)) {
       this.charged = held
       return true

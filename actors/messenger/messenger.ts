@@ -1,11 +1,12 @@
-import { randomFillSync } from 'node:crypto'
 import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import { Channel } from './channel.js'
 import { JobBoard } from './job-board.js'
 import { ByteBudget } from './byte-budget.js'
-import { safeText } from '../../runtime/wire/safe-text.js'
+import { RandomIds } from './random-ids.js'
+import { safeText } from './safe-text.js'
+import { RateLimiter } from '../rate-limit.js'
 import { encodeEnvelope } from '../../runtime/wire/codec.js'
 import { ENVELOPE_VERSION, MESSENGER_PROTOCOL, WireError } from '../../runtime/wire/envelope.js'
 import type { Envelope, EnvelopeKind, ErrorBody } from '../../runtime/wire/envelope.js'
@@ -19,11 +20,7 @@ export interface MessengerInit {
   requestTimeoutMs?: number
   /** A frame must arrive whole within this long of its first byte, or its stream is reset. @default 10000 */
   frameDeadlineMs?: number
-  /** Partly received frame bytes one peer may hold, over all its streams. @default 4194304 */
-  maxBufferedBytesPerPeer?: number
-  /** Partly received frame bytes all peers together may hold. @default 67108864 */
-  maxBufferedBytes?: number
-  /** A budget shared with other messengers of the node (its hosts); when given, the two limits above are its own. */
+  /** Partly received frame bytes per peer and in all; a node shares one between its hosts' messengers. @default new ByteBudget() (4 MiB per peer, 64 MiB in all) */
   budget?: ByteBudget
   /** Inbound messenger streams per connection. @default 16 */
   maxInboundStreams?: number
@@ -78,21 +75,8 @@ interface Pending {
   channel?: Channel
 }
 
-/** Envelope ids: 128 random bits, base64url, drawn from a pool so a message costs no syscall. */
-class RandomIds {
-  private readonly pool = Buffer.alloc(16 * 256)
-  private offset = this.pool.length
-
-  next (): string {
-    if (this.offset === this.pool.length) { randomFillSync(this.pool); this.offset = 0 }
-    const id = this.pool.toString('base64url', this.offset, this.offset + 16)
-    this.offset += 16
-    return id
-  }
-}
-
 /** Unsolicited remote errors reported per peer at most this often; the rest are only counted. */
-const REMOTE_ERROR_REPORT_MS = 1000
+const REMOTE_ERROR_REPORTS = { perSecond: 1, burst: 1 }
 
 /**
  * Typed messages between peers on `/dms/msg/1.0.0`: one long-lived stream per
@@ -111,7 +95,7 @@ export class Messenger {
   private readonly counters = { framesIn: 0, framesOut: 0, closedBytesIn: 0, closedBytesOut: 0 }
   private readonly errors: Record<string, number> = {}
   private readonly ids = new RandomIds()
-  private readonly lastRemoteError = new Map<string, number>()
+  private readonly remoteErrorReports = new RateLimiter(REMOTE_ERROR_REPORTS)
   readonly maxFrameBytes: number
   private readonly requestTimeoutMs: number
   private readonly frameDeadlineMs: number
@@ -121,10 +105,7 @@ export class Messenger {
     this.maxFrameBytes = init.maxFrameBytes ?? 1 << 20
     this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
     this.frameDeadlineMs = init.frameDeadlineMs ?? 10_000
-    this.budget = init.budget ?? new ByteBudget({
-      ...(init.maxBufferedBytesPerPeer != null ? { perPeer: init.maxBufferedBytesPerPeer } : {}),
-      ...(init.maxBufferedBytes != null ? { total: init.maxBufferedBytes } : {})
-    })
+    this.budget = init.budget ?? new ByteBudget()
   }
 
   /** Register the protocol and the job topic on a running libp2p node (again after each host restart). */
@@ -419,13 +400,10 @@ export class Messenger {
 
   /** An error no request of ours waits for: shown escaped and cut, at most once a second per peer, always counted. */
   private reportRemoteError (envelope: Envelope, peer: string): void {
-    const now = Date.now()
-    if (now - (this.lastRemoteError.get(peer) ?? 0) < REMOTE_ERROR_REPORT_MS) {
+    if (!this.remoteErrorReports.take(peer)) {
       this.errors.REMOTE_ERROR = (this.errors.REMOTE_ERROR ?? 0) + 1
       return
     }
-    this.lastRemoteError.set(peer, now)
-    if (this.lastRemoteError.size > 10_000) this.lastRemoteError.delete(this.lastRemoteError.keys().next().value as string)
     const body = envelope.body as ErrorBody
     this.report('REMOTE_ERROR', `${peer} refused ${envelope.type}: ${safeText(body.message)}`, peer)
   }

@@ -1,5 +1,5 @@
 import type { DiscoveryStatus, NodeEvent, NodeStatus, PeerStatus } from '../events.js'
-import { safeText } from '../wire/safe-text.js'
+import { safeText } from '../../actors/messenger/safe-text.js'
 
 /** `12D3KooWAbc…wxyz`: enough of a peer id to tell peers apart in a table. */
 export const shortId = (peerId: string): string => peerId.length > 16 ? `${peerId.slice(0, 10)}…${peerId.slice(-4)}` : peerId

@@ -2,13 +2,10 @@ import { fromCallback, fromPromise } from 'xstate'
 import type { Actor } from 'xstate'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { DmsNode } from '../node.js'
 import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
 import { swarmMemberMachine } from '../../machines/swarm-member.js'
 import type { JoinNetworkInput, JoinOutcome, KeyAnswer, RequestKeyInput, SwarmMemberEvent, WatchOwnerInput } from '../../machines/swarm-member.js'
-import type { SwarmStore } from './store.js'
-import type { KeyRing } from './key-ring.js'
-import type { KeyEndpoint } from './key-endpoint.js'
+import type { SwarmEffectDeps } from './owner-effects.js'
 import { SWARM_KEY_PROTOCOL, checkKeyDenial, createKeyRequest, openKeyGrant, openRotationNotice, validateSwarmKeyMessage } from './key-exchange.js'
 import type { KeyDenial, KeyGrant, RotationNotice } from './key-exchange.js'
 
@@ -17,16 +14,9 @@ export type MemberActor = Actor<typeof swarmMemberMachine>
 /** A member's saved swarm, used once by the next `requestKey` instead of asking. */
 export interface RestoredMember { key: Uint8Array, epoch: number, bootstrap: string[] }
 
-export interface MemberDeps {
-  node: DmsNode
-  store: SwarmStore
-  ring: KeyRing
-  endpoint: KeyEndpoint
+export interface MemberDeps extends SwarmEffectDeps<RestoredMember, MemberActor> {
   leavePublic: boolean
-  exchangeTimeoutMs: number
   rejoinWindowMs: number
-  takeRestored: () => RestoredMember | undefined
-  actor: () => MemberActor | undefined
 }
 
 /** The member's I/O: the effects its machine invokes, and the handler for rotation notices. */

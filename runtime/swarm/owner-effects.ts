@@ -23,16 +23,19 @@ export type OwnerActor = Actor<typeof swarmOwnerMachine>
 /** An owner's saved swarm, handed to `createNetwork` once after a restart. */
 export interface RestoredOwner { key: Uint8Array, epoch: number, bootstrap: string[], rotationDue: boolean }
 
-export interface OwnerDeps {
+/** What both sides' effects work with; `takeRestored` hands the saved swarm to the next create or join once. */
+export interface SwarmEffectDeps<Restored, Role> {
   node: DmsNode
   store: SwarmStore
   ring: KeyRing
-  replay: ReplayStore
   endpoint: KeyEndpoint
   exchangeTimeoutMs: number
-  /** Taken (and cleared) by the next `createNetwork`. */
-  takeRestored: () => RestoredOwner | undefined
-  actor: () => OwnerActor | undefined
+  takeRestored: () => Restored | undefined
+  actor: () => Role | undefined
+}
+
+export interface OwnerDeps extends SwarmEffectDeps<RestoredOwner, OwnerActor> {
+  replay: ReplayStore
 }
 
 /** Denials of unauthenticated requests since the last summary line, by reason. */

@@ -176,7 +176,7 @@ export class Swarm {
     const { state, key } = saved
     if (state.role === 'owner') {
       this.restoredOwner = { key, epoch: state.epoch, bootstrap: state.bootstrap, rotationDue: state.rotationDue === true }
-      await this.run(this.ownerActor(), { type: 'swarm.create', authorised: state.authorised ?? [], epoch: state.epoch })
+      await this.run(this.ownerActor(), { type: 'swarm.create', authorised: state.authorised ?? [] })
     } else if (state.owner != null && state.ownerAddress != null) {
       this.restoredMember = { key, epoch: state.epoch, bootstrap: state.bootstrap }
       await this.run(this.memberActor(), { type: 'swarm.join', owner: state.owner, ownerAddress: state.ownerAddress })
@@ -219,7 +219,6 @@ export class Swarm {
   private ownerActor (): OwnerActor {
     if (this.owner != null) return this.owner
     this.owner = this.node.features.run('swarm.owner', swarmOwnerMachine.provide({ actors: this.ownerSide.actors }))
-    void this.endpoint.serve({ request: this.ownerSide.answerRequest })
     this.summaryTimer = setInterval(() => { void this.ownerSide.flushDenials().catch(() => {}) }, DENIAL_SUMMARY_MS)
     this.summaryTimer.unref()
     return this.owner
@@ -228,7 +227,6 @@ export class Swarm {
   private memberActor (): MemberActor {
     if (this.member != null) return this.member
     this.member = this.node.features.run('swarm.member', swarmMemberMachine.provide({ actors: this.memberSide.actors }))
-    void this.endpoint.serve({ rotation: this.memberSide.takeRotation })
     return this.member
   }
 
@@ -240,7 +238,7 @@ export class Swarm {
     return owner
   }
 
-  /** Send one command and wait for its outcome; a failure becomes a SwarmError with the machine's reason. */
+  /** Serve the key exchange for this role, send one command and wait for its outcome; a failure becomes a SwarmError with the machine's reason. */
   private async run (actor: OwnerActor | MemberActor, command: { type: string } & Record<string, unknown>): Promise<void> {
     const serving = actor === this.owner ? { request: this.ownerSide.answerRequest } : { rotation: this.memberSide.takeRotation }
     await this.endpoint.serve(serving)

@@ -1,4 +1,4 @@
-/** Requests allowed per key (a peer id, an IP address): a steady rate and a burst. */
+/** Events allowed per key (a peer id, an IP address): a steady rate and a burst. */
 export interface RateInit {
   /** @default 2 */
   perSecond?: number
