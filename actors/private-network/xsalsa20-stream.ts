@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { loadAddon } from '../native/addon.js'
 import { xsalsa20 } from '@noble/ciphers/salsa.js'
 
 const BLOCK = 64
@@ -54,7 +54,7 @@ type NativeXSalsa20Class = new (key: Uint8Array, nonce: Uint8Array) => NativeXSa
 /** The native cipher (native/xsalsa20.cc), when the addon is built; ~8× faster at packet-sized chunks. */
 const native: NativeXSalsa20Class | undefined = (() => {
   try {
-    return (createRequire(import.meta.url)('../../native/build/Release/xsalsa20.node') as { XSalsa20: NativeXSalsa20Class }).XSalsa20
+    return loadAddon<{ XSalsa20: NativeXSalsa20Class }>('xsalsa20').XSalsa20
   } catch {
     return undefined
   }

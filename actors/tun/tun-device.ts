@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { loadAddon } from '../native/addon.js'
 import { access, constants } from 'node:fs/promises'
 
 interface NativeTun {
@@ -47,10 +47,10 @@ let native: { Tun: new (name: string, tap: boolean, mtu: number) => NativeTun } 
 function loadNative (): NonNullable<typeof native> {
   if (native != null) return native
   try {
-    native = createRequire(import.meta.url)('../../native/build/Release/tun.node') as NonNullable<typeof native>
+    native = loadAddon<NonNullable<typeof native>>('tun')
     return native
   } catch (err) {
-    throw new TunUnavailableError(`the native addon is not built (run: npx node-gyp rebuild --directory native): ${(err as Error).message}`)
+    throw new TunUnavailableError((err as Error).message)
   }
 }
 

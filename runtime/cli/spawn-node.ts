@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { packageRoot } from '../../actors/native/package-root.js'
 
-const cliPath = fileURLToPath(new URL('../../bin/dms-net.js', import.meta.url))
+const cliPath = join(packageRoot, 'bin', 'dms-net.js')
 
 export interface SpawnedNode {
   child: ChildProcess

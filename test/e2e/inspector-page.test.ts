@@ -1,3 +1,4 @@
+// test-needs: chromium
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { access, mkdtemp, rm } from 'node:fs/promises'

@@ -1,3 +1,4 @@
+// test-needs: nft
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { NatNetwork } from '../support/nat-network.js'

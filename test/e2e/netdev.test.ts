@@ -1,3 +1,4 @@
+// test-needs: ping nft
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createNamespace, listNamespaces } from '../../runtime/netdev/netns.js'

@@ -1,3 +1,4 @@
+// test-needs: ping
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn } from 'node:child_process'

@@ -1,4 +1,5 @@
 // test-runner: solo
+// test-needs: ping
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtemp, rm } from 'node:fs/promises'
