@@ -18,6 +18,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { GossipSub } from '@libp2p/gossipsub'
+import { defaultGossipConfig, gossipsubOptions } from './gossip-options.js'
+import type { GossipConfig } from './gossip-options.js'
 
 /** The services every dms-network libp2p node carries. */
 export type DmsServices = {
@@ -58,6 +60,14 @@ export interface Libp2pNodeInit {
   maxConnections?: number
   /** Discovery and reachability services; none when absent. */
   discovery?: DiscoveryConfig
+  /** What identify tells peers this node runs, e.g. `dms-network/0.2.0`. */
+  agentVersion?: string
+  /** Gossipsub tuning (docs/protocols.md); gossipsub's defaults where absent. */
+  pubsub?: GossipConfig
+  /** Peer ids given scores that let them hand us peers on prune (the bootstrap peers). */
+  trustedPeers?: string[]
+  /** Low-rate topics to score (the bid-request topic). */
+  sparseTopics?: string[]
 }
 
 /**
@@ -73,6 +83,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
   const node = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
+    ...(init.agentVersion != null ? { nodeInfo: { userAgent: init.agentVersion } } : {}),
     addresses: {
       // '/p2p-circuit' asks the relay transport to hold a reservation on a relay it finds
       listen: discovery?.relayClient === true ? [...listen, '/p2p-circuit'] : listen,
@@ -99,7 +110,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+      pubsub: gossipsub(gossipsubOptions(init.pubsub ?? defaultGossipConfig, init.trustedPeers ?? [], init.sparseTopics ?? [])),
       ...(discovery != null ? discoveryServices(discovery, () => self) : {})
     }
   }) as DmsLibp2p

@@ -1,13 +1,16 @@
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DmsError } from './errors.js'
 import { parseDiscovery } from './discovery/config.js'
+import { defaultDataDir } from './data-dir.js'
+import { parsePubsub } from './pubsub-config.js'
+import type { PubsubInit } from './pubsub-config.js'
+import type { GossipConfig } from '../actors/gossip-options.js'
 import type { DiscoveryConfig, DiscoveryInit } from './discovery/config.js'
 
 /** What a caller may give `createNode`; everything is optional. */
 export interface NodeConfigInit {
-  /** Directory holding the identity and other persisted state. @default ~/.dms-net */
+  /** Directory holding the identity and other persisted state. @default $DMS_NET_DATA, else ~/.dms-net */
   dataDir?: string
   /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
@@ -33,12 +36,14 @@ export interface NodeConfigInit {
   networkName?: string
   /** Discovery and reachability: DHT, relays, AutoNAT, hole punching, mDNS (docs/discovery.md). */
   discovery?: DiscoveryInit
+  /** Gossipsub tuning: IP-colocation whitelist and threshold, peer exchange, flood publish, mesh degree (docs/protocols.md). */
+  pubsub?: PubsubInit
 }
 
 /** A validated configuration with every default filled in. */
-export type NodeConfig = Required<Omit<NodeConfigInit, 'discovery'>> & { discovery: DiscoveryConfig }
+export type NodeConfig = Required<Omit<NodeConfigInit, 'discovery' | 'pubsub'>> & { discovery: DiscoveryConfig, pubsub: GossipConfig }
 
-export const defaultDataDir = (): string => join(homedir(), '.dms-net')
+export { defaultDataDir } from './data-dir.js'
 
 /**
  * Validate a configuration and fill defaults. Throws a `DmsError` with code
@@ -78,7 +83,8 @@ export function parseConfig (init: NodeConfigInit = {}): NodeConfig {
     maxBufferedBytes: positive('maxBufferedBytes', init.maxBufferedBytes, 64 << 20, 8 << 30),
     frameDeadlineMs: positive('frameDeadlineMs', init.frameDeadlineMs, 10_000, 600_000),
     networkName: init.networkName ?? 'dms',
-    discovery: parseDiscovery(init.discovery, problems)
+    discovery: parseDiscovery(init.discovery, problems),
+    pubsub: parsePubsub(init.pubsub, problems)
   }
   if (typeof init.dataDir !== 'undefined' && (typeof init.dataDir !== 'string' || init.dataDir === '')) {
     problems.push('dataDir must be a non-empty path')

@@ -9,6 +9,11 @@ import type { ServicesEvent } from '../machines/node.js'
 import type { NodeConfig } from './config.js'
 import type { HostAttachment } from './host-attachment.js'
 import type { NetworkKind } from './events.js'
+import { agentVersion } from './version.js'
+import { BID_REQUEST_TOPIC } from './wire/bid-request.js'
+
+/** The peer ids named by `/p2p/<id>` in bootstrap multiaddrs. */
+const bootstrapPeerIds = (addresses: string[]): string[] => addresses.flatMap((address) => /\/p2p\/([^/]+)$/.exec(address)?.[1] ?? [])
 
 export interface NodeActorsInit {
   config: NodeConfig
@@ -35,6 +40,10 @@ export function nodeActors (init: NodeActorsInit) {
         listen: input.listen,
         dialTimeoutMs: init.config.dialTimeoutMs,
         discovery: init.config.discovery,
+        agentVersion,
+        pubsub: init.config.pubsub,
+        trustedPeers: bootstrapPeerIds(init.config.bootstrap),
+        sparseTopics: [BID_REQUEST_TOPIC],
         ...(protector != null ? { connectionProtector: protector } : {})
       })
       init.created?.(libp2p)

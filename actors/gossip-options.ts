@@ -1,0 +1,90 @@
+import type { GossipsubOpts } from '@libp2p/gossipsub'
+import { AddressRanges } from './address-ranges.js'
+
+/** How dms-network tunes gossipsub (docs/protocols.md explains each choice). */
+export interface GossipConfig {
+  /**
+   * Address ranges (CIDR) whose peers are never penalised for sharing one IP:
+   * labs, data-centre NATs and one-machine tests put whole fleets behind one address.
+   */
+  colocationWhitelist: string[]
+  /** Peers from one address outside the whitelist before the colocation penalty starts. */
+  colocationThreshold: number
+  /** Weight of that penalty per surplus peer squared (negative; 0 switches it off). */
+  colocationWeight: number
+  /** Hand pruned peers other peers to connect to (PX), so nodes beyond the hubs join the mesh. */
+  peerExchange: boolean
+  /** Send our own messages to every subscribed peer, not only our mesh. */
+  floodPublish: boolean
+  /** Target mesh degree D (gossipsub's Dlo/Dhi follow it). */
+  meshDegree: number
+}
+
+/** Loopback, RFC 1918, carrier-grade NAT, link-local, IPv6 loopback, ULA and link-local. */
+export const PRIVATE_RANGES = ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '::1/128', 'fc00::/7', 'fe80::/10']
+
+export const defaultGossipConfig: GossipConfig = {
+  colocationWhitelist: PRIVATE_RANGES,
+  colocationThreshold: 64,
+  colocationWeight: -5,
+  peerExchange: true,
+  floodPublish: true,
+  meshDegree: 6
+}
+
+/** The app-specific score of a trusted (bootstrap) peer: above gossipsub's acceptPXThreshold (10), so its PX is used. */
+const TRUSTED_SCORE = 20
+
+/**
+ * Gossipsub options from a `GossipConfig`. `trustedPeers` (the bootstrap peers)
+ * get a score that lets their peer exchange through: a node that joins through
+ * a hub learns the rest of the mesh from it. `sparseTopics` are scored as
+ * low-rate topics whose invalid messages are penalised.
+ */
+export function gossipsubOptions (config: GossipConfig, trustedPeers: string[], sparseTopics: string[] = []): Partial<GossipsubOpts> {
+  const trusted = new Set(trustedPeers)
+  const d = config.meshDegree
+  return {
+    allowPublishToZeroTopicPeers: true,
+    emitSelf: false,
+    doPX: config.peerExchange,
+    floodPublish: config.floodPublish,
+    D: d,
+    Dlo: Math.max(1, d - 2),
+    Dhi: d * 2,
+    Dout: Math.max(1, Math.min(Math.floor(d / 2), d - 2)),
+    scoreParams: {
+      IPColocationFactorWhitelist: new AddressRanges(config.colocationWhitelist),
+      IPColocationFactorThreshold: config.colocationThreshold,
+      IPColocationFactorWeight: config.colocationWeight,
+      appSpecificScore: (peer) => trusted.has(peer) ? TRUSTED_SCORE : 0,
+      appSpecificWeight: 1,
+      topics: Object.fromEntries(sparseTopics.map((topic) => [topic, sparseTopicScore]))
+    }
+  }
+}
+
+/**
+ * Score parameters for a sparse topic such as bid requests: a few messages a
+ * minute, so no penalty for quiet mesh peers (P3 off); a small reward for
+ * delivering first; a heavy penalty for messages our validator rejects.
+ */
+const sparseTopicScore = {
+  topicWeight: 1,
+  timeInMeshWeight: 0,
+  timeInMeshQuantum: 1000,
+  timeInMeshCap: 1,
+  firstMessageDeliveriesWeight: 1,
+  firstMessageDeliveriesDecay: 0.9,
+  firstMessageDeliveriesCap: 5,
+  meshMessageDeliveriesWeight: 0,
+  meshMessageDeliveriesDecay: 0.5,
+  meshMessageDeliveriesCap: 1,
+  meshMessageDeliveriesThreshold: 1,
+  meshMessageDeliveriesWindow: 10,
+  meshMessageDeliveriesActivation: 5000,
+  meshFailurePenaltyWeight: 0,
+  meshFailurePenaltyDecay: 0.5,
+  invalidMessageDeliveriesWeight: -50,
+  invalidMessageDeliveriesDecay: 0.5
+}
