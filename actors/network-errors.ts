@@ -7,8 +7,10 @@ export function explainNetworkError (err: unknown): string {
   const message = e?.message ?? String(err)
   const nested = Array.isArray(e?.errors) ? e.errors.map((inner) => (inner as Error)?.message ?? String(inner)).join('; ') : ''
   const text = `${message} ${nested}`
-  if (e?.code === 'EADDRINUSE' || /EADDRINUSE/.test(text)) return `address already in use (${message})`
-  if (e?.code === 'EADDRNOTAVAIL' || /EADDRNOTAVAIL/.test(text)) return `address not available on this machine (${message})`
+  // listen errors: libp2p's text runs to many lines with a stack; say which address, and what to do
+  const where = /(?:EADDRINUSE|EADDRNOTAVAIL)[^\n]*?((?:\d{1,3}\.){3}\d{1,3}:\d+|\[[0-9a-f:]+\]:\d+)/i.exec(text)?.[1]
+  if (e?.code === 'EADDRINUSE' || /EADDRINUSE/.test(text)) return `address already in use${where != null ? `: ${where}` : ''} (another program listens there; choose another port, or port 0 for any free one)`
+  if (e?.code === 'EADDRNOTAVAIL' || /EADDRNOTAVAIL/.test(text)) return `address not available on this machine${where != null ? `: ${where}` : ''} (listen on one of its own addresses, or 0.0.0.0)`
   if (/ECONNREFUSED/.test(text)) return `connection refused: nothing listens there (${message})`
   if (e?.name === 'EncryptionFailedError' || /EncryptionFailed|ECONNRESET/.test(text)) {
     return `peer rejected the handshake: private network key mismatch, or not a dms-network node? (${message})`

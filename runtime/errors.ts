@@ -13,6 +13,8 @@ export type DmsErrorCode =
   | 'DIAL_FAILED'
   | 'LISTEN_FAILED'
   | 'BAD_ADDRESS'
+  | 'BAD_PEER_ID'
+  | 'PING_FAILED'
   | 'TIMEOUT'
   | 'NODE_UNREACHABLE'
 

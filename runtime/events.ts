@@ -1,3 +1,5 @@
+import type { BidRequest } from './wire/bid-request.js'
+
 /**
  * The events an embedder can subscribe to with `node.on(type, fn)`, and that the
  * CLI prints. One table: event name → payload. Peer ids are strings.
@@ -17,6 +19,8 @@ export interface NodeEventMap {
   'connection.opened': { peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound' }
   'connection.closed': { peerId: string, remoteAddr: string }
   'messenger.error': { code: string, message: string, peer?: string }
+  /** A job bid request arrived over gossipsub (validated; `from` is its signed author). */
+  'job.received': { from: string, bid: BidRequest }
   /** The VPN changed state or applied a new table version. */
   'vpn.changed': { state: string, role: 'leader' | 'member' | 'none', version?: number, ip?: string, members: number }
   'vpn.error': { message: string }

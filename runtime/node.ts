@@ -26,6 +26,8 @@ import type { BidRequest, BidRequestInit } from './wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
 import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
 import type { PrivateKey } from '@libp2p/interface'
+import { parsePeerId } from './peer-id.js'
+import { explainNetworkError } from '../actors/network-errors.js'
 
 export interface CreateNodeInit extends NodeConfigInit {
   /**
@@ -101,6 +103,7 @@ export class DmsNode {
       return created
     }
     this.messengers = { public: messenger('public'), private: messenger('private') }
+    for (const created of Object.values(this.messengers)) created.onJob((bid, from) => { this.dispatch({ type: 'job.received', from, bid }) })
     this.attachments.push(discoveryAttachment({ config: this.config, features: this.features, emit: (event) => { this.dispatch(event) } }))
   }
 
@@ -300,6 +303,7 @@ export class DmsNode {
   /** Dial a peer by peer id (known addresses) or full multiaddr, on the public host or the private one. */
   async dial (target: string, options: { network?: NetworkKind } = {}): Promise<{ peerId: string, remoteAddr: string }> {
     if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')
+    if (!target.startsWith('/')) parsePeerId(target)
     // by peer id with the DHT on, a lookup may come between a failed and a second dial
     const lookupMs = this.config.discovery.dht && !target.startsWith('/') ? this.config.dialTimeoutMs + 15_000 : 0
     return await this.hostRequest({ type: 'host.dial', reqId: randomUUID(), target }, this.config.dialTimeoutMs + lookupMs + 5000, options.network) as { peerId: string, remoteAddr: string }
@@ -327,11 +331,13 @@ export class DmsNode {
 
   /** Send a typed one-way message to a peer (or to this node itself). */
   async send (peer: string, type: string, body: unknown): Promise<void> {
+    parsePeerId(peer)
     await this.messengerFor(peer).send(peer, type, body)
   }
 
   /** Send a request and wait for the reply (rejects with TIMEOUT or the receiver's error). */
   async request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
+    parsePeerId(peer)
     return await this.messengerFor(peer).request<T>(peer, type, body, options)
   }
 
@@ -343,6 +349,7 @@ export class DmsNode {
 
   /** Send a typed event to the actor with systemId `actor` on `peer` (it must accept that type from remote peers). */
   async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<void> {
+    parsePeerId(peer)
     await this.messengerFor(peer).sendToActor(peer, actor, event, options)
   }
 
@@ -362,11 +369,41 @@ export class DmsNode {
     return { public: this.messengers.public.stats(), private: this.messengers.private.stats() }
   }
 
-  private messengerFor (peer: string): Messenger {
+  /** Round-trip time to a peer in ms (libp2p ping; dials it when not connected). */
+  async ping (peer: string): Promise<number> {
+    const peerId = parsePeerId(peer)
+    const libp2p = this.libp2p(this.networkFor(peer))
+    if (libp2p == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
+    try {
+      return await libp2p.services.ping.ping(peerId, { signal: AbortSignal.timeout(this.config.dialTimeoutMs) })
+    } catch (err) {
+      throw new DmsError('PING_FAILED', `no ping reply from ${peer}: ${explainNetworkError(err)}`, { cause: err })
+    }
+  }
+
+  /** Close every connection to a peer on both hosts (a bootstrap peer is redialled, as always when it drops). */
+  async disconnect (peer: string): Promise<{ closed: number }> {
+    const peerId = parsePeerId(peer)
+    let closed = 0
+    for (const network of ['public', 'private'] as const) {
+      const libp2p = this.libp2p(network)
+      if (libp2p == null) continue
+      closed += libp2p.getConnections(peerId).length
+      await libp2p.hangUp(peerId)
+    }
+    return { closed }
+  }
+
+  /** The host a peer is reached on: the private one when the peer is connected there. */
+  private networkFor (peer: string): NetworkKind {
     const onPrivate = this.root?.getSnapshot().context.peers[`private:${peer}`]?.getSnapshot().value
-    if (onPrivate === 'connected' || onPrivate === 'identified') return this.messengers.private
-    if (this.hostState() !== 'running' && this.privateHostState() === 'running') return this.messengers.private
-    return this.messengers.public
+    if (onPrivate === 'connected' || onPrivate === 'identified') return 'private'
+    if (this.hostState() !== 'running' && this.privateHostState() === 'running') return 'private'
+    return 'public'
+  }
+
+  private messengerFor (peer: string): Messenger {
+    return this.messengers[this.networkFor(peer)]
   }
 
   /** A snapshot of the host, every peer actor, and each running host's discovery and reachability. */

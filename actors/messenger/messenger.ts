@@ -41,6 +41,8 @@ export interface MessageMeta {
   from: string
   id: string
   type: string
+  /** 'req' when the sender waits for the handler's return value, 'msg' for a one-way message. */
+  kind: 'msg' | 'req'
 }
 
 export type MessageHandler = (body: unknown, meta: MessageMeta) => unknown
@@ -340,7 +342,7 @@ export class Messenger {
     }
     channel.hold()
     void Promise.resolve()
-      .then(() => handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type }))
+      .then(() => handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type, kind: 'msg' }))
       .catch((err: unknown) => { this.report('HANDLER_FAILED', `handler for ${envelope.type} failed: ${(err as Error)?.message ?? err}`, envelope.from) })
       .finally(() => { channel.settled() })
   }
@@ -364,7 +366,7 @@ export class Messenger {
       this.report('UNKNOWN_TYPE', `no handler for request type ${envelope.type}`, envelope.from)
       throw new RemoteRefusal('UNKNOWN_TYPE', `no handler for request type ${envelope.type}`)
     }
-    return await handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type })
+    return await handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type, kind: 'req' })
   }
 
   private async reply (channel: Channel, request: Envelope, kind: 'res' | 'err', body: unknown): Promise<void> {
@@ -415,7 +417,7 @@ export class Messenger {
       return
     }
     void Promise.resolve()
-      .then(() => handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type }))
+      .then(() => handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type, kind: 'msg' }))
       .catch((err: unknown) => { this.report('HANDLER_FAILED', `handler for ${envelope.type} failed: ${(err as Error)?.message ?? err}`, envelope.from) })
   }
 
@@ -445,9 +447,11 @@ class RemoteRefusal extends Error {
   }
 }
 
+/** A handler's error as the requester sees it: its own code when it has a plain one (`NO_REPLY`, `BUSY`), else HANDLER_FAILED. */
 function toErrorBody (err: unknown): ErrorBody {
   if (err instanceof RemoteRefusal || err instanceof MessageError || err instanceof WireError) return { code: err.code, message: err.message }
-  return { code: 'HANDLER_FAILED', message: err instanceof Error ? err.message : String(err) }
+  const code = (err as { code?: unknown } | null)?.code
+  return { code: typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(code) ? code : 'HANDLER_FAILED', message: err instanceof Error ? err.message : String(err) }
 }
 
 export function createMessenger (init?: MessengerInit): Messenger {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
-import { defaultDataDir } from '../config.js'
+import { defaultDataDir } from '../data-dir.js'
 
 /** A bad command line: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -16,6 +16,8 @@ export interface Parsed {
   values: Record<string, string | boolean | string[] | undefined>
   positionals: string[]
   dataDir: string
+  /** --json: print machine-readable output (every command takes it). */
+  json: boolean
 }
 
 /** One `dms-net` command. Adding a command is one file plus one line in commands/index.ts. */
@@ -37,6 +39,7 @@ export interface Command {
 
 const common: Options = {
   data: { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 }
 
@@ -65,7 +68,7 @@ export function parseCommand (command: Command, argv: string[]): Parsed & { help
   }
   const data = values.data
   if (data !== undefined && (typeof data !== 'string' || data === '')) throw new UsageError('--data needs a directory')
-  return { values, positionals: result.positionals, dataDir: typeof data === 'string' ? data : defaultDataDir(), help }
+  return { values, positionals: result.positionals, dataDir: typeof data === 'string' ? data : defaultDataDir(), json: values.json === true, help }
 }
 
 export function commandHelp (command: Command): string {
@@ -75,7 +78,8 @@ export function commandHelp (command: Command): string {
     command.summary,
     ...(command.help != null ? ['', command.help.trimEnd()] : []),
     '',
-    `  --data DIR   the node's data directory (default ${defaultDataDir()})`,
+    `  --data DIR   the node's data directory (default $DMS_NET_DATA or ~/.dms-net; now ${defaultDataDir()})`,
+    '  --json       machine-readable output (one JSON document, or JSON lines for streams)',
     '  --help       this text'
   ].join('\n')
 }

@@ -31,7 +31,7 @@ export const discoveryHelp = [
   '  --nat                   behind a NAT: --dht --relay-client --autonat --hole-punching'
 ].join('\n')
 
-/** The discovery part of a node's configuration, from `dms-net node` flags. */
+/** The discovery part of a node's configuration, from `dms-net node` flags: only what the flags switch on, so a --config file's choices stand otherwise. */
 export function discoveryFromFlags (values: Parsed['values']): DiscoveryInit {
   const on = (name: string): boolean => values[name] === true || (values.nat === true && ['dht', 'relay-client', 'autonat', 'hole-punching'].includes(name))
   const rendezvous = typeof values.rendezvous === 'string' ? values.rendezvous : undefined
@@ -40,7 +40,7 @@ export function discoveryFromFlags (values: Parsed['values']): DiscoveryInit {
     maxReservations = Number(values['relay-max-reservations'])
     if (!Number.isInteger(maxReservations) || maxReservations <= 0) throw new UsageError(`--relay-max-reservations must be a positive whole number (got ${JSON.stringify(values['relay-max-reservations'])})`)
   }
-  return {
+  const flags: DiscoveryInit = {
     dht: on('dht') || rendezvous != null,
     ...(typeof values['dht-prefix'] === 'string' ? { dhtPrefix: values['dht-prefix'] } : {}),
     ...(rendezvous != null ? { rendezvous } : {}),
@@ -52,4 +52,5 @@ export function discoveryFromFlags (values: Parsed['values']): DiscoveryInit {
     mdns: on('mdns'),
     ...(values.announce != null ? { announce: values.announce as string[] } : {})
   }
+  return Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== false)) as DiscoveryInit
 }

@@ -10,6 +10,8 @@ export class ControlClient {
   private buffered = ''
   private readonly waiting = new Map<number, (response: ControlResponse) => void>()
   private readonly streams = new Map<number, (item: unknown) => void>()
+  private readonly closeListeners: Array<() => void> = []
+  private closing = false
 
   private constructor (private readonly socket: Socket) {
     socket.on('data', (chunk) => {
@@ -24,6 +26,7 @@ export class ControlClient {
       }
     })
     socket.on('close', () => {
+      for (const listener of this.closeListeners) listener()
       for (const resolve of this.waiting.values()) resolve({ id: 0, ok: false, error: { code: 'NODE_UNREACHABLE', message: 'the node closed the control connection' } })
       this.waiting.clear()
     })
@@ -59,7 +62,13 @@ export class ControlClient {
     await this.call(method, params)
   }
 
+  /** Called when the node closes the connection (not when `close()` does). */
+  onClose (listener: () => void): void {
+    this.closeListeners.push(() => { if (!this.closing) listener() })
+  }
+
   close (): void {
+    this.closing = true
     this.socket.destroy()
   }
 }

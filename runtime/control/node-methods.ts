@@ -3,13 +3,32 @@ import type { NodeEvent } from '../events.js'
 import { textParam } from './params.js'
 import type { ControlMethod, ControlStream } from './server.js'
 import { validateBidRequest } from '../wire/bid-request.js'
+import { JobLog } from './job-log.js'
+import { MessageInbox } from './message-inbox.js'
 
-/** The control methods every running node answers. Features add theirs with the same shape. */
-export function nodeControlMethods (node: DmsNode): Record<string, ControlMethod> {
-  return {
+const badRequest = (message: string): Error => Object.assign(new Error(message), { code: 'BAD_REQUEST' })
+
+/** A list of non-empty strings, or undefined when absent. */
+function textListParam (params: Record<string, unknown>, name: string): string[] | undefined {
+  const value = params[name]
+  if (value === undefined) return undefined
+  if (!Array.isArray(value) || value.length > 64 || value.some((v) => typeof v !== 'string' || v === '' || v.length > 128)) {
+    throw badRequest(`${name} must be a list of at most 64 names`)
+  }
+  return value as string[]
+}
+
+/** The control methods and streams every running node answers. Features add methods of the same shape. */
+export function nodeControl (node: DmsNode): { methods: Record<string, ControlMethod>, streams: Record<string, ControlStream> } {
+  const jobs = new JobLog()
+  node.on('job.received', (event) => { jobs.add({ from: event.from, bid: event.bid }) })
+  const inbox = new MessageInbox((type, handler) => node.handle(type, handler))
+  const methods: Record<string, ControlMethod> = {
     status: () => ({ ...node.status(), messenger: node.messengerStats() }),
     peers: () => node.status().peers,
     dial: async (params) => await node.dial(textParam(params, 'target')),
+    disconnect: async (params) => await node.disconnect(textParam(params, 'peer')),
+    ping: async (params) => ({ rttMs: await node.ping(textParam(params, 'peer')) }),
     listen: async (params) => await node.listen(textParam(params, 'address')),
     send: async (params) => { await node.send(textParam(params, 'peer'), textParam(params, 'type'), params.body); return { sent: true } },
     request: async (params) => await node.request(textParam(params, 'peer'), textParam(params, 'type'), params.body, {
@@ -19,13 +38,22 @@ export function nodeControlMethods (node: DmsNode): Record<string, ControlMethod
       const bid = params.bid as Record<string, unknown>
       validateBidRequest({ ...bid, requester: node.peerId })
       return await node.publishJob(bid as never)
+    },
+    jobs: (params) => jobs.list(typeof params.limit === 'number' ? params.limit : undefined)
+  }
+  const streams: Record<string, ControlStream> = {
+    /** Every public event, or those of `types`. */
+    events: (params, push) => {
+      const types = textListParam(params, 'types')
+      const wanted = types == null ? undefined : new Set(types)
+      return node.on('*', (event: NodeEvent) => { if (wanted == null || wanted.has(event.type)) push(event) })
+    },
+    /** Typed messages of `types`; with `reply`, requests of those types are answered with it. */
+    receive: (params, push) => {
+      const types = textListParam(params, 'types')
+      if (types == null || types.length === 0) throw badRequest('receive needs at least one message type')
+      return inbox.subscribe(types, push, 'reply' in params ? { value: params.reply } : undefined)
     }
   }
-}
-
-/** Streaming control methods: `events` streams every public event. */
-export function nodeControlStreams (node: DmsNode): Record<string, ControlStream> {
-  return {
-    events: (_params, push) => node.on('*', (event: NodeEvent) => { push(event) })
-  }
+  return { methods, streams }
 }

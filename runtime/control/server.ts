@@ -54,6 +54,9 @@ export async function startControlServer (init: ControlServerInit): Promise<{ pa
   }
 }
 
+/** Bytes of stream output a client may leave unread before it is disconnected. */
+const MAX_UNREAD_BYTES = 8 << 20
+
 function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Map<string, ControlStream>): void {
   let buffered = ''
   const stops: Array<() => void> = []
@@ -97,7 +100,19 @@ function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Ma
     const params = request.params ?? {}
     const stream = streams.get(request.method)
     if (stream != null) {
-      stops.push(stream(params, (item) => { send({ id: request.id, event: item }) }))
+      let stop
+      try {
+        stop = stream(params, (item) => {
+          send({ id: request.id, event: item })
+          // a subscriber that does not read is cut off, not buffered for without bound
+          if (socket.writableLength > MAX_UNREAD_BYTES) socket.destroy()
+        })
+      } catch (err) {
+        const e = err as { code?: string, message?: string }
+        send({ id: request.id, ok: false, error: { code: e?.code ?? 'FAILED', message: e?.message ?? String(err) } })
+        return
+      }
+      stops.push(stop)
       send({ id: request.id, ok: true, result: 'subscribed' })
       return
     }

@@ -1,0 +1,45 @@
+import { UsageError } from './command.js'
+
+// Checks the CLI runs itself, before it connects to a node: a bad argument is
+// exit code 2 with one line and a hint, and costs no libp2p import.
+
+const BASE58 = '[1-9A-HJ-NP-Za-km-z]'
+/** Ed25519 (12D3KooW…), RSA/sha256 (Qm…) and secp256k1 (16Uiu2…) ids in base58btc, or a base32 CID (b…). */
+const PEER_ID = new RegExp(`^(?:12D3KooW${BASE58}{44}|Qm${BASE58}{44}|16Uiu2${BASE58}{47}|b[a-z2-7]{50,70})$`)
+
+/** A peer id argument; a UsageError that says what a peer id looks like otherwise. */
+export function peerIdArg (text: string, what = 'PEER'): string {
+  if (!PEER_ID.test(text)) throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id (peer ids look like 12D3KooW… and come from dms-net id or dms-net peers)`)
+  return text
+}
+
+/** A JSON argument. */
+export function jsonArg (what: string, text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`${what} is not valid JSON: ${(err as Error).message}`)
+  }
+}
+
+/** A whole number flag from 1 to `max`, or undefined when absent. */
+export function countArg (flag: string, value: unknown, max = 3_600_000): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`--${flag} needs a whole number from 1 to ${max} (got ${JSON.stringify(value)})`)
+  return n
+}
+
+/** A message type name: what the messenger accepts as `type`. */
+export function typeArg (text: string): string {
+  if (!/^[\w.:/-]{1,128}$/.test(text)) throw new UsageError(`message type ${JSON.stringify(text.slice(0, 80))} must be 1-128 letters, digits, '.', '_', ':', '/' or '-'`)
+  return text
+}
+
+/** A multiaddr argument, checked by the same rules as the node's config (loads the multiaddr parser only here). */
+export async function multiaddrArg (text: string, needPeerId: boolean): Promise<string> {
+  const { checkMultiaddr } = await import('../config.js')
+  const problem = checkMultiaddr(text, needPeerId)
+  if (problem != null) throw new UsageError(problem)
+  return text
+}

@@ -1,0 +1,21 @@
+import type { Command } from '../command.js'
+import { follow, output } from '../client-call.js'
+import { eventLine } from '../format.js'
+import type { NodeEvent } from '../../events.js'
+
+export const eventsCommand: Command = {
+  name: 'events',
+  summary: 'Stream the running node\'s events (connections, peers, jobs, swarm, VPN) until Ctrl-C.',
+  help: [
+    '  --type TYPE   only events of this type (repeatable), e.g. --type peer.connected --type job.received',
+    '',
+    'The event types are listed in docs/cli.md.'
+  ].join('\n'),
+  options: { type: { type: 'string', multiple: true } },
+  run: async (parsed) => {
+    const types = parsed.values.type as string[] | undefined
+    return await follow(parsed.dataDir, 'events', types != null ? { types } : {}, (item) => {
+      output(parsed, { time: Date.now(), ...(item as object) }, () => eventLine(item as NodeEvent))
+    })
+  }
+}

@@ -1,0 +1,81 @@
+import { createNode } from '../../node.js'
+import { startControlServer } from '../../control/server.js'
+import { nodeControl } from '../../control/node-methods.js'
+import { swarmControlMethods } from '../../control/swarm-methods.js'
+import { createSwarm } from '../../swarm/swarm-service.js'
+import { vpnControlMethods } from '../../control/vpn-methods.js'
+import { createVpn } from '../../vpn/vpn-service.js'
+import { UsageError } from '../command.js'
+import { inspectPort, startInspectorServer } from '../../inspect/inspector-server.js'
+import { eventLine } from '../format.js'
+import { discoveryFromFlags } from '../discovery-flags.js'
+import type { Parsed } from '../command.js'
+import { readConfigFile } from '../config-file.js'
+
+/** `dms-net node`: the daemon. Loaded only when that command runs, so client commands load no libp2p. */
+export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promise<number> {
+  const json = values.json === true
+  const file = typeof values.config === 'string' ? await readConfigFile(values.config) : {}
+  // --data wins over the file's dataDir, which wins over $DMS_NET_DATA and the default
+  const dataDir = values.data === undefined && typeof file.dataDir === 'string' ? file.dataDir : flagDataDir
+  let port: number | undefined
+  try { port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined } catch (err) { throw new UsageError((err as Error).message) }
+  const inspector = port != null ? await startInspectorServer({ port }) : undefined
+  const node = createNode({
+    ...file,
+    dataDir,
+    discovery: { ...file.discovery, ...discoveryFromFlags(values) },
+    ...(inspector != null ? { inspect: inspector.observer('node') } : {}),
+    ...(values.listen != null ? { listen: values.listen as string[] } : {}),
+    ...(values.bootstrap != null ? { bootstrap: values.bootstrap as string[] } : {})
+  })
+  const print = (line: string): void => { process.stdout.write(`${line}\n`) }
+  node.on('*', (event) => { print(json ? JSON.stringify({ time: Date.now(), ...event }) : eventLine(event)) })
+  const swarm = createSwarm(node)
+  const accept = (values['vpn-accept'] as string[] | undefined) ?? []
+  let vpn
+  try {
+    vpn = createVpn(node, {
+      acceptFrom: accept.includes('any') ? 'any' : accept,
+      ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
+      ...(typeof values['vpn-mtu'] === 'string' ? { mtu: Number(values['vpn-mtu']) } : {}),
+      firewall: values['vpn-firewall'] === true
+    })
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  await node.init()
+  const nodeMethods = nodeControl(node)
+  const control = await startControlServer({ dataDir, methods: { ...nodeMethods.methods, ...swarmControlMethods(swarm), ...vpnControlMethods(vpn) }, streams: nodeMethods.streams })
+  try {
+    await node.start()
+  } catch (err) {
+    await control.close()
+    await node.stop()
+    throw err
+  }
+  const restored = await swarm.restore().catch((err: unknown) => { print(`could not rejoin the private swarm: ${(err as Error).message}`); return undefined })
+  if (restored != null && restored.role !== 'none') print(`private swarm: ${restored.role}, ${restored.state}, key ${restored.fingerprint ?? '-'}`)
+  const vpnRestored = await vpn.restore().catch((err: unknown) => { print(`could not bring the VPN back: ${(err as Error).message}`); return undefined })
+  if (vpnRestored != null && vpnRestored.role !== 'none') print(`vpn: ${vpnRestored.role}, ${vpnRestored.state}, ${vpnRestored.ip ?? '-'} (version ${vpnRestored.version ?? '-'})`)
+  const status = node.status()
+  if (json) print(JSON.stringify({ type: 'node.running', peerId: status.peerId, addresses: status.host.addresses, control: control.path }))
+  else {
+    print(`dms-net node ${status.peerId}`)
+    for (const address of status.host.addresses) print(`  listening on ${address}`)
+    const mechanisms = status.discovery.find((d) => d.network === 'public')?.mechanisms ?? []
+    print(`  discovery ${mechanisms.length > 0 ? mechanisms.join(', ') : 'bootstrap peers only (see --help: --dht, --nat, …)'}`)
+    print(`  control socket ${control.path} (try: dms-net status --data ${dataDir})`)
+  }
+  if (inspector != null) print(json ? JSON.stringify({ type: 'inspector', url: inspector.url, stately: inspector.statelyUrl }) : `  inspector ${inspector.url} (Stately inspector: ${inspector.statelyUrl})`)
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  if (!json) print('stopping…')
+  await control.close()
+  await vpn.close()
+  await node.stop()
+  await inspector?.close()
+  return 0
+}

@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises'
+import { UsageError } from './command.js'
+import type { NodeConfigInit } from '../config.js'
+
+/** Top-level keys a --config file may hold: the `createNode` options that make sense in a file. */
+const KEYS = ['dataDir', 'listen', 'bootstrap', 'dialTimeoutMs', 'redialBaseMs', 'redialMaxMs', 'maxFrameBytes', 'requestTimeoutMs',
+  'maxBufferedBytesPerPeer', 'maxBufferedBytes', 'frameDeadlineMs', 'networkName', 'discovery', 'pubsub']
+
+/**
+ * Read a `--config FILE`: JSON whose keys are `createNode` options
+ * (docs/cli.md). Values are checked by the node's own config parser; this
+ * rejects what it cannot be: unreadable files, bad JSON, unknown keys.
+ */
+export async function readConfigFile (path: string): Promise<NodeConfigInit> {
+  let text
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new UsageError(`cannot read --config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`--config ${path} is not valid JSON: ${(err as Error).message}`)
+  }
+  if (value == null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`--config ${path} must hold a JSON object of createNode options`)
+  const unknown = Object.keys(value).filter((key) => !KEYS.includes(key))
+  if (unknown.length > 0) throw new UsageError(`--config ${path}: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${KEYS.join(', ')})`)
+  return value as NodeConfigInit
+}
