@@ -6,12 +6,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { gossipsub } from '@libp2p/gossipsub'
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import type { KadDHT } from '@libp2p/kad-dht'
-import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { autoNATv2 } from '@libp2p/autonat-v2'
-import { dcutr } from '@libp2p/dcutr'
-import { mdns } from '@libp2p/mdns'
 import type { DiscoveryConfig } from '../runtime/discovery/config.js'
 import type { Libp2p, PeerId, PeerInfo, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -90,7 +85,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       appendAnnounce: discovery?.announce ?? []
     },
     // the relay transport also dials peers through their relays
-    transports: [tcp(), ...(discovery?.relayClient === true ? [circuitRelayTransport()] : [])],
+    transports: [tcp(), ...(discovery?.relayClient === true ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
     // Peers listening on 0.0.0.0 announce 127.0.0.1 and LAN addresses, and the DHT passes
     // them on: an address that is one of our own would only reach ourselves
     connectionGater: { denyDialMultiaddr: (address) => self != null && isOwnAddress(self, address.toString()) },
@@ -111,7 +106,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       identify: identify(),
       ping: ping(),
       pubsub: gossipsub(gossipsubOptions(init.pubsub ?? defaultGossipConfig, init.trustedPeers ?? [], init.sparseTopics ?? [])),
-      ...(discovery != null ? discoveryServices(discovery, () => self) : {})
+      ...(discovery != null ? await discoveryServices(discovery, () => self) : {})
     }
   }) as DmsLibp2p
   self = node
@@ -141,10 +136,15 @@ function isOwnAddress (libp2p: DmsLibp2p, address: string): boolean {
   return libp2p.getMultiaddrs().some((own) => own.toString().replace(/\/p2p\/[^/]+$/, '') === bare)
 }
 
-/** The optional discovery and reachability services, as `discovery` asks. */
-function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLibp2p | undefined): Record<string, (components: any) => unknown> {
+/**
+ * The optional discovery and reachability services, as `discovery` asks. Each
+ * module is loaded only when switched on: together they are a third of a
+ * daemon's start time and memory.
+ */
+async function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLibp2p | undefined): Promise<Record<string, (components: any) => unknown>> {
   const services: Record<string, (components: any) => unknown> = {}
   if (discovery.dht) {
+    const { kadDHT, passthroughMapper } = await import('@libp2p/kad-dht')
     services.dht = kadDHT({
       protocol: `${discovery.dhtPrefix}/kad/1.0.0`,
       // DMS networks include LANs and private swarms: keep every address, and answer queries from the start
@@ -156,6 +156,7 @@ function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLibp2p | 
     })
   }
   if (discovery.relayServer) {
+    const { circuitRelayServer } = await import('@libp2p/circuit-relay-v2')
     services.relay = circuitRelayServer({
       reservations: {
         maxReservations: discovery.relayLimits.maxReservations,
@@ -166,9 +167,9 @@ function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLibp2p | 
   }
   // v2: the server dials back on a new connection (v1 in js-libp2p reuses the one the
   // request came on, then closes it, so it never confirms an already connected peer)
-  if (discovery.autonat) services.autonat = autoNATv2()
-  if (discovery.holePunching) services.dcutr = dcutr()
+  if (discovery.autonat) services.autonat = (await import('@libp2p/autonat-v2')).autoNATv2()
+  if (discovery.holePunching) services.dcutr = (await import('@libp2p/dcutr')).dcutr()
   // a service rather than a peerDiscovery entry, so the discovery watch can tell its finds apart
-  if (discovery.mdns) services.mdns = mdns()
+  if (discovery.mdns) services.mdns = (await import('@libp2p/mdns')).mdns()
   return services
 }

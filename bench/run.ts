@@ -1,19 +1,24 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
-// Results are printed and written to docs/benchmarks.md. Benchmarks are not tests.
+// Results are printed and written to bench/results/ (docs/benchmarks.md too with --docs).
+// Benchmarks are not tests. `npm run bench scale -- --nodes 100 --jobs 20`.
 import '../runtime/polyfill.js'
 import { runMessengerBench } from './messenger.js'
 import { runSwarmBench } from './swarm.js'
 import { runVpnBench } from './vpn.js'
 import { runDiscoveryBench } from './discovery.js'
+import { runScaleBench } from './scale.js'
 
+const args = process.argv.slice(2)
 const benches: Array<[string, () => Promise<unknown>]> = [
   ['messenger', runMessengerBench],
   ['swarm', runSwarmBench],
   ['vpn', runVpnBench],
-  ['discovery', runDiscoveryBench]
+  ['discovery', runDiscoveryBench],
+  ['scale', async () => { await runScaleBench(args) }]
 ]
 
-const only = process.argv.slice(2)
+// names pick benchmarks; flags (--docs, --nodes N, ...) go to them
+const only = args.filter((arg, i) => !arg.startsWith('--') && !(args[i - 1]?.startsWith('--') === true && !['--docs'].includes(args[i - 1]!)))
 for (const [name, run] of benches) {
   if (only.length > 0 && !only.includes(name)) continue
   process.stdout.write(`\n== ${name} ==\n`)

@@ -28,6 +28,7 @@ import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { parsePeerId } from './peer-id.js'
 import { explainNetworkError } from '../actors/network-errors.js'
+import { log } from '../actors/log.js'
 
 export interface CreateNodeInit extends NodeConfigInit {
   /**
@@ -446,6 +447,7 @@ export class DmsNode {
 
   private dispatch (event: NodeEmitted): void {
     // readiness events are the runtime's own business, not part of the public event table
+    log.node('%s %o', event.type, event)
     if (event.type === 'node.ready' || event.type === 'node.services-failed') return
     for (const key of [event.type, '*']) {
       for (const listener of this.listeners.get(key) ?? []) {

@@ -12,6 +12,7 @@ import { ENVELOPE_VERSION, MESSENGER_PROTOCOL, WireError } from '../../runtime/w
 import type { Envelope, EnvelopeKind, ErrorBody } from '../../runtime/wire/envelope.js'
 import type { BidRequest, BidRequestInit } from '../../runtime/wire/bid-request.js'
 import type { DeliveryResult } from '../../runtime/feature-actors.js'
+import { log } from '../log.js'
 
 export interface MessengerInit {
   /** Hard maximum encoded frame size, both directions. @default 1048576 */
@@ -431,6 +432,7 @@ export class Messenger {
   }
 
   private report (code: string, message: string, peer?: string): void {
+    log.messenger.error('%s %s', code, message)
     this.errors[code] = (this.errors[code] ?? 0) + 1
     try {
       this.init.onError?.({ code, message, ...(peer != null ? { peer } : {}) })

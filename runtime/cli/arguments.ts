@@ -43,3 +43,10 @@ export async function multiaddrArg (text: string, needPeerId: boolean): Promise<
   if (problem != null) throw new UsageError(problem)
   return text
 }
+
+/** The port of `--inspect`: 0 to 65535 (0: any free port). */
+export function inspectPort (value: string): number {
+  const port = Number(value)
+  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`--inspect takes a port from 0 to 65535 (got ${JSON.stringify(value)})`)
+  return port
+}

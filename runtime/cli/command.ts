@@ -71,7 +71,22 @@ export function parseCommand (command: Command, argv: string[]): Parsed & { help
   return { values, positionals: result.positionals, dataDir: typeof data === 'string' ? data : defaultDataDir(), json: values.json === true, help }
 }
 
-export function commandHelp (command: Command): string {
+/**
+ * Help for a command, or for one of its subcommands (`swarm create --help`):
+ * the lines of the command's help that describe that subcommand.
+ */
+export function commandHelp (command: Command, subcommand?: string): string {
+  const lines = subcommand != null ? (command.help ?? '').split('\n').filter((line) => line.startsWith(`  ${subcommand} `) || line === `  ${subcommand}`) : []
+  if (lines.length > 0) {
+    return [
+      ...lines.map((line, i) => `${i === 0 ? 'usage:' : '      '} dms-net ${command.name} ${line.trim().replace(/\s{2,}/, '\n        ')}`),
+      '',
+      `  --data DIR   the node's data directory (default $DMS_NET_DATA or ~/.dms-net; now ${defaultDataDir()})`,
+      '  --json       machine-readable output',
+      '',
+      `all ${command.name} subcommands: dms-net ${command.name} --help`
+    ].join('\n')
+  }
   return [
     `usage: dms-net ${command.name}${command.args != null ? ` ${command.args}` : ''} [--data DIR]`,
     '',

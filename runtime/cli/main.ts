@@ -52,7 +52,7 @@ export async function main (argv: string[]): Promise<number> {
     if (command == null) throw new UsageError(`unknown command ${JSON.stringify(name)}`)
     const parsed = parseCommand(command, rest)
     if (parsed.help) {
-      process.stdout.write(`${commandHelp(command)}\n`)
+      process.stdout.write(`${commandHelp(command, parsed.positionals[0])}\n`)
       return 0
     }
     return await command.run(parsed) ?? 0

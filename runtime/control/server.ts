@@ -3,6 +3,7 @@ import type { Server, Socket } from 'node:net'
 import { chmod, unlink } from 'node:fs/promises'
 import { controlSocketPath, MAX_CONTROL_LINE } from './protocol.js'
 import type { ControlRequest, ControlResponse } from './protocol.js'
+import { log } from '../../actors/log.js'
 
 /** A control method: takes the request params, returns JSON-able data, or throws. */
 export type ControlMethod = (params: Record<string, unknown>) => unknown
@@ -98,6 +99,7 @@ function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Ma
       return
     }
     const params = request.params ?? {}
+    log.control('request %d %s', request.id, request.method)
     const stream = streams.get(request.method)
     if (stream != null) {
       let stop

@@ -36,11 +36,6 @@ export interface InspectorServer {
 const pagePath = new URL('./page.html', import.meta.url)
 
 /** A `--inspect` value as a port; throws a usage message. */
-export function inspectPort (value: string): number {
-  const port = Number(value)
-  if (!/^\d+$/.test(value) || port > 65535) throw new Error(`--inspect takes a port from 0 to 65535 (got ${JSON.stringify(value)})`)
-  return port
-}
 const BATCH_MS = 100
 
 /**

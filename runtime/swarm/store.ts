@@ -2,6 +2,7 @@ import { readFile, rm, appendFile, open, mkdir, rename, stat } from 'node:fs/pro
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
 import { readSwarmKeyFile, writeSwarmKeyFile } from './key-file.js'
+import { log } from '../../actors/log.js'
 
 /** What survives a restart, besides the key (kept in swarm.key, Kubo format). */
 export interface SwarmState {
@@ -91,6 +92,7 @@ export class SwarmStore {
 
   /** Append one line to the audit log and flush it to disk; rotate the log when it is full. */
   async audit (record: AuditRecord): Promise<void> {
+    log.swarm('audit %o', record)
     const line = `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     const size = await stat(this.auditPath).then((s) => s.size, () => 0)

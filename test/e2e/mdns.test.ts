@@ -1,3 +1,4 @@
+// test-needs: ip
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtemp, rm } from 'node:fs/promises'

@@ -1,4 +1,4 @@
-// test-needs: nft
+// test-needs: ip nft
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { NatNetwork } from '../support/nat-network.js'

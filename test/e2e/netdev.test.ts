@@ -1,4 +1,4 @@
-// test-needs: ping nft
+// test-needs: ip ping nft
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createNamespace, listNamespaces } from '../../runtime/netdev/netns.js'

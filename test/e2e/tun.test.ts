@@ -1,4 +1,4 @@
-// test-needs: ping
+// test-needs: ip ping
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn } from 'node:child_process'

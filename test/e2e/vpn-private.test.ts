@@ -1,5 +1,5 @@
 // test-runner: solo
-// test-needs: ping
+// test-needs: ip ping
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtemp, rm } from 'node:fs/promises'

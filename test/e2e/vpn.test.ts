@@ -1,5 +1,5 @@
 // test-runner: solo
-// test-needs: ping iperf3
+// test-needs: ip ping iperf3
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn } from 'node:child_process'

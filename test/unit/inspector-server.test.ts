@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert'
 import { request as httpRequest } from 'node:http'
 import { request } from 'node:http'
 import WebSocket from 'ws'
-import { startInspectorServer, inspectPort } from '../../runtime/inspect/inspector-server.js'
+import { startInspectorServer } from '../../runtime/inspect/inspector-server.js'
+import { inspectPort } from '../../runtime/cli/arguments.js'
 import { LiveSystem } from '../../runtime/inspect/live-system.js'
 
 /** Read a server-sent-events stream until `count` data blocks arrived. */

@@ -5,7 +5,7 @@ import { createNode } from '../../node.js'
 import { createSwarm } from '../../swarm/swarm-service.js'
 import type { Parsed } from '../command.js'
 import { UsageError } from '../command.js'
-import { inspectPort, startInspectorServer } from '../../inspect/inspector-server.js'
+import { inspectPort } from '../arguments.js'
 import { demoSteps } from '../demo/steps.js'
 import { statusBoard } from '../demo/status-board.js'
 import { until } from '../demo/context.js'
@@ -43,9 +43,12 @@ async function watchLive (board: () => string, what: string, predicate: () => bo
 export async function runDemo ({ values }: Parsed): Promise<number> {
   const write = (line = ''): void => { process.stdout.write(`${line}\n`) }
   let port: number | undefined
-  try { port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined } catch (err) { throw new UsageError((err as Error).message) }
-  const inspector = port != null ? await startInspectorServer({ port }) : undefined
-  const root = await mkdtemp(join(tmpdir(), 'dms-demo-'))
+  port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined
+  // the inspector (and its WebSocket library) is loaded only when asked for
+  const inspector = port != null ? await (await import('../../inspect/inspector-server.js')).startInspectorServer({ port }) : undefined
+  // --data keeps the three nodes' state (DIR/alice, DIR/bob, DIR/carol); otherwise a temporary directory, removed after
+  const kept = typeof values.data === 'string'
+  const root = kept ? values.data as string : await mkdtemp(join(tmpdir(), 'dms-demo-'))
   const names = ['alice', 'bob', 'carol']
   const nodes = names.map((name) => {
     const node = createNode({ dataDir: join(root, name), dialTimeoutMs: 3000, ...(inspector != null ? { inspect: inspector.observer(name) } : {}) })
@@ -90,7 +93,7 @@ export async function runDemo ({ values }: Parsed): Promise<number> {
     }
   } finally {
     await Promise.allSettled(nodes.map(async ({ node }) => { await node.stop() }))
-    await rm(root, { recursive: true, force: true })
+    if (!kept) await rm(root, { recursive: true, force: true })
     await inspector?.close()
   }
   write()

@@ -6,7 +6,7 @@ import { createSwarm } from '../../swarm/swarm-service.js'
 import { vpnControlMethods } from '../../control/vpn-methods.js'
 import { createVpn } from '../../vpn/vpn-service.js'
 import { UsageError } from '../command.js'
-import { inspectPort, startInspectorServer } from '../../inspect/inspector-server.js'
+import { inspectPort } from '../arguments.js'
 import { eventLine } from '../format.js'
 import { discoveryFromFlags } from '../discovery-flags.js'
 import type { Parsed } from '../command.js'
@@ -19,8 +19,9 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   // --data wins over the file's dataDir, which wins over $DMS_NET_DATA and the default
   const dataDir = values.data === undefined && typeof file.dataDir === 'string' ? file.dataDir : flagDataDir
   let port: number | undefined
-  try { port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined } catch (err) { throw new UsageError((err as Error).message) }
-  const inspector = port != null ? await startInspectorServer({ port }) : undefined
+  port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined
+  // the inspector (and its WebSocket library) is loaded only when asked for
+  const inspector = port != null ? await (await import('../../inspect/inspector-server.js')).startInspectorServer({ port }) : undefined
   const node = createNode({
     ...file,
     dataDir,
