@@ -86,4 +86,6 @@ export interface NodeStatus {
   peers: PeerStatus[]
   /** One entry per running host. */
   discovery: DiscoveryStatus[]
+  /** The bid-request topic on each running host: peers subscribed to it, and those in this node's gossipsub mesh. */
+  jobs: Array<{ network: NetworkKind, topic: string, subscribers: number, mesh: number }>
 }

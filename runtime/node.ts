@@ -23,6 +23,7 @@ import { ByteBudget } from '../actors/messenger/byte-budget.js'
 import { stopWhenStarted } from '../actors/libp2p-host.js'
 import type { Messenger, MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from './wire/bid-request.js'
+import { BID_REQUEST_TOPIC } from './wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
 import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -413,7 +414,12 @@ export class DmsNode {
       const snapshot = this.features.get(discoverySystemId(network))?.getSnapshot() as Parameters<typeof readDiscoveryStatus>[0] | undefined
       return snapshot == null ? [] : [readDiscoveryStatus(snapshot, this.config.discovery)]
     })
-    return { ...readStatus(this.root, this.identity?.peerId ?? '', this.rootError), discovery }
+    const jobs = (['public', 'private'] as const).flatMap((network) => {
+      const pubsub = this.libp2p(network)?.services.pubsub as (DmsLibp2p['services']['pubsub'] & { getMeshPeers?: (topic: string) => string[] }) | undefined
+      if (pubsub == null) return []
+      return [{ network, topic: BID_REQUEST_TOPIC, subscribers: pubsub.getSubscribers(BID_REQUEST_TOPIC).length, mesh: pubsub.getMeshPeers?.(BID_REQUEST_TOPIC).length ?? 0 }]
+    })
+    return { ...readStatus(this.root, this.identity?.peerId ?? '', this.rootError), discovery, jobs }
   }
 
   private hostActor (network: NetworkKind = 'public') {

@@ -3,7 +3,7 @@ import type { nodeMachine } from '../machines/node.js'
 import type { HostState, NodeStatus, PeerConnectedness, PeerStatus } from './events.js'
 
 /** Read the node's status from its actors' snapshots (no I/O). */
-export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError?: string): Omit<NodeStatus, 'discovery'> {
+export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError?: string): Omit<NodeStatus, 'discovery' | 'jobs'> {
   if (root == null) return { peerId, host: { state: 'idle', network: 'public', addresses: [] }, peers: [] }
   const host = root.system.get('host.public')?.getSnapshot() as
     | { value: string | Record<string, string>, context: { addresses: string[], error?: string, network: 'public' | 'private' } }

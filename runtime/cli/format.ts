@@ -24,6 +24,7 @@ export function statusText (status: NodeStatus): string {
     `host      ${status.host.state}${status.host.error != null ? ` (${status.host.error})` : ''}`,
     ...status.host.addresses.map((address, i) => `${i === 0 ? 'addresses' : '         '} ${address}`),
     ...status.discovery.flatMap(discoveryLines),
+    ...(status.jobs ?? []).map((j) => `jobs ${j.network}: ${j.subscribers} peer(s) subscribed to ${j.topic}, ${j.mesh} in the mesh`),
     '',
     peerTable(status.peers)
   ].join('\n')

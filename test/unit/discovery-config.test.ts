@@ -33,11 +33,13 @@ test('every bad field is reported, named', () => {
   }
 })
 
-test('CLI flags: --nat is the home preset, --rendezvous implies --dht, a bad count is a usage error', () => {
-  assert.equal(discoveryFromFlags({ nat: true }), { dht: true, relayClient: true, relayServer: false, autonat: true, holePunching: true, mdns: false })
+test('CLI flags: --nat is the home preset, --rendezvous implies --dht, a bad count is a usage error; only what a flag switches on is set', () => {
+  assert.equal(discoveryFromFlags({ nat: true }), { dht: true, relayClient: true, autonat: true, holePunching: true })
   assert.equal(discoveryFromFlags({ rendezvous: 'dms', 'relay-server': true, 'relay-max-reservations': '4' }), {
-    dht: true, rendezvous: 'dms', relayClient: false, relayServer: true, relayLimits: { maxReservations: 4 }, autonat: false, holePunching: false, mdns: false
+    dht: true, rendezvous: 'dms', relayServer: true, relayLimits: { maxReservations: 4 }
   })
+  // no flags: nothing set, so a --config file's discovery choices stand
+  assert.equal(discoveryFromFlags({}), {})
   assert.throws(() => discoveryFromFlags({ 'relay-max-reservations': '-2' }), (err: unknown) => err instanceof UsageError && /--relay-max-reservations/.test((err as Error).message))
 })
 

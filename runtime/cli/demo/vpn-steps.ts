@@ -64,6 +64,12 @@ export const vpnSteps: DemoStep[] = [
         const traffic = (await vpnCall(join(root, 'dave'), 'vpn.status')).traffic
         await vpnCall(join(root, 'dave'), 'vpn.stop')
         return `${rtts.length}/3 TCP echoes across the VPN; dave's data plane: ${traffic.packetsIn} packets in, ${traffic.packetsOut} out`
+      } catch (err) {
+        // what the two daemons said is the best clue
+        for (const [name, node] of [['dave', nodes[0]], ['erin', nodes[1]]] as const) {
+          if (node != null) note(`${name}'s last lines:\n${node.output().trim().split('\n').slice(-8).join('\n')}`)
+        }
+        throw err
       } finally {
         await Promise.all(nodes.map(async (node) => await node.stop()))
         await lan?.destroy()
