@@ -7,6 +7,7 @@ import { runSwarmBench } from './swarm.js'
 import { runVpnBench } from './vpn.js'
 import { runDiscoveryBench } from './discovery.js'
 import { runScaleBench } from './scale.js'
+import { runCliBench } from './cli.js'
 
 const args = process.argv.slice(2)
 const benches: Array<[string, () => Promise<unknown>]> = [
@@ -14,7 +15,8 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['swarm', runSwarmBench],
   ['vpn', runVpnBench],
   ['discovery', runDiscoveryBench],
-  ['scale', async () => { await runScaleBench(args) }]
+  ['scale', async () => { await runScaleBench(args) }],
+  ['cli', runCliBench]
 ]
 
 // names pick benchmarks; flags (--docs, --nodes N, ...) go to them

@@ -92,6 +92,7 @@ for (const [args, pattern] of [
   [['jobs', '--limit', '0'], /--limit needs a whole number from 1 to 100/],
   [['publish-job', '{"jobId":""}'], /invalid bid request: jobId/],
   [['node', '--config', '/nonexistent/dms.json'], /cannot read --config/],
+  [['completion', 'fish'], /completion is for bash or zsh/],
   [['publish-job', '[1'], /not valid JSON/],
   [['id', 'extra'], /unexpected argument "extra"/],
   [['node', '--relay-max-reservations', 'lots'], /--relay-max-reservations must be a positive whole number/],
@@ -105,6 +106,19 @@ for (const [args, pattern] of [
     assert.match(result.stderr.split('\n')[0]!, pattern)
   })
 }
+
+test('completion scripts name every command; bash completes a subcommand', async () => {
+  const script = await runCli(['completion', 'bash'])
+  assert.is(script.code, 0)
+  for (const name of ['node', 'receive', 'jobs', 'events', 'swarm', 'vpn']) assert.match(script.stdout, new RegExp(`\\b${name}\\b`))
+  const zsh = await runCli(['completion', 'zsh'])
+  assert.match(zsh.stdout, /^#compdef dms-net/)
+  const { execFile } = await import('node:child_process')
+  const completed = await new Promise<string>((resolve) => {
+    execFile('bash', ['-c', `source /dev/stdin <<'EOF'\n${script.stdout}\nEOF\nCOMP_WORDS=(dms-net swarm cr); COMP_CWORD=2; _dms_net; echo "\${COMPREPLY[@]}"`], (_err, stdout) => { resolve(stdout.trim()) })
+  })
+  assert.is(completed, 'create')
+})
 
 test('--help works on every command', async () => {
   const overview = await runCli(['--help'])

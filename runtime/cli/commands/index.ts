@@ -9,6 +9,7 @@ import { demoCommand } from './demo.js'
 import { swarmCommand } from './swarm.js'
 import { vpnCommand } from './vpn.js'
 import { versionCommand } from './version.js'
+import { completionCommand } from './completion.js'
 
 /** Every dms-net command, in the order `--help` lists them. Each loads what it runs only when it runs. */
 export const commands: Command[] = [
@@ -28,5 +29,6 @@ export const commands: Command[] = [
   swarmCommand,
   vpnCommand,
   demoCommand,
-  versionCommand
+  versionCommand,
+  completionCommand
 ]
