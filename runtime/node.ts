@@ -87,12 +87,15 @@ export class DmsNode {
     })
     // both hosts' messengers draw on one budget: the limits are per node
     const budget = new ByteBudget({ perPeer: this.config.maxBufferedBytesPerPeer, total: this.config.maxBufferedBytes })
+    // messages handed to handlers that have not finished: four times the partial-frame budget, then the sender's streams pause
+    const deliveries = new ByteBudget({ perPeer: 4 * this.config.maxBufferedBytesPerPeer, total: 4 * this.config.maxBufferedBytes })
     const messenger = (network: NetworkKind): Messenger => {
       const created = createMessenger({
         maxFrameBytes: this.config.maxFrameBytes,
         requestTimeoutMs: this.config.requestTimeoutMs,
         frameDeadlineMs: this.config.frameDeadlineMs,
         budget,
+        deliveries,
         deliverToActor: (actor, event, from) => this.features.deliver(actor, event, from),
         onError: (error) => { this.dispatch({ type: 'messenger.error', ...error }) }
       })

@@ -26,6 +26,19 @@ export class ByteBudget {
     return this.held
   }
 
+  /** Charge `bytes` to `peer` even past the limits; false when `peer` or the node is now over one (the caller applies backpressure). */
+  force (peer: string, bytes: number): boolean {
+    const next = (this.byPeer.get(peer) ?? 0) + bytes
+    this.byPeer.set(peer, next)
+    this.held += bytes
+    return next <= this.perPeer && this.held <= this.total
+  }
+
+  /** Whether `peer` and the node are within the limits. */
+  within (peer: string): boolean {
+    return (this.byPeer.get(peer) ?? 0) <= this.perPeer && this.held <= this.total
+  }
+
   /** Change what `peer` holds by `delta` bytes; false (and nothing changed) when growth would cross a limit. */
   adjust (peer: string, delta: number): boolean {
     const current = this.byPeer.get(peer) ?? 0

@@ -14,14 +14,24 @@ export interface ChannelInit {
   frameDeadlineMs: number
   /** Shared by every stream of the node: partial-frame bytes per peer and in all. */
   budget: ByteBudget
-  onEnvelope: (envelope: Envelope, channel: Channel) => void
+  /** Shared by every stream of the node: bytes of delivered envelopes whose handlers have not finished. Over it, streams pause. */
+  deliveries: ByteBudget
+  /** `bytes`: the frame's size, what a held delivery of it counts against the deliveries budget. */
+  onEnvelope: (envelope: Envelope, channel: Channel, bytes: number) => void
   /** A bad frame or a stall: the channel is closed right after. */
   onWireError: (error: WireError, channel: Channel) => void
   onClose: (channel: Channel) => void
 }
 
-/** Deliveries still being handled before the stream is paused (a slow receiver slows only its own stream). */
+/**
+ * Deliveries still being handled before the stream is paused (a slow receiver
+ * slows only its own stream). Their bytes are bounded too, per peer and per node,
+ * by the `deliveries` budget: over it, the stream pauses until handlers finish.
+ */
 const MAX_IN_FLIGHT = 64
+
+/** What a paused stream may buffer: yamux's largest stream window (16 MiB) and one frame more. */
+const PAUSED_READ_BUFFER_BYTES = (16 << 20) + (1 << 20)
 
 /**
  * Length-prefixed envelopes over one libp2p stream, both directions.
@@ -38,6 +48,11 @@ export class Channel {
   /** Bytes this channel holds in the shared budget. */
   private charged = 0
   private inFlight = 0
+  /** Bytes of the deliveries in flight, charged to the deliveries budget. */
+  private inFlightBytes = 0
+  private paused = false
+  /** Whole frames received while paused (the rest of the chunk that paused the stream), delivered on resume. */
+  private readonly waiting: Uint8Array[] = []
   private closed = false
   bytesIn = 0
   bytesOut = 0
@@ -50,6 +65,10 @@ export class Channel {
     this.stream.addEventListener('close', () => { this.finish() })
     // A long-lived per-peer stream may idle; the messenger reopens one when needed.
     this.stream.inactivityTimeout = 0
+    // Pausing (backpressure) stops the muxer's window updates, but what the window already allows
+    // keeps arriving: yamux grows a stream's window up to 16 MiB, past the stream's default 4 MiB read
+    // buffer, which would abort the stream and lose the messages in it. The window bounds it instead.
+    this.stream.maxReadBufferLength = PAUSED_READ_BUFFER_BYTES
   }
 
   get isClosed (): boolean {
@@ -76,16 +95,29 @@ export class Channel {
     }
   }
 
-  /** Mark one delivered envelope as handled (for async handlers); resumes a paused stream. */
-  settled (): void {
+  /** Mark one delivered envelope of `bytes` as handled (for async handlers); resumes a paused stream. */
+  settled (bytes: number): void {
     this.inFlight--
-    if (this.inFlight === MAX_IN_FLIGHT / 2) this.stream.resume()
+    this.inFlightBytes -= bytes
+    this.init.deliveries.adjust(this.remotePeer, -bytes)
+    if (this.paused && this.inFlight <= MAX_IN_FLIGHT / 2 && this.init.deliveries.within(this.remotePeer)) {
+      this.paused = false
+      // frames that arrived in the same chunks as the one that paused us go first
+      if (this.waiting.length > 0 && !this.closed) this.deliver(this.waiting.splice(0), 0)
+      // a stream whose reading side closed while its deliveries were handled cannot (and need not) resume
+      if (!this.paused && this.stream.readStatus === 'paused') this.stream.resume()
+    }
   }
 
-  /** Count one delivery as in flight until `settled()`. */
-  hold (): void {
+  /** Count one delivery of `bytes` as in flight until `settled(bytes)`; pauses the stream at the count or byte limit. */
+  hold (bytes: number): void {
     this.inFlight++
-    if (this.inFlight === MAX_IN_FLIGHT) this.stream.pause()
+    this.inFlightBytes += bytes
+    const within = this.init.deliveries.force(this.remotePeer, bytes)
+    if (!this.paused && (this.inFlight >= MAX_IN_FLIGHT || !within)) {
+      this.paused = true
+      if (this.stream.readStatus === 'readable') this.stream.pause()
+    }
   }
 
   /** Flush what was written, then close both directions. */
@@ -112,7 +144,20 @@ export class Channel {
       return
     }
     if (!this.charge()) return
-    for (const frame of frames) {
+    this.armDeadline(frames.length > 0)
+    if (frames.length === 0) return
+    if (this.waiting.length === 0 && !this.paused) this.deliver(frames, 0)
+    else this.waiting.push(...frames)
+  }
+
+  /** Deliver `frames` from `start` until the stream pauses; the rest wait for `settled()`. */
+  private deliver (frames: Uint8Array[], start: number): void {
+    for (let i = start; i < frames.length; i++) {
+      if (this.paused) {
+        this.waiting.push(...frames.slice(i))
+        return
+      }
+      const frame = frames[i]!
       let envelope: Envelope
       try {
         envelope = decodeEnvelope(frame)
@@ -121,10 +166,9 @@ export class Channel {
         return
       }
       envelope.from = this.remotePeer
-      this.init.onEnvelope(envelope, this)
+      this.init.onEnvelope(envelope, this, frame.byteLength)
       if (this.closed) return
     }
-    this.armDeadline(frames.length > 0)
   }
 
   /** Hold what the decoder buffers in the shared budget; over it, the stream is reset. */

@@ -23,6 +23,8 @@ export interface MessengerInit {
   frameDeadlineMs?: number
   /** Partly received frame bytes per peer and in all; a node shares one between its hosts' messengers. @default new ByteBudget() (4 MiB per peer, 64 MiB in all) */
   budget?: ByteBudget
+  /** Bytes of delivered messages whose handlers are still running, per peer and in all; over it, the sender's streams pause. @default new ByteBudget({ perPeer: 16 MiB, total: 256 MiB }) */
+  deliveries?: ByteBudget
   /** Inbound messenger streams per connection. @default 16 */
   maxInboundStreams?: number
   /** Deliver an actor event from a remote peer to the local actor `actor`, if it accepts that type. */
@@ -103,12 +105,14 @@ export class Messenger {
   private readonly requestTimeoutMs: number
   private readonly frameDeadlineMs: number
   private readonly budget: ByteBudget
+  private readonly deliveries: ByteBudget
 
   constructor (private readonly init: MessengerInit = {}) {
     this.maxFrameBytes = init.maxFrameBytes ?? 1 << 20
     this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
     this.frameDeadlineMs = init.frameDeadlineMs ?? 10_000
     this.budget = init.budget ?? new ByteBudget()
+    this.deliveries = init.deliveries ?? new ByteBudget({ perPeer: 16 << 20, total: 256 << 20 })
   }
 
   /** Register the protocol and the job topic on a running libp2p node (again after each host restart). */
@@ -297,7 +301,8 @@ export class Messenger {
       maxFrameBytes: this.maxFrameBytes,
       frameDeadlineMs: this.frameDeadlineMs,
       budget: this.budget,
-      onEnvelope: (envelope, from) => { this.counters.framesIn++; this.dispatch(envelope, from) },
+      deliveries: this.deliveries,
+      onEnvelope: (envelope, from, bytes) => { this.counters.framesIn++; this.dispatch(envelope, from, bytes) },
       onWireError: (error, from) => { this.report(error.code, error.message, from.remotePeer) },
       onClose: (closed) => {
         this.channels.delete(closed)
@@ -315,25 +320,25 @@ export class Messenger {
     return channel
   }
 
-  private dispatch (envelope: Envelope, channel: Channel): void {
+  private dispatch (envelope: Envelope, channel: Channel, bytes: number): void {
     switch (envelope.kind) {
       case 'res':
       case 'err':
         this.settle(envelope, channel)
         return
       case 'req':
-        channel.hold()
+        channel.hold(bytes)
         void this.answer(envelope).then(
           (body) => this.reply(channel, envelope, 'res', body),
           (err: unknown) => this.reply(channel, envelope, 'err', toErrorBody(err))
-        ).finally(() => { channel.settled() })
+        ).finally(() => { channel.settled(bytes) })
         return
       case 'msg':
-        this.receiveMessage(envelope, channel)
+        this.receiveMessage(envelope, channel, bytes)
     }
   }
 
-  private receiveMessage (envelope: Envelope, channel: Channel): void {
+  private receiveMessage (envelope: Envelope, channel: Channel, bytes: number): void {
     const handler = this.handlers.get(envelope.type)
     if (handler == null) {
       this.report('UNKNOWN_TYPE', `no handler for message type ${envelope.type}`, envelope.from)
@@ -341,11 +346,11 @@ export class Messenger {
         .finally(() => { void channel.close() })
       return
     }
-    channel.hold()
+    channel.hold(bytes)
     void Promise.resolve()
       .then(() => handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type, kind: 'msg' }))
       .catch((err: unknown) => { this.report('HANDLER_FAILED', `handler for ${envelope.type} failed: ${(err as Error)?.message ?? err}`, envelope.from) })
-      .finally(() => { channel.settled() })
+      .finally(() => { channel.settled(bytes) })
   }
 
   /** Work out the reply body to a request, or throw the error to send back. */

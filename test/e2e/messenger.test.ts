@@ -159,6 +159,32 @@ test('slowloris: partial frames over a peer\'s byte budget reset its streams; th
   assert.is(await c.request(b.peerId, 'hello', null), 'still here', 'another peer is served')
 })
 
+test('deliveries in flight are bounded in bytes: slow handlers pause the sender\'s stream, and nothing is lost', async () => {
+  // partial-frame budget 256 KiB per peer, so deliveries in flight may hold 1 MiB per peer
+  const [a, b] = await pair({ maxBufferedBytesPerPeer: 256 * 1024 })
+  let started = 0
+  let mostAtOnce = 0
+  const waiting: Array<() => void> = []
+  b.handle('big', async () => {
+    started++
+    mostAtOnce = Math.max(mostAtOnce, waiting.length + 1)
+    await new Promise<void>((resolve) => { waiting.push(resolve) })
+  })
+  const body = 'x'.repeat(200 * 1024)
+  const sends = Array.from({ length: 30 }, async () => { await a.send(b.peerId, 'big', body) })
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  // 1 MiB / 200 KiB: five held, the sixth crosses the limit and pauses the stream (not 30, not the 64 the count allows)
+  assert.ok(started >= 5 && started <= 7, `${started} handlers started while none finished`)
+  const release = setInterval(() => { for (const resolve of waiting.splice(0)) resolve() }, 20)
+  try {
+    await eventually('every message delivered once handlers finish', () => started === 30, 15_000)
+    await Promise.all(sends)
+  } finally {
+    clearInterval(release)
+  }
+  assert.ok(mostAtOnce <= 7, `at most ${mostAtOnce} in flight at once`)
+})
+
 test('a reply is accepted only from the peer the request went to: a third peer cannot forge one', async () => {
   const [a, b] = await pair()
   const mallory = await nodes.started()

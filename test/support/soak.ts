@@ -86,7 +86,9 @@ export async function runSoak (options: { durationMs: number, quietMs: number, r
     const baselineRss = rssMb(victim.child.pid!)
     failed = 0
     progress(`attack phase: ${options.durationMs / 1000} s`)
-    attacker = spawn(process.execPath, ['--import', 'tsx', attackerPath, JSON.stringify({ victim: victimAddress, dataDir: victimDir, inspector, durationMs: options.durationMs, root })], { stdio: ['ignore', 'pipe', 'inherit'] })
+    // the attacker runs at the lowest CPU priority: its own CPU would be another machine's in the field,
+    // here it would otherwise be taken from the victim and the honest peer
+    attacker = spawn('nice', ['-n', '19', process.execPath, '--import', 'tsx', attackerPath, JSON.stringify({ victim: victimAddress, dataDir: victimDir, inspector, durationMs: options.durationMs, root })], { stdio: ['ignore', 'pipe', 'inherit'] })
     let attackOutput = ''
     attacker.stdout!.on('data', (chunk: Buffer) => { attackOutput += chunk.toString() })
     const attackerDone = new Promise<void>((resolve) => { attacker!.once('exit', () => { resolve() }) })
