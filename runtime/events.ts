@@ -19,6 +19,8 @@ export interface NodeEventMap {
   'connection.opened': { peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound' }
   'connection.closed': { peerId: string, remoteAddr: string }
   'messenger.error': { code: string, message: string, peer?: string }
+  /** This node, owner of a private swarm, revoked a member: its key is rotated away, and a VPN this node leads in the swarm drops it. */
+  'swarm.revoked': { peer: string, epoch: number }
   /** A job bid request arrived over gossipsub (validated; `from` is its signed author). */
   'job.received': { from: string, bid: BidRequest }
   /** The VPN changed state or applied a new table version. */

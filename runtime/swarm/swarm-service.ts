@@ -128,7 +128,9 @@ export class Swarm {
     const owner = this.requireOwner()
     if (!owner.getSnapshot().context.authorised.includes(peer)) throw new SwarmError('NOT_AUTHORISED', `${peer} is not authorised`)
     await this.run(owner, { type: 'swarm.revoke', peer })
-    return this.status()
+    const status = this.status()
+    this.node.emit({ type: 'swarm.revoked', peer, epoch: status.epoch })
+    return status
   }
 
   /** Owner: move everyone authorised onto a new key. */

@@ -120,6 +120,12 @@ export class Vpn {
     node.handle('vpn.table', async (body, meta) => await this.receiveTable(body, meta.from))
     node.handle('vpn.sync', async (_body, meta) => this.answerSync(meta.from))
     node.handle('vpn.leave', async (_body, meta) => { this.memberLeaves(meta.from); return { ok: true } })
+    // a peer revoked from the private swarm this VPN runs in leaves the VPN too: a new table version without it
+    node.on('swarm.revoked', ({ peer }) => {
+      const table = this.actor.getSnapshot().context.table
+      if (this.network !== 'private' || table?.leader !== this.node.peerId || table.members[peer] == null) return
+      this.removePeer(peer).catch((err: unknown) => { this.node.emit({ type: 'vpn.error', message: `could not remove revoked peer ${peer}: ${(err as Error).message}` }) })
+    })
   }
 
   /** The routing actor (systemId `vpn`), created once the node has its identity. */

@@ -28,7 +28,7 @@ async function ping (from: Host, ip: string, count = 3): Promise<number> {
   return Number(/(\d+) received/.exec(out)?.[1] ?? 0)
 }
 
-test('VPN inside a private swarm: invitations over the swarm, peers added at once, survives a key rotation', async () => {
+test('VPN inside a private swarm: invitations over the swarm, peers added at once, survives a key rotation, drops a revoked peer', async () => {
   if (!isRoot) { assert.ok(true, 'needs root: skipped'); return }
   let lan: Lan | undefined
   const hosts: Host[] = []
@@ -73,6 +73,26 @@ test('VPN inside a private swarm: invitations over the swarm, peers added at onc
     await cli(a, ['swarm', 'rotate'])
     await passes(async () => { assert.ok(await ping(c, '10.66.0.2', 2) >= 1, 'c reaches b after the rotation') }, 20_000)
     assert.ok(await ping(a, ipOf(final, d.id)!) >= 2, 'a reaches d after the rotation')
+
+    // revoking d from the swarm takes it out of the VPN a leads inside the swarm: a new table version
+    // without d reaches the remaining members, and they keep reaching each other
+    const before = (await vpn(a, 'status')).version!
+    await cli(a, ['swarm', 'revoke', d.id])
+    await passes(async () => {
+      const led = await vpn(a, 'status')
+      assert.ok(led.version! > before, `table version ${led.version} after ${before}`)
+      assert.not.ok(led.routes.some((r) => r.peer === d.id), 'd has no route on the leader')
+    }, 15_000)
+    const version = (await vpn(a, 'status')).version
+    for (const member of [b, c]) {
+      await passes(async () => {
+        const seen = await vpn(member, 'status')
+        assert.is(seen.version, version)
+        assert.not.ok(seen.routes.some((r) => r.peer === d.id))
+      }, 20_000)
+    }
+    assert.is(await ping(b, ipOf(final, d.id)!, 2), 0, 'b no longer reaches d')
+    await passes(async () => { assert.ok(await ping(b, ipOf(final, c.id)!, 2) >= 1, 'b still reaches c') }, 20_000)
   } finally {
     await Promise.all(hosts.map(async (h) => await h.daemon.stop()))
     await lan?.destroy()
