@@ -27,7 +27,7 @@ import { BID_REQUEST_TOPIC } from './wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
 import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
 import type { PrivateKey } from '@libp2p/interface'
-import { parsePeerId } from './peer-id.js'
+import { checkPeerId, parsePeerId } from './peer-id.js'
 import { explainNetworkError } from '../actors/network-errors.js'
 import { log } from '../actors/log.js'
 
@@ -180,8 +180,13 @@ export class DmsNode {
 
   /** State of the private host, or undefined when there is none. */
   privateHostState (): string | undefined {
-    const snapshot = this.root?.system.get('host.private')?.getSnapshot() as { value: string | Record<string, string> } | undefined
-    if (snapshot == null) return undefined
+    return this.hostStateOf('private')
+  }
+
+  /** A host's state from its actor's snapshot: cheap enough for every message (status() is not). */
+  private hostStateOf (network: NetworkKind): string | undefined {
+    const snapshot = this.hostActor(network)?.getSnapshot() as { value: string | Record<string, string> } | undefined
+    if (snapshot == null) return network === 'public' ? 'idle' : undefined
     return typeof snapshot.value === 'string' ? snapshot.value : Object.values(snapshot.value)[0]
   }
 
@@ -336,13 +341,13 @@ export class DmsNode {
 
   /** Send a typed one-way message to a peer (or to this node itself). */
   async send (peer: string, type: string, body: unknown): Promise<void> {
-    parsePeerId(peer)
+    checkPeerId(peer)
     await this.messengerFor(peer).send(peer, type, body)
   }
 
   /** Send a request and wait for the reply (rejects with TIMEOUT or the receiver's error). */
   async request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
-    parsePeerId(peer)
+    checkPeerId(peer)
     return await this.messengerFor(peer).request<T>(peer, type, body, options)
   }
 
@@ -354,7 +359,7 @@ export class DmsNode {
 
   /** Send a typed event to the actor with systemId `actor` on `peer` (it must accept that type from remote peers). */
   async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<void> {
-    parsePeerId(peer)
+    checkPeerId(peer)
     await this.messengerFor(peer).sendToActor(peer, actor, event, options)
   }
 
@@ -430,7 +435,7 @@ export class DmsNode {
   }
 
   private hostState (): string | undefined {
-    return this.status().host.state
+    return this.hostStateOf('public')
   }
 
   private async hostRequest (event: { type: 'host.dial' | 'host.listen', reqId: string } & Record<string, string>, timeoutMs: number, network: NetworkKind = 'public'): Promise<unknown> {

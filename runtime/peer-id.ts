@@ -11,3 +11,15 @@ export function parsePeerId (text: unknown): PeerId {
   }
   throw new DmsError('BAD_PEER_ID', `not a peer id: ${JSON.stringify(text)?.slice(0, 80)} (peer ids look like 12D3KooW… — see dms-net id)`)
 }
+
+/** Peer ids already parsed once: checking a known one costs a Set lookup, not a base58 decode per message. */
+const known = new Set<string>()
+const KNOWN_MAX = 4096
+
+/** Throw BAD_PEER_ID unless `text` is a peer id (cached: called on every send and request). */
+export function checkPeerId (text: unknown): void {
+  if (typeof text === 'string' && known.has(text)) return
+  parsePeerId(text)
+  if (known.size >= KNOWN_MAX) known.clear()
+  known.add(text as string)
+}

@@ -93,6 +93,8 @@ export class Messenger {
   private libp2p?: DmsLibp2p
   private selfId?: string
   private readonly outbound = new Map<string, Promise<Channel>>()
+  /** The open outbound channel per peer, once opened: a message to it takes no await before its write. */
+  private readonly ready = new Map<string, Channel>()
   private readonly channels = new Set<Channel>()
   private readonly handlers = new Map<string, MessageHandler>()
   private readonly pending = new Map<string, Pending>()
@@ -142,6 +144,7 @@ export class Messenger {
     }
     await Promise.allSettled([...this.channels].map(async (channel) => { await channel.close() }))
     this.outbound.clear()
+    this.ready.clear()
   }
 
   /** Handle messages and requests of one type; the return value (or thrown error) answers a request. */
@@ -250,7 +253,8 @@ export class Messenger {
   private async write (peer: string, envelope: Envelope): Promise<Channel> {
     const bytes = this.encode(envelope)
     if (this.libp2p == null) throw new MessageError('NOT_ATTACHED', 'the node is not running')
-    const channel = await this.channelTo(peer)
+    const open = this.ready.get(peer)
+    const channel = open != null && !open.isClosed ? open : await this.channelTo(peer)
     try {
       await channel.write(bytes)
     } catch (err) {
@@ -269,7 +273,7 @@ export class Messenger {
     }
     const opening = this.open(peer)
     this.outbound.set(peer, opening)
-    opening.catch(() => { if (this.outbound.get(peer) === opening) this.outbound.delete(peer) })
+    opening.then((channel) => { if (this.outbound.get(peer) === opening && !channel.isClosed) this.ready.set(peer, channel) }, () => { if (this.outbound.get(peer) === opening) this.outbound.delete(peer) })
     return await opening
   }
 
@@ -306,6 +310,7 @@ export class Messenger {
       onWireError: (error, from) => { this.report(error.code, error.message, from.remotePeer) },
       onClose: (closed) => {
         this.channels.delete(closed)
+        if (this.ready.get(closed.remotePeer) === closed) this.ready.delete(closed.remotePeer)
         this.counters.closedBytesIn += closed.bytesIn
         this.counters.closedBytesOut += closed.bytesOut
         for (const [id, pending] of this.pending) {
