@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { createNode } from '../../node.js'
 import { createSwarm } from '../../swarm/swarm-service.js'
 import type { Parsed } from '../command.js'
-import { UsageError } from '../command.js'
 import { inspectPort } from '../arguments.js'
 import { demoSteps } from '../demo/steps.js'
 import { statusBoard } from '../demo/status-board.js'
@@ -42,8 +41,7 @@ async function watchLive (board: () => string, what: string, predicate: () => bo
 /** `dms-net demo`. */
 export async function runDemo ({ values }: Parsed): Promise<number> {
   const write = (line = ''): void => { process.stdout.write(`${line}\n`) }
-  let port: number | undefined
-  port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined
+  const port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined
   // the inspector (and its WebSocket library) is loaded only when asked for
   const inspector = port != null ? await (await import('../../inspect/inspector-server.js')).startInspectorServer({ port }) : undefined
   // --data keeps the three nodes' state (DIR/alice, DIR/bob, DIR/carol); otherwise a temporary directory, removed after

@@ -18,8 +18,7 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   const file = typeof values.config === 'string' ? await readConfigFile(values.config) : {}
   // --data wins over the file's dataDir, which wins over $DMS_NET_DATA and the default
   const dataDir = values.data === undefined && typeof file.dataDir === 'string' ? file.dataDir : flagDataDir
-  let port: number | undefined
-  port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined
+  const port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined
   // the inspector (and its WebSocket library) is loaded only when asked for
   const inspector = port != null ? await (await import('../../inspect/inspector-server.js')).startInspectorServer({ port }) : undefined
   const node = createNode({
