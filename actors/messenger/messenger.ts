@@ -80,7 +80,7 @@ interface Pending {
   channel?: Channel
 }
 
-/** Unsolicited remote errors reported per peer at most this often; the rest are only counted. */
+/** Unsolicited remote errors and invalid bid requests reported per peer at most this often; the rest are only counted. */
 const REMOTE_ERROR_REPORTS = { perSecond: 1, burst: 1 }
 
 /**
@@ -98,11 +98,12 @@ export class Messenger {
   private readonly channels = new Set<Channel>()
   private readonly handlers = new Map<string, MessageHandler>()
   private readonly pending = new Map<string, Pending>()
-  private readonly jobs = new JobBoard((error) => { this.report(error.code, error.message, error.peer) })
+  // a flood of invalid bid requests is counted in full but reported at most once a second per peer
+  private readonly jobs = new JobBoard((error) => { this.reportThrottled(error.code, error.message, error.peer) })
   private readonly counters = { framesIn: 0, framesOut: 0, closedBytesIn: 0, closedBytesOut: 0 }
   private readonly errors: Record<string, number> = {}
   private readonly ids = new RandomIds()
-  private readonly remoteErrorReports = new RateLimiter(REMOTE_ERROR_REPORTS)
+  private readonly throttledReports = new RateLimiter(REMOTE_ERROR_REPORTS)
   readonly maxFrameBytes: number
   private readonly requestTimeoutMs: number
   private readonly frameDeadlineMs: number
@@ -413,12 +414,14 @@ export class Messenger {
 
   /** An error no request of ours waits for: shown escaped and cut, at most once a second per peer, always counted. */
   private reportRemoteError (envelope: Envelope, peer: string): void {
-    if (!this.remoteErrorReports.take(peer)) {
-      this.errors.REMOTE_ERROR = (this.errors.REMOTE_ERROR ?? 0) + 1
-      return
-    }
     const body = envelope.body as ErrorBody
-    this.report('REMOTE_ERROR', `${peer} refused ${envelope.type}: ${safeText(body.message)}`, peer)
+    this.reportThrottled('REMOTE_ERROR', `${peer} refused ${envelope.type}: ${safeText(body.message)}`, peer)
+  }
+
+  /** Report at most once a second per peer and code; always count. */
+  private reportThrottled (code: string, message: string, peer?: string): void {
+    if (this.throttledReports.take(`${code} ${peer ?? ''}`)) this.report(code, message, peer)
+    else this.errors[code] = (this.errors[code] ?? 0) + 1
   }
 
   private deliverLocally (envelope: Envelope): void {

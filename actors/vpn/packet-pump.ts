@@ -23,7 +23,7 @@ export interface PumpStats {
   bytesOut: number
   packetsIn: number
   bytesIn: number
-  drops: { noRoute: number, spoofed: number, overload: number, nonMember: number, malformed: number, notForUs: number }
+  drops: { noRoute: number, spoofed: number, overload: number, nonMember: number, malformed: number, notForUs: number, deviceClosed: number }
 }
 
 /** IPv4 address bytes at `offset` as a number, without allocating. */
@@ -54,7 +54,7 @@ export class PacketPump {
   private readonly outbound = new Map<string, Outbound>()
   private readonly maxQueueBytes: number
   private readonly localIp: number
-  readonly stats: PumpStats = { packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0 } }
+  readonly stats: PumpStats = { packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0, deviceClosed: 0 } }
 
   constructor (private readonly init: PacketPumpInit) {
     this.maxQueueBytes = init.maxQueueBytes ?? 4 << 20
@@ -200,7 +200,15 @@ export class PacketPump {
         this.stats.bytesIn += length
       }
       pending = data.slice(at)
-      if (lengths.length > 0) this.init.tun.writeBatch(out, Uint32Array.from(lengths), lengths.length)
+      if (lengths.length === 0) return
+      try {
+        this.init.tun.writeBatch(out, Uint32Array.from(lengths), lengths.length)
+      } catch {
+        // the device closed under us (the VPN is stopping) while packets were on their way: they have
+        // nowhere to go. Thrown from this listener, the error would take the whole node down.
+        this.stats.drops.deviceClosed += lengths.length
+        stream.abort(new Error('the VPN device is closed'))
+      }
     })
   }
 }

@@ -67,7 +67,7 @@ export interface VpnStatus {
 
 type VpnActor = Actor<typeof vpnMachine>
 
-const emptyStats = (): PumpStats => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0 } })
+const emptyStats = (): PumpStats => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0, deviceClosed: 0 } })
 
 /**
  * The VPN of one node. The routing machine decides; this service provides its

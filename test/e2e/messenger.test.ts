@@ -262,4 +262,32 @@ test('three nodes: a published job reaches the others, typed and validated', asy
   try { await a.publishJob({ ...bid, jobId: '' }); assert.unreachable() } catch (err) { assert.match((err as Error).message, /jobId/) }
 })
 
+test('invalid bid requests: counted, reported at most once a second, and not forwarded to other peers', async () => {
+  const attacker = await nodes.started()
+  const b = await nodes.started()
+  const c = await nodes.started()
+  // attacker — b — c: c hears the attacker only through b
+  await attacker.dial(b.status().host.addresses[0]!)
+  await c.dial(b.status().host.addresses[0]!)
+  const bEvents = recordEvents(b)
+  const cEvents = recordEvents(c)
+  const got: string[] = []
+  c.onJob((bid) => { got.push(bid.jobId) })
+  const valid = { jobId: 'ok-1', resources: { cpuCores: 1, memoryMb: 64 }, price: { max: 1, currency: 'DMS' }, deadline: Date.now() + 60_000 }
+  // wait until a valid request from the attacker reaches c through b: the path works
+  const deadline = Date.now() + 15_000
+  while (got.length === 0 && Date.now() < deadline) {
+    await attacker.publishJob(valid).catch(() => {})
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+  assert.equal(got.slice(0, 1), ['ok-1'])
+  const { BID_REQUEST_TOPIC } = await import('../../runtime/wire/bid-request.js')
+  for (let i = 0; i < 30; i++) await libp2pOf(attacker).services.pubsub.publish(BID_REQUEST_TOPIC, encodeValue({ jobId: '', n: i })).catch(() => {})
+  await eventually('b counted every invalid request', () => (b.messengerStats().public.errors.BAD_JOB ?? 0) >= 30, 10_000)
+  const reported = bEvents.filter((e) => e.type === 'messenger.error' && e.code === 'BAD_JOB').length
+  assert.ok(reported >= 1 && reported <= 3, `${reported} BAD_JOB events for 30 invalid requests`)
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  assert.is(cEvents.filter((e) => e.type === 'messenger.error' && e.code === 'BAD_JOB').length, 0, 'b did not forward them to c')
+})
+
 test.run()

@@ -1,6 +1,7 @@
 // test-needs: ip ping
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { eventually } from '../support/nodes.js'
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -67,8 +68,15 @@ test('two namespaces, real TUN devices, IP over libp2p: ping crosses; a spoofed 
     const sideways = await a.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', '-I', '10.88.0.1', '10.66.0.2'], { timeoutMs: 20_000 }).catch((err: Error) => err.message)
     assert.match(sideways, /3 packets transmitted, 0 received/)
 
+    // packets that arrive after b's device closed (a VPN stopping while traffic flows) are dropped and
+    // counted; before, the write to the closed device threw in a stream listener and killed the node
+    memberB.child.kill('SIGUSR2')
+    await eventually('b closed its device', () => memberB.output().includes('device closed'), 5000)
+    await a.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', '10.88.0.2'], { timeoutMs: 20_000 }).catch(() => '')
+    assert.is(memberB.child.exitCode, null, `b still runs: ${memberB.output().slice(-400)}`)
     await stop(memberB.child)
-    const stats = JSON.parse(memberB.output().split('stats ')[1]!.split('\n')[0]!) as { packetsIn: number, drops: { spoofed: number, notForUs: number } }
+    const stats = JSON.parse(memberB.output().split('stats ')[1]!.split('\n')[0]!) as { packetsIn: number, drops: { spoofed: number, notForUs: number, deviceClosed: number } }
+    assert.ok(stats.drops.deviceClosed >= 1, `b dropped ${stats.drops.deviceClosed} packets for its closed device`)
     assert.ok(stats.drops.notForUs >= 3, `b dropped ${stats.drops.notForUs} packets not for its VPN IP`)
     assert.ok(stats.packetsIn >= 4, `b received ${stats.packetsIn} packets`)
     assert.ok(stats.drops.spoofed >= 3, `b dropped ${stats.drops.spoofed} spoofed packets`)
