@@ -1,4 +1,4 @@
-import '../runtime/polyfill.js'
+import './polyfill.js'
 import { fromPromise, fromCallback } from 'xstate'
 import type { EventObject } from 'xstate'
 import { multiaddr } from '@multiformats/multiaddr'

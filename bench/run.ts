@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark, each against a baseline measured in the same run.
 // Results are printed and written to bench/results/ (docs/benchmarks.md too with --docs).
 // Benchmarks are not tests. `npm run bench scale -- --nodes 100 --jobs 20`.
-import '../runtime/polyfill.js'
+import '../actors/polyfill.js'
 import { runMessengerBench } from './messenger.js'
 import { runSwarmBench } from './swarm.js'
 import { runVpnBench } from './vpn.js'

@@ -1,6 +1,6 @@
 // `npm run soak [-- --minutes M]`: the hostile-peer soak (test/support/soak.ts), 10 minutes by
 // default, with its report in bench/results/ (docs/benchmarks.md too with --docs).
-import '../runtime/polyfill.js'
+import '../actors/polyfill.js'
 import { parseArgs } from 'node:util'
 import { runSoak, soakGoals } from '../test/support/soak.js'
 import type { SoakReport } from '../test/support/soak.js'

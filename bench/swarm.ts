@@ -1,4 +1,4 @@
-import '../runtime/polyfill.js'
+import '../actors/polyfill.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

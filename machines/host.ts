@@ -1,10 +1,11 @@
-import { setup, assign, emit, sendParent, fromPromise, enqueueActions } from 'xstate'
+import { setup, assign, emit, sendParent, fromPromise, fromCallback, enqueueActions } from 'xstate'
+import type { EventObject } from 'xstate'
 import type { DmsLibp2p } from '../actors/libp2p-node.js'
-import type { BridgeEvent } from '../actors/libp2p-bridge.js'
-import { libp2pBridge } from '../actors/libp2p-bridge.js'
-import { startLibp2p, stopLibp2p, hostOperation } from '../actors/libp2p-host.js'
+import type { BridgeEvent, BridgeInput } from '../actors/libp2p-bridge.js'
 import type { HostOperation, HostOperationEvent } from '../actors/libp2p-host.js'
 import type { NetworkKind } from '../runtime/events.js'
+
+const notProvided = (name: string): Error => new Error(`no ${name} actor was provided to the host machine`)
 
 /** Commands a caller sends to a host actor. */
 export type HostCommand =
@@ -81,13 +82,12 @@ export const hostMachine = setup({
   },
   actors: {
     /** Provided by the runtime, which holds the identity and network keys. */
-    createLibp2p: fromPromise<DmsLibp2p, CreateLibp2pInput>(async () => {
-      throw new Error('no createLibp2p actor was provided to the host machine')
-    }),
-    startLibp2p,
-    stopLibp2p,
-    libp2pBridge,
-    hostOperation
+    createLibp2p: fromPromise<DmsLibp2p, CreateLibp2pInput>(async () => { throw notProvided('createLibp2p') }),
+    /** The effects below are actors/libp2p-host.ts and actors/libp2p-bridge.ts, provided by the runtime (runtime/node-actors.ts). */
+    startLibp2p: fromPromise<void, { libp2p: DmsLibp2p }>(async () => { throw notProvided('startLibp2p') }),
+    stopLibp2p: fromPromise<void, { libp2p: DmsLibp2p | undefined }>(async () => { throw notProvided('stopLibp2p') }),
+    libp2pBridge: fromCallback<BridgeEvent, BridgeInput>(() => { throw notProvided('libp2pBridge') }),
+    hostOperation: fromCallback<EventObject, { libp2p: DmsLibp2p, operation: HostOperation }>(() => { throw notProvided('hostOperation') })
   },
   actions: {
     refuseNotRunning: emit(({ event, self }) => {

@@ -1,4 +1,4 @@
-import type { BidRequest } from './wire/bid-request.js'
+import type { BidRequest } from '../actors/wire/bid-request.js'
 
 /**
  * The events an embedder can subscribe to with `node.on(type, fn)`, and that the

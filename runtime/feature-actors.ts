@@ -5,7 +5,8 @@ import { describeError } from './errors.js'
 /** A remote event as a local actor receives it: `from` is the authenticated sender. */
 export type RemoteEvent = { type: string, from: string } & Record<string, unknown>
 
-export type DeliveryResult = { ok: true } | { ok: false, reason: string }
+import type { DeliveryResult } from '../actors/messenger/messenger.js'
+export type { DeliveryResult }
 
 export interface FeatureActorOptions<TLogic extends AnyActorLogic> {
   input?: InputFrom<TLogic>

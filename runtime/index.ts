@@ -7,7 +7,7 @@
  * node.on('peer.connected', ({ peerId }) => console.log('connected', peerId))
  * await node.start()
  */
-import './polyfill.js'
+import '../actors/polyfill.js'
 
 export { createNode, DmsNode } from './node.js'
 export type { CreateNodeInit } from './node.js'

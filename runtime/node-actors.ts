@@ -4,13 +4,15 @@ import type { PrivateKey } from '@libp2p/interface'
 import { createLibp2pNode } from '../actors/libp2p-node.js'
 import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
 import { hostMachine } from '../machines/host.js'
+import { startLibp2p, stopLibp2p, hostOperation } from '../actors/libp2p-host.js'
+import { libp2pBridge } from '../actors/libp2p-bridge.js'
 import type { CreateLibp2pInput } from '../machines/host.js'
 import type { ServicesEvent } from '../machines/node.js'
 import type { NodeConfig } from './config.js'
 import type { HostAttachment } from './host-attachment.js'
 import type { NetworkKind } from './events.js'
 import { agentVersion } from './version.js'
-import { BID_REQUEST_TOPIC } from './wire/bid-request.js'
+import { BID_REQUEST_TOPIC } from '../actors/wire/bid-request.js'
 
 /** The peer ids named by `/p2p/<id>` in bootstrap multiaddrs. */
 const bootstrapPeerIds = (addresses: string[]): string[] => addresses.flatMap((address) => /\/p2p\/([^/]+)$/.exec(address)?.[1] ?? [])
@@ -50,7 +52,7 @@ export function nodeActors (init: NodeActorsInit) {
       return libp2p
   })
   return {
-    host: hostMachine.provide({ actors: { createLibp2p } }),
+    host: hostMachine.provide({ actors: { createLibp2p, startLibp2p, stopLibp2p, libp2pBridge, hostOperation } }),
     services: fromCallback<EventObject, { libp2p: DmsLibp2p, network: NetworkKind }>(({ input, sendBack }) => {
       const { network } = input
       let detached = false

@@ -1,8 +1,8 @@
 import type { Stream } from '@libp2p/interface'
-import { FrameDecoder, encodeFrame } from '../../runtime/wire/frames.js'
-import { decodeEnvelope } from '../../runtime/wire/codec.js'
-import { WireError } from '../../runtime/wire/envelope.js'
-import type { Envelope } from '../../runtime/wire/envelope.js'
+import { FrameDecoder, encodeFrame } from '../wire/frames.js'
+import { decodeEnvelope } from '../wire/codec.js'
+import { WireError } from '../wire/envelope.js'
+import type { Envelope } from '../wire/envelope.js'
 import type { ByteBudget } from './byte-budget.js'
 
 export interface ChannelInit {

@@ -1,9 +1,9 @@
 import type { DmsLibp2p } from '../libp2p-node.js'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message } from '@libp2p/gossipsub'
-import { encodeValue, decodeValue } from '../../runtime/wire/codec.js'
-import { BID_REQUEST_TOPIC, validateBidRequest } from '../../runtime/wire/bid-request.js'
-import type { BidRequest, BidRequestInit } from '../../runtime/wire/bid-request.js'
+import { encodeValue, decodeValue } from '../wire/codec.js'
+import { BID_REQUEST_TOPIC, validateBidRequest } from '../wire/bid-request.js'
+import type { BidRequest, BidRequestInit } from '../wire/bid-request.js'
 
 /** Largest bid request accepted from gossipsub. */
 const MAX_BID_BYTES = 64 * 1024

@@ -7,11 +7,10 @@ import { ByteBudget } from './byte-budget.js'
 import { RandomIds } from './random-ids.js'
 import { safeText } from './safe-text.js'
 import { RateLimiter } from '../rate-limit.js'
-import { encodeEnvelope } from '../../runtime/wire/codec.js'
-import { ENVELOPE_VERSION, MESSENGER_PROTOCOL, WireError } from '../../runtime/wire/envelope.js'
-import type { Envelope, EnvelopeKind, ErrorBody } from '../../runtime/wire/envelope.js'
-import type { BidRequest, BidRequestInit } from '../../runtime/wire/bid-request.js'
-import type { DeliveryResult } from '../../runtime/feature-actors.js'
+import { encodeEnvelope } from '../wire/codec.js'
+import { ENVELOPE_VERSION, MESSENGER_PROTOCOL, WireError } from '../wire/envelope.js'
+import type { Envelope, EnvelopeKind, ErrorBody } from '../wire/envelope.js'
+import type { BidRequest, BidRequestInit } from '../wire/bid-request.js'
 import { log } from '../log.js'
 
 export interface MessengerInit {
@@ -40,6 +39,9 @@ export interface MessengerError {
 }
 
 /** Metadata handed to a message handler. `from` is the authenticated sender. */
+/** What `deliverToActor` answers: delivered, or refused with a reason sent back to the peer. */
+export type DeliveryResult = { ok: true } | { ok: false, reason: string }
+
 export interface MessageMeta {
   from: string
   id: string

@@ -1,6 +1,6 @@
 import type { Stream } from '@libp2p/interface'
-import { FrameDecoder, encodeFrame } from '../../runtime/wire/frames.js'
-import { encodeValue, decodeValue } from '../../runtime/wire/codec.js'
+import { FrameDecoder, encodeFrame } from '../wire/frames.js'
+import { encodeValue, decodeValue } from '../wire/codec.js'
 
 /** Largest swarm key message; a grant is well under 2 KiB. */
 export const MAX_SWARM_MESSAGE = 16 * 1024

@@ -3,7 +3,7 @@
 // else. argv: bootstrap multiaddrs. Prints {"type":"ready","address"} once
 // listening, then {"type":"recv","jobId","time"} per message; reads
 // `publish <json>` lines on stdin.
-import '../../dist/runtime/polyfill.js'
+import '../../dist/actors/polyfill.js'
 import { createInterface } from 'node:readline'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'

@@ -2,7 +2,7 @@ import type { DmsNode } from '../node.js'
 import type { NodeEvent } from '../events.js'
 import { textParam } from './params.js'
 import type { ControlMethod, ControlStream } from './server.js'
-import { validateBidRequest } from '../wire/bid-request.js'
+import { validateBidRequest } from '../../actors/wire/bid-request.js'
 import { JobLog } from './job-log.js'
 import { MessageInbox } from './message-inbox.js'
 

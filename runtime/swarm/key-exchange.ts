@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { encodeValue } from '../wire/codec.js'
+import { encodeValue } from '../../actors/wire/codec.js'
 import { seal, open } from './sealed-box.js'
 import type { SealedBox } from './sealed-box.js'
 

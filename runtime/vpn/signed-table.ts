@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { encodeValue } from '../wire/codec.js'
+import { encodeValue } from '../../actors/wire/codec.js'
 import { checkTable } from '../../machines/vpn-table.js'
 import type { RoutingTable } from '../../machines/vpn-table.js'
 

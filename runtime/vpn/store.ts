@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
-import { decodeValue, encodeValue } from '../wire/codec.js'
+import { decodeValue, encodeValue } from '../../actors/wire/codec.js'
 import { openSignedTable } from './signed-table.js'
 import type { SignedTable } from './signed-table.js'
 

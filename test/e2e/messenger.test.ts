@@ -4,9 +4,9 @@ import { setup } from 'xstate'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TestNodes, eventually, recordEvents } from '../support/nodes.js'
 import type { DmsNode } from '../../runtime/node.js'
-import { MESSENGER_PROTOCOL } from '../../runtime/wire/envelope.js'
-import { encodeFrame } from '../../runtime/wire/frames.js'
-import { encodeValue, encodeEnvelope } from '../../runtime/wire/codec.js'
+import { MESSENGER_PROTOCOL } from '../../actors/wire/envelope.js'
+import { encodeFrame } from '../../actors/wire/frames.js'
+import { encodeValue, encodeEnvelope } from '../../actors/wire/codec.js'
 import type { DmsLibp2p } from '../../actors/libp2p-node.js'
 
 const nodes = new TestNodes()
@@ -281,7 +281,7 @@ test('invalid bid requests: counted, reported at most once a second, and not for
     await new Promise((resolve) => setTimeout(resolve, 300))
   }
   assert.equal(got.slice(0, 1), ['ok-1'])
-  const { BID_REQUEST_TOPIC } = await import('../../runtime/wire/bid-request.js')
+  const { BID_REQUEST_TOPIC } = await import('../../actors/wire/bid-request.js')
   for (let i = 0; i < 30; i++) await libp2pOf(attacker).services.pubsub.publish(BID_REQUEST_TOPIC, encodeValue({ jobId: '', n: i })).catch(() => {})
   await eventually('b counted every invalid request', () => (b.messengerStats().public.errors.BAD_JOB ?? 0) >= 30, 10_000)
   const reported = bEvents.filter((e) => e.type === 'messenger.error' && e.code === 'BAD_JOB').length

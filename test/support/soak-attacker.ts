@@ -2,7 +2,7 @@
 // security review found, for a bounded time, at bounded rates (docs/security.md).
 // argv: a JSON object { victim: multiaddr with /p2p/, dataDir, inspector?, durationMs, root }.
 // Prints one JSON line of counters when done.
-import '../../runtime/polyfill.js'
+import '../../actors/polyfill.js'
 import { createConnection } from 'node:net'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
@@ -10,12 +10,12 @@ import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createNode } from '../../runtime/node.js'
 import type { DmsNode } from '../../runtime/node.js'
-import { MESSENGER_PROTOCOL } from '../../runtime/wire/envelope.js'
-import { encodeFrame } from '../../runtime/wire/frames.js'
-import { encodeValue } from '../../runtime/wire/codec.js'
+import { MESSENGER_PROTOCOL } from '../../actors/wire/envelope.js'
+import { encodeFrame } from '../../actors/wire/frames.js'
+import { encodeValue } from '../../actors/wire/codec.js'
 import { SWARM_KEY_PROTOCOL, createKeyRequest } from '../../runtime/swarm/key-exchange.js'
 import { writeOne } from '../../actors/swarm/one-shot.js'
-import { BID_REQUEST_TOPIC } from '../../runtime/wire/bid-request.js'
+import { BID_REQUEST_TOPIC } from '../../actors/wire/bid-request.js'
 import { controlSocketPath } from '../../runtime/control/protocol.js'
 
 const init = JSON.parse(process.argv[2]!) as { victim: string, dataDir: string, inspector?: string, durationMs: number, root: string }

@@ -1,8 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { encodeValue, decodeValue, encodeEnvelope, decodeEnvelope } from '../../runtime/wire/codec.js'
-import { FrameDecoder, encodeFrame } from '../../runtime/wire/frames.js'
-import { WireError } from '../../runtime/wire/envelope.js'
+import { encodeValue, decodeValue, encodeEnvelope, decodeEnvelope } from '../../actors/wire/codec.js'
+import { FrameDecoder, encodeFrame } from '../../actors/wire/frames.js'
+import { WireError } from '../../actors/wire/envelope.js'
 import { validateSwarmKeyMessage } from '../../runtime/swarm/key-exchange.js'
 import { checkTable, createTable } from '../../machines/vpn-table.js'
 

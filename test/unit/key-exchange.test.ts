@@ -11,7 +11,7 @@ import { ReplayStore } from '../../runtime/swarm/replay-store.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encodeValue, decodeValue } from '../../runtime/wire/codec.js'
+import { encodeValue, decodeValue } from '../../actors/wire/codec.js'
 import { generateSwarmKey } from '../../runtime/swarm/key-file.js'
 
 interface Who { key: PrivateKey, id: string }

@@ -1,10 +1,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { FrameDecoder, encodeFrame } from '../../runtime/wire/frames.js'
-import { decodeEnvelope, encodeEnvelope, encodeValue } from '../../runtime/wire/codec.js'
-import { WireError } from '../../runtime/wire/envelope.js'
-import type { Envelope } from '../../runtime/wire/envelope.js'
-import { validateBidRequest } from '../../runtime/wire/bid-request.js'
+import { FrameDecoder, encodeFrame } from '../../actors/wire/frames.js'
+import { decodeEnvelope, encodeEnvelope, encodeValue } from '../../actors/wire/codec.js'
+import { WireError } from '../../actors/wire/envelope.js'
+import type { Envelope } from '../../actors/wire/envelope.js'
+import { validateBidRequest } from '../../actors/wire/bid-request.js'
 
 const envelope: Envelope = { v: 1, id: 'a1', kind: 'req', type: 'job.status', from: 'P', ts: 1, body: { n: 1, bytes: new Uint8Array([1, 2]) } }
 

@@ -15,7 +15,7 @@ export const publishJobCommand: Command = {
   positionals: { required: ['JSON'] },
   run: async (parsed) => {
     const bid = jsonArg('the bid request', parsed.positionals[0]!)
-    const { validateBidRequest } = await import('../../wire/bid-request.js')
+    const { validateBidRequest } = await import('../../../actors/wire/bid-request.js')
     try {
       validateBidRequest({ ...(bid as object), requester: 'self' })
     } catch (err) {
