@@ -6,6 +6,7 @@ import { peerMachine } from './peer.js'
 import type { PeerEvent, PeerRequest } from './peer.js'
 import type { DmsLibp2p } from '../actors/libp2p-node.js'
 import type { NetworkKind, NodeEvent } from '../runtime/events.js'
+import { dialTargetFor, hostId, peerIdOfTarget, peerKey, peerSystemId } from './node-ids.js'
 
 export type PeerRef = ActorRefFrom<typeof peerMachine>
 
@@ -47,27 +48,6 @@ export type NodeEmitted =
   | { type: 'node.ready', network: NetworkKind, peerId: string }
   | { type: 'node.services-failed', network: NetworkKind, error: string }
 
-/** Child ids of the two hosts (also their systemIds). */
-export const hostId = (network: NetworkKind): 'host.public' | 'host.private' => network === 'public' ? 'host.public' : 'host.private'
-
-export const peerKey = (network: NetworkKind, peerId: string): string => `${network}:${peerId}`
-export const peerSystemId = (network: NetworkKind, peerId: string): string => `peer.${network}.${peerId}`
-
-/** The peer id a dial target names: the last /p2p/ component of a multiaddr, or the target itself. */
-export function peerIdOfTarget (target: string): string | undefined {
-  if (!target.startsWith('/')) return target
-  const parts = target.split('/')
-  const at = parts.lastIndexOf('p2p')
-  return at >= 0 ? parts[at + 1] : undefined
-}
-
-/** The best thing to dial for a peer actor's request. */
-export function dialTargetFor (request: Extract<PeerRequest, { type: 'peer.dial-requested' }>): string {
-  const full = request.addresses.find((address) => address.endsWith(`/p2p/${request.peerId}`))
-  if (full != null) return full
-  const first = request.addresses[0]
-  return first != null ? `${first}/p2p/${request.peerId}` : request.peerId
-}
 
 /** Bridge facts → public event, for the events an embedder sees. */
 function toPublicEvent (event: HostReport): NodeEvent | undefined {

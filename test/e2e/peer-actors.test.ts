@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { TestNodes, eventually, recordEvents } from '../support/nodes.js'
-import { peerSystemId } from '../../machines/node.js'
+import { peerSystemId } from '../../machines/node-ids.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
