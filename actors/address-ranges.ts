@@ -10,10 +10,17 @@ export class AddressRanges extends Set<string> {
     this.ranges = cidrs.map(parseCidr)
   }
 
+  /** gossipsub asks on every heartbeat for every peer's address: answers are kept (a bounded few). */
+  private readonly answers = new Map<string, boolean>()
+
   override has (ip: string): boolean {
+    const known = this.answers.get(ip)
+    if (known != null) return known
     const parsed = parseIp(ip)
-    if (parsed == null) return false
-    return this.ranges.some((r) => r.bits === parsed.bits && (parsed.value >> BigInt(r.bits - r.prefix)) === (r.base >> BigInt(r.bits - r.prefix)))
+    const inside = parsed != null && this.ranges.some((r) => r.bits === parsed.bits && (parsed.value >> BigInt(r.bits - r.prefix)) === (r.base >> BigInt(r.bits - r.prefix)))
+    if (this.answers.size >= 4096) this.answers.clear()
+    this.answers.set(ip, inside)
+    return inside
   }
 }
 
