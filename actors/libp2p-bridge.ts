@@ -1,27 +1,14 @@
 import { fromCallback } from 'xstate'
 import type { Libp2pEvents, Connection } from '@libp2p/interface'
-import type { DmsLibp2p } from './libp2p-node.js'
+import { asLibp2p } from './libp2p-node.js'
+import type { Libp2pHandle } from '../machines/contracts.js'
+import type { BridgeEvent } from '../machines/contracts.js'
 
 /** Every libp2p event the bridge forwards, as a typed actor event. Peer ids are strings. */
-export type BridgeEvent =
-  | { type: 'libp2p.started' }
-  | { type: 'libp2p.stopped' }
-  | { type: 'libp2p.peer.discovered', peerId: string, addresses: string[] }
-  | { type: 'libp2p.peer.connected', peerId: string }
-  | { type: 'libp2p.peer.disconnected', peerId: string }
-  | { type: 'libp2p.peer.reconnect-failed', peerId: string }
-  | { type: 'libp2p.peer.identified', peerId: string, protocols: string[], agentVersion?: string, addresses: string[] }
-  | { type: 'libp2p.peer.updated', peerId: string, addresses: string[], protocols: string[] }
-  | { type: 'libp2p.self.updated', addresses: string[] }
-  | { type: 'libp2p.transport.listening', addresses: string[] }
-  | { type: 'libp2p.transport.closed', addresses: string[] }
-  | { type: 'libp2p.connection.opened', peerId: string, connectionId: string, remoteAddr: string, direction: 'inbound' | 'outbound' }
-  | { type: 'libp2p.connection.closed', peerId: string, connectionId: string, remoteAddr: string }
-  | { type: 'libp2p.connection.pruned', peerIds: string[] }
-  | { type: 'libp2p.bridge.failed', libp2pEvent: string, error: string }
+export type { BridgeEvent }
 
 export interface BridgeInput {
-  libp2p: DmsLibp2p
+  libp2p: Libp2pHandle
 }
 
 type Translate<K extends keyof Libp2pEvents> = (detail: Libp2pEvents[K] extends CustomEvent<infer D> ? D : never) => BridgeEvent
@@ -69,7 +56,7 @@ const translations: { [K in keyof Libp2pEvents]?: Translate<K> } = {
  * the actor stops.
  */
 export const libp2pBridge = fromCallback<BridgeEvent, BridgeInput>(({ input, sendBack }) => {
-  const { libp2p } = input
+  const node = asLibp2p(input.libp2p)
   const removers: Array<() => void> = []
   for (const [name, translate] of Object.entries(translations) as Array<[keyof Libp2pEvents, (detail: unknown) => BridgeEvent]>) {
     const listener = (event: Event): void => {
@@ -83,8 +70,8 @@ export const libp2pBridge = fromCallback<BridgeEvent, BridgeInput>(({ input, sen
         }
       }
     }
-    libp2p.addEventListener(name, listener)
-    removers.push(() => { libp2p.removeEventListener(name, listener) })
+    node.addEventListener(name, listener)
+    removers.push(() => { node.removeEventListener(name, listener) })
   }
   return () => { for (const remove of removers) remove() }
 })

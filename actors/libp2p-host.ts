@@ -4,31 +4,30 @@ import type { EventObject } from 'xstate'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, Libp2p } from '@libp2p/interface'
+import { asLibp2p } from './libp2p-node.js'
 import type { DmsLibp2p } from './libp2p-node.js'
-import { explainNetworkError } from './network-errors.js'
+import type { Libp2pHandle } from '../machines/contracts.js'
+import { explainNetworkError, isAddressInUse } from './network-errors.js'
+import { DmsError } from './errors.js'
+import type { HostOperation, HostOperationEvent } from '../machines/contracts.js'
 
 /** An operation the host runs while it is running; `reqId` ties the reply to the caller. */
-export type HostOperation =
-  | { kind: 'dial', reqId: string, target: string }
-  | { kind: 'listen', reqId: string, address: string }
-
-export type HostOperationEvent =
-  | { type: 'host.operation.done', reqId: string, result: unknown }
-  | { type: 'host.operation.failed', reqId: string, error: string }
+export type { HostOperation, HostOperationEvent }
 
 /** Starts a created node. The bridge is attached before this runs. */
-export const startLibp2p = fromPromise<void, { libp2p: DmsLibp2p }>(async ({ input }) => {
+export const startLibp2p = fromPromise<void, { libp2p: Libp2pHandle }>(async ({ input }) => {
+  const libp2p = asLibp2p(input.libp2p)
   try {
-    await input.libp2p.start()
+    await libp2p.start()
   } catch (err) {
-    await Promise.resolve(input.libp2p.stop()).catch(() => {})
-    throw new Error(`could not start the host: ${explainNetworkError(err)}`, { cause: err })
+    await Promise.resolve(libp2p.stop()).catch(() => {})
+    throw new DmsError(isAddressInUse(err) ? 'ADDRESS_IN_USE' : 'HOST_START_FAILED', `could not start the host: ${explainNetworkError(err)}`, { cause: err })
   }
 })
 
 /** Stops a node; a node that fails to stop cleanly is still considered stopped. */
-export const stopLibp2p = fromPromise<void, { libp2p: DmsLibp2p | undefined }>(async ({ input }) => {
-  if (input.libp2p != null) await stopWhenStarted(input.libp2p)
+export const stopLibp2p = fromPromise<void, { libp2p: Libp2pHandle | undefined }>(async ({ input }) => {
+  if (input.libp2p != null) await stopWhenStarted(asLibp2p(input.libp2p))
 })
 
 /**
@@ -51,9 +50,9 @@ export async function stopWhenStarted (libp2p: Libp2p, waitMs = 10_000): Promise
  * Runs one dial or listen. A callback actor, so the parent can tell each
  * operation's reply apart by its reqId and stop it once it has answered.
  */
-export const hostOperation = fromCallback<EventObject, { libp2p: DmsLibp2p, operation: HostOperation }>(({ input, sendBack }) => {
+export const hostOperation = fromCallback<EventObject, { libp2p: Libp2pHandle, operation: HostOperation }>(({ input, sendBack }) => {
   const { libp2p, operation } = input
-  run(libp2p, operation).then(
+  run(asLibp2p(libp2p), operation).then(
     (result) => { sendBack({ type: 'host.operation.done', reqId: operation.reqId, result } ) },
     (err: unknown) => { sendBack({ type: 'host.operation.failed', reqId: operation.reqId, error: explainNetworkError(err) } satisfies HostOperationEvent) }
   )

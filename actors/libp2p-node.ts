@@ -1,4 +1,5 @@
 import './polyfill.js'
+import type { Libp2pHandle } from '../machines/contracts.js'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -30,6 +31,12 @@ export type DmsServices = {
 }
 
 export type DmsLibp2p = Libp2p<DmsServices>
+
+/**
+ * The node behind a machine's handle. Machines hold a running node as an opaque
+ * `Libp2pHandle` (machines/contracts.ts); every handle is a node createLibp2pNode made.
+ */
+export const asLibp2p = (handle: Libp2pHandle): DmsLibp2p => handle as DmsLibp2p
 
 /** A connection protector factory, as libp2p takes it (e.g. `preSharedKey({ psk })`). */
 export type ProtectorFactory = (components: { logger: ComponentLogger }) => ConnectionProtector

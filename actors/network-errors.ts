@@ -20,3 +20,11 @@ export function explainNetworkError (err: unknown): string {
   if (e?.name === 'DialError' && nested !== '') return `dial failed: ${nested}`
   return message
 }
+
+/** Whether libp2p or Node refused to listen because the port is taken (read where the foreign error enters). */
+export function isAddressInUse (err: unknown): boolean {
+  const e = err as { code?: string, message?: string, errors?: unknown[], cause?: unknown } | undefined
+  if (e == null) return false
+  if (e.code === 'EADDRINUSE' || /EADDRINUSE/.test(e.message ?? '')) return true
+  return (Array.isArray(e.errors) && e.errors.some(isAddressInUse)) || (e.cause != null && e.cause !== err && isAddressInUse(e.cause))
+}

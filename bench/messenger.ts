@@ -7,7 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Stream } from '@libp2p/interface'
 import { createNode } from '../runtime/node.js'
 import type { DmsNode } from '../runtime/node.js'
-import type { DmsLibp2p } from '../actors/libp2p-node.js'
+import { componentsOf } from '../runtime/node-components.js'
 import { encodeValue, decodeValue } from '../actors/wire/codec.js'
 import { FrameDecoder, encodeFrame } from '../actors/wire/frames.js'
 import { writeSection, percentile, machineLine } from './report.js'
@@ -20,7 +20,7 @@ export interface MessengerBenchResults {
   rtt: { messengerP50: number, messengerP99: number, bareP50: number, bareP99: number, ratioP50: number }
 }
 
-const libp2pOf = (node: DmsNode): DmsLibp2p => node.actor!.getSnapshot().context.libp2p.public!
+const libp2pOf = (node: DmsNode) => componentsOf(node).hosts.libp2p('public')!
 
 async function writeFrame (stream: Stream, frame: Uint8Array): Promise<void> {
   if (stream.send(frame)) return

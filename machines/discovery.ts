@@ -1,6 +1,6 @@
 import { setup, assign, enqueueActions, fromCallback } from 'xstate'
 import type { EventObject } from 'xstate'
-import type { NetworkKind, NodeEventMap } from '../runtime/events.js'
+import type { NetworkKind, NodeEventMap } from './contracts.js'
 import { pathOf, reachabilityOf, relaysOf } from './reachability-rules.js'
 import type { PeerPath } from './reachability-rules.js'
 

@@ -1,9 +1,6 @@
 import { setup, assign, emit, sendParent, fromPromise, fromCallback, enqueueActions } from 'xstate'
 import type { EventObject } from 'xstate'
-import type { DmsLibp2p } from '../actors/libp2p-node.js'
-import type { BridgeEvent, BridgeInput } from '../actors/libp2p-bridge.js'
-import type { HostOperation, HostOperationEvent } from '../actors/libp2p-host.js'
-import type { NetworkKind } from '../runtime/events.js'
+import type { BridgeEvent, HostOperation, HostOperationEvent, Libp2pHandle, NetworkKind } from './contracts.js'
 
 const notProvided = (name: string): Error => new Error(`no ${name} actor was provided to the host machine`)
 
@@ -18,11 +15,11 @@ export type HostCommand =
 
 /** What a host tells its parent (the node actor). Bridge events are forwarded with `network`. */
 export type HostReport =
-  | { type: 'host.started', network: NetworkKind, peerId: string, addresses: string[], libp2p: DmsLibp2p }
+  | { type: 'host.started', network: NetworkKind, peerId: string, addresses: string[], libp2p: Libp2pHandle }
   /** The host is about to stop (or restart): its bridge is gone, so peer facts end here. */
   | { type: 'host.stopping', network: NetworkKind }
   | { type: 'host.stopped', network: NetworkKind }
-  | { type: 'host.failed', network: NetworkKind, error: string }
+  | { type: 'host.failed', network: NetworkKind, code: HostFailureCode, error: string }
   | { type: 'host.dial.failed', network: NetworkKind, target: string, error: string }
   | (BridgeEvent & { network: NetworkKind })
 
@@ -30,6 +27,11 @@ export type HostReport =
 export type HostReply =
   | { type: 'host.reply', reqId: string, ok: true, result: unknown }
   | { type: 'host.reply', reqId: string, ok: false, code: 'HOST_NOT_RUNNING' | 'DIAL_FAILED' | 'LISTEN_FAILED', error: string }
+
+/** Why a host failed: its port was taken, or anything else. Read from the error's `code`, never its text. */
+export type HostFailureCode = 'ADDRESS_IN_USE' | 'HOST_START_FAILED'
+
+const failureCode = (error: unknown): HostFailureCode => (error as { code?: unknown } | undefined)?.code === 'ADDRESS_IN_USE' ? 'ADDRESS_IN_USE' : 'HOST_START_FAILED'
 
 export interface HostInput {
   network: NetworkKind
@@ -46,10 +48,11 @@ export interface HostContext {
   network: NetworkKind
   listen: string[]
   /** The live libp2p node while one exists; sanitised away before inspection. */
-  libp2p?: DmsLibp2p
+  libp2p?: Libp2pHandle
   peerId?: string
   addresses: string[]
   error?: string
+  errorCode?: HostFailureCode
   /** Set by host.restart: after stopping, build and start again. */
   restartRequested: boolean
   /** Set by host.stop while the node is still being created. */
@@ -82,12 +85,12 @@ export const hostMachine = setup({
   },
   actors: {
     /** Provided by the runtime, which holds the identity and network keys. */
-    createLibp2p: fromPromise<DmsLibp2p, CreateLibp2pInput>(async () => { throw notProvided('createLibp2p') }),
+    createLibp2p: fromPromise<Libp2pHandle, CreateLibp2pInput>(async () => { throw notProvided('createLibp2p') }),
     /** The effects below are actors/libp2p-host.ts and actors/libp2p-bridge.ts, provided by the runtime (runtime/node-actors.ts). */
-    startLibp2p: fromPromise<void, { libp2p: DmsLibp2p }>(async () => { throw notProvided('startLibp2p') }),
-    stopLibp2p: fromPromise<void, { libp2p: DmsLibp2p | undefined }>(async () => { throw notProvided('stopLibp2p') }),
-    libp2pBridge: fromCallback<BridgeEvent, BridgeInput>(() => { throw notProvided('libp2pBridge') }),
-    hostOperation: fromCallback<EventObject, { libp2p: DmsLibp2p, operation: HostOperation }>(() => { throw notProvided('hostOperation') })
+    startLibp2p: fromPromise<void, { libp2p: Libp2pHandle }>(async () => { throw notProvided('startLibp2p') }),
+    stopLibp2p: fromPromise<void, { libp2p: Libp2pHandle | undefined }>(async () => { throw notProvided('stopLibp2p') }),
+    libp2pBridge: fromCallback<BridgeEvent, { libp2p: Libp2pHandle }>(() => { throw notProvided('libp2pBridge') }),
+    hostOperation: fromCallback<EventObject, { libp2p: Libp2pHandle, operation: HostOperation }>(() => { throw notProvided('hostOperation') })
   },
   actions: {
     refuseNotRunning: emit(({ event, self }) => {
@@ -104,7 +107,7 @@ export const hostMachine = setup({
     })),
     reportStopping: sendParent(({ context }) => ({ type: 'host.stopping', network: context.network })),
     reportStopped: sendParent(({ context }) => ({ type: 'host.stopped', network: context.network })),
-    reportFailed: sendParent(({ context }) => ({ type: 'host.failed', network: context.network, error: context.error ?? 'unknown error' }))
+    reportFailed: sendParent(({ context }) => ({ type: 'host.failed', network: context.network, code: context.errorCode ?? 'HOST_START_FAILED', error: context.error ?? 'unknown error' }))
   },
   guards: {
     stopRequested: ({ context }) => context.stopRequested,
@@ -130,7 +133,7 @@ export const hostMachine = setup({
       on: { 'host.start': 'creating', 'host.stop': 'stopped' }
     },
     creating: {
-      entry: assign({ error: undefined, stopRequested: false }),
+      entry: assign({ error: undefined, errorCode: undefined, stopRequested: false }),
       invoke: {
         src: 'createLibp2p',
         input: ({ context }) => ({ network: context.network, listen: context.listen }),
@@ -138,7 +141,7 @@ export const hostMachine = setup({
           { guard: 'stopRequested', target: 'stopping', actions: assign({ libp2p: ({ event }) => event.output }) },
           { target: 'live', actions: assign({ libp2p: ({ event }) => event.output, peerId: ({ event }) => event.output.peerId.toString() }) }
         ],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => `could not create the host: ${errorText(event.error)}` }) }
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => `could not create the host: ${errorText(event.error)}`, errorCode: ({ event }) => failureCode(event.error) }) }
       },
       on: { 'host.stop': { actions: assign({ stopRequested: true }) } }
     },
@@ -161,7 +164,7 @@ export const hostMachine = setup({
             src: 'startLibp2p',
             input: ({ context }) => ({ libp2p: context.libp2p! }),
             onDone: 'running',
-            onError: { target: '#host.failed', actions: assign({ error: ({ event }) => errorText(event.error), libp2p: undefined }) }
+            onError: { target: '#host.failed', actions: assign({ error: ({ event }) => errorText(event.error), errorCode: ({ event }) => failureCode(event.error), libp2p: undefined }) }
           }
         },
         running: {

@@ -1,5 +1,5 @@
 import type { PeerRequest } from './peer.js'
-import type { NetworkKind } from '../runtime/events.js'
+import type { NetworkKind } from './contracts.js'
 
 // Names the node machine gives its children, and the peer a dial target names: pure functions.
 

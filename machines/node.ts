@@ -1,11 +1,10 @@
 import { setup, assign, emit, enqueueActions, fromCallback, sendTo, stopChild } from 'xstate'
-import type { ActorRefFrom, EventObject } from 'xstate'
+import type { ActorRefFrom, AnyActorLogic, EventObject } from 'xstate'
 import { hostMachine } from './host.js'
 import type { HostReport } from './host.js'
 import { peerMachine } from './peer.js'
 import type { PeerEvent, PeerRequest } from './peer.js'
-import type { DmsLibp2p } from '../actors/libp2p-node.js'
-import type { NetworkKind, NodeEvent } from '../runtime/events.js'
+import type { Libp2pHandle, NetworkKind, NodeEvent } from './contracts.js'
 import { dialTargetFor, hostId, peerIdOfTarget, peerKey, peerSystemId } from './node-ids.js'
 
 export type PeerRef = ActorRefFrom<typeof peerMachine>
@@ -25,7 +24,7 @@ export interface NodeContext {
   /** Peer actors by `${network}:${peerId}`. */
   peers: Record<string, PeerRef>
   /** The running libp2p node of each host, for its services actor. */
-  libp2p: Partial<Record<NetworkKind, DmsLibp2p>>
+  libp2p: Partial<Record<NetworkKind, Libp2pHandle>>
   peerId?: string
   servicesError?: string
   dialCounter: number
@@ -40,7 +39,16 @@ export type PrivateHostCommand =
   | { type: 'private.restart' }
   | { type: 'private.stop' }
 
-export type NodeMachineEvent = HostReport | PeerRequest | (ServicesEvent & { network: NetworkKind }) | PrivateHostCommand
+/**
+ * Features (swarm, VPN, discovery, the messengers) run as children of the node,
+ * in its one actor system: the runtime hands the node their logic, already
+ * provided with its effects, and the node spawns them under their systemId.
+ */
+export type FeatureCommand =
+  | { type: 'feature.spawn', systemId: string, logic: AnyActorLogic, input?: unknown }
+  | { type: 'feature.stop', systemId: string }
+
+export type NodeMachineEvent = HostReport | PeerRequest | (ServicesEvent & { network: NetworkKind }) | PrivateHostCommand | FeatureCommand
 
 /** Emitted by the node actor: the public events, plus readiness. */
 export type NodeEmitted =
@@ -54,7 +62,7 @@ function toPublicEvent (event: HostReport): NodeEvent | undefined {
   switch (event.type) {
     case 'host.started': return { type: 'host.started', network: event.network, peerId: event.peerId, addresses: event.addresses }
     case 'host.stopped': return { type: 'host.stopped', network: event.network }
-    case 'host.failed': return { type: 'host.failed', network: event.network, error: event.error }
+    case 'host.failed': return { type: 'host.failed', network: event.network, code: event.code, error: event.error }
     case 'libp2p.transport.listening': return { type: 'host.listening', network: event.network, addresses: event.addresses }
     case 'libp2p.peer.discovered': return { type: 'peer.discovered', peerId: event.peerId }
     case 'libp2p.peer.connected': return { type: 'peer.connected', peerId: event.peerId }
@@ -70,6 +78,8 @@ function toPublicEvent (event: HostReport): NodeEvent | undefined {
     default: return undefined
   }
 }
+
+const describe = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
 const peerFactTypes = new Set<string>([
   'libp2p.peer.discovered', 'libp2p.peer.connected', 'libp2p.peer.disconnected', 'libp2p.peer.identified',
@@ -93,7 +103,7 @@ export const nodeMachine = setup({
     host: hostMachine,
     peer: peerMachine,
     /** Provided by the runtime: attaches the messenger and protocol handlers to a running libp2p node. */
-    services: fromCallback<EventObject, { libp2p: DmsLibp2p, network: NetworkKind }>(({ input, sendBack }) => {
+    services: fromCallback<EventObject, { libp2p: Libp2pHandle, network: NetworkKind }>(({ input, sendBack }) => {
       sendBack({ type: 'services.ready', network: input.network })
     })
   },
@@ -204,6 +214,22 @@ export const nodeMachine = setup({
           if (peer.network === event.network) enqueue.sendTo(ref, { type: 'libp2p.peer.disconnected', peerId: peer.peerId })
         }
       })
+    },
+    'feature.spawn': {
+      actions: enqueueActions(({ event, enqueue }) => {
+        // xstate types spawnChild for the actors named in setup; a feature's logic comes with the event
+        const spawn = enqueue.spawnChild as unknown as (logic: AnyActorLogic, options: { id: string, systemId: string, input?: unknown }) => void
+        spawn(event.logic, { id: event.systemId, systemId: event.systemId, ...(event.input !== undefined ? { input: event.input } : {}) })
+      })
+    },
+    'feature.stop': { actions: stopChild(({ event }) => event.systemId) },
+    // a child that fails is reported; the node and its other children keep running
+    'xstate.error.actor.*': {
+      actions: emit(({ event }) => ({
+        type: 'actor.failed' as const,
+        systemId: (event as { type: string }).type.slice('xstate.error.actor.'.length),
+        error: describe((event as { error?: unknown }).error)
+      }))
     },
     'peer.forgotten': {
       actions: enqueueActions(({ context, event, enqueue }) => {

@@ -1,6 +1,5 @@
 import { setup, assign, sendParent } from 'xstate'
-import type { BridgeEvent } from '../actors/libp2p-bridge.js'
-import type { NetworkKind } from '../runtime/events.js'
+import type { BridgeEvent, NetworkKind } from './contracts.js'
 
 type PeerFact = Extract<BridgeEvent, {
   type: 'libp2p.peer.connected' | 'libp2p.peer.disconnected' | 'libp2p.peer.identified' | 'libp2p.peer.updated'

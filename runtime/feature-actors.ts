@@ -1,6 +1,6 @@
-import { createActor } from 'xstate'
-import type { Actor, AnyActorLogic, InputFrom, InspectionEvent } from 'xstate'
-import { describeError } from './errors.js'
+import type { ActorRefFrom, AnyActorLogic, AnyActorRef, InputFrom } from 'xstate'
+import { DmsError } from './errors.js'
+import type { FeatureCommand } from '../machines/node.js'
 
 /** A remote event as a local actor receives it: `from` is the authenticated sender. */
 export type RemoteEvent = { type: string, from: string } & Record<string, unknown>
@@ -14,59 +14,54 @@ export interface FeatureActorOptions<TLogic extends AnyActorLogic> {
   acceptsRemote?: string[]
 }
 
-interface Entry {
-  actor: Actor<AnyActorLogic>
-  acceptsRemote: Set<string>
+/** What FeatureActors needs of the node's root actor: its system, and the spawn/stop commands. */
+export interface FeatureHost {
+  send: (event: FeatureCommand) => void
+  system: { get: (systemId: string) => AnyActorRef | undefined }
 }
 
 /**
- * The feature actors a node runs beside its root (swarm, VPN): created with the
- * node's inspector, observed for errors, and addressable by systemId from remote
- * peers for the event types each one lists — an explicit allow-list.
+ * The feature actors of a node (swarm, VPN, discovery, messengers): children
+ * of the node's root actor, so they share its actor system (reachable by
+ * systemId from every other actor, shown under the node in the inspector), and
+ * addressable by remote peers for the event types each one lists — an explicit
+ * allow-list.
  */
 export class FeatureActors {
-  private readonly entries = new Map<string, Entry>()
+  private readonly acceptsRemote = new Map<string, Set<string>>()
 
-  constructor (
-    private readonly inspect: ((event: InspectionEvent) => void) | undefined,
-    private readonly onError: (systemId: string, error: string) => void
-  ) {}
+  constructor (private readonly root: () => FeatureHost | undefined) {}
 
-  run<TLogic extends AnyActorLogic> (systemId: string, logic: TLogic, options: FeatureActorOptions<TLogic> = {}): Actor<TLogic> {
-    if (this.entries.has(systemId)) throw new Error(`an actor with systemId ${systemId} already runs on this node`)
-    const actor = createActor(logic, {
-      systemId,
-      ...(options.input !== undefined ? { input: options.input } : {}),
-      ...(this.inspect != null ? { inspect: this.inspect } : {})
-    })
-    actor.subscribe({ error: (err) => { this.onError(systemId, describeError(err)) } })
-    actor.start()
-    this.entries.set(systemId, { actor: actor as Actor<AnyActorLogic>, acceptsRemote: new Set(options.acceptsRemote ?? []) })
-    return actor
+  run<TLogic extends AnyActorLogic> (systemId: string, logic: TLogic, options: FeatureActorOptions<TLogic> = {}): ActorRefFrom<TLogic> {
+    const root = this.root()
+    if (root == null) throw new DmsError('HOST_NOT_RUNNING', `${systemId} needs a started node: call node.start() first`)
+    if (root.system.get(systemId) != null) throw new DmsError('FEATURE_RUNNING', `an actor with systemId ${systemId} already runs on this node`)
+    root.send({ type: 'feature.spawn', systemId, logic, ...(options.input !== undefined ? { input: options.input } : {}) })
+    const actor = root.system.get(systemId)
+    if (actor == null) throw new DmsError('FEATURE_FAILED', `${systemId} did not start`)
+    this.acceptsRemote.set(systemId, new Set(options.acceptsRemote ?? []))
+    return actor as ActorRefFrom<TLogic>
   }
 
-  get (systemId: string): Actor<AnyActorLogic> | undefined {
-    return this.entries.get(systemId)?.actor
+  get (systemId: string): AnyActorRef | undefined {
+    return this.root()?.system.get(systemId)
   }
 
   stop (systemId: string): void {
-    this.entries.get(systemId)?.actor.stop()
-    this.entries.delete(systemId)
-  }
-
-  stopAll (): void {
-    for (const systemId of [...this.entries.keys()]) this.stop(systemId)
+    this.acceptsRemote.delete(systemId)
+    this.root()?.send({ type: 'feature.stop', systemId })
   }
 
   /** Deliver an event from a remote peer, if the addressed actor accepts that type. */
   deliver (systemId: string, event: { type: string } & Record<string, unknown>, from: string): DeliveryResult {
-    const entry = this.entries.get(systemId)
-    if (entry == null) return { ok: false, reason: `no actor ${systemId} on this node` }
-    if (typeof event?.type !== 'string' || !entry.acceptsRemote.has(event.type)) {
+    const accepted = this.acceptsRemote.get(systemId)
+    const actor = accepted == null ? undefined : this.get(systemId)
+    if (actor == null || accepted == null) return { ok: false, reason: `no actor ${systemId} on this node` }
+    if (typeof event?.type !== 'string' || !accepted.has(event.type)) {
       return { ok: false, reason: `actor ${systemId} does not accept ${String(event?.type)} from remote peers` }
     }
     // the sender is whoever the transport authenticated, whatever the body claims
-    entry.actor.send({ ...event, from } satisfies RemoteEvent)
+    actor.send({ ...event, from } satisfies RemoteEvent)
     return { ok: true }
   }
 }

@@ -2,7 +2,9 @@ import { fromCallback, fromPromise } from 'xstate'
 import type { EventObject } from 'xstate'
 import type { PrivateKey } from '@libp2p/interface'
 import { createLibp2pNode } from '../actors/libp2p-node.js'
+import { asLibp2p } from '../actors/libp2p-node.js'
 import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
+import type { Libp2pHandle } from '../machines/contracts.js'
 import { hostMachine } from '../machines/host.js'
 import { startLibp2p, stopLibp2p, hostOperation } from '../actors/libp2p-host.js'
 import { libp2pBridge } from '../actors/libp2p-bridge.js'
@@ -34,7 +36,7 @@ export interface NodeActorsInit {
 export function nodeActors (init: NodeActorsInit) {
   // A restart detaches from the old host and attaches to the new one: never overlap the two.
   const previousDetach: Record<NetworkKind, Promise<void>> = { public: Promise.resolve(), private: Promise.resolve() }
-  const createLibp2p = fromPromise<DmsLibp2p, CreateLibp2pInput>(async ({ input }) => {
+  const createLibp2p = fromPromise<Libp2pHandle, CreateLibp2pInput>(async ({ input }) => {
       const protector = input.network === 'private' ? init.privateProtector?.() : undefined
       if (input.network === 'private' && protector == null) throw new Error('no private network key is configured')
       const libp2p = await createLibp2pNode({
@@ -53,7 +55,7 @@ export function nodeActors (init: NodeActorsInit) {
   })
   return {
     host: hostMachine.provide({ actors: { createLibp2p, startLibp2p, stopLibp2p, libp2pBridge, hostOperation } }),
-    services: fromCallback<EventObject, { libp2p: DmsLibp2p, network: NetworkKind }>(({ input, sendBack }) => {
+    services: fromCallback<EventObject, { libp2p: Libp2pHandle, network: NetworkKind }>(({ input, sendBack }) => {
       const { network } = input
       let detached = false
       const attached: HostAttachment[] = []
@@ -62,7 +64,7 @@ export function nodeActors (init: NodeActorsInit) {
         for (const attachment of init.attachments.filter((a) => (a.networks ?? ['public']).includes(network))) {
           if (detached) return
           try {
-            await attachment.attach(input.libp2p, network)
+            await attachment.attach(asLibp2p(input.libp2p), network)
             attached.push(attachment)
           } catch (err) {
             if (!detached) sendBack({ type: 'services.failed', network, error: `${attachment.name} could not attach: ${(err as Error).message}` } satisfies ServicesEvent & { network: NetworkKind })

@@ -1,3 +1,5 @@
+import { DmsError } from '../errors.js'
+import type { DmsErrorCode } from '../errors.js'
 import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { DmsLibp2p } from '../libp2p-node.js'
@@ -63,9 +65,9 @@ export interface MessengerStats {
 }
 
 /** A failed send or request; `code` is REMOTE_ERROR (the receiver said so), TIMEOUT, OVERSIZED, NOT_ATTACHED or SEND_FAILED. */
-export class MessageError extends Error {
-  constructor (readonly code: string, message: string) {
-    super(message)
+export class MessageError extends DmsError {
+  constructor (code: DmsErrorCode, message: string) {
+    super(code, message)
     this.name = 'MessageError'
   }
 }

@@ -1,3 +1,4 @@
+import { DmsError } from '../errors.js'
 import { loadAddon } from '../native/addon.js'
 import { access, constants } from 'node:fs/promises'
 
@@ -10,9 +11,9 @@ interface NativeTun {
 }
 
 /** Why the VPN cannot have a TUN device here, in words a user can act on. */
-export class TunUnavailableError extends Error {
+export class TunUnavailableError extends DmsError {
   constructor (reason: string) {
-    super(`TUN devices are not available: ${reason}`)
+    super('VPN_UNAVAILABLE', `TUN devices are not available: ${reason}`)
     this.name = 'TunUnavailableError'
   }
 }

@@ -1,3 +1,4 @@
+import { DmsError } from '../errors.js'
 /** Protocol id of the messenger. */
 export const MESSENGER_PROTOCOL = '/dms/msg/1.0.0'
 
@@ -35,13 +36,14 @@ export interface ErrorBody {
   message: string
 }
 
-export class WireError extends Error {
-  readonly code: 'MALFORMED' | 'INVALID' | 'OVERSIZED' | 'STALLED' | 'OVER_BUDGET'
+export type WireErrorCode = 'MALFORMED' | 'INVALID' | 'OVERSIZED' | 'STALLED' | 'OVER_BUDGET'
 
-  constructor (code: WireError['code'], message: string) {
-    super(message)
+export class WireError extends DmsError {
+  declare readonly code: WireErrorCode
+
+  constructor (code: WireErrorCode, message: string) {
+    super(code, message)
     this.name = 'WireError'
-    this.code = code
   }
 }
 

@@ -1,11 +1,12 @@
+import { DmsError } from '../errors.js'
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
 import { defaultDataDir } from '../data-dir.js'
 
 /** A bad command line: printed as one line, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends DmsError {
   constructor (message: string) {
-    super(message)
+    super('USAGE', message)
     this.name = 'UsageError'
   }
 }

@@ -1,4 +1,4 @@
-import type { Actor } from 'xstate'
+import type { ActorRefFrom } from 'xstate'
 import { discoveryMachine } from '../../machines/discovery.js'
 import type { DiscoveryEmitted } from '../../machines/discovery.js'
 import { discoveryWatch } from '../../actors/discovery/discovery-watch.js'
@@ -9,7 +9,7 @@ import type { HostAttachment } from '../host-attachment.js'
 import type { NodeConfig } from '../config.js'
 import type { NetworkKind, NodeEvent } from '../events.js'
 
-export type DiscoveryActor = Actor<typeof discoveryMachine>
+export type DiscoveryActor = ActorRefFrom<typeof discoveryMachine>
 
 /** systemId of a host's discovery actor. */
 export const discoverySystemId = (network: NetworkKind): string => `discovery.${network}`

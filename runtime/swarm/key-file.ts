@@ -1,3 +1,4 @@
+import { DmsError } from '../errors.js'
 import { readFile } from 'node:fs/promises'
 import { randomBytes, createHash } from 'node:crypto'
 import { writeFileAtomic } from '../atomic-file.js'
@@ -7,9 +8,9 @@ export const PSK_V1_HEADER = '/key/swarm/psk/1.0.0/'
 export const KEY_BYTES = 32
 export type SwarmKeyEncoding = 'base16' | 'base64' | 'bin'
 
-export class SwarmKeyError extends Error {
+export class SwarmKeyError extends DmsError {
   constructor (message: string) {
-    super(message)
+    super('SWARM_KEY_INVALID', message)
     this.name = 'SwarmKeyError'
   }
 }

@@ -1,5 +1,5 @@
 import { fromCallback, fromPromise } from 'xstate'
-import type { Actor } from 'xstate'
+import type { ActorRefFrom } from 'xstate'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
@@ -9,7 +9,7 @@ import type { SwarmEffectDeps } from './owner-effects.js'
 import { SWARM_KEY_PROTOCOL, checkKeyDenial, createKeyRequest, openKeyGrant, openRotationNotice, validateSwarmKeyMessage } from './key-exchange.js'
 import type { KeyDenial, KeyGrant, RotationNotice } from './key-exchange.js'
 
-export type MemberActor = Actor<typeof swarmMemberMachine>
+export type MemberActor = ActorRefFrom<typeof swarmMemberMachine>
 
 /** A member's saved swarm, used once by the next `requestKey` instead of asking. */
 export interface RestoredMember { key: Uint8Array, epoch: number, bootstrap: string[] }
@@ -27,9 +27,9 @@ export function memberEffects (deps: MemberDeps) {
   /** Back on the public network with no private host and nothing saved. */
   async function leaveQuietly (): Promise<void> {
     ring.clear()
-    await node.stopPrivateHost()
+    await node.hosts.stopPrivateHost()
     await store.clear()
-    if (node.status().host.state !== 'running') await node.resumePublicHost()
+    if (node.hosts.stateOf('public') !== 'running') await node.hosts.resumePublicHost()
   }
 
   /** Dial the owner's private host until it answers or the rejoin window ends (the owner may be restarting). */
@@ -50,11 +50,11 @@ export function memberEffects (deps: MemberDeps) {
   }
 
   async function askOwner (input: RequestKeyInput): Promise<KeyAnswer> {
-    if (node.status().host.state !== 'running') await node.resumePublicHost()
+    if (node.hosts.stateOf('public') !== 'running') await node.hosts.resumePublicHost()
     await node.dial(input.ownerAddress)
-    const libp2p = deps.endpoint.host('public') ?? node.libp2p('public')
+    const libp2p = deps.endpoint.host('public') ?? node.hosts.libp2p('public')
     if (libp2p == null) throw new Error('the public host is not running')
-    const request = await createKeyRequest(node.identityKey(), node.peerId, input.owner, network())
+    const request = await createKeyRequest(node.identity.privateKey(), node.identity.peerId(), input.owner, network())
     const stream = await libp2p.dialProtocol(peerIdFromString(input.owner), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(deps.exchangeTimeoutMs) })
     writeOne(stream, request)
     const answer = validateSwarmKeyMessage(await readOne(stream, deps.exchangeTimeoutMs))
@@ -65,7 +65,7 @@ export function memberEffects (deps: MemberDeps) {
       return { granted: false, reason: checked.reason }
     }
     if (answer.kind !== 'grant') throw new Error(`unexpected ${answer.kind} from the owner`)
-    const opened = await openKeyGrant(answer as KeyGrant, { owner: input.owner, request, seed: node.identityKey().raw.subarray(0, 32) })
+    const opened = await openKeyGrant(answer as KeyGrant, { owner: input.owner, request, seed: node.identity.privateKey().raw.subarray(0, 32) })
     if (!opened.ok) throw new Error(`the owner's grant is unusable: ${opened.reason}`)
     return { granted: true, epoch: opened.epoch, fingerprint: ring.add(opened.epoch, opened.key), bootstrap: opened.bootstrap }
   }
@@ -90,11 +90,11 @@ export function memberEffects (deps: MemberDeps) {
         if (key == null) throw new Error(`no key for epoch ${input.epoch}`)
         ring.activate(input.epoch)
         await store.save({ role: 'member', network: network(), epoch: input.epoch, owner: input.owner, ownerAddress: input.ownerAddress, bootstrap: input.bootstrap }, key)
-        if (node.privateHostState() === 'running') await node.restartPrivateHost()
-        else await node.startPrivateHost()
+        if (node.hosts.privateHostState() === 'running') await node.hosts.restartPrivateHost()
+        else await node.hosts.startPrivateHost()
         if (!(await reachOwner(input.bootstrap))) return { joined: false }
-        if (deps.leavePublic) await node.suspendPublicHost()
-        return { joined: true, addresses: node.libp2p('private')?.getMultiaddrs().map(String) ?? [] }
+        if (deps.leavePublic) await node.hosts.suspendPublicHost()
+        return { joined: true, addresses: node.hosts.libp2p('private')?.getMultiaddrs().map(String) ?? [] }
       } catch (err) {
         await leaveQuietly().catch(() => {})
         throw err
@@ -105,7 +105,7 @@ export function memberEffects (deps: MemberDeps) {
     watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(({ input, sendBack }) => {
       let checking = false
       const timer = setInterval(() => {
-        const libp2p = node.libp2p('private')
+        const libp2p = node.hosts.libp2p('private')
         if (checking || libp2p == null || libp2p.getConnections(peerIdFromString(input.owner)).length > 0) return
         checking = true
         void reachOwner(input.bootstrap).then((reached) => {
@@ -126,7 +126,7 @@ export function memberEffects (deps: MemberDeps) {
     const snapshot = member?.getSnapshot()
     if (member == null || snapshot?.context.owner == null || !snapshot.matches('joined')) throw new Error('not a member')
     const opened = await openRotationNotice(notice, {
-      owner: snapshot.context.owner, member: node.peerId, network: network(), epoch: snapshot.context.epoch, seed: node.identityKey().raw.subarray(0, 32)
+      owner: snapshot.context.owner, member: node.identity.peerId(), network: network(), epoch: snapshot.context.epoch, seed: node.identity.privateKey().raw.subarray(0, 32)
     })
     if (!opened.ok) throw new Error(opened.reason)
     writeOne(stream, { kind: 'ack', epoch: opened.epoch })

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { fromPromise } from 'xstate'
-import type { Actor } from 'xstate'
+import type { ActorRefFrom } from 'xstate'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { DmsNode } from '../node.js'
+import type { NodeComponents } from '../node-components.js'
 import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
 import { swarmOwnerMachine } from '../../machines/swarm-owner.js'
 import type {
@@ -18,14 +18,14 @@ import { SWARM_KEY_PROTOCOL, checkKeyRequest, createKeyDenial, createKeyGrant, c
 import type { DenialReason, KeyRequest } from './key-exchange.js'
 import { awaitCommand } from './commands.js'
 
-export type OwnerActor = Actor<typeof swarmOwnerMachine>
+export type OwnerActor = ActorRefFrom<typeof swarmOwnerMachine>
 
 /** An owner's saved swarm, handed to `createNetwork` once after a restart. */
 export interface RestoredOwner { key: Uint8Array, epoch: number, bootstrap: string[], rotationDue: boolean }
 
 /** What both sides' effects work with; `takeRestored` hands the saved swarm to the next create or join once. */
 export interface SwarmEffectDeps<Restored, Role> {
-  node: DmsNode
+  node: NodeComponents
   store: SwarmStore
   ring: KeyRing
   endpoint: KeyEndpoint
@@ -59,7 +59,7 @@ export function ownerEffects (deps: OwnerDeps) {
     if (isUnauthenticated(reason)) counted[reason] = (counted[reason] ?? 0) + 1
     // an authenticated member's denial is on disk before it learns of it
     else await store.audit({ action: 'deny', peer, reason, ...(epoch != null ? { epoch } : {}) })
-    writeOne(stream, await createKeyDenial(node.identityKey(), node.peerId, peer, request.nonce, reason))
+    writeOne(stream, await createKeyDenial(node.identity.privateKey(), node.identity.peerId(), peer, request.nonce, reason))
     await stream.close().catch(() => {})
   }
 
@@ -75,7 +75,7 @@ export function ownerEffects (deps: OwnerDeps) {
     const owner = deps.actor()
     const snapshot = owner?.getSnapshot()
     if (owner == null || snapshot?.matches('running') !== true) { await deny(stream, peer, request, 'no-swarm'); return }
-    const reason = await checkKeyRequest(request, { remotePeer: peer, self: node.peerId, network: network(), authorised: new Set(snapshot.context.authorised) })
+    const reason = await checkKeyRequest(request, { remotePeer: peer, self: node.identity.peerId(), network: network(), authorised: new Set(snapshot.context.authorised) })
     if (reason != null) { await deny(stream, peer, request, reason); return }
     if (!(await replay.remember(request.nonce))) { await deny(stream, peer, request, 'replayed'); return }
     const id = randomUUID()
@@ -90,7 +90,7 @@ export function ownerEffects (deps: OwnerDeps) {
 
   /** Send one member its rotation notice: over the private network where it is connected, else the public one. */
   async function notify (peer: string, key: Uint8Array, epoch: number, bootstrap: string[]): Promise<boolean> {
-    const notice = await createRotationNotice(node.identityKey(), node.peerId, peer, network(), key, epoch, bootstrap)
+    const notice = await createRotationNotice(node.identity.privateKey(), node.identity.peerId(), peer, network(), key, epoch, bootstrap)
     for (const kind of ['private', 'public'] as const) {
       const libp2p = deps.endpoint.host(kind)
       if (libp2p == null) continue
@@ -121,7 +121,7 @@ export function ownerEffects (deps: OwnerDeps) {
       ring.activate(epoch)
       // a restored owner listens where its members expect it
       const listen = restored?.bootstrap.map((address) => address.replace(/\/p2p\/[^/]+$/, ''))
-      const bootstrap = await node.startPrivateHost(listen != null && listen.length > 0 ? { listen } : {})
+      const bootstrap = await node.hosts.startPrivateHost(listen != null && listen.length > 0 ? { listen } : {})
       await store.save({ role: 'owner', network: network(), epoch, authorised: input.authorised, bootstrap }, key)
       if (restored == null || restored.rotationDue) await store.audit({ action: restored == null ? 'create' : 'rotate', epoch, fingerprint })
       return { epoch, fingerprint, bootstrap }
@@ -135,7 +135,7 @@ export function ownerEffects (deps: OwnerDeps) {
       const key = ring.get(input.epoch, input.fingerprint)
       if (key == null) throw new Error(`no key for epoch ${input.epoch}`)
       await store.audit({ action: 'grant', peer: input.peer, epoch: input.epoch, fingerprint: input.fingerprint })
-      writeOne(entry.stream, await createKeyGrant(node.identityKey(), node.peerId, entry.request, key, input.epoch, input.bootstrap))
+      writeOne(entry.stream, await createKeyGrant(node.identity.privateKey(), node.identity.peerId(), entry.request, key, input.epoch, input.bootstrap))
       await entry.stream.close().catch(() => {})
       return { granted: true }
     }),
@@ -154,14 +154,14 @@ export function ownerEffects (deps: OwnerDeps) {
       const notified = (await Promise.all(input.authorised.map(async (peer) => await notify(peer, key, input.epoch, input.bootstrap) ? peer : undefined)))
         .filter((peer): peer is string => peer != null)
       ring.activate(input.epoch)
-      const bootstrap = await node.restartPrivateHost()
+      const bootstrap = await node.hosts.restartPrivateHost()
       return { epoch: input.epoch, fingerprint, bootstrap, notified }
     }),
 
     dissolveNetwork: fromPromise<void, void>(async () => {
       await flushDenials()
       ring.clear()
-      await node.stopPrivateHost()
+      await node.hosts.stopPrivateHost()
       await store.clear()
     })
   }

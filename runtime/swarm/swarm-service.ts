@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { componentsOf } from '../node-components.js'
+import type { NodeComponents } from '../node-components.js'
 import type { DmsNode } from '../node.js'
 import { privateNetwork } from '../../actors/private-network/protector.js'
 import { swarmOwnerMachine } from '../../machines/swarm-owner.js'
@@ -72,7 +74,7 @@ export class Swarm {
   private restoredMember?: RestoredMember
   private summaryTimer?: NodeJS.Timeout
 
-  constructor (private readonly node: DmsNode, init: SwarmInit = {}) {
+  constructor (private readonly node: NodeComponents, init: SwarmInit = {}) {
     this.store = new SwarmStore(node.config.dataDir, init.audit)
     this.endpoint = new KeyEndpoint(init.limits)
     const exchangeTimeoutMs = init.exchangeTimeoutMs ?? 5000
@@ -87,8 +89,8 @@ export class Swarm {
       takeRestored: () => { const restored = this.restoredMember; this.restoredMember = undefined; return restored },
       actor: () => this.member
     })
-    node.setPrivateProtector(() => { const key = this.ring.active; return key == null ? undefined : privateNetwork({ key }) })
-    node.addAttachment({
+    node.hosts.setPrivateProtector(() => { const key = this.ring.active; return key == null ? undefined : privateNetwork({ key }) })
+    node.hosts.addAttachment({
       name: 'swarm key exchange',
       networks: ['public', 'private'],
       attach: async (libp2p, network) => { await this.endpoint.attach(libp2p, network) },
@@ -129,7 +131,7 @@ export class Swarm {
     if (!owner.getSnapshot().context.authorised.includes(peer)) throw new SwarmError('NOT_AUTHORISED', `${peer} is not authorised`)
     await this.run(owner, { type: 'swarm.revoke', peer })
     const status = this.status()
-    this.node.emit({ type: 'swarm.revoked', peer, epoch: status.epoch })
+    this.node.events.emit({ type: 'swarm.revoked', peer, epoch: status.epoch })
     return status
   }
 
@@ -187,8 +189,8 @@ export class Swarm {
   }
 
   status (): SwarmStatus {
-    const privatePeers = [...new Set((this.node.libp2p('private')?.getConnections() ?? []).map((c) => c.remotePeer.toString()))].sort()
-    const privateHost = this.node.privateHostState()
+    const privatePeers = [...new Set((this.node.hosts.libp2p('private')?.getConnections() ?? []).map((c) => c.remotePeer.toString()))].sort()
+    const privateHost = this.node.hosts.privateHostState()
     const common = { privatePeers, ...(privateHost != null ? { privateHost } : {}), keyExchange: { ...this.endpoint.stats, denied: this.ownerSide.denials() } }
     const owner = this.owner?.getSnapshot()
     if (owner != null && !(owner.matches('idle') && this.member != null)) {
@@ -265,5 +267,5 @@ function checkPeerId (peer: string): void {
 
 /** Give a node a private swarm. Call before `node.init()`/`start()`. */
 export function createSwarm (node: DmsNode, init?: SwarmInit): Swarm {
-  return new Swarm(node, init)
+  return new Swarm(componentsOf(node), init)
 }

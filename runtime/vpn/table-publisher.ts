@@ -1,4 +1,4 @@
-import type { DmsNode } from '../node.js'
+import type { NodeComponents } from '../node-components.js'
 import type { SignedTable } from './signed-table.js'
 
 export interface Delivery {
@@ -25,7 +25,7 @@ export class TablePublisher {
   private readonly deliveries = new Map<string, Delivery>()
   private readonly running = new Map<string, Promise<void>>()
 
-  constructor (private readonly node: DmsNode) {}
+  constructor (private readonly node: NodeComponents) {}
 
   /** Send `signed` to `peers`; resolves when every peer confirmed it or ran out of tries. */
   async publish (signed: SignedTable, peers: string[], options: PublishOptions = {}): Promise<void> {
@@ -56,7 +56,7 @@ export class TablePublisher {
       const signed = this.latest!
       if (this.confirmed(peer) >= signed.table.version) return
       try {
-        await this.node.request(peer, 'vpn.table', signed, { timeoutMs: options.timeoutMs ?? 5000 })
+        await this.node.messages.request(peer, 'vpn.table', signed, { timeoutMs: options.timeoutMs ?? 5000 })
         this.deliveries.set(peer, { version: signed.table.version })
         attempt = 0
       } catch (err) {

@@ -4,6 +4,8 @@ import { fromCallback, fromPromise, waitFor } from 'xstate'
 import type { Actor } from 'xstate'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { componentsOf } from '../node-components.js'
+import type { NodeComponents } from '../node-components.js'
 import type { DmsNode } from '../node.js'
 import type { NetworkKind } from '../events.js'
 import { vpnMachine } from '../../machines/vpn.js'
@@ -102,7 +104,7 @@ export class Vpn {
   /** Sign, persist and publish one version at a time, in order. */
   private chain: Promise<void> = Promise.resolve()
 
-  constructor (private readonly node: DmsNode, init: VpnInit = {}) {
+  constructor (private readonly node: NodeComponents, init: VpnInit = {}) {
     this.device = init.device ?? 'dmsvpn0'
     if (!/^[\w.-]{1,15}$/.test(this.device)) throw new Error(`device must be 1-15 letters, digits, '.', '_' or '-' (got ${JSON.stringify(this.device)})`)
     this.mtu = init.mtu ?? DEFAULT_VPN_MTU
@@ -111,20 +113,20 @@ export class Vpn {
     this.useFirewall = init.firewall ?? false
     this.store = new VpnStore(node.config.dataDir)
     this.publisher = new TablePublisher(node)
-    node.addAttachment({
+    node.hosts.addAttachment({
       name: 'vpn data plane',
       networks: ['public', 'private'],
       attach: async (_libp2p, network) => { if (network === this.network) await this.startPump() },
       detach: async (network) => { if (network === this.network) await this.stopPump() }
     })
-    node.handle('vpn.table', async (body, meta) => await this.receiveTable(body, meta.from))
-    node.handle('vpn.sync', async (_body, meta) => this.answerSync(meta.from))
-    node.handle('vpn.leave', async (_body, meta) => { this.memberLeaves(meta.from); return { ok: true } })
+    node.messages.handle('vpn.table', async (body, meta) => await this.receiveTable(body, meta.from))
+    node.messages.handle('vpn.sync', async (_body, meta) => this.answerSync(meta.from))
+    node.messages.handle('vpn.leave', async (_body, meta) => { this.memberLeaves(meta.from); return { ok: true } })
     // a peer revoked from the private swarm this VPN runs in leaves the VPN too: a new table version without it
-    node.on('swarm.revoked', ({ peer }) => {
+    node.events.on('swarm.revoked', ({ peer }) => {
       const table = this.actor.getSnapshot().context.table
-      if (this.network !== 'private' || table?.leader !== this.node.peerId || table.members[peer] == null) return
-      this.removePeer(peer).catch((err: unknown) => { this.node.emit({ type: 'vpn.error', message: `could not remove revoked peer ${peer}: ${(err as Error).message}` }) })
+      if (this.network !== 'private' || table?.leader !== this.node.identity.peerId() || table.members[peer] == null) return
+      this.removePeer(peer).catch((err: unknown) => { this.node.events.emit({ type: 'vpn.error', message: `could not remove revoked peer ${peer}: ${(err as Error).message}` }) })
     })
   }
 
@@ -139,7 +141,7 @@ export class Vpn {
         dataPlane: fromCallback<VpnRoutesEvent, VpnDeviceInput>(({ input, receive }) => this.runDataPlane(input, receive))
       }
     })
-    const actor = this.node.features.run('vpn', logic, { input: { self: this.node.peerId } }) as unknown as VpnActor
+    const actor = this.node.features.run('vpn', logic, { input: { self: this.node.identity.peerId() } }) as unknown as VpnActor
     // a version is named by its VPN too: a new VPN starts again at version 1
     let version = ''
     let state = ''
@@ -149,7 +151,7 @@ export class Vpn {
       if (String(snapshot.value) !== state || (table != null && tableVersion !== version)) {
         state = String(snapshot.value)
         const status = this.status()
-        this.node.emit({ type: 'vpn.changed', state, role: status.role, ...(status.version != null ? { version: status.version } : {}), ...(status.ip != null ? { ip: status.ip } : {}), members: status.routes.length })
+        this.node.events.emit({ type: 'vpn.changed', state, role: status.role, ...(status.version != null ? { version: status.version } : {}), ...(status.ip != null ? { ip: status.ip } : {}), members: status.routes.length })
       }
       if (table == null || tableVersion === version) return
       version = tableVersion
@@ -168,7 +170,7 @@ export class Vpn {
     if (state !== 'stopped') throw new Error(`the VPN is ${state}: stop it first (dms-net vpn stop)`)
     const peers = await this.resolvePeers(hosts)
     if (peers.length + 1 > capacity(subnet)) throw new Error(`${options.subnet} holds ${capacity(subnet)} members; ${peers.length + 1} asked for`)
-    this.actor.send({ type: 'vpn.start', vpnId: randomUUID(), subnet: options.subnet, hosts: peers, addresses: await this.addressesOf([this.node.peerId, ...peers]) })
+    this.actor.send({ type: 'vpn.start', vpnId: randomUUID(), subnet: options.subnet, hosts: peers, addresses: await this.addressesOf([this.node.identity.peerId(), ...peers]) })
     await this.settle(['running', 'failed'])
     return this.status()
   }
@@ -191,7 +193,7 @@ export class Vpn {
   async removePeer (peer: string): Promise<VpnStatus> {
     const id = checkPeerId(peer)
     this.requireLeader()
-    if (id === this.node.peerId) throw new Error('the leader cannot remove itself: stop the VPN instead')
+    if (id === this.node.identity.peerId()) throw new Error('the leader cannot remove itself: stop the VPN instead')
     if (this.actor.getSnapshot().context.table?.members[id] == null) throw new Error(`${id} is not in the VPN`)
     this.actor.send({ type: 'vpn.removePeer', peer: id })
     await this.chain
@@ -215,11 +217,11 @@ export class Vpn {
   /** Come back into the VPN this node was in before a restart (call after `node.start()`). */
   async restore (): Promise<VpnStatus> {
     const saved = await this.store.load()
-    if (saved == null || saved.table.closed || saved.table.members[this.node.peerId] == null) return this.status()
+    if (saved == null || saved.table.closed || saved.table.members[this.node.identity.peerId()] == null) return this.status()
     this.signed = saved
     this.actor.send({ type: 'vpn.restore', table: saved.table })
     await this.settle(['running', 'failed'])
-    if (saved.table.leader !== this.node.peerId) void this.syncFromLeader(saved.table.leader)
+    if (saved.table.leader !== this.node.identity.peerId()) void this.syncFromLeader(saved.table.leader)
     return this.status()
   }
 
@@ -240,7 +242,7 @@ export class Vpn {
     if (this.vpnActor == null) return { state: 'stopped', role: 'none', routes: [], traffic: emptyStats(), members: {} }
     const { context } = this.actor.getSnapshot()
     const table = context.table
-    const self = this.node.peerId
+    const self = this.node.identity.peerId()
     const traffic = this.pump?.stats ?? this.lastStats
     const base: VpnStatus = { state: this.state(), role: 'none', routes: [], members: {}, traffic: structuredClone(traffic), ...(context.lastError != null ? { lastError: context.lastError } : {}) }
     if (table == null) return base
@@ -264,7 +266,7 @@ export class Vpn {
 
   private async bringUp ({ table, self }: VpnDeviceInput): Promise<void> {
     const { prefix } = parseSubnet(table.subnet)
-    this.network = this.node.libp2p('private') != null ? 'private' : 'public'
+    this.network = this.node.hosts.libp2p('private') != null ? 'private' : 'public'
     this.tun = await openTun({ name: this.device, mtu: this.mtu })
     try {
       // the VPN carries IPv4 only: no IPv6 chatter (router solicitations) on its device
@@ -295,7 +297,7 @@ export class Vpn {
 
   /** Start the pump on the VPN's host; again whenever that host restarts (a swarm key rotation). */
   private async startPump (): Promise<void> {
-    const libp2p = this.node.libp2p(this.network ?? 'public')
+    const libp2p = this.node.hosts.libp2p(this.network ?? 'public')
     if (this.running == null || this.tun == null || libp2p == null || this.pump != null || this.pumping != null) return
     // a restarted host has an empty peer store: tell it where the members are
     this.learnAddresses(this.running.table)
@@ -326,7 +328,7 @@ export class Vpn {
     await this.closeDevice()
     // a member leaving asks the leader to remove it; the leader's closing version is published by adopt()
     if (table != null && reason === 'local' && table.leader !== self) {
-      await this.node.request(table.leader, 'vpn.leave', {}, { timeoutMs: 3000 }).catch(() => {})
+      await this.node.messages.request(table.leader, 'vpn.leave', {}, { timeoutMs: 3000 }).catch(() => {})
     }
     await this.chain
     await this.store.clear()
@@ -345,13 +347,13 @@ export class Vpn {
 
   /** A new version is in the machine: the leader signs and publishes it; everyone persists it. */
   private async adopt (table: RoutingTable): Promise<void> {
-    if (table.leader === this.node.peerId) {
+    if (table.leader === this.node.identity.peerId()) {
       const previous = this.signed?.table
-      this.signed = await signTable(this.node.identityKey(), table)
+      this.signed = await signTable(this.node.identity.privateKey(), table)
       if (!table.closed) await this.store.save(this.signed)
       // members, and peers this version removed: they learn from it that they are out
       const removed = previous == null ? [] : Object.keys(previous.members).filter((peer) => table.members[peer] == null)
-      const recipients = [...Object.keys(table.members), ...removed].filter((peer) => peer !== this.node.peerId)
+      const recipients = [...Object.keys(table.members), ...removed].filter((peer) => peer !== this.node.identity.peerId())
       const published = this.publisher.publish(this.signed, recipients, table.closed ? { attempts: 2, timeoutMs: 3000 } : {})
       // a closing version is waited for, briefly: stop returns once reachable members were told
       if (table.closed) {
@@ -359,7 +361,7 @@ export class Vpn {
         await Promise.race([published, new Promise((resolve) => { timer = setTimeout(resolve, CLOSE_WAIT_MS) })])
         clearTimeout(timer)
       }
-    } else if (this.signed?.table.version === table.version && this.signed.table.vpnId === table.vpnId && !table.closed && table.members[this.node.peerId] != null) {
+    } else if (this.signed?.table.version === table.version && this.signed.table.vpnId === table.vpnId && !table.closed && table.members[this.node.identity.peerId()] != null) {
       await this.store.save(this.signed)
     }
   }
@@ -378,7 +380,7 @@ export class Vpn {
 
   private answerSync (from: string): SignedTable {
     const table = this.vpnActor?.getSnapshot().context.table
-    if (table?.leader !== this.node.peerId || this.signed == null) throw new Error('this node does not lead a VPN')
+    if (table?.leader !== this.node.identity.peerId() || this.signed == null) throw new Error('this node does not lead a VPN')
     if (table.members[from] == null) throw new Error(NOT_A_MEMBER)
     return this.signed
   }
@@ -386,14 +388,14 @@ export class Vpn {
   private memberLeaves (from: string): void {
     if (this.vpnActor == null) return
     const { context } = this.actor.getSnapshot()
-    if (context.table?.leader === this.node.peerId && context.table.members[from] != null) this.actor.send({ type: 'vpn.removePeer', peer: from })
+    if (context.table?.leader === this.node.identity.peerId() && context.table.members[from] != null) this.actor.send({ type: 'vpn.removePeer', peer: from })
   }
 
   /** After a restart: ask the leader for the versions missed while away (a few tries). */
   private async syncFromLeader (leader: string): Promise<void> {
     for (let attempt = 0; attempt < 5 && this.state() === 'running'; attempt++) {
       try {
-        const signed = await this.node.request(leader, 'vpn.sync', {}, { timeoutMs: 5000 })
+        const signed = await this.node.messages.request(leader, 'vpn.sync', {}, { timeoutMs: 5000 })
         await this.receiveTable(signed, leader)
         return
       } catch (err) {
@@ -408,7 +410,7 @@ export class Vpn {
 
   private accepts (from: string): boolean {
     if (this.acceptFrom === 'any' || this.acceptFrom.has(from)) return true
-    return (this.node.libp2p('private')?.getConnections(peerIdFromString(from)).length ?? 0) > 0
+    return (this.node.hosts.libp2p('private')?.getConnections(peerIdFromString(from)).length ?? 0) > 0
   }
 
   /** Peer ids from ids or multiaddrs; a multiaddr is dialled so its host is known. */
@@ -424,18 +426,18 @@ export class Vpn {
         peers.push(checkPeerId(host))
       }
     }
-    if (peers.includes(this.node.peerId)) throw new Error('list the other peers: this node is always in its own VPN')
+    if (peers.includes(this.node.identity.peerId())) throw new Error('list the other peers: this node is always in its own VPN')
     if (new Set(peers).size !== peers.length) throw new Error('a peer is listed twice')
     return peers
   }
 
   /** Known listen addresses of peers (this node's own included), for members to dial each other. */
   private async addressesOf (peers: string[]): Promise<Record<string, string[]>> {
-    const libp2p = this.node.libp2p(this.node.libp2p('private') != null ? 'private' : 'public')
+    const libp2p = this.node.hosts.libp2p(this.node.hosts.libp2p('private') != null ? 'private' : 'public')
     const strip = (address: { toString: () => string }): string => address.toString().replace(/\/p2p\/[^/]+$/, '')
     const out: Record<string, string[]> = {}
     for (const peer of peers) {
-      if (peer === this.node.peerId) { out[peer] = (libp2p?.getMultiaddrs() ?? []).map(strip); continue }
+      if (peer === this.node.identity.peerId()) { out[peer] = (libp2p?.getMultiaddrs() ?? []).map(strip); continue }
       // identify's listen addresses; an inbound connection's remote address is only the dialler's ephemeral port
       const known = await libp2p?.peerStore.get(peerIdFromString(peer)).then((p) => p.addresses.map((a) => strip(a.multiaddr)), () => []) ?? []
       out[peer] = known.length > 0 ? known : (libp2p?.getConnections(peerIdFromString(peer)) ?? []).map((c) => strip(c.remoteAddr))
@@ -444,9 +446,9 @@ export class Vpn {
   }
 
   private learnAddresses (table: RoutingTable): void {
-    const libp2p = this.node.libp2p(this.network ?? 'public')
+    const libp2p = this.node.hosts.libp2p(this.network ?? 'public')
     for (const [peer, member] of Object.entries(table.members)) {
-      if (peer === this.node.peerId || member.addresses.length === 0) continue
+      if (peer === this.node.identity.peerId() || member.addresses.length === 0) continue
       try {
         void libp2p?.peerStore.merge(peerIdFromString(peer), { multiaddrs: member.addresses.map((a) => multiaddr(a)) }).catch(() => {})
       } catch {
@@ -458,7 +460,7 @@ export class Vpn {
   private requireLeader (): void {
     const { value, context } = this.actor.getSnapshot()
     if (value !== 'running') throw new Error(`the VPN is ${String(value)}${value === 'stopped' ? ': start one with dms-net vpn start' : ''}`)
-    if (context.table?.leader !== this.node.peerId) throw new Error(`only the VPN's leader (${context.table?.leader ?? '?'}) can change its members`)
+    if (context.table?.leader !== this.node.identity.peerId()) throw new Error(`only the VPN's leader (${context.table?.leader ?? '?'}) can change its members`)
   }
 
   private state (): string {
@@ -470,7 +472,7 @@ export class Vpn {
   }
 
   private report (message: string): void {
-    this.node.emit({ type: 'vpn.error', message })
+    this.node.events.emit({ type: 'vpn.error', message })
   }
 }
 
@@ -490,5 +492,5 @@ function checkPeerId (peer: string): string {
 
 /** Create the VPN service of a node (before `node.start()`); `restore()` after it. */
 export function createVpn (node: DmsNode, init: VpnInit = {}): Vpn {
-  return new Vpn(node, init)
+  return new Vpn(componentsOf(node), init)
 }

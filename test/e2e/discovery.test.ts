@@ -6,6 +6,7 @@ import type { DiscoveryInit } from '../../runtime/discovery/config.js'
 import { DmsError } from '../../runtime/errors.js'
 import { createSwarm } from '../../runtime/swarm/swarm-service.js'
 import type { Swarm } from '../../runtime/swarm/swarm-service.js'
+import { componentsOf } from '../../runtime/node-components.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
@@ -99,7 +100,7 @@ test('inside a private swarm: the private host runs its own DHT; members find ea
   assert.ok(privateDiscovery.mechanisms.includes('dht /dms/kad/1.0.0'))
   assert.is(privateDiscovery.found.bootstrap, 0, 'public bootstrap peers are not used on the private host')
   // the private DHT answers only swarm members: its routing table holds only them
-  const privateLibp2p = alice.node.libp2p('private')!
+  const privateLibp2p = componentsOf(alice.node).hosts.libp2p('private')!
   const routingPeers = privateLibp2p.getPeers().map(String)
   for (const peer of routingPeers) assert.ok([owner.node.peerId, bob.node.peerId].includes(peer), `unexpected private peer ${peer}`)
 })

@@ -5,6 +5,7 @@ import { TestNodes } from '../support/nodes.js'
 import { createSwarm } from '../../runtime/swarm/swarm-service.js'
 import { readSwarmKeyFile } from '../../runtime/swarm/key-file.js'
 import type { SanitizedInspectionEvent } from '../../runtime/inspect/sanitized-inspector.js'
+import { componentsOf } from '../../runtime/node-components.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
@@ -28,7 +29,7 @@ test('a whole swarm story under inspection: machines are visible, no swarm key o
   const systemIds = new Set(stream.map((e) => e.systemId).filter(Boolean))
   for (const id of ['host.public', 'host.private', 'swarm.owner', 'swarm.member', `peer.public.${member.peerId}`]) assert.ok(systemIds.has(id), `${id} inspected`)
   assert.ok(stream.some((e) => e.systemId === 'swarm.member' && e.snapshot?.value === 'joined'))
-  for (const secret of [firstKey, secondKey, owner.identityKey().raw, member.identityKey().raw]) {
+  for (const secret of [firstKey, secondKey, componentsOf(owner).identity.privateKey().raw, componentsOf(member).identity.privateKey().raw]) {
     for (const encoding of ['hex', 'base64', 'base64url'] as const) {
       const needle = Buffer.from(secret).toString(encoding).slice(0, 32)
       assert.not.ok(text.includes(needle), `secret (${encoding}) leaked into the inspector stream`)

@@ -8,6 +8,7 @@ import { MESSENGER_PROTOCOL } from '../../actors/wire/envelope.js'
 import { encodeFrame } from '../../actors/wire/frames.js'
 import { encodeValue, encodeEnvelope } from '../../actors/wire/codec.js'
 import type { DmsLibp2p } from '../../actors/libp2p-node.js'
+import { componentsOf } from '../../runtime/node-components.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
@@ -19,7 +20,7 @@ async function pair (init = {}): Promise<[DmsNode, DmsNode]> {
   return [a, b]
 }
 
-const libp2pOf = (node: DmsNode): DmsLibp2p => node.actor!.getSnapshot().context.libp2p.public!
+const libp2pOf = (node: DmsNode): DmsLibp2p => componentsOf(node).hosts.libp2p('public')!
 
 /** Open a raw messenger stream from `from` to `to` and write bytes on it. */
 async function rawStream (from: DmsNode, to: DmsNode) {
@@ -193,7 +194,7 @@ test('a reply is accepted only from the peer the request went to: a third peer c
   // b answers slowly; mallory, which learns nothing of the id but may guess, floods forged answers
   b.handle('slow', async () => { await new Promise((resolve) => setTimeout(resolve, 400)); return 'from b' })
   let ids: string[] = []
-  const seen = (a as unknown as { messengers: { public: { pending: Map<string, unknown> } } }).messengers.public.pending
+  const seen = (a as unknown as { messages: { messengers: { public: { pending: Map<string, unknown> } } } }).messages.messengers.public.pending
   const reply = a.request(b.peerId, 'slow', null)
   await eventually('request pending', () => { ids = [...seen.keys()]; return ids.length > 0 })
   assert.ok(ids.every((id) => Buffer.from(id, 'base64url').byteLength === 16), 'ids are 128-bit')

@@ -4,6 +4,7 @@ import { preSharedKey, generateKey } from '@libp2p/pnet'
 import { TestNodes, eventually } from '../support/nodes.js'
 import { DmsError } from '../../runtime/errors.js'
 import type { ProtectorFactory } from '../../actors/libp2p-node.js'
+import { componentsOf } from '../../runtime/node-components.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
@@ -18,7 +19,7 @@ const protector = (psk: Uint8Array): ProtectorFactory => preSharedKey({ psk }) a
 test('without a key the private host refuses to start, clearly, and the public host is untouched', async () => {
   const node = await nodes.started()
   try {
-    await node.startPrivateHost()
+    await componentsOf(node).hosts.startPrivateHost()
     assert.unreachable('started without a key')
   } catch (err) {
     assert.instance(err, DmsError)
@@ -29,28 +30,28 @@ test('without a key the private host refuses to start, clearly, and the public h
 
 test('a stopped node is not brought back by late work: starting its private host is refused, nothing listens', async () => {
   const node = await nodes.started()
-  node.setPrivateProtector(() => protector(newKey()))
+  componentsOf(node).hosts.setPrivateProtector(() => protector(newKey()))
   await node.stop()
   try {
-    await node.startPrivateHost()
+    await componentsOf(node).hosts.startPrivateHost()
     assert.unreachable('a stopped node started a private host')
   } catch (err) {
     assert.instance(err, DmsError)
     assert.is((err as DmsError).code, 'HOST_NOT_RUNNING')
   }
-  assert.is(node.privateHostState(), undefined)
-  assert.is(node.libp2p('private'), undefined)
+  assert.is(componentsOf(node).hosts.privateHostState(), undefined)
+  assert.is(componentsOf(node).hosts.libp2p('private'), undefined)
 })
 
 test('private hosts with the same key connect; the public host keeps running beside them', async () => {
   const psk = newKey()
   const a = await nodes.started()
   const b = await nodes.started()
-  a.setPrivateProtector(() => protector(psk))
-  b.setPrivateProtector(() => protector(psk))
-  const aPrivate = await a.startPrivateHost()
-  await b.startPrivateHost()
-  assert.is(a.privateHostState(), 'running')
+  componentsOf(a).hosts.setPrivateProtector(() => protector(psk))
+  componentsOf(b).hosts.setPrivateProtector(() => protector(psk))
+  const aPrivate = await componentsOf(a).hosts.startPrivateHost()
+  await componentsOf(b).hosts.startPrivateHost()
+  assert.is(componentsOf(a).hosts.privateHostState(), 'running')
   assert.ok(aPrivate[0]?.endsWith(a.peerId))
   assert.is.not(aPrivate[0], a.status().host.addresses[0], 'a different port from the public host')
   const privateHost = b.actor!.system.get('host.private')!
@@ -66,13 +67,13 @@ test('restart onto a new key keeps the port; a host still on the old key cannot 
   let psk = newKey()
   const owner = await nodes.started()
   const stale = await nodes.started()
-  owner.setPrivateProtector(() => protector(psk))
+  componentsOf(owner).hosts.setPrivateProtector(() => protector(psk))
   const oldKey = psk
-  stale.setPrivateProtector(() => protector(oldKey))
-  const before = await owner.startPrivateHost()
-  await stale.startPrivateHost()
+  componentsOf(stale).hosts.setPrivateProtector(() => protector(oldKey))
+  const before = await componentsOf(owner).hosts.startPrivateHost()
+  await componentsOf(stale).hosts.startPrivateHost()
   psk = newKey()
-  const after = await owner.restartPrivateHost()
+  const after = await componentsOf(owner).hosts.restartPrivateHost()
   assert.equal(after, before, 'same addresses after a rekey restart')
   const staleHost = stale.actor!.system.get('host.private')!
   const reply = new Promise<{ ok: boolean, error?: string }>((resolve) => { const s = staleHost.on('host.reply', (r: { ok: boolean }) => { s.unsubscribe(); resolve(r) }) })
@@ -80,8 +81,8 @@ test('restart onto a new key keeps the port; a host still on the old key cannot 
   const result = await reply
   assert.not.ok(result.ok, 'old key must not connect')
   assert.match(result.error ?? '', /key mismatch|timed out|reset|handshake/i)
-  await owner.stopPrivateHost()
-  assert.is(owner.privateHostState(), undefined)
+  await componentsOf(owner).hosts.stopPrivateHost()
+  assert.is(componentsOf(owner).hosts.privateHostState(), undefined)
   assert.is(owner.status().host.state, 'running')
 })
 

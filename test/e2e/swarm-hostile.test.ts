@@ -12,6 +12,7 @@ import type { DmsNode } from '../../runtime/node.js'
 import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
 import { SWARM_KEY_PROTOCOL, createKeyRequest, openKeyGrant, validateSwarmKeyMessage } from '../../runtime/swarm/key-exchange.js'
 import type { KeyGrant } from '../../runtime/swarm/key-exchange.js'
+import { componentsOf } from '../../runtime/node-components.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
@@ -26,13 +27,13 @@ async function owner (init: SwarmInit = {}) {
 /** One raw key request from `from` to `to`, as an attacker's own code would send it: the opened grant's epoch, 'denied', or 'reset'. */
 async function ask (from: DmsNode, to: string): Promise<number | 'denied' | 'reset'> {
   try {
-    const request = await createKeyRequest(from.identityKey(), from.peerId, to, from.config.networkName)
-    const stream = await from.libp2p('public')!.dialProtocol(peerIdFromString(to), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+    const request = await createKeyRequest(componentsOf(from).identity.privateKey(), from.peerId, to, from.config.networkName)
+    const stream = await componentsOf(from).hosts.libp2p('public')!.dialProtocol(peerIdFromString(to), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(5000) })
     writeOne(stream, request)
     const answer = validateSwarmKeyMessage(await readOne(stream, 5000))
     await stream.close().catch(() => {})
     if (answer.kind !== 'grant') return 'denied'
-    const opened = await openKeyGrant(answer as KeyGrant, { owner: to, request, seed: from.identityKey().raw.subarray(0, 32) })
+    const opened = await openKeyGrant(answer as KeyGrant, { owner: to, request, seed: componentsOf(from).identity.privateKey().raw.subarray(0, 32) })
     return opened.ok ? opened.epoch : 'denied'
   } catch {
     return 'reset'

@@ -5,6 +5,7 @@ import { TestNodes, eventually } from '../support/nodes.js'
 import { createSwarm } from '../../runtime/swarm/swarm-service.js'
 import type { Swarm } from '../../runtime/swarm/swarm-service.js'
 import type { DmsNode } from '../../runtime/node.js'
+import { componentsOf } from '../../runtime/node-components.js'
 
 /**
  * The private swarm as a user sees it: an owner, a member (alice) and an
@@ -144,7 +145,7 @@ async function checkFacts (world: World, state: string, context: WorldContext): 
   const owner = world.owner.swarm.status()
   const ownerPeers = (): string[] => world.owner.swarm.status().privatePeers
   assert.not.ok(ownerPeers().includes(world.outsider.node.peerId), 'the outsider is never on the private network')
-  assert.is(world.outsider.node.privateHostState(), undefined, 'the outsider never runs a private host')
+  assert.is(componentsOf(world.outsider.node).hosts.privateHostState(), undefined, 'the outsider never runs a private host')
   if (state === 'noSwarm') {
     assert.is(owner.role, 'none')
     return

@@ -17,6 +17,7 @@ import { SWARM_KEY_PROTOCOL, createKeyRequest } from '../../runtime/swarm/key-ex
 import { writeOne } from '../../actors/swarm/one-shot.js'
 import { BID_REQUEST_TOPIC } from '../../actors/wire/bid-request.js'
 import { controlSocketPath } from '../../runtime/control/protocol.js'
+import { componentsOf } from '../../runtime/node-components.js'
 
 const init = JSON.parse(process.argv[2]!) as { victim: string, dataDir: string, inspector?: string, durationMs: number, root: string }
 const victimId = init.victim.split('/p2p/')[1]!
@@ -40,7 +41,7 @@ for (let i = 0; i < 4; i++) {
   attackers.push(node)
 }
 const victim = peerIdFromString(victimId)
-const libp2p = (i: number) => attackers[i % attackers.length]!.libp2p('public')!
+const libp2p = (i: number) => componentsOf(attackers[i % attackers.length]!).hosts.libp2p('public')!
 
 const envelope = (kind: string, extra: Record<string, unknown> = {}): Uint8Array => encodeFrame(encodeValue({ v: 1, id: randomBytes(16).toString('hex'), kind, type: 'soak.evil', from: 'x', ts: Date.now(), body: { pad: 'x'.repeat(64) }, ...extra }))
 
@@ -48,8 +49,8 @@ await Promise.all([
   // key-exchange flood: signed requests from strangers, and garbage
   loop('keyRequests', 20, async () => {
     const from = attackers[Math.floor(Math.random() * attackers.length)]!
-    const stream = await from.libp2p('public')!.dialProtocol(victim, SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(3000) })
-    if (Math.random() < 0.5) writeOne(stream, await createKeyRequest(from.identityKey(), from.peerId, victimId, 'dms'))
+    const stream = await componentsOf(from).hosts.libp2p('public')!.dialProtocol(victim, SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(3000) })
+    if (Math.random() < 0.5) writeOne(stream, await createKeyRequest(componentsOf(from).identity.privateKey(), from.peerId, victimId, 'dms'))
     else stream.send(randomBytes(200))
     await sleep(50)
     stream.abort(new Error('done'))

@@ -1,0 +1,131 @@
+// The vocabulary machines and the runtime share: pure types, no code. machines/ may
+// import only xstate, each other, and leaf modules like this one (bin/check-layers.js).
+import type { BidRequest } from '../actors/wire/bid-request.js'
+
+/**
+ * The events an embedder can subscribe to with `node.on(type, fn)`, and that the
+ * CLI prints. One table: event name → payload. Peer ids are strings.
+ */
+export interface NodeEventMap {
+  'host.started': { network: NetworkKind, peerId: string, addresses: string[] }
+  'host.stopped': { network: NetworkKind }
+  /** `code` is ADDRESS_IN_USE when the port was taken, HOST_START_FAILED otherwise. */
+  'host.failed': { network: NetworkKind, code: 'ADDRESS_IN_USE' | 'HOST_START_FAILED', error: string }
+  'host.listening': { network: NetworkKind, addresses: string[] }
+  'peer.discovered': { peerId: string }
+  'peer.connected': { peerId: string }
+  'peer.disconnected': { peerId: string }
+  'peer.identified': { peerId: string, protocols: string[], agentVersion?: string }
+  'peer.reconnect-failed': { peerId: string }
+  'peer.redialing': { peerId: string, attempt: number, delayMs: number }
+  'self.updated': { addresses: string[] }
+  'connection.opened': { peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound' }
+  'connection.closed': { peerId: string, remoteAddr: string }
+  'messenger.error': { code: string, message: string, peer?: string }
+  /** A feature actor (swarm, VPN, discovery, an embedder's own) failed; the node and the others keep running. */
+  'actor.failed': { systemId: string, error: string }
+  /** This node, owner of a private swarm, revoked a member: its key is rotated away, and a VPN this node leads in the swarm drops it. */
+  'swarm.revoked': { peer: string, epoch: number }
+  /** A job bid request arrived over gossipsub (validated; `from` is its signed author). */
+  'job.received': { from: string, bid: BidRequest }
+  /** The VPN changed state or applied a new table version. */
+  'vpn.changed': { state: string, role: 'leader' | 'member' | 'none', version?: number, ip?: string, members: number }
+  'vpn.error': { message: string }
+  /** Whether others can reach this host directly changed (docs/discovery.md). */
+  'reachability.changed': { network: NetworkKind, reachability: 'public' | 'private', addresses: string[] }
+  /** A relay now holds a reservation for this host: peers can reach it through the relay. */
+  'relay.reserved': { network: NetworkKind, relay: string }
+  /** A relay reservation ended (the relay went away or refused a renewal). */
+  'relay.lost': { network: NetworkKind, relay: string }
+  /** A peer is connected only through a relay. */
+  'connection.relayed': { network: NetworkKind, peerId: string }
+  /** A peer reached through a relay is now connected directly (DCUtR). */
+  'connection.upgraded': { network: NetworkKind, peerId: string, remoteAddr: string }
+}
+
+export type NodeEventType = keyof NodeEventMap
+
+/** An event with its name, as it travels through `on('*')`, the control socket and logs. */
+export type NodeEvent = { [K in NodeEventType]: { type: K } & NodeEventMap[K] }[NodeEventType]
+
+/** Which libp2p host an event or status belongs to. */
+export type NetworkKind = 'public' | 'private'
+
+/** A peer actor's connectedness, as status shows it. */
+export type PeerConnectedness = 'disconnected' | 'dialing' | 'connected' | 'identified'
+
+export interface PeerStatus {
+  peerId: string
+  /** Which host knows this peer. */
+  network: NetworkKind
+  state: PeerConnectedness
+  connections: number
+  protocols: string[]
+  addresses: string[]
+  agentVersion?: string
+  bootstrap: boolean
+  lastError?: string
+}
+
+export type HostState = 'idle' | 'configured' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed'
+
+/** Discovery and reachability of one host, as status shows it. */
+export interface DiscoveryStatus {
+  network: NetworkKind
+  /** The mechanisms switched on, e.g. `dht /dms/kad/1.0.0`, `relay-client`. */
+  mechanisms: string[]
+  reachability: 'unknown' | 'public' | 'private'
+  relay: 'off' | 'searching' | 'reserved'
+  /** Relays holding a reservation for this host. */
+  relays: string[]
+  /** Peers found, by source. */
+  found: { bootstrap: number, dht: number, mdns: number, rendezvous: number }
+  /** Peers reached only through a relay now. */
+  relayedPeers: string[]
+  /** Peers whose relayed connection was upgraded to a direct one. */
+  upgradedPeers: string[]
+  rendezvous?: { namespace: string, rounds: number, providers: number, dialled: number, lastError?: string }
+}
+
+export interface NodeStatus {
+  peerId: string
+  host: { state: HostState, network: NetworkKind, addresses: string[], error?: string }
+  peers: PeerStatus[]
+  /** One entry per running host. */
+  discovery: DiscoveryStatus[]
+  /** The bid-request topic on each running host: peers subscribed to it, and those in this node's gossipsub mesh. */
+  jobs: Array<{ network: NetworkKind, topic: string, subscribers: number, mesh: number }>
+}
+
+/** A running libp2p node as machines see it: a handle they keep in context and pass to the effects the runtime provides. */
+export interface Libp2pHandle {
+  readonly peerId: { toString: () => string }
+  getMultiaddrs: () => Array<{ toString: () => string }>
+}
+
+/** Facts the libp2p bridge reports to its host actor, one per libp2p event. */
+export type BridgeEvent =
+  | { type: 'libp2p.started' }
+  | { type: 'libp2p.stopped' }
+  | { type: 'libp2p.peer.discovered', peerId: string, addresses: string[] }
+  | { type: 'libp2p.peer.connected', peerId: string }
+  | { type: 'libp2p.peer.disconnected', peerId: string }
+  | { type: 'libp2p.peer.reconnect-failed', peerId: string }
+  | { type: 'libp2p.peer.identified', peerId: string, protocols: string[], agentVersion?: string, addresses: string[] }
+  | { type: 'libp2p.peer.updated', peerId: string, addresses: string[], protocols: string[] }
+  | { type: 'libp2p.self.updated', addresses: string[] }
+  | { type: 'libp2p.transport.listening', addresses: string[] }
+  | { type: 'libp2p.transport.closed', addresses: string[] }
+  | { type: 'libp2p.connection.opened', peerId: string, connectionId: string, remoteAddr: string, direction: 'inbound' | 'outbound' }
+  | { type: 'libp2p.connection.closed', peerId: string, connectionId: string, remoteAddr: string }
+  | { type: 'libp2p.connection.pruned', peerIds: string[] }
+  | { type: 'libp2p.bridge.failed', libp2pEvent: string, error: string }
+
+/** A dial or listen a host runs as a child actor, keyed by request id. */
+export type HostOperation =
+  | { kind: 'dial', reqId: string, target: string }
+  | { kind: 'listen', reqId: string, address: string }
+
+export type HostOperationEvent =
+  | { type: 'host.operation.done', reqId: string, result: unknown }
+  | { type: 'host.operation.failed', reqId: string, error: string }

@@ -1,0 +1,103 @@
+import { createMessenger } from '../actors/messenger/messenger.js'
+import type { Messenger, MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
+import { ByteBudget } from '../actors/messenger/byte-budget.js'
+import type { BidRequest, BidRequestInit } from '../actors/wire/bid-request.js'
+import type { NodeConfig } from './config.js'
+import type { FeatureActors } from './feature-actors.js'
+import type { HostAttachment } from './host-attachment.js'
+import type { HostControl } from './host-control.js'
+import type { NetworkKind, NodeEvent } from './events.js'
+import { checkPeerId } from './peer-id.js'
+
+export interface MessageRouterInit {
+  config: NodeConfig
+  hosts: HostControl
+  features: FeatureActors
+  emit: (event: NodeEvent) => void
+  /** Is this peer connected on the private host? (its peer actor says) */
+  onPrivate: (peer: string) => boolean
+}
+
+/**
+ * The node's two messengers (one per host) behind one API: a message goes out
+ * on the private host when the peer is connected there, handlers and job
+ * listeners hear both, and both draw on one byte budget.
+ */
+export class MessageRouter {
+  private readonly messengers: Record<NetworkKind, Messenger>
+
+  constructor (private readonly init: MessageRouterInit) {
+    const { config } = init
+    const budget = new ByteBudget({ perPeer: config.maxBufferedBytesPerPeer, total: config.maxBufferedBytes })
+    // messages handed to handlers that have not finished: four times the partial-frame budget, then the sender's streams pause
+    const deliveries = new ByteBudget({ perPeer: 4 * config.maxBufferedBytesPerPeer, total: 4 * config.maxBufferedBytes })
+    const messenger = (): Messenger => createMessenger({
+      maxFrameBytes: config.maxFrameBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
+      frameDeadlineMs: config.frameDeadlineMs,
+      budget,
+      deliveries,
+      deliverToActor: (actor, event, from) => init.features.deliver(actor, event, from),
+      onError: (error) => { init.emit({ type: 'messenger.error', ...error }) }
+    })
+    this.messengers = { public: messenger(), private: messenger() }
+    for (const created of Object.values(this.messengers)) created.onJob((bid, from) => { init.emit({ type: 'job.received', from, bid }) })
+  }
+
+  /** How each messenger hangs off its host. */
+  attachments (): HostAttachment[] {
+    return (['public', 'private'] as const).map((network) => ({
+      name: `messenger (${network})`,
+      networks: [network],
+      attach: async (libp2p) => { await this.messengers[network].attach(libp2p) },
+      detach: async () => { await this.messengers[network].detach() }
+    }))
+  }
+
+  async send (peer: string, type: string, body: unknown): Promise<void> {
+    checkPeerId(peer)
+    await this.messengerFor(peer).send(peer, type, body)
+  }
+
+  async request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
+    checkPeerId(peer)
+    return await this.messengerFor(peer).request<T>(peer, type, body, options)
+  }
+
+  handle (type: string, handler: MessageHandler): () => void {
+    const removers = Object.values(this.messengers).map((m) => m.handle(type, handler))
+    return () => { for (const remove of removers) remove() }
+  }
+
+  async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<void> {
+    checkPeerId(peer)
+    await this.messengerFor(peer).sendToActor(peer, actor, event, options)
+  }
+
+  /** On the private host when only it runs (a member that left the public network). */
+  async publishJob (bid: BidRequestInit): Promise<{ recipients: number }> {
+    const { hosts } = this.init
+    return await this.messengers[hosts.privateHostState() === 'running' && hosts.stateOf('public') !== 'running' ? 'private' : 'public'].publishJob(bid)
+  }
+
+  onJob (listener: (bid: BidRequest, from: string) => void): () => void {
+    const removers = Object.values(this.messengers).map((m) => m.onJob(listener))
+    return () => { for (const remove of removers) remove() }
+  }
+
+  stats (): Record<NetworkKind, MessengerStats> {
+    return { public: this.messengers.public.stats(), private: this.messengers.private.stats() }
+  }
+
+  /** The host a peer is reached on: the private one when the peer is connected there. */
+  networkFor (peer: string): NetworkKind {
+    if (this.init.onPrivate(peer)) return 'private'
+    const { hosts } = this.init
+    if (hosts.stateOf('public') !== 'running' && hosts.privateHostState() === 'running') return 'private'
+    return 'public'
+  }
+
+  private messengerFor (peer: string): Messenger {
+    return this.messengers[this.networkFor(peer)]
+  }
+}

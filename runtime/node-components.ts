@@ -1,0 +1,48 @@
+import type { PrivateKey } from '@libp2p/interface'
+import type { NodeConfig } from './config.js'
+import type { FeatureActors } from './feature-actors.js'
+import type { HostControl } from './host-control.js'
+import type { MessageRouter } from './message-router.js'
+import type { EventBus } from './event-bus.js'
+import type { NetworkKind } from './events.js'
+
+/**
+ * What a feature (swarm, VPN) gets of its node, the way js-libp2p services get
+ * their components: narrow parts, not the whole node. The private key is here
+ * and nowhere in the node's public API.
+ */
+export interface NodeComponents {
+  readonly config: NodeConfig
+  readonly identity: {
+    /** This node's peer id (after `init()`). */
+    peerId: () => string
+    /** The identity key, for features that sign and seal; never log it, put it in context or events, or send it. */
+    privateKey: () => PrivateKey
+  }
+  /** The public and private hosts, and what attaches to them. */
+  readonly hosts: HostControl
+  /** Send, request and handle typed messages. */
+  readonly messages: Pick<MessageRouter, 'send' | 'request' | 'handle' | 'sendToActor'>
+  /** Public events: emit a feature's own, subscribe to others'. */
+  readonly events: EventBus
+  /** The node's actor system: run a feature's actor as a child of the node. */
+  readonly features: FeatureActors
+  /** Dial a peer id or multiaddr on the public host (through the node, so peer actors follow). */
+  dial: (target: string, options?: { network?: NetworkKind }) => Promise<{ peerId: string, remoteAddr: string }>
+  /** The node was started (its actor system exists). */
+  started: () => boolean
+}
+
+const registry = new WeakMap<object, NodeComponents>()
+
+/** Called by the node that owns these components. */
+export function registerComponents (node: object, components: NodeComponents): void {
+  registry.set(node, components)
+}
+
+/** The components of a node, for features built on it (`createSwarm(node)`, `createVpn(node)`). */
+export function componentsOf (node: object): NodeComponents {
+  const components = registry.get(node)
+  if (components == null) throw new TypeError('not a dms-network node (use createNode())')
+  return components
+}
