@@ -1,3 +1,4 @@
+import { DmsError } from './errors.js'
 /**
  * A set of IP address ranges (CIDR), with the one method gossipsub asks of its
  * colocation whitelist: `has(ip)`. It is a `Set<string>` so gossipsub takes it.
@@ -29,7 +30,7 @@ export function parseCidr (cidr: string): { bits: number, base: bigint, prefix: 
   const [address, prefixText] = cidr.split('/')
   const ip = parseIp(address ?? '')
   const prefix = Number(prefixText)
-  if (ip == null || prefixText == null || !/^\d+$/.test(prefixText) || prefix > ip.bits) throw new Error(`not an address range: ${JSON.stringify(cidr)} (e.g. 10.0.0.0/8 or fc00::/7)`)
+  if (ip == null || prefixText == null || !/^\d+$/.test(prefixText) || prefix > ip.bits) throw new DmsError('CONFIG_INVALID', `not an address range: ${JSON.stringify(cidr)} (e.g. 10.0.0.0/8 or fc00::/7)`)
   return { bits: ip.bits, base: ip.value, prefix }
 }
 

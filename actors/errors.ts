@@ -3,23 +3,29 @@
  * union (for programs) and a message written for people. Low-level causes stay
  * on `cause`. Code that handles an error branches on `code`, never on the text.
  */
-export type DmsErrorCode =
+export const DMS_ERROR_CODES = [
   // configuration, identity, data directory
-  | 'CONFIG_INVALID' | 'DATA_DIR_UNUSABLE' | 'IDENTITY_UNREADABLE' | 'STATE_CORRUPT'
+  'CONFIG_INVALID', 'DATA_DIR_UNUSABLE', 'IDENTITY_UNREADABLE', 'STATE_CORRUPT',
   // hosts
-  | 'HOST_START_FAILED' | 'HOST_NOT_RUNNING' | 'HOST_BUSY' | 'ADDRESS_IN_USE' | 'DIAL_FAILED' | 'LISTEN_FAILED'
-  | 'BAD_ADDRESS' | 'BAD_PEER_ID' | 'PING_FAILED' | 'TIMEOUT' | 'NODE_UNREACHABLE'
+  'HOST_START_FAILED', 'HOST_NOT_RUNNING', 'HOST_BUSY', 'ADDRESS_IN_USE', 'DIAL_FAILED', 'LISTEN_FAILED',
+  'BAD_ADDRESS', 'BAD_PEER_ID', 'PING_FAILED', 'TIMEOUT', 'NODE_UNREACHABLE',
   // feature actors
-  | 'FEATURE_RUNNING' | 'FEATURE_FAILED' | 'FEATURE_TOO_LATE'
+  'FEATURE_RUNNING', 'FEATURE_FAILED', 'FEATURE_TOO_LATE',
   // messenger and wire
-  | 'REMOTE_ERROR' | 'OVERSIZED' | 'NOT_ATTACHED' | 'SEND_FAILED' | 'HANDLER_TAKEN'
-  | 'MALFORMED' | 'INVALID' | 'STALLED' | 'OVER_BUDGET' | 'BAD_JOB'
+  'REMOTE_ERROR', 'OVERSIZED', 'NOT_ATTACHED', 'SEND_FAILED', 'HANDLER_TAKEN',
+  'MALFORMED', 'INVALID', 'STALLED', 'OVER_BUDGET', 'BAD_JOB',
   // private swarm
-  | 'SWARM_BUSY' | 'SWARM_FAILED' | 'NOT_OWNER' | 'NOT_A_MEMBER' | 'NOT_AUTHORISED' | 'KEY_DENIED' | 'SWARM_KEY_INVALID'
+  'SWARM_BUSY', 'SWARM_FAILED', 'NOT_OWNER', 'NOT_A_MEMBER', 'NOT_AUTHORISED', 'KEY_DENIED', 'SWARM_KEY_INVALID',
   // VPN
-  | 'VPN_UNAVAILABLE' | 'VPN_BUSY' | 'VPN_NOT_LEADER' | 'VPN_NOT_RUNNING' | 'VPN_FULL' | 'VPN_BAD_MEMBER' | 'VPN_REFUSED' | 'VPN_BAD_TABLE' | 'VPN_NOT_A_MEMBER'
-  // the CLI and the control socket
-  | 'USAGE' | 'CONTROL_FAILED'
+  'VPN_UNAVAILABLE', 'VPN_BUSY', 'VPN_NOT_LEADER', 'VPN_NOT_RUNNING', 'VPN_FULL', 'VPN_BAD_MEMBER', 'VPN_REFUSED', 'VPN_BAD_TABLE', 'VPN_NOT_A_MEMBER',
+  // the CLI, the control socket and the tools they run
+  'USAGE', 'CONTROL_FAILED', 'BAD_REQUEST', 'UNKNOWN_METHOD', 'TYPE_TAKEN', 'NO_REPLY', 'COMMAND_FAILED', 'INSPECTOR_FAILED'
+] as const
+
+export type DmsErrorCode = typeof DMS_ERROR_CODES[number]
+
+const knownCodes = new Set<string>(DMS_ERROR_CODES)
+export const isDmsErrorCode = (code: unknown): code is DmsErrorCode => typeof code === 'string' && knownCodes.has(code)
 
 export class DmsError extends Error {
   readonly code: DmsErrorCode

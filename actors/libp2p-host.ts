@@ -84,7 +84,7 @@ async function dialPeerId (libp2p: DmsLibp2p, target: string): Promise<Connectio
       // not the peer store's copy: that is what just failed
       found = await libp2p.peerRouting.findPeer(peerId, { signal: AbortSignal.timeout(FIND_PEER_TIMEOUT_MS), useCache: false })
     } catch (lookup) {
-      throw new Error(`${explainNetworkError(err)}; the DHT has no newer addresses (${explainNetworkError(lookup)})`, { cause: err })
+      throw new DmsError('DIAL_FAILED', `${explainNetworkError(err)}; the DHT has no newer addresses (${explainNetworkError(lookup)})`, { cause: err })
     }
     // every address names the peer, so the connection is to that peer or fails
     return await libp2p.dial(found.multiaddrs.map((address) => address.getComponents().some((c) => c.name === 'p2p' && c.value === target) ? address : address.encapsulate(`/p2p/${target}`)))

@@ -1,6 +1,6 @@
 // `npm run bench cli`: how fast the dms-net command starts and how much memory a daemon holds.
 // Baseline in the same run: `node -e ''`, the floor any Node CLI pays.
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

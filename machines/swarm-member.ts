@@ -8,7 +8,9 @@ export type SwarmMemberEvent =
   | { type: 'swarm.key.rejected' }
   | { type: 'swarm.leave', id: string }
 
-export type SwarmMemberEmitted = { type: 'swarm.command.done', id: string, ok: boolean, error?: string }
+/** A command's outcome; a failure has `code` KEY_DENIED when the owner refused the key, SWARM_FAILED otherwise. */
+export type SwarmMemberEmitted = { type: 'swarm.command.done', id: string, ok: boolean, error?: string, code?: SwarmCommandCode }
+export type SwarmCommandCode = 'KEY_DENIED' | 'SWARM_BUSY' | 'SWARM_FAILED'
 
 export interface SwarmMemberContext {
   owner?: string
@@ -20,6 +22,8 @@ export interface SwarmMemberContext {
   /** The join or leave waiting for its outcome. */
   commandId?: string
   lastError?: string
+  /** Why the last command failed, for the caller's error code. */
+  lastErrorCode?: SwarmCommandCode
 }
 
 export interface RequestKeyInput { owner: string, ownerAddress: string }
@@ -54,8 +58,8 @@ export const swarmMemberMachine = setup({
   actions: {
     done: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: true })),
     /** The waiting join or leave fails with `lastError` (set just before). */
-    failed: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: false, error: context.lastError ?? 'failed' })),
-    noteError: assign({ lastError: ({ event }) => errorText((event as { error?: unknown }).error) })
+    failed: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: false, error: context.lastError ?? 'failed', code: context.lastErrorCode ?? 'SWARM_FAILED' })),
+    noteError: assign({ lastError: ({ event }) => errorText((event as { error?: unknown }).error), lastErrorCode: 'SWARM_FAILED' as const })
   }
 }).createMachine({
   id: 'swarmMember',
@@ -66,7 +70,7 @@ export const swarmMemberMachine = setup({
       on: {
         'swarm.join': {
           target: 'requesting',
-          actions: assign({ owner: ({ event }) => event.owner, ownerAddress: ({ event }) => event.ownerAddress, commandId: ({ event }) => event.id, lastError: undefined })
+          actions: assign({ owner: ({ event }) => event.owner, ownerAddress: ({ event }) => event.ownerAddress, commandId: ({ event }) => event.id, lastError: undefined, lastErrorCode: undefined })
         }
       }
     },
@@ -86,7 +90,7 @@ export const swarmMemberMachine = setup({
           {
             target: 'idle',
             actions: [
-              assign({ lastError: ({ event }) => `denied: ${(event.output as { reason?: string }).reason ?? 'unknown'}` }),
+              assign({ lastError: ({ event }) => `denied: ${(event.output as { reason?: string }).reason ?? 'unknown'}`, lastErrorCode: 'KEY_DENIED' as const }),
               'failed'
             ]
           }

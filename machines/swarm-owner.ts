@@ -1,4 +1,5 @@
 import { setup, assign, emit, enqueueActions, fromPromise } from 'xstate'
+import type { SwarmCommandCode } from './swarm-member.js'
 
 /**
  * One piece of owner work. They run strictly one at a time, in arrival order,
@@ -22,7 +23,7 @@ export type SwarmOwnerEvent =
   | { type: 'swarm.dissolve', id: string }
 
 /** Emitted once for every command and create: its outcome. */
-export type SwarmOwnerEmitted = { type: 'swarm.command.done', id: string, ok: boolean, error?: string }
+export type SwarmOwnerEmitted = { type: 'swarm.command.done', id: string, ok: boolean, error?: string, code?: SwarmCommandCode }
 
 export interface SwarmOwnerContext {
   authorised: string[]
@@ -103,7 +104,7 @@ export const swarmOwnerMachine = setup({
     /** A grant that did not fit the queue is answered at once; a queued one is answered when it has run. */
     refuseOverflow: enqueueActions(({ context, event, enqueue }) => {
       const id = (event as { id: string }).id
-      if (!context.queue.some((c) => c.id === id)) enqueue.emit({ type: 'swarm.command.done', id, ok: false, error: 'busy' })
+      if (!context.queue.some((c) => c.id === id)) enqueue.emit({ type: 'swarm.command.done', id, ok: false, error: 'busy', code: 'SWARM_BUSY' })
     }),
     dequeue: assign({ queue: ({ context }) => context.queue.slice(1) }),
     doneOk: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.queue[0]?.id ?? '', ok: true })),

@@ -1,5 +1,6 @@
 import { setup, assign, sendTo, fromPromise, fromCallback } from 'xstate'
 import type { RoutingTable } from './vpn-table.js'
+import type { NetworkKind } from './contracts.js'
 import { addMembers, capacity, closeTable, createTable, parseSubnet, removeMember } from './vpn-table.js'
 
 /** Why a VPN stopped on this node. */
@@ -21,15 +22,22 @@ export interface VpnContext {
   /** This node's peer id. */
   self: string
   table?: RoutingTable
+  /** The host the VPN runs on (the private one inside a private swarm), once its device is up. */
+  network?: NetworkKind
   stopReason?: VpnStopReason
   lastError?: string
 }
 
-/** What the device actors get: the table to bring up and who we are. */
+/** What the device actor gets: the table to bring up and who we are. It answers with the host the VPN runs on. */
 export interface VpnDeviceInput { table: RoutingTable, self: string }
+/** What the data plane gets: the table, who we are, and the host to pump packets over. */
+export interface VpnDataPlaneInput extends VpnDeviceInput { network: NetworkKind }
 export interface VpnTearDownInput { table?: RoutingTable, self: string, reason: VpnStopReason }
 /** Sent to the data plane whenever the table changes while it runs. */
 export interface VpnRoutesEvent { type: 'vpn.routes', table: RoutingTable }
+/** Sent to the recorder on every state and every table version: it signs, persists, publishes and announces. */
+export interface VpnRecordEvent { type: 'vpn.record', state: VpnState, table?: RoutingTable }
+export type VpnState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
 const isLeader = (context: VpnContext): boolean => context.table?.leader === context.self
 const isNewer = (context: VpnContext, table: RoutingTable): boolean =>
@@ -47,9 +55,10 @@ const includesSelf = (context: VpnContext, table: RoutingTable): boolean => !tab
 export const vpnMachine = setup({
   types: { context: {} as VpnContext, events: {} as VpnEvent, input: {} as { self: string } },
   actors: {
-    bringUp: fromPromise<void, VpnDeviceInput>(async () => { throw new Error('bringUp is provided by the VPN service') }),
+    bringUp: fromPromise<NetworkKind, VpnDeviceInput>(async () => { throw new Error('bringUp is provided by the VPN service') }),
     tearDown: fromPromise<void, VpnTearDownInput>(async () => { throw new Error('tearDown is provided by the VPN service') }),
-    dataPlane: fromCallback<VpnRoutesEvent, VpnDeviceInput>(() => { throw new Error('dataPlane is provided by the VPN service') })
+    dataPlane: fromCallback<VpnRoutesEvent, VpnDataPlaneInput>(() => { throw new Error('dataPlane is provided by the VPN service') }),
+    recorder: fromCallback<VpnRecordEvent, { self: string }>(() => { throw new Error('recorder is provided by the VPN service') })
   },
   guards: {
     isLeader: ({ context }) => isLeader(context),
@@ -62,14 +71,19 @@ export const vpnMachine = setup({
   },
   actions: {
     takeTable: assign({ table: ({ event }) => (event as { table: RoutingTable }).table, lastError: undefined, stopReason: undefined }),
-    pushRoutes: sendTo('dataPlane', ({ context }): VpnRoutesEvent => ({ type: 'vpn.routes', table: context.table! }))
+    pushRoutes: sendTo('dataPlane', ({ context }): VpnRoutesEvent => ({ type: 'vpn.routes', table: context.table! })),
+    record: sendTo('recorder', ({ context }, params: { state: VpnState }): VpnRecordEvent => ({
+      type: 'vpn.record', state: params.state, ...(context.table != null ? { table: context.table } : {})
+    }))
   }
 }).createMachine({
   id: 'vpn',
   context: ({ input }) => ({ self: input.self }),
+  invoke: { id: 'recorder', src: 'recorder', input: ({ context }) => ({ self: context.self }) },
   initial: 'stopped',
   states: {
     stopped: {
+      entry: { type: 'record', params: { state: 'stopped' } },
       on: {
         'vpn.start': {
           target: 'starting',
@@ -84,36 +98,38 @@ export const vpnMachine = setup({
       }
     },
     starting: {
+      entry: { type: 'record', params: { state: 'starting' } },
       invoke: {
         src: 'bringUp',
         input: ({ context }) => ({ table: context.table!, self: context.self }),
-        onDone: 'running',
+        onDone: { target: 'running', actions: assign({ network: ({ event }) => event.output }) },
         onError: { target: 'failed', actions: assign({ lastError: ({ event }) => (event.error as Error).message }) }
       },
       on: {
         // a newer table while the device comes up is kept; the data plane starts with it
         'vpn.table': [
-          { guard: 'newerWithUs', actions: 'takeTable' },
+          { guard: 'newerWithUs', actions: ['takeTable', { type: 'record', params: { state: 'starting' } }] },
           { guard: 'newerWithoutUs', target: 'stopping', actions: assign({ table: ({ event }) => event.table, stopReason: ({ event }) => event.table.closed ? 'closed' as const : 'removed' as const }) }
         ],
         'vpn.stop': { target: 'stopping', actions: assign({ stopReason: 'local' as const }) }
       }
     },
     running: {
+      entry: { type: 'record', params: { state: 'running' } },
       invoke: {
         id: 'dataPlane',
         src: 'dataPlane',
-        input: ({ context }) => ({ table: context.table!, self: context.self }),
+        input: ({ context }) => ({ table: context.table!, self: context.self, network: context.network ?? 'public' }),
         onError: { target: 'failed', actions: assign({ lastError: ({ event }) => (event.error as Error).message }) }
       },
       on: {
         'vpn.addPeer': {
           guard: 'canAdd',
-          actions: [assign({ table: ({ context, event }) => addMembers(context.table!, event.peers, event.addresses) }), 'pushRoutes']
+          actions: [assign({ table: ({ context, event }) => addMembers(context.table!, event.peers, event.addresses) }), 'pushRoutes', { type: 'record', params: { state: 'running' } }]
         },
-        'vpn.removePeer': { guard: 'canRemove', actions: [assign({ table: ({ context, event }) => removeMember(context.table!, event.peer) }), 'pushRoutes'] },
+        'vpn.removePeer': { guard: 'canRemove', actions: [assign({ table: ({ context, event }) => removeMember(context.table!, event.peer) }), 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
         'vpn.table': [
-          { guard: 'newerWithUs', actions: ['takeTable', 'pushRoutes'] },
+          { guard: 'newerWithUs', actions: ['takeTable', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
           { guard: 'newerWithoutUs', target: 'stopping', actions: assign({ table: ({ event }) => event.table, stopReason: ({ event }) => event.table.closed ? 'closed' as const : 'removed' as const }) }
         ],
         'vpn.stop': [
@@ -124,14 +140,16 @@ export const vpnMachine = setup({
       }
     },
     stopping: {
+      entry: { type: 'record', params: { state: 'stopping' } },
       invoke: {
         src: 'tearDown',
         input: ({ context }) => ({ ...(context.table != null ? { table: context.table } : {}), self: context.self, reason: context.stopReason ?? 'local' }),
-        onDone: { target: 'stopped', actions: assign({ table: undefined }) },
-        onError: { target: 'stopped', actions: assign({ table: undefined, lastError: ({ event }) => (event.error as Error).message }) }
+        onDone: { target: 'stopped', actions: assign({ table: undefined, network: undefined }) },
+        onError: { target: 'stopped', actions: assign({ table: undefined, network: undefined, lastError: ({ event }) => (event.error as Error).message }) }
       }
     },
     failed: {
+      entry: { type: 'record', params: { state: 'failed' } },
       on: {
         'vpn.stop': [
           { guard: 'isLeader', target: 'stopping', actions: assign({ table: ({ context }) => closeTable(context.table!), stopReason: 'local' as const }) },

@@ -15,6 +15,7 @@ import type { HostAttachment } from './host-attachment.js'
 import type { NetworkKind } from './events.js'
 import { agentVersion } from './version.js'
 import { BID_REQUEST_TOPIC } from '../actors/wire/bid-request.js'
+import { DmsError } from './errors.js'
 
 /** The peer ids named by `/p2p/<id>` in bootstrap multiaddrs. */
 const bootstrapPeerIds = (addresses: string[]): string[] => addresses.flatMap((address) => /\/p2p\/([^/]+)$/.exec(address)?.[1] ?? [])
@@ -38,7 +39,7 @@ export function nodeActors (init: NodeActorsInit) {
   const previousDetach: Record<NetworkKind, Promise<void>> = { public: Promise.resolve(), private: Promise.resolve() }
   const createLibp2p = fromPromise<Libp2pHandle, CreateLibp2pInput>(async ({ input }) => {
       const protector = input.network === 'private' ? init.privateProtector?.() : undefined
-      if (input.network === 'private' && protector == null) throw new Error('no private network key is configured')
+      if (input.network === 'private' && protector == null) throw new DmsError('SWARM_FAILED', 'no private network key is configured')
       const libp2p = await createLibp2pNode({
         privateKey: init.privateKey,
         listen: input.listen,

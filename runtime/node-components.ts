@@ -5,6 +5,7 @@ import type { HostControl } from './host-control.js'
 import type { MessageRouter } from './message-router.js'
 import type { EventBus } from './event-bus.js'
 import type { NetworkKind } from './events.js'
+import { DmsError } from './errors.js'
 
 /**
  * What a feature (swarm, VPN) gets of its node, the way js-libp2p services get
@@ -43,6 +44,6 @@ export function registerComponents (node: object, components: NodeComponents): v
 /** The components of a node, for features built on it (`createSwarm(node)`, `createVpn(node)`). */
 export function componentsOf (node: object): NodeComponents {
   const components = registry.get(node)
-  if (components == null) throw new TypeError('not a dms-network node (use createNode())')
+  if (components == null) throw new DmsError('CONFIG_INVALID', 'not a dms-network node (use createNode())')
   return components
 }

@@ -10,21 +10,19 @@ import { DmsError, describeError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
 import type { Identity } from './identity.js'
 import { nodeActors } from './node-actors.js'
-import { readStatus } from './status.js'
+import { readNodeStatus } from './status.js'
 import { FeatureActors } from './feature-actors.js'
 import { HostControl } from './host-control.js'
 import { MessageRouter } from './message-router.js'
 import { EventBus } from './event-bus.js'
 import { registerComponents } from './node-components.js'
-import { discoveryAttachment, discoverySystemId } from './discovery/discovery-attachment.js'
-import { readDiscoveryStatus } from './discovery/discovery-status.js'
+import { discoveryAttachment } from './discovery/discovery-attachment.js'
 import { messengerActorAttachment } from './messenger-actor.js'
 import { sanitizedInspector } from './inspect/sanitized-inspector.js'
 import type { InspectObserver } from './inspect/sanitized-inspector.js'
 import { stopWhenStarted } from '../actors/libp2p-host.js'
 import type { MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from '../actors/wire/bid-request.js'
-import { BID_REQUEST_TOPIC } from '../actors/wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
 import type { DmsLibp2p } from '../actors/libp2p-node.js'
 import { parsePeerId } from './peer-id.js'
@@ -218,18 +216,9 @@ export class DmsNode {
     return { closed }
   }
 
-  /** A snapshot of the host, every peer actor, and each running host's discovery and reachability. */
+  /** A snapshot of the host, every peer actor, and each running host's discovery, reachability and job topic. */
   status (): NodeStatus {
-    const discovery = (['public', 'private'] as const).flatMap((network) => {
-      const snapshot = this.features.get(discoverySystemId(network))?.getSnapshot() as Parameters<typeof readDiscoveryStatus>[0] | undefined
-      return snapshot == null ? [] : [readDiscoveryStatus(snapshot, this.config.discovery)]
-    })
-    const jobs = (['public', 'private'] as const).flatMap((network) => {
-      const pubsub = this.hosts.libp2p(network)?.services.pubsub as (DmsLibp2p['services']['pubsub'] & { getMeshPeers?: (topic: string) => string[] }) | undefined
-      if (pubsub == null) return []
-      return [{ network, topic: BID_REQUEST_TOPIC, subscribers: pubsub.getSubscribers(BID_REQUEST_TOPIC).length, mesh: pubsub.getMeshPeers?.(BID_REQUEST_TOPIC).length ?? 0 }]
-    })
-    return { ...readStatus(this.root, this.identity?.peerId ?? '', this.rootError), discovery, jobs }
+    return readNodeStatus({ root: this.root, peerId: this.identity?.peerId ?? '', rootError: this.rootError, hosts: this.hosts, features: this.features, discovery: this.config.discovery })
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------

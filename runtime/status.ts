@@ -1,6 +1,27 @@
 import type { Actor } from 'xstate'
 import type { nodeMachine } from '../machines/node.js'
 import type { HostState, NodeStatus, PeerConnectedness, PeerStatus } from './events.js'
+import type { DmsLibp2p } from '../actors/libp2p-node.js'
+import { BID_REQUEST_TOPIC } from '../actors/wire/bid-request.js'
+import type { DiscoveryConfig } from '../actors/discovery/discovery-config.js'
+import { discoverySystemId } from './discovery/discovery-attachment.js'
+import { readDiscoveryStatus } from './discovery/discovery-status.js'
+import type { FeatureActors } from './feature-actors.js'
+import type { HostControl } from './host-control.js'
+
+/** The whole status of a node: its root's, and each running host's discovery and bid-request topic. */
+export function readNodeStatus (init: { root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError: string | undefined, hosts: HostControl, features: FeatureActors, discovery: DiscoveryConfig }): NodeStatus {
+  const discovery = (['public', 'private'] as const).flatMap((network) => {
+    const snapshot = init.features.get(discoverySystemId(network))?.getSnapshot() as Parameters<typeof readDiscoveryStatus>[0] | undefined
+    return snapshot == null ? [] : [readDiscoveryStatus(snapshot, init.discovery)]
+  })
+  const jobs = (['public', 'private'] as const).flatMap((network) => {
+    const pubsub = init.hosts.libp2p(network)?.services.pubsub as (DmsLibp2p['services']['pubsub'] & { getMeshPeers?: (topic: string) => string[] }) | undefined
+    if (pubsub == null) return []
+    return [{ network, topic: BID_REQUEST_TOPIC, subscribers: pubsub.getSubscribers(BID_REQUEST_TOPIC).length, mesh: pubsub.getMeshPeers?.(BID_REQUEST_TOPIC).length ?? 0 }]
+  })
+  return { ...readStatus(init.root, init.peerId, init.rootError), discovery, jobs }
+}
 
 /** Read the node's status from its actors' snapshots (no I/O). */
 export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError?: string): Omit<NodeStatus, 'discovery' | 'jobs'> {

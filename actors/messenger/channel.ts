@@ -4,6 +4,7 @@ import { decodeEnvelope } from '../wire/codec.js'
 import { WireError } from '../wire/envelope.js'
 import type { Envelope } from '../wire/envelope.js'
 import type { ByteBudget } from './byte-budget.js'
+import { DmsError } from '../errors.js'
 
 export interface ChannelInit {
   stream: Stream
@@ -78,21 +79,31 @@ export class Channel {
   /** Send one envelope; resolves once the stream has taken it, waiting for drain when its buffer is full. */
   async write (payload: Uint8Array): Promise<void> {
     while (this.drained != null) await this.drained
-    if (this.closed) throw new Error('stream closed')
+    if (this.closed) throw new DmsError('SEND_FAILED', 'stream closed')
+    this.sendFrame(payload)
+  }
+
+  /** Send at once when nothing waits for drain (the messenger's fast path); false when the caller must `write()`. */
+  trySend (payload: Uint8Array): boolean {
+    if (this.drained != null || this.closed) return false
+    this.sendFrame(payload)
+    return true
+  }
+
+  private sendFrame (payload: Uint8Array): void {
     const frame = encodeFrame(payload)
     this.bytesOut += frame.byteLength
-    if (!this.stream.send(frame)) {
-      this.drained ??= new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.stream.removeEventListener('drain', done)
-          this.stream.removeEventListener('close', done)
-          this.drained = undefined
-          resolve()
-        }
-        this.stream.addEventListener('drain', done)
-        this.stream.addEventListener('close', done)
-      })
-    }
+    if (this.stream.send(frame)) return
+    this.drained ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.stream.removeEventListener('drain', done)
+        this.stream.removeEventListener('close', done)
+        this.drained = undefined
+        resolve()
+      }
+      this.stream.addEventListener('drain', done)
+      this.stream.addEventListener('close', done)
+    })
   }
 
   /** Mark one delivered envelope of `bytes` as handled (for async handlers); resumes a paused stream. */

@@ -4,6 +4,7 @@ import type { Message } from '@libp2p/gossipsub'
 import { encodeValue, decodeValue } from '../wire/codec.js'
 import { BID_REQUEST_TOPIC, validateBidRequest } from '../wire/bid-request.js'
 import type { BidRequest, BidRequestInit } from '../wire/bid-request.js'
+import { DmsError } from '../errors.js'
 
 /** Largest bid request accepted from gossipsub. */
 const MAX_BID_BYTES = 64 * 1024
@@ -40,7 +41,7 @@ export class JobBoard {
 
   async publish (init: BidRequestInit): Promise<{ recipients: number }> {
     const libp2p = this.libp2p
-    if (libp2p == null) throw new Error('the node is not running')
+    if (libp2p == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not running')
     const bid = validateBidRequest({ ...init, requester: libp2p.peerId.toString() })
     const result = await libp2p.services.pubsub.publish(BID_REQUEST_TOPIC, encodeValue(bid))
     return { recipients: result.recipients.length }
@@ -68,9 +69,9 @@ export class JobBoard {
     }
     const from = message.from.toString()
     try {
-      if (message.data.byteLength > MAX_BID_BYTES) throw new Error(`bid request of ${message.data.byteLength} bytes is too large`)
+      if (message.data.byteLength > MAX_BID_BYTES) throw new DmsError('BAD_JOB', `bid request of ${message.data.byteLength} bytes is too large`)
       const bid = validateBidRequest(decodeValue(message.data))
-      if (bid.requester !== from) throw new Error(`requester ${bid.requester} is not the signed author ${from}`)
+      if (bid.requester !== from) throw new DmsError('BAD_JOB', `requester ${bid.requester} is not the signed author ${from}`)
       this.checked.set(message, bid)
       return bid
     } catch (err) {

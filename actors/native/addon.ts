@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { packageRoot } from './package-root.js'
+import { DmsError } from '../errors.js'
 
 const require = createRequire(import.meta.url)
 
@@ -26,5 +27,5 @@ export function loadAddon<T> (name: 'tun' | 'xsalsa20'): T {
       failures.push(`${path}: ${((err as Error).message ?? String(err)).split('\n')[0]!}`)
     }
   }
-  throw new Error(`the native addon ${name} is not available for ${process.platform}-${process.arch} (tried ${failures.join('; ')}); rebuild it with: ${REBUILD_HINT}`)
+  throw new DmsError('VPN_UNAVAILABLE', `the native addon ${name} is not available for ${process.platform}-${process.arch} (tried ${failures.join('; ')}); rebuild it with: ${REBUILD_HINT}`)
 }

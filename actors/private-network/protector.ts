@@ -4,6 +4,7 @@ import type { AbortOptions, ConnectionProtector, MessageStream, MultiaddrConnect
 import { createXSalsa20Stream } from './xsalsa20-stream.js'
 import type { XSalsa20Stream } from './xsalsa20-stream.js'
 import type { ProtectorFactory } from '../libp2p-node.js'
+import { DmsError } from '../errors.js'
 
 /** PSK v1: each side sends a random 24-byte nonce, then XSalsa20 keystreams cover every byte. */
 const NONCE_LENGTH = 24
@@ -84,7 +85,7 @@ class PrivateNetworkProtector implements ConnectionProtector {
  * @noble/ciphers so it survives sustained traffic.
  */
 export function privateNetwork (init: PrivateNetworkInit): ProtectorFactory {
-  if (init.key.byteLength !== 32) throw new Error(`a private network key has 32 bytes, not ${init.key.byteLength}`)
+  if (init.key.byteLength !== 32) throw new DmsError('SWARM_KEY_INVALID', `a private network key has 32 bytes, not ${init.key.byteLength}`)
   const key = new Uint8Array(init.key)
   return (_components: { logger: ComponentLogger }) => new PrivateNetworkProtector(key, init.handshakeTimeoutMs ?? 5000)
 }

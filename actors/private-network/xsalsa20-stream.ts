@@ -1,5 +1,6 @@
 import { loadAddon } from '../native/addon.js'
 import { xsalsa20 } from '@noble/ciphers/salsa.js'
+import { DmsError } from '../errors.js'
 
 const BLOCK = 64
 const zeroBlock = new Uint8Array(BLOCK)
@@ -17,8 +18,8 @@ export class NobleXSalsa20Stream {
   private tailPos = 0
 
   constructor (private readonly key: Uint8Array, private readonly nonce: Uint8Array) {
-    if (key.byteLength !== 32) throw new Error('xsalsa20 needs a 32-byte key')
-    if (nonce.byteLength !== 24) throw new Error('xsalsa20 needs a 24-byte nonce')
+    if (key.byteLength !== 32) throw new DmsError('SWARM_KEY_INVALID', 'xsalsa20 needs a 32-byte key')
+    if (nonce.byteLength !== 24) throw new DmsError('SWARM_KEY_INVALID', 'xsalsa20 needs a 24-byte nonce')
   }
 
   /** XOR `data` in place with the next bytes of keystream; returns `data`. */

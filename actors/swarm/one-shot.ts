@@ -1,6 +1,7 @@
 import type { Stream } from '@libp2p/interface'
 import { FrameDecoder, encodeFrame } from '../wire/frames.js'
 import { encodeValue, decodeValue } from '../wire/codec.js'
+import { DmsError } from '../errors.js'
 
 /** Largest swarm key message; a grant is well under 2 KiB. */
 export const MAX_SWARM_MESSAGE = 16 * 1024
@@ -9,7 +10,7 @@ export const MAX_SWARM_MESSAGE = 16 * 1024
 export async function readOne (stream: Stream, timeoutMs: number): Promise<unknown> {
   const decoder = new FrameDecoder(MAX_SWARM_MESSAGE)
   return await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { finish(); reject(new Error(`no answer within ${timeoutMs} ms`)) }, timeoutMs)
+    const timer = setTimeout(() => { finish(); reject(new DmsError('TIMEOUT', `no answer within ${timeoutMs} ms`)) }, timeoutMs)
     const onMessage = (event: { data: Uint8Array | { subarray: () => Uint8Array } }): void => {
       try {
         const [frame] = decoder.push(event.data instanceof Uint8Array ? event.data : event.data.subarray())
@@ -19,7 +20,7 @@ export async function readOne (stream: Stream, timeoutMs: number): Promise<unkno
         reject(err)
       }
     }
-    const onClose = (): void => { finish(); reject(new Error('the stream closed before an answer')) }
+    const onClose = (): void => { finish(); reject(new DmsError('SWARM_FAILED', 'the stream closed before an answer')) }
     function finish (): void {
       clearTimeout(timer)
       stream.removeEventListener('message', onMessage as never)

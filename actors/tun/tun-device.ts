@@ -67,7 +67,7 @@ export async function openTun (init: TunInit): Promise<TunDevice> {
   } catch (err) {
     const code = (err as { code?: string }).code
     if (code === 'EPERM') throw new TunUnavailableError('permission denied creating the device (the VPN needs root or CAP_NET_ADMIN)')
-    throw new Error(`cannot create TUN device ${init.name}: ${(err as Error).message}`)
+    throw new DmsError('VPN_UNAVAILABLE', `cannot create TUN device ${init.name}: ${(err as Error).message}`)
   }
   let current: ((packets: Buffer, lengths: Uint32Array) => void) | undefined
   let started = false

@@ -1,3 +1,4 @@
+import { DmsError } from '../errors.js'
 /** Gossipsub topic on which job bid requests are published. */
 export const BID_REQUEST_TOPIC = 'dms/jobs/bid-requests/1'
 
@@ -34,7 +35,7 @@ export type BidRequestInit = Omit<BidRequest, 'requester'>
 
 /** Check a value is a BidRequest; throws an Error naming the first bad field. */
 export function validateBidRequest (value: unknown): BidRequest {
-  const fail = (why: string): never => { throw new Error(`invalid bid request: ${why}`) }
+  const fail = (why: string): never => { throw new DmsError('BAD_JOB', `invalid bid request: ${why}`) }
   if (value == null || typeof value !== 'object' || Array.isArray(value)) return fail('not a map')
   const bid = value as Record<string, unknown>
   if (typeof bid.jobId !== 'string' || bid.jobId.length === 0 || bid.jobId.length > 128) fail('jobId must be a string of 1-128 characters')

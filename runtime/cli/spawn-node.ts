@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { packageRoot } from '../../actors/native/package-root.js'
+import { DmsError } from '../errors.js'
 
 const cliPath = join(packageRoot, 'bin', 'dms-net.js')
 
@@ -32,10 +33,10 @@ export async function spawnNode (args: string[], options: { namespace?: string, 
   child.stderr!.on('data', (chunk) => { output += chunk })
   const exited = new Promise<number | null>((resolve) => { child.once('exit', (code) => { resolve(code) }) })
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`dms-net node did not start:\n${output}`)) }, options.timeoutMs ?? 20_000)
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new DmsError('HOST_START_FAILED', `dms-net node did not start:\n${output}`)) }, options.timeoutMs ?? 20_000)
     const check = (): void => { if (output.includes('control socket') || output.includes('"control":')) { clearTimeout(timer); resolve() } }
     child.stdout!.on('data', check)
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`dms-net node exited with ${code}:\n${output}`)) })
+    void exited.then((code) => { clearTimeout(timer); reject(new DmsError('HOST_START_FAILED', `dms-net node exited with ${code}:\n${output}`)) })
   })
   const peerId = /dms-net node (\S+)/.exec(output)?.[1] ?? /"peerId":"([^"]+)"/.exec(output)?.[1] ?? ''
   return {

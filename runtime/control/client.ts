@@ -2,7 +2,7 @@ import { createConnection } from 'node:net'
 import type { Socket } from 'node:net'
 import { controlSocketPath } from './protocol.js'
 import type { ControlResponse } from './protocol.js'
-import { DmsError } from '../errors.js'
+import { DmsError, isDmsErrorCode } from '../errors.js'
 
 /** A connection to a running node's control socket. */
 export class ControlClient {
@@ -50,8 +50,9 @@ export class ControlClient {
       this.waiting.set(id, resolve)
       this.socket.write(`${JSON.stringify({ id, method, params })}\n`)
     })
-    if ('event' in response) throw new Error('unexpected event')
-    if (!response.ok) throw Object.assign(new Error(response.error.message), { code: response.error.code })
+    if ('event' in response) throw new DmsError('CONTROL_FAILED', 'unexpected event')
+    // the node's own code when it is one of ours; a newer node's unknown code still reads as a failed call
+    if (!response.ok) throw new DmsError(isDmsErrorCode(response.error.code) ? response.error.code : 'CONTROL_FAILED', response.error.message)
     return response.result as T
   }
 

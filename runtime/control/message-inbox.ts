@@ -1,4 +1,5 @@
 import type { MessageHandler, MessageMeta } from '../../actors/messenger/messenger.js'
+import { DmsError } from '../errors.js'
 
 /** A typed message as a `dms-net receive` client sees it. */
 export interface ReceivedMessage {
@@ -51,7 +52,7 @@ export class MessageInbox {
       try {
         remove = this.handle(type, (body, meta) => this.deliver(type, body, meta))
       } catch {
-        throw Object.assign(new Error(`messages of type ${type} are already handled by this node (a feature or the embedding program)`), { code: 'TYPE_TAKEN' })
+        throw new DmsError('TYPE_TAKEN', `messages of type ${type} are already handled by this node (a feature or the embedding program)`)
       }
       set = new Set()
       this.subscribers.set(type, set)
@@ -76,7 +77,7 @@ export class MessageInbox {
     const message: ReceivedMessage = { type, kind: meta.kind, from: meta.from, id: meta.id, body, ...(meta.kind === 'req' ? { replied: answer != null } : {}) }
     for (const subscriber of subscribers) subscriber.push(message)
     if (meta.kind === 'req' && answer == null) {
-      throw Object.assign(new Error(`the operator receives ${type} but gave no reply (dms-net receive --reply)`), { code: 'NO_REPLY' })
+      throw new DmsError('NO_REPLY', `the operator receives ${type} but gave no reply (dms-net receive --reply)`)
     }
     return answer?.value
   }

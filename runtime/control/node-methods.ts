@@ -5,8 +5,9 @@ import type { ControlMethod, ControlStream } from './server.js'
 import { validateBidRequest } from '../../actors/wire/bid-request.js'
 import { JobLog } from './job-log.js'
 import { MessageInbox } from './message-inbox.js'
+import { DmsError } from '../errors.js'
 
-const badRequest = (message: string): Error => Object.assign(new Error(message), { code: 'BAD_REQUEST' })
+const badRequest = (message: string): DmsError => new DmsError('BAD_REQUEST', message)
 
 /** A list of non-empty strings, or undefined when absent. */
 function textListParam (params: Record<string, unknown>, name: string): string[] | undefined {

@@ -4,6 +4,7 @@ import { chmod, unlink } from 'node:fs/promises'
 import { controlSocketPath, MAX_CONTROL_LINE } from './protocol.js'
 import type { ControlRequest, ControlResponse } from './protocol.js'
 import { log } from '../../actors/log.js'
+import { DmsError } from '../errors.js'
 
 /** A control method: takes the request params, returns JSON-able data, or throws. */
 export type ControlMethod = (params: Record<string, unknown>) => unknown
@@ -23,7 +24,7 @@ export interface ControlServerInit {
  */
 export async function startControlServer (init: ControlServerInit): Promise<{ path: string, close: () => Promise<void> }> {
   const path = controlSocketPath(init.dataDir)
-  if (await answers(path)) throw new Error(`another node is already running with data dir ${init.dataDir} (its control socket ${path} answers)`)
+  if (await answers(path)) throw new DmsError('HOST_BUSY', `another node is already running with data dir ${init.dataDir} (its control socket ${path} answers)`)
   await unlink(path).catch(() => {})
   // looked up in Maps: a method named `__proto__` or `constructor` is just unknown
   const methods = new Map(Object.entries(init.methods))
@@ -84,7 +85,7 @@ function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Ma
       dispatch(line)
     } catch (err) {
       // no line, however odd, takes the daemon down
-      send({ id: 0, ok: false, error: { code: 'FAILED', message: (err as Error)?.message ?? String(err) } })
+      send({ id: 0, ok: false, error: { code: 'CONTROL_FAILED', message: (err as Error)?.message ?? String(err) } })
     }
   }
 
@@ -92,8 +93,8 @@ function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Ma
     let request: ControlRequest
     try {
       request = JSON.parse(line) as ControlRequest
-      if (request == null || typeof request !== 'object' || typeof request.id !== 'number' || !Number.isFinite(request.id) || typeof request.method !== 'string') throw new Error('needs a numeric id and a method name')
-      if (request.params != null && (typeof request.params !== 'object' || Array.isArray(request.params))) throw new Error('params must be an object')
+      if (request == null || typeof request !== 'object' || typeof request.id !== 'number' || !Number.isFinite(request.id) || typeof request.method !== 'string') throw new DmsError('BAD_REQUEST', 'needs a numeric id and a method name')
+      if (request.params != null && (typeof request.params !== 'object' || Array.isArray(request.params))) throw new DmsError('BAD_REQUEST', 'params must be an object')
     } catch (err) {
       send({ id: 0, ok: false, error: { code: 'BAD_REQUEST', message: `malformed request: ${(err as Error).message}` } })
       return
@@ -111,7 +112,7 @@ function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Ma
         })
       } catch (err) {
         const e = err as { code?: string, message?: string }
-        send({ id: request.id, ok: false, error: { code: e?.code ?? 'FAILED', message: e?.message ?? String(err) } })
+        send({ id: request.id, ok: false, error: { code: e?.code ?? 'CONTROL_FAILED', message: e?.message ?? String(err) } })
         return
       }
       stops.push(stop)
@@ -127,7 +128,7 @@ function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Ma
       (result) => { send({ id: request.id, ok: true, result: result ?? null }) },
       (err: unknown) => {
         const e = err as { code?: string, message?: string }
-        send({ id: request.id, ok: false, error: { code: e?.code ?? 'FAILED', message: e?.message ?? String(err) } })
+        send({ id: request.id, ok: false, error: { code: e?.code ?? 'CONTROL_FAILED', message: e?.message ?? String(err) } })
       }
     )
   }

@@ -1,12 +1,13 @@
 import type { Vpn } from '../vpn/vpn-service.js'
 import { textParam } from './params.js'
 import type { ControlMethod } from './server.js'
+import { DmsError } from '../errors.js'
 
 /** Control methods of the VPN (`dms-net vpn ...`). */
 export function vpnControlMethods (vpn: Vpn): Record<string, ControlMethod> {
   return {
     'vpn.start': async (params) => {
-      if (!Array.isArray(params.peers)) throw Object.assign(new Error('peers must be a list'), { code: 'BAD_REQUEST' })
+      if (!Array.isArray(params.peers)) throw new DmsError('BAD_REQUEST', 'peers must be a list')
       return await vpn.start(params.peers.map(String), { subnet: textParam(params, 'subnet') })
     },
     'vpn.add': async (params) => await vpn.addPeer(textParam(params, 'peer')),

@@ -9,6 +9,7 @@ import { LiveSystem } from './live-system.js'
 import type { LiveChange } from './live-system.js'
 import type { SanitizedInspectionEvent } from './sanitized-inspector.js'
 import { statelyActor, statelyDefinition, statelyLogEvent } from './stately-events.js'
+import { DmsError } from '../errors.js'
 
 export interface InspectorServerInit {
   /** TCP port on 127.0.0.1; 0 picks a free one. @default 7700 */
@@ -133,7 +134,7 @@ export async function startInspectorServer (init: InspectorServerInit = {}): Pro
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new Error(err.code === 'EADDRINUSE' ? `inspector port ${init.port ?? 7700} on 127.0.0.1 is in use (choose another: --inspect PORT)` : err.message))
+      reject(new DmsError(err.code === 'EADDRINUSE' ? 'ADDRESS_IN_USE' : 'INSPECTOR_FAILED', err.code === 'EADDRINUSE' ? `inspector port ${init.port ?? 7700} on 127.0.0.1 is in use (choose another: --inspect PORT)` : err.message))
     })
     server.listen(init.port ?? 7700, '127.0.0.1', () => { resolve() })
   })

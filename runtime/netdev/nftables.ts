@@ -1,4 +1,5 @@
 import { run } from './run.js'
+import { DmsError } from '../errors.js'
 
 /**
  * A VPN firewall in its own nftables table (`inet <name>`): traffic arriving on
@@ -30,14 +31,14 @@ const ipOk = (ip: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip)
 
 export async function createVpnFirewall (init: VpnFirewallInit): Promise<VpnFirewall> {
   const table = init.table ?? `dms_vpn_${init.device.replace(/[^A-Za-z0-9_]/g, '_')}`
-  if (!nameOk(table)) throw new Error(`bad nftables table name ${JSON.stringify(table)}`)
-  if (!/^[\w.-]{1,15}$/.test(init.device)) throw new Error(`bad device name ${JSON.stringify(init.device)}`)
+  if (!nameOk(table)) throw new DmsError('CONFIG_INVALID', `bad nftables table name ${JSON.stringify(table)}`)
+  if (!/^[\w.-]{1,15}$/.test(init.device)) throw new DmsError('CONFIG_INVALID', `bad device name ${JSON.stringify(init.device)}`)
   // each word is its own argument: nothing is parsed by a shell
   const nft = async (...args: string[]): Promise<string> =>
     await (init.namespace != null ? run('ip', ['netns', 'exec', init.namespace, 'nft', ...args]) : run('nft', args))
   const setElements = async (ips: string[]): Promise<void> => {
     const bad = ips.find((ip) => !ipOk(ip))
-    if (bad != null) throw new Error(`bad IPv4 address ${JSON.stringify(bad)}`)
+    if (bad != null) throw new DmsError('CONFIG_INVALID', `bad IPv4 address ${JSON.stringify(bad)}`)
     await nft('flush', 'set', 'inet', table, 'members')
     if (ips.length > 0) await nft('add', 'element', 'inet', table, 'members', `{ ${ips.join(', ')} }`)
   }

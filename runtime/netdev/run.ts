@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { DmsError } from '../errors.js'
 
 export interface RunOptions {
   timeoutMs?: number
@@ -10,7 +11,7 @@ export interface RunOptions {
 export async function run (command: string, args: string[], options: RunOptions = {}): Promise<string> {
   return await new Promise((resolve, reject) => {
     const child = execFile(command, args, { timeout: options.timeoutMs ?? 10_000 }, (error, stdout, stderr) => {
-      if (error != null) reject(new Error(`${command} ${args.join(' ')} failed: ${stderr.trim() || stdout.trim() || error.message}`))
+      if (error != null) reject(new DmsError('COMMAND_FAILED', `${command} ${args.join(' ')} failed: ${stderr.trim() || stdout.trim() || error.message}`))
       else resolve(stdout)
     })
     if (options.input != null) {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { Namespace } from './netns.js'
+import { DmsError } from '../errors.js'
 
 // A TCP echo across two namespaces, with nothing but Node: the demo's proof that
 // packets cross the VPN, on machines without `ping`.
@@ -44,13 +45,13 @@ export async function tcpEchoProbe (server: Namespace, client: Namespace, ip: st
   try {
     await new Promise<void>((resolve, reject) => {
       let out = ''
-      const timer = setTimeout(() => { reject(new Error(`the echo server on ${ip}:${port} did not start`)) }, 10_000)
+      const timer = setTimeout(() => { reject(new DmsError('NODE_UNREACHABLE', `the echo server on ${ip}:${port} did not start`)) }, 10_000)
       child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); if (out.includes('ready')) { clearTimeout(timer); resolve() } })
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the echo server on ${ip}:${port} exited with ${code}`)) })
+      child.once('exit', (code) => { clearTimeout(timer); reject(new DmsError('NODE_UNREACHABLE', `the echo server on ${ip}:${port} exited with ${code}`)) })
     })
     const out = await client.exec(process.execPath, ['-e', CLIENT, ip, port, String(options.rounds ?? 3)], { timeoutMs: 20_000 }).catch((err: Error) => /\{.*\}/s.exec(err.message)?.[0] ?? JSON.stringify({ error: err.message }))
     const result = JSON.parse(out) as { rtts: number[], error?: string }
-    if (result.error != null) throw new Error(`TCP echo to ${ip}:${port} failed after ${result.rtts?.length ?? 0} round(s): ${result.error}`)
+    if (result.error != null) throw new DmsError('NODE_UNREACHABLE', `TCP echo to ${ip}:${port} failed after ${result.rtts?.length ?? 0} round(s): ${result.error}`)
     return result.rtts
   } finally {
     child.kill('SIGTERM')

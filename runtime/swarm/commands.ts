@@ -1,6 +1,7 @@
 import type { AnyActorRef } from 'xstate'
+import type { SwarmCommandCode } from '../../machines/swarm-member.js'
 
-export interface CommandOutcome { ok: boolean, error?: string }
+export interface CommandOutcome { ok: boolean, error?: string, code?: SwarmCommandCode }
 
 /**
  * Send a command that carries an `id` and wait for the machine's
@@ -10,8 +11,8 @@ export interface CommandOutcome { ok: boolean, error?: string }
 export async function awaitCommand (actor: AnyActorRef, command: { type: string, id: string } & Record<string, unknown>, timeoutMs: number): Promise<CommandOutcome> {
   return await new Promise<CommandOutcome>((resolve) => {
     const timer = setTimeout(() => { finish({ ok: false, error: `${command.type} did not finish within ${timeoutMs} ms` }) }, timeoutMs)
-    const subscription = actor.on('swarm.command.done', (event: { id: string, ok: boolean, error?: string }) => {
-      if (event.id === command.id) finish({ ok: event.ok, ...(event.error != null ? { error: event.error } : {}) })
+    const subscription = actor.on('swarm.command.done', (event: CommandOutcome & { id: string }) => {
+      if (event.id === command.id) finish({ ok: event.ok, ...(event.error != null ? { error: event.error } : {}), ...(event.code != null ? { code: event.code } : {}) })
     })
     function finish (outcome: CommandOutcome): void {
       clearTimeout(timer)

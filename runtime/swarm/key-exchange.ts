@@ -4,6 +4,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { encodeValue } from '../../actors/wire/codec.js'
 import { seal, open } from './sealed-box.js'
 import type { SealedBox } from './sealed-box.js'
+import { DmsError } from '../errors.js'
 
 /** Protocol id of the swarm key exchange (requests on the public host, rotation notices on the private one). */
 export const SWARM_KEY_PROTOCOL = '/dms/swarm-key/1.0.0'
@@ -60,7 +61,7 @@ export async function verifySignature (message: SwarmKeyMessage, signer: string)
 
 const ed25519PublicOf = (peerId: string): Uint8Array => {
   const key = peerIdFromString(peerId).publicKey
-  if (key?.type !== 'Ed25519') throw new Error(`${peerId} has no Ed25519 key`)
+  if (key?.type !== 'Ed25519') throw new DmsError('MALFORMED', `${peerId} has no Ed25519 key`)
   return key.raw
 }
 
@@ -160,6 +161,6 @@ export function validateSwarmKeyMessage (value: unknown): SwarmKeyMessage {
     (m.kind === 'denial' && str(m.owner) && str(m.requester) && str(m.reason) && bytes(m.nonce, 16)) ||
     (m.kind === 'rotation' && str(m.owner) && str(m.member) && str(m.network) && Number.isSafeInteger(m.epoch) && addrs(m.bootstrap) && box(m.sealed))
   )
-  if (!ok) throw new Error('malformed swarm key message')
+  if (!ok) throw new DmsError('MALFORMED', 'malformed swarm key message')
   return m as unknown as SwarmKeyMessage
 }

@@ -1,4 +1,5 @@
 import { fingerprint } from './key-file.js'
+import { DmsError } from '../errors.js'
 
 /**
  * The swarm keys of one node, by epoch. The only place key bytes live besides
@@ -23,7 +24,7 @@ export class KeyRing {
 
   /** Use `epoch`'s key for the private host from its next (re)start; older keys are dropped. */
   activate (epoch: number): void {
-    if (!this.keys.has(epoch)) throw new Error(`no key for epoch ${epoch}`)
+    if (!this.keys.has(epoch)) throw new DmsError('SWARM_FAILED', `no key for epoch ${epoch}`)
     this.activeEpoch = epoch
     for (const known of this.keys.keys()) if (known < epoch) this.keys.delete(known)
   }

@@ -8,6 +8,7 @@ import type { JoinNetworkInput, JoinOutcome, KeyAnswer, RequestKeyInput, SwarmMe
 import type { SwarmEffectDeps } from './owner-effects.js'
 import { SWARM_KEY_PROTOCOL, checkKeyDenial, createKeyRequest, openKeyGrant, openRotationNotice, validateSwarmKeyMessage } from './key-exchange.js'
 import type { KeyDenial, KeyGrant, RotationNotice } from './key-exchange.js'
+import { DmsError } from '../errors.js'
 
 export type MemberActor = ActorRefFrom<typeof swarmMemberMachine>
 
@@ -53,7 +54,7 @@ export function memberEffects (deps: MemberDeps) {
     if (node.hosts.stateOf('public') !== 'running') await node.hosts.resumePublicHost()
     await node.dial(input.ownerAddress)
     const libp2p = deps.endpoint.host('public') ?? node.hosts.libp2p('public')
-    if (libp2p == null) throw new Error('the public host is not running')
+    if (libp2p == null) throw new DmsError('HOST_NOT_RUNNING', 'the public host is not running')
     const request = await createKeyRequest(node.identity.privateKey(), node.identity.peerId(), input.owner, network())
     const stream = await libp2p.dialProtocol(peerIdFromString(input.owner), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(deps.exchangeTimeoutMs) })
     writeOne(stream, request)
@@ -61,12 +62,12 @@ export function memberEffects (deps: MemberDeps) {
     await stream.close().catch(() => {})
     if (answer.kind === 'denial') {
       const checked = await checkKeyDenial(answer as KeyDenial, { owner: input.owner, request })
-      if (!checked.ok) throw new Error(`ignored a denial: ${checked.reason}`)
+      if (!checked.ok) throw new DmsError('SWARM_FAILED', `ignored a denial: ${checked.reason}`)
       return { granted: false, reason: checked.reason }
     }
-    if (answer.kind !== 'grant') throw new Error(`unexpected ${answer.kind} from the owner`)
+    if (answer.kind !== 'grant') throw new DmsError('SWARM_FAILED', `unexpected ${answer.kind} from the owner`)
     const opened = await openKeyGrant(answer as KeyGrant, { owner: input.owner, request, seed: node.identity.privateKey().raw.subarray(0, 32) })
-    if (!opened.ok) throw new Error(`the owner's grant is unusable: ${opened.reason}`)
+    if (!opened.ok) throw new DmsError('SWARM_FAILED', `the owner's grant is unusable: ${opened.reason}`)
     return { granted: true, epoch: opened.epoch, fingerprint: ring.add(opened.epoch, opened.key), bootstrap: opened.bootstrap }
   }
 
@@ -87,7 +88,7 @@ export function memberEffects (deps: MemberDeps) {
     joinNetwork: fromPromise<JoinOutcome, JoinNetworkInput>(async ({ input }) => {
       try {
         const key = ring.get(input.epoch)
-        if (key == null) throw new Error(`no key for epoch ${input.epoch}`)
+        if (key == null) throw new DmsError('SWARM_FAILED', `no key for epoch ${input.epoch}`)
         ring.activate(input.epoch)
         await store.save({ role: 'member', network: network(), epoch: input.epoch, owner: input.owner, ownerAddress: input.ownerAddress, bootstrap: input.bootstrap }, key)
         if (node.hosts.privateHostState() === 'running') await node.hosts.restartPrivateHost()
@@ -124,11 +125,11 @@ export function memberEffects (deps: MemberDeps) {
   async function takeRotation (stream: Stream, _remotePeer: string, notice: RotationNotice): Promise<void> {
     const member = deps.actor()
     const snapshot = member?.getSnapshot()
-    if (member == null || snapshot?.context.owner == null || !snapshot.matches('joined')) throw new Error('not a member')
+    if (member == null || snapshot?.context.owner == null || !snapshot.matches('joined')) throw new DmsError('SWARM_FAILED', 'not a member')
     const opened = await openRotationNotice(notice, {
       owner: snapshot.context.owner, member: node.identity.peerId(), network: network(), epoch: snapshot.context.epoch, seed: node.identity.privateKey().raw.subarray(0, 32)
     })
-    if (!opened.ok) throw new Error(opened.reason)
+    if (!opened.ok) throw new DmsError('SWARM_FAILED', opened.reason)
     writeOne(stream, { kind: 'ack', epoch: opened.epoch })
     await stream.close().catch(() => {})
     member.send({ type: 'swarm.rotation', epoch: opened.epoch, fingerprint: ring.add(opened.epoch, opened.key), bootstrap: opened.bootstrap })

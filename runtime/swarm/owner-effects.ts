@@ -17,6 +17,7 @@ import { generateSwarmKey } from './key-file.js'
 import { SWARM_KEY_PROTOCOL, checkKeyRequest, createKeyDenial, createKeyGrant, createRotationNotice, isUnauthenticated } from './key-exchange.js'
 import type { DenialReason, KeyRequest } from './key-exchange.js'
 import { awaitCommand } from './commands.js'
+import { DmsError } from '../errors.js'
 
 export type OwnerActor = ActorRefFrom<typeof swarmOwnerMachine>
 
@@ -133,7 +134,7 @@ export function ownerEffects (deps: OwnerDeps) {
       // revoked while the request waited its turn
       if (!input.authorised) { await deny(entry.stream, input.peer, entry.request, 'not-authorised', input.epoch); return { granted: false } }
       const key = ring.get(input.epoch, input.fingerprint)
-      if (key == null) throw new Error(`no key for epoch ${input.epoch}`)
+      if (key == null) throw new DmsError('SWARM_FAILED', `no key for epoch ${input.epoch}`)
       await store.audit({ action: 'grant', peer: input.peer, epoch: input.epoch, fingerprint: input.fingerprint })
       writeOne(entry.stream, await createKeyGrant(node.identity.privateKey(), node.identity.peerId(), entry.request, key, input.epoch, input.bootstrap))
       await entry.stream.close().catch(() => {})

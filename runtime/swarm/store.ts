@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
 import { readSwarmKeyFile, writeSwarmKeyFile } from './key-file.js'
 import { log } from '../../actors/log.js'
+import { DmsError } from '../errors.js'
 
 /** What survives a restart, besides the key (kept in swarm.key, Kubo format). */
 export interface SwarmState {
@@ -66,10 +67,10 @@ export class SwarmStore {
     let state: SwarmState
     try {
       state = JSON.parse(text) as SwarmState
-      if (state.role !== 'owner' && state.role !== 'member') throw new Error('unknown role')
-      if (!Number.isInteger(state.epoch) || !Array.isArray(state.bootstrap)) throw new Error('bad epoch or bootstrap')
+      if (state.role !== 'owner' && state.role !== 'member') throw new DmsError('STATE_CORRUPT', 'unknown role')
+      if (!Number.isInteger(state.epoch) || !Array.isArray(state.bootstrap)) throw new DmsError('STATE_CORRUPT', 'bad epoch or bootstrap')
     } catch (err) {
-      throw new Error(`${this.statePath} is corrupt (${(err as Error).message}); remove it to forget the swarm`)
+      throw new DmsError('STATE_CORRUPT', `${this.statePath} is corrupt (${(err as Error).message}); remove it to forget the swarm`)
     }
     return { state, key: await readSwarmKeyFile(this.keyPath) }
   }

@@ -249,7 +249,7 @@ export class Swarm {
     const outcome = await awaitCommand(actor, { ...command, id: randomUUID() }, COMMAND_TIMEOUT_MS)
     if (!outcome.ok) {
       const reason = outcome.error ?? 'failed'
-      throw new SwarmError(reason.startsWith('denied:') ? 'KEY_DENIED' : 'SWARM_FAILED', reason)
+      throw new SwarmError(outcome.code ?? 'SWARM_FAILED', reason)
     }
   }
 }

@@ -3,6 +3,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { encodeValue } from '../../actors/wire/codec.js'
 import { checkTable } from '../../machines/vpn-table.js'
 import type { RoutingTable } from '../../machines/vpn-table.js'
+import { DmsError } from '../errors.js'
 
 /** A routing table as it travels and is stored: the table and the leader's signature over it. */
 export interface SignedTable { table: RoutingTable, signature: Uint8Array }
@@ -25,10 +26,10 @@ export async function signTable (key: PrivateKey, table: RoutingTable): Promise<
 export async function openSignedTable (value: unknown): Promise<RoutingTable> {
   const signed = value as Partial<SignedTable> | null
   if (typeof signed !== 'object' || signed == null || !(signed.signature instanceof Uint8Array) || signed.signature.byteLength > 128) {
-    throw new Error('malformed VPN table: expected { table, signature }')
+    throw new DmsError('VPN_BAD_TABLE', 'malformed VPN table: expected { table, signature }')
   }
   const problem = checkTable(signed.table)
-  if (problem != null) throw new Error(`malformed VPN table: ${problem}`)
+  if (problem != null) throw new DmsError('VPN_BAD_TABLE', `malformed VPN table: ${problem}`)
   const table = signed.table!
   let valid = false
   try {
@@ -37,6 +38,6 @@ export async function openSignedTable (value: unknown): Promise<RoutingTable> {
   } catch {
     valid = false
   }
-  if (!valid) throw new Error(`the VPN table is not signed by its leader ${table.leader}`)
+  if (!valid) throw new DmsError('VPN_BAD_TABLE', `the VPN table is not signed by its leader ${table.leader}`)
   return table
 }

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../atomic-file.js'
 import { decodeValue, encodeValue } from '../../actors/wire/codec.js'
 import { openSignedTable } from './signed-table.js'
 import type { SignedTable } from './signed-table.js'
+import { DmsError } from '../errors.js'
 
 /**
  * The VPN's file in the data dir: `vpn/table.bin`, the last signed table this
@@ -33,7 +34,7 @@ export class VpnStore {
       signed = decodeValue(bytes) as SignedTable
       await openSignedTable(signed)
     } catch (err) {
-      throw new Error(`${this.path} is unusable (${(err as Error).message}); remove it to start afresh`)
+      throw new DmsError('STATE_CORRUPT', `${this.path} is unusable (${(err as Error).message}); remove it to start afresh`)
     }
     return signed
   }

@@ -22,9 +22,9 @@ test('dms-net vpn: bad arguments are usage errors; commands on a stopped VPN say
       [['vpn', 'start', '--subnet', '10.88.0.0/24'], 2, /needs --peers/],
       [['vpn', 'add'], 2, /vpn add needs PEER/],
       [['vpn', 'add', peer], 1, /the VPN is stopped: start one with dms-net vpn start/],
-      [['vpn', 'remove', 'not-a-peer'], 1, /"not-a-peer" is not a peer id/],
-      [['vpn', 'start', '--subnet', '10.88.0.0/24', '--peers', 'nope'], 1, /"nope" is not a peer id/],
-      [['vpn', 'start', '--subnet', '10.88.0.0/24', '--peers', '/ip4/127.0.0.1/tcp/1'], 1, /has no \/p2p\/<peer id>/]
+      [['vpn', 'remove', 'not-a-peer'], 2, /"not-a-peer" is not a peer id/],
+      [['vpn', 'start', '--subnet', '10.88.0.0/24', '--peers', 'nope'], 2, /"nope" is not a peer id/],
+      [['vpn', 'start', '--subnet', '10.88.0.0/24', '--peers', '/ip4/127.0.0.1/tcp/1'], 2, /has no \/p2p\/<peer id>/]
     ]
     for (const [args, code, message] of cases) {
       const result = await runCli([...args, '--data', dir])

@@ -194,7 +194,7 @@ test('a reply is accepted only from the peer the request went to: a third peer c
   // b answers slowly; mallory, which learns nothing of the id but may guess, floods forged answers
   b.handle('slow', async () => { await new Promise((resolve) => setTimeout(resolve, 400)); return 'from b' })
   let ids: string[] = []
-  const seen = (a as unknown as { messages: { messengers: { public: { pending: Map<string, unknown> } } } }).messages.messengers.public.pending
+  const seen = (a as unknown as { messages: { messengers: { public: { pending: { entries: Map<string, unknown> } } } } }).messages.messengers.public.pending.entries
   const reply = a.request(b.peerId, 'slow', null)
   await eventually('request pending', () => { ids = [...seen.keys()]; return ids.length > 0 })
   assert.ok(ids.every((id) => Buffer.from(id, 'base64url').byteLength === 16), 'ids are 128-bit')

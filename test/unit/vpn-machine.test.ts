@@ -2,20 +2,26 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createActor, fromCallback, fromPromise, waitFor } from 'xstate'
 import { vpnMachine } from '../../machines/vpn.js'
-import type { VpnDeviceInput, VpnRoutesEvent, VpnTearDownInput } from '../../machines/vpn.js'
+import type { VpnDataPlaneInput, VpnDeviceInput, VpnRecordEvent, VpnRoutesEvent, VpnTearDownInput } from '../../machines/vpn.js'
 import { addMembers, createTable, removeMember } from '../../machines/vpn-table.js'
 
 /** The machine with recording device actors: what would happen to the TUN device and the pump. */
 function harness (self: string, options: { failBringUp?: string } = {}) {
   const log: string[] = []
+  /** What the recorder was told: every state, and every table version in it. */
+  const records: string[] = []
   const logic = vpnMachine.provide({
     actors: {
-      bringUp: fromPromise<void, VpnDeviceInput>(async ({ input }) => {
+      bringUp: fromPromise<'public' | 'private', VpnDeviceInput>(async ({ input }) => {
         if (options.failBringUp != null) throw new Error(options.failBringUp)
         log.push(`up ${input.table.members[input.self]!.ip}`)
+        return 'public' as const
       }),
       tearDown: fromPromise<void, VpnTearDownInput>(async ({ input }) => { log.push(`down ${input.reason}`) }),
-      dataPlane: fromCallback<VpnRoutesEvent, VpnDeviceInput>(({ input, receive }) => {
+      recorder: fromCallback<VpnRecordEvent, { self: string }>(({ receive }) => {
+        receive((event) => { records.push(`${event.state}${event.table != null ? ` v${event.table.version}` : ''}`) })
+      }),
+      dataPlane: fromCallback<VpnRoutesEvent, VpnDataPlaneInput>(({ input, receive }) => {
         log.push(`pump v${input.table.version}`)
         receive((event) => { log.push(`routes v${event.table.version}`) })
         return () => { log.push('pump stopped') }
@@ -23,11 +29,11 @@ function harness (self: string, options: { failBringUp?: string } = {}) {
     }
   })
   const actor = createActor(logic, { input: { self } }).start()
-  return { actor, log, settle: async (state: string) => await waitFor(actor, (s) => s.matches(state as never), { timeout: 1000 }) }
+  return { actor, log, records, settle: async (state: string) => await waitFor(actor, (s) => s.matches(state as never), { timeout: 1000 }) }
 }
 
 test('leader: start allocates, brings the device up, runs the pump; add/remove push routes', async () => {
-  const { actor, log, settle } = harness('L')
+  const { actor, log, records, settle } = harness('L')
   actor.send({ type: 'vpn.start', vpnId: 'v', subnet: '10.88.0.0/24', hosts: ['A', 'B'], addresses: {} })
   await settle('running')
   assert.equal(actor.getSnapshot().context.table!.members.B!.ip, '10.88.0.3')
@@ -38,6 +44,9 @@ test('leader: start allocates, brings the device up, runs the pump; add/remove p
   const table = actor.getSnapshot().context.table!
   assert.is(table.version, 3)
   assert.equal(Object.keys(table.members).sort(), ['B', 'C', 'L'])
+  // the recorder (sign, persist, publish, announce) hears every state and every version, in order
+  assert.equal(records, ['stopped', 'starting v1', 'running v1', 'running v2', 'running v3'])
+  assert.is(actor.getSnapshot().context.network, 'public', 'the host the device came up on is in context')
   actor.send({ type: 'vpn.stop' })
   await settle('stopped')
   assert.equal(log, ['up 10.88.0.1', 'pump v1', 'routes v2', 'routes v3', 'pump stopped', 'down local'])

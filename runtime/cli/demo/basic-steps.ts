@@ -1,8 +1,8 @@
 import { shortId } from '../format.js'
 import { until } from './context.js'
 import type { DemoStep } from './context.js'
+import { DmsError } from '../../errors.js'
 
-const isUp = (state: string | undefined): boolean => state === 'connected' || state === 'identified'
 
 /** The foundation's story: connect, identify, message, request, publish a job. */
 export const basicSteps: DemoStep[] = [
@@ -55,7 +55,7 @@ export const basicSteps: DemoStep[] = [
         await alice.node.publishJob(bid)
         await new Promise((resolve) => setTimeout(resolve, 300))
       }
-      if (seen.size < others.length) throw new Error(`only ${[...seen].join(', ') || 'nobody'} received the job`)
+      if (seen.size < others.length) throw new DmsError('FEATURE_FAILED', `only ${[...seen].join(', ') || 'nobody'} received the job`)
       note(`${[...seen].sort().join(' and ')} received job demo-job (2 cores, 2048 MB, max 5 DMS)`)
       return undefined
     }

@@ -1,5 +1,6 @@
 import type { DmsNode } from '../../node.js'
 import type { Swarm } from '../../swarm/swarm-service.js'
+import { DmsError } from '../../errors.js'
 
 /** What the demo's steps share: the named local nodes and where to say things. */
 export interface DemoContext {
@@ -21,7 +22,7 @@ export interface DemoStep {
 export async function until (what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > deadline) throw new DmsError('TIMEOUT', `timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }

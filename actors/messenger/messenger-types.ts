@@ -1,0 +1,83 @@
+import { DmsError } from '../errors.js'
+import type { DmsErrorCode } from '../errors.js'
+import type { ByteBudget } from './byte-budget.js'
+import type { ErrorBody } from '../wire/envelope.js'
+
+export interface MessengerInit {
+  /** Hard maximum encoded frame size, both directions. @default 1048576 */
+  maxFrameBytes?: number
+  /** Default request timeout. @default 10000 */
+  requestTimeoutMs?: number
+  /** A frame must arrive whole within this long of its first byte, or its stream is reset. @default 10000 */
+  frameDeadlineMs?: number
+  /** Partly received frame bytes per peer and in all; a node shares one between its hosts' messengers. @default new ByteBudget() (4 MiB per peer, 64 MiB in all) */
+  budget?: ByteBudget
+  /** Bytes of delivered messages whose handlers are still running, per peer and in all; over it, the sender's streams pause. @default new ByteBudget({ perPeer: 16 MiB, total: 256 MiB }) */
+  deliveries?: ByteBudget
+  /** Inbound messenger streams per connection. @default 16 */
+  maxInboundStreams?: number
+  /** Deliver an actor event from a remote peer to the local actor `actor`, if it accepts that type. */
+  deliverToActor?: (actor: string, event: { type: string } & Record<string, unknown>, from: string) => DeliveryResult
+  /** Every bad input or failure; the node keeps running. */
+  onError?: (error: MessengerError) => void
+}
+
+export interface MessengerError {
+  code: string
+  message: string
+  peer?: string
+}
+
+/** What `deliverToActor` answers: delivered, or refused with a reason sent back to the peer. */
+export type DeliveryResult = { ok: true } | { ok: false, reason: string }
+
+/** Metadata handed to a message handler. `from` is the authenticated sender. */
+export interface MessageMeta {
+  from: string
+  id: string
+  type: string
+  /** 'req' when the sender waits for the handler's return value, 'msg' for a one-way message. */
+  kind: 'msg' | 'req'
+}
+
+export type MessageHandler = (body: unknown, meta: MessageMeta) => unknown
+
+export interface MessengerStats {
+  framesIn: number
+  framesOut: number
+  bytesIn: number
+  bytesOut: number
+  openChannels: number
+  pendingRequests: number
+  errors: Record<string, number>
+}
+
+/** A failed send or request; `code` is REMOTE_ERROR (the receiver said so), TIMEOUT, OVERSIZED, NOT_ATTACHED or SEND_FAILED. */
+export class MessageError extends DmsError {
+  /** For REMOTE_ERROR: the code the receiver's handler gave (its DmsError code, `NO_REPLY`, or `HANDLER_FAILED`). */
+  readonly remoteCode?: string
+
+  constructor (code: DmsErrorCode, message: string, remoteCode?: string) {
+    super(code, message)
+    this.name = 'MessageError'
+    if (remoteCode != null) this.remoteCode = remoteCode
+  }
+}
+
+/** Message type of actor events addressed with `to.actor`. */
+export const ACTOR_EVENT_TYPE = 'actor.event'
+
+/** A refusal sent back to the requester with its code. */
+export class RemoteRefusal extends Error {
+  constructor (readonly code: string, message: string) {
+    super(message)
+  }
+}
+
+/** A handler's error as the requester sees it: its own code when it has a plain one (`NO_REPLY`, `BUSY`), else HANDLER_FAILED. */
+export function toErrorBody (err: unknown): ErrorBody {
+  if (err instanceof RemoteRefusal || err instanceof DmsError) return { code: err.code, message: err.message }
+  const code = (err as { code?: unknown } | null)?.code
+  return { code: typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(code) ? code : 'HANDLER_FAILED', message: err instanceof Error ? err.message : String(err) }
+}
+

@@ -1,0 +1,101 @@
+import type { Channel } from './channel.js'
+import { MessageError } from './messenger-types.js'
+import type { Envelope, ErrorBody } from '../wire/envelope.js'
+import { safeText } from './safe-text.js'
+
+interface Pending {
+  resolve: (body: unknown) => void
+  reject: (err: Error) => void
+  timer: NodeJS.Timeout
+  /** Only this peer may answer, and only on the channel the request went out on. */
+  peer: string
+  channel?: Channel
+  type: string
+  timeoutMs: number
+}
+
+/** What became of a reply: it settled a request, answered none, or came from someone the request did not go to. */
+export type SettleOutcome = 'settled' | 'unknown' | 'forged'
+
+/**
+ * The requests of one messenger that wait for a reply: one entry and one timer
+ * each, settled by the reply from the peer (and stream) the request went to,
+ * or by its timeout, or by that stream closing.
+ */
+export class PendingRequests {
+  private readonly entries = new Map<string, Pending>()
+
+  get size (): number {
+    return this.entries.size
+  }
+
+  /** Wait for the reply to request `id`; rejects with TIMEOUT after `timeoutMs`. */
+  async wait (id: string, peer: string, type: string, timeoutMs: number, channel?: Channel): Promise<unknown> {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(this.expire, timeoutMs, id)
+      this.entries.set(id, { resolve, reject, timer, peer, type, timeoutMs, ...(channel != null ? { channel } : {}) })
+    })
+  }
+
+  /** The request went out on `channel`: only that stream may answer it. */
+  bind (id: string, channel: Channel): void {
+    const pending = this.entries.get(id)
+    if (pending != null) pending.channel = channel
+  }
+
+  /** Stop waiting for `id` and reject it with `err` (a send that failed). */
+  fail (id: string, err: Error): void {
+    const pending = this.take(id)
+    pending?.reject(err)
+  }
+
+  /** A `res` or `err` envelope arrived on `channel`. */
+  settle (envelope: Envelope, channel: Channel): SettleOutcome {
+    const id = envelope.re!
+    const pending = this.entries.get(id)
+    if (pending == null) return 'unknown'
+    // another peer (or another stream) answering our request: a forgery, never a reply
+    if (pending.peer !== channel.remotePeer || (pending.channel != null && pending.channel !== channel)) return 'forged'
+    this.take(id)
+    if (envelope.kind === 'res') {
+      pending.resolve(envelope.body)
+    } else {
+      const body = envelope.body as ErrorBody
+      const code = safeText(body.code, 40)
+      pending.reject(new MessageError('REMOTE_ERROR', `${code}: ${safeText(body.message)}`, code))
+    }
+    return 'settled'
+  }
+
+  /** The peer a pending request went to (for reports about forged replies). */
+  peerOf (id: string): string | undefined {
+    return this.entries.get(id)?.peer
+  }
+
+  /** A stream closed: the requests sent on it will get no reply. */
+  failChannel (channel: Channel): void {
+    for (const [id, pending] of this.entries) {
+      if (pending.channel === channel) this.fail(id, new MessageError('SEND_FAILED', `the stream to ${channel.remotePeer} closed before the reply`))
+    }
+  }
+
+  /** The messenger detached: nothing will answer. */
+  failAll (err: Error): void {
+    for (const id of [...this.entries.keys()]) this.fail(id, err)
+  }
+
+  private take (id: string): Pending | undefined {
+    const pending = this.entries.get(id)
+    if (pending == null) return undefined
+    clearTimeout(pending.timer)
+    this.entries.delete(id)
+    return pending
+  }
+
+  private readonly expire = (id: string): void => {
+    const pending = this.entries.get(id)
+    if (pending == null) return
+    this.entries.delete(id)
+    pending.reject(new MessageError('TIMEOUT', `no reply to ${pending.type} from ${pending.peer} within ${pending.timeoutMs} ms`))
+  }
+}

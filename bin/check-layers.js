@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// The house's layering rules, checked on every source file (docs/architecture.md, "Layers"):
+//   machines/  imports only xstate, other machines/ files, and types from actors/wire (leaf wire formats)
+//   actors/    never imports runtime/
+//   no source file is longer than 300 lines
+// Prints each violation as FILE: reason and exits 1 when there is any. `--json` prints them as JSON.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const MAX_LINES = 300
+const sourceDirs = ['actors', 'machines', 'runtime', 'bin', 'bench', 'test']
+
+function * sourceFiles (dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) yield * sourceFiles(path)
+    else if (/\.(ts|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) yield path
+  }
+}
+
+/** Every module a file imports: static imports and exports, and dynamic import() of a literal. */
+function importsOf (text) {
+  const found = []
+  const statement = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm
+  for (const m of text.matchAll(statement)) found.push({ specifier: m[3] ?? m[4], typeOnly: m[2] != null })
+  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ specifier: m[1], typeOnly: false })
+  return found
+}
+
+/** The project directory a relative import lands in (actors, machines, runtime…), or undefined for a package. */
+function layerOf (root, file, specifier) {
+  if (!specifier.startsWith('.')) return undefined
+  return relative(root, resolve(dirname(file), specifier)).split('/')[0]
+}
+
+/** Every violation under `root` (the project by default), as `FILE: reason` lines. */
+export function checkLayers (root = projectRoot) {
+  const problems = []
+  for (const dir of sourceDirs) {
+    if (!existsSync(join(root, dir))) continue
+    for (const file of sourceFiles(join(root, dir))) {
+      const name = relative(root, file)
+      const text = readFileSync(file, 'utf8')
+      const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
+      if (lines > MAX_LINES) problems.push(`${name}: ${lines} lines (at most ${MAX_LINES}: split it by what it does)`)
+      const layer = name.split('/')[0]
+      for (const { specifier, typeOnly } of importsOf(text)) {
+        const target = layerOf(root, file, specifier)
+        if (layer === 'machines') {
+          const wireTypes = typeOnly && relative(root, resolve(dirname(file), specifier)).startsWith('actors/wire/')
+          if (specifier !== 'xstate' && target !== 'machines' && !wireTypes) problems.push(`${name}: imports ${specifier} (machines import only xstate, machines/ and types from actors/wire/)`)
+        }
+        if (layer === 'actors' && target === 'runtime') problems.push(`${name}: imports ${specifier} (actors never import runtime/)`)
+      }
+    }
+  }
+  return problems
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const problems = checkLayers()
+  if (process.argv.includes('--json')) console.log(JSON.stringify(problems))
+  else for (const problem of problems) console.log(problem)
+  if (problems.length > 0) {
+    if (!process.argv.includes('--json')) console.log(`${problems.length} layering problem(s)`)
+    process.exitCode = 1
+  } else if (!process.argv.includes('--json')) {
+    console.log('layers ok: machines/ pure, actors/ free of runtime/, every file at most 300 lines')
+  }
+}

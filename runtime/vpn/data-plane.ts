@@ -1,0 +1,132 @@
+import { writeFile } from 'node:fs/promises'
+import { openTun } from '../../actors/tun/tun-device.js'
+import type { TunDevice } from '../../actors/tun/tun-device.js'
+import { createPacketPump } from '../../actors/vpn/packet-pump.js'
+import type { PacketPump, PumpStats } from '../../actors/vpn/packet-pump.js'
+import { parseSubnet, routesOf } from '../../machines/vpn-table.js'
+import type { RoutingTable } from '../../machines/vpn-table.js'
+import type { VpnDataPlaneInput, VpnDeviceInput, VpnRoutesEvent } from '../../machines/vpn.js'
+import { configureLink } from '../netdev/link.js'
+import { createVpnFirewall } from '../netdev/nftables.js'
+import type { VpnFirewall } from '../netdev/nftables.js'
+import type { NodeComponents } from '../node-components.js'
+import type { NetworkKind } from '../events.js'
+import { learnAddresses } from './peer-addresses.js'
+
+export const emptyStats = (): PumpStats => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0, deviceClosed: 0 } })
+
+export interface DataPlaneInit {
+  node: NodeComponents
+  device: string
+  mtu: number
+  firewall: boolean
+  report: (message: string) => void
+}
+
+/**
+ * The VPN's device side, behind the effects the routing machine invokes: the
+ * TUN device (up, down), the kernel firewall, and the packet pump that runs
+ * while the machine is running and restarts with its host (a key rotation).
+ */
+export class VpnDataPlane {
+  private tun?: TunDevice
+  private pump?: PacketPump
+  private pumping?: Promise<PacketPump>
+  /** The table and host the pump routes by, while the machine's dataPlane actor runs. */
+  private running?: VpnDataPlaneInput
+  private firewall?: VpnFirewall
+  /** Traffic of the last pump, kept after it stops so status still shows it. */
+  private lastStats = emptyStats()
+
+  constructor (private readonly init: DataPlaneInit) {}
+
+  get stats (): PumpStats {
+    return this.pump?.stats ?? this.lastStats
+  }
+
+  /** The host the pump runs on now, for the data-plane attachment. */
+  get network (): NetworkKind | undefined {
+    return this.running?.network
+  }
+
+  /** `bringUp`: open and address the device; the VPN runs on the private host when there is one. */
+  async bringUp ({ table, self }: VpnDeviceInput): Promise<NetworkKind> {
+    const { prefix } = parseSubnet(table.subnet)
+    const network: NetworkKind = this.init.node.hosts.libp2p('private') != null ? 'private' : 'public'
+    this.tun = await openTun({ name: this.init.device, mtu: this.init.mtu })
+    try {
+      // the VPN carries IPv4 only: no IPv6 chatter (router solicitations) on its device
+      await writeFile(`/proc/sys/net/ipv6/conf/${this.tun.name}/disable_ipv6`, '1').catch(() => {})
+      await configureLink(this.tun.name, { address: `${table.members[self]!.ip}/${prefix}`, mtu: this.init.mtu })
+      if (this.init.firewall) this.firewall = await createVpnFirewall({ device: this.tun.name, allowed: [...routesOf(table, self).keys()] })
+    } catch (err) {
+      await this.closeDevice()
+      throw err
+    }
+    return network
+  }
+
+  /** `dataPlane`: run the pump while the machine is running, and follow its table changes. */
+  run (input: VpnDataPlaneInput, receive: (listener: (event: VpnRoutesEvent) => void) => void): () => void {
+    this.running = input
+    void this.startPump()
+    receive((event) => {
+      this.running = { ...input, table: event.table }
+      this.learn(event.table)
+      this.pump?.setRoutes(routesOf(event.table, input.self))
+      void this.firewall?.allow([...routesOf(event.table, input.self).keys()]).catch((err: Error) => { this.init.report(err.message) })
+    })
+    return () => {
+      this.running = undefined
+      void this.stopPump()
+    }
+  }
+
+  /** Start the pump on the VPN's host; again whenever that host restarts. */
+  async startPump (): Promise<void> {
+    const running = this.running
+    const libp2p = this.init.node.hosts.libp2p(running?.network ?? 'public')
+    if (running == null || this.tun == null || libp2p == null || this.pump != null || this.pumping != null) return
+    // a restarted host has an empty peer store: tell it where the members are
+    this.learn(running.table)
+    const pumping = this.pumping = createPacketPump({ libp2p, tun: this.tun, routes: routesOf(running.table, running.self), localIp: running.table.members[running.self]?.ip ?? '0.0.0.0' })
+    try {
+      const pump = await pumping
+      if (this.pumping !== pumping || this.running == null) { await pump.close(); return }
+      this.pump = pump
+      this.lastStats = pump.stats
+      pump.setRoutes(routesOf(this.running.table, this.running.self))
+    } catch (err) {
+      this.init.report(`the VPN data plane did not start: ${(err as Error).message}`)
+    } finally {
+      if (this.pumping === pumping) this.pumping = undefined
+    }
+  }
+
+  async stopPump (): Promise<void> {
+    this.pumping = undefined
+    const pump = this.pump
+    this.pump = undefined
+    await pump?.close()
+  }
+
+  /** Take everything down: pump, firewall, device. */
+  async close (): Promise<void> {
+    this.running = undefined
+    await this.stopPump()
+    await this.closeDevice()
+  }
+
+  private async closeDevice (): Promise<void> {
+    await this.firewall?.delete()
+    this.firewall = undefined
+    this.tun?.close()
+    this.tun = undefined
+  }
+
+  private learn (table: RoutingTable): void {
+    const running = this.running
+    if (running == null) return
+    learnAddresses(this.init.node.hosts.libp2p(running.network), table, running.self)
+  }
+}

@@ -1,0 +1,64 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { DmsLibp2p } from '../../actors/libp2p-node.js'
+import type { RoutingTable } from '../../machines/vpn-table.js'
+import { DmsError } from '../errors.js'
+import type { NodeComponents } from '../node-components.js'
+
+/** A peer id in canonical form, or a VPN_BAD_MEMBER error. */
+export function checkPeerId (peer: string): string {
+  try {
+    return peerIdFromString(peer).toString()
+  } catch {
+    throw new DmsError('BAD_PEER_ID', `${JSON.stringify(peer)} is not a peer id`)
+  }
+}
+
+/** Peer ids from ids or multiaddrs; a multiaddr is dialled so its host is known. */
+export async function resolvePeers (node: NodeComponents, hosts: string[]): Promise<string[]> {
+  const peers: string[] = []
+  for (const host of hosts) {
+    if (host.startsWith('/')) {
+      let id: string | undefined
+      try {
+        id = multiaddr(host).getComponents().findLast((c) => c.name === 'p2p')?.value
+      } catch {
+        throw new DmsError('BAD_ADDRESS', `not a multiaddr: ${JSON.stringify(host.slice(0, 120))}`)
+      }
+      if (id == null) throw new DmsError('BAD_ADDRESS', `${host} has no /p2p/<peer id>`)
+      await node.dial(host)
+      peers.push(checkPeerId(id))
+    } else {
+      peers.push(checkPeerId(host))
+    }
+  }
+  if (peers.includes(node.identity.peerId())) throw new DmsError('VPN_BAD_MEMBER', 'list the other peers: this node is always in its own VPN')
+  if (new Set(peers).size !== peers.length) throw new DmsError('VPN_BAD_MEMBER', 'a peer is listed twice')
+  return peers
+}
+
+/** Known listen addresses of peers (this node's own included), for members to dial each other. */
+export async function addressesOf (node: NodeComponents, peers: string[]): Promise<Record<string, string[]>> {
+  const libp2p = node.hosts.libp2p(node.hosts.libp2p('private') != null ? 'private' : 'public')
+  const strip = (address: { toString: () => string }): string => address.toString().replace(/\/p2p\/[^/]+$/, '')
+  const out: Record<string, string[]> = {}
+  for (const peer of peers) {
+    if (peer === node.identity.peerId()) { out[peer] = (libp2p?.getMultiaddrs() ?? []).map(strip); continue }
+    // identify's listen addresses; an inbound connection's remote address is only the dialler's ephemeral port
+    const known = await libp2p?.peerStore.get(peerIdFromString(peer)).then((p) => p.addresses.map((a) => strip(a.multiaddr)), () => []) ?? []
+    out[peer] = known.length > 0 ? known : (libp2p?.getConnections(peerIdFromString(peer)) ?? []).map((c) => strip(c.remoteAddr))
+  }
+  return out
+}
+
+/** Tell a host where the table's members listen (a restarted host has an empty peer store). */
+export function learnAddresses (libp2p: DmsLibp2p | undefined, table: RoutingTable, self: string): void {
+  for (const [peer, member] of Object.entries(table.members)) {
+    if (peer === self || member.addresses.length === 0) continue
+    try {
+      void libp2p?.peerStore.merge(peerIdFromString(peer), { multiaddrs: member.addresses.map((a) => multiaddr(a)) }).catch(() => {})
+    } catch {
+      // an unparsable address is skipped; the others still help
+    }
+  }
+}

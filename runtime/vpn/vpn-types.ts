@@ -1,0 +1,46 @@
+import type { NetworkKind } from '../events.js'
+import type { PumpStats } from '../../actors/vpn/packet-pump.js'
+import type { Delivery } from './table-publisher.js'
+
+/** The VPN device's MTU unless configured: see VpnInit.mtu. */
+export const DEFAULT_VPN_MTU = 16000
+
+export interface VpnInit {
+  /** TUN device name (at most 15 characters). @default 'dmsvpn0' */
+  device?: string
+  /**
+   * TUN MTU. The packets travel inside a TCP stream, not as datagrams, so the
+   * path MTU does not bound it; larger packets mean fewer per-packet costs
+   * (see docs/vpn.md for the measurements). At most 65535 (the frame's u16 length). @default 16000
+   */
+  mtu?: number
+  /**
+   * Whose invitations this node accepts when it is not in a VPN: peer ids, or
+   * 'any'. Invitations over the private swarm (only authorised peers reach it)
+   * are always accepted. @default []
+   */
+  acceptFrom?: string[] | 'any'
+  /** Also drop traffic from non-member source IPs in the kernel (nftables). @default false */
+  firewall?: boolean
+}
+
+export interface VpnRoute { ip: string, peer: string, self: boolean }
+
+export interface VpnStatus {
+  state: string
+  role: 'leader' | 'member' | 'none'
+  vpnId?: string
+  leader?: string
+  subnet?: string
+  version?: number
+  ip?: string
+  device?: string
+  mtu?: number
+  network?: NetworkKind
+  routes: VpnRoute[]
+  traffic: PumpStats
+  /** Leader: the table version each member confirmed, and the last delivery error. */
+  members: Record<string, Delivery>
+  lastError?: string
+}
+
