@@ -135,6 +135,7 @@ export const hostMachine = setup({
     creating: {
       entry: assign({ error: undefined, errorCode: undefined, stopRequested: false }),
       invoke: {
+        id: 'createLibp2p',
         src: 'createLibp2p',
         input: ({ context }) => ({ network: context.network, listen: context.listen }),
         onDone: [
@@ -161,6 +162,7 @@ export const hostMachine = setup({
       states: {
         starting: {
           invoke: {
+            id: 'startLibp2p',
             src: 'startLibp2p',
             input: ({ context }) => ({ libp2p: context.libp2p! }),
             onDone: 'running',
@@ -219,6 +221,7 @@ export const hostMachine = setup({
       // a stop during a restart's stopping phase cancels the restart
       on: { 'host.stop': { actions: assign({ restartRequested: false }) } },
       invoke: {
+        id: 'stopLibp2p',
         src: 'stopLibp2p',
         input: ({ context }) => ({ libp2p: context.libp2p }),
         onDone: [

@@ -76,6 +76,7 @@ export const swarmMemberMachine = setup({
     },
     requesting: {
       invoke: {
+        id: 'requestKey',
         src: 'requestKey',
         input: ({ context }) => ({ owner: context.owner ?? '', ownerAddress: context.ownerAddress ?? '' }),
         onDone: [
@@ -100,6 +101,7 @@ export const swarmMemberMachine = setup({
     },
     joining: {
       invoke: {
+        id: 'joinNetwork',
         src: 'joinNetwork',
         input: ({ context }) => ({ owner: context.owner ?? '', ownerAddress: context.ownerAddress ?? '', epoch: context.epoch, bootstrap: context.bootstrap }),
         onDone: [
@@ -111,7 +113,7 @@ export const swarmMemberMachine = setup({
       }
     },
     joined: {
-      invoke: { src: 'watchOwner', input: ({ context }) => ({ owner: context.owner ?? '', bootstrap: context.bootstrap }) },
+      invoke: { id: 'watchOwner', src: 'watchOwner', input: ({ context }) => ({ owner: context.owner ?? '', bootstrap: context.bootstrap }) },
       on: {
         'swarm.rotation': {
           guard: ({ context, event }) => event.epoch > context.epoch,
@@ -124,6 +126,7 @@ export const swarmMemberMachine = setup({
     },
     leaving: {
       invoke: {
+        id: 'leaveNetwork',
         src: 'leaveNetwork',
         onDone: { target: 'idle', actions: [assign({ fingerprint: undefined, bootstrap: [], addresses: [], epoch: 0 }), 'done'] },
         onError: { target: 'idle', actions: ['noteError', 'failed'] }

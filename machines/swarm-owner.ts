@@ -152,6 +152,7 @@ export const swarmOwnerMachine = setup({
     },
     creating: {
       invoke: {
+        id: 'createNetwork',
         src: 'createNetwork',
         input: ({ context }) => ({ authorised: context.authorised }),
         onDone: {
@@ -188,6 +189,7 @@ export const swarmOwnerMachine = setup({
         },
         answering: {
           invoke: {
+            id: 'answerKeyRequest',
             src: 'answerKeyRequest',
             input: ({ context }) => {
               const { id, peer } = head(context, 'grant')
@@ -210,6 +212,7 @@ export const swarmOwnerMachine = setup({
         },
         authorising: {
           invoke: {
+            id: 'saveOwnerState',
             src: 'saveOwnerState',
             input: ({ context }) => {
               const { peer } = head(context, 'authorise')
@@ -221,6 +224,7 @@ export const swarmOwnerMachine = setup({
         },
         revoking: {
           invoke: {
+            id: 'saveOwnerState',
             src: 'saveOwnerState',
             input: ({ context }) => {
               const { peer } = head(context, 'revoke')
@@ -239,6 +243,7 @@ export const swarmOwnerMachine = setup({
         },
         rotating: {
           invoke: {
+            id: 'distributeKey',
             src: 'distributeKey',
             input: ({ context }) => ({ epoch: context.epoch + 1, authorised: context.authorised, bootstrap: context.bootstrap }),
             onDone: {
@@ -261,6 +266,7 @@ export const swarmOwnerMachine = setup({
     },
     dissolving: {
       invoke: {
+        id: 'dissolveNetwork',
         src: 'dissolveNetwork',
         onDone: {
           target: 'idle',

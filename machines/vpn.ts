@@ -100,6 +100,7 @@ export const vpnMachine = setup({
     starting: {
       entry: { type: 'record', params: { state: 'starting' } },
       invoke: {
+        id: 'bringUp',
         src: 'bringUp',
         input: ({ context }) => ({ table: context.table!, self: context.self }),
         onDone: { target: 'running', actions: assign({ network: ({ event }) => event.output }) },
@@ -142,6 +143,7 @@ export const vpnMachine = setup({
     stopping: {
       entry: { type: 'record', params: { state: 'stopping' } },
       invoke: {
+        id: 'tearDown',
         src: 'tearDown',
         input: ({ context }) => ({ ...(context.table != null ? { table: context.table } : {}), self: context.self, reason: context.stopReason ?? 'local' }),
         onDone: { target: 'stopped', actions: assign({ table: undefined, network: undefined }) },

@@ -6,6 +6,7 @@ import { swarmOwnerMachine } from '../../machines/swarm-owner.js'
 import { swarmMemberMachine } from '../../machines/swarm-member.js'
 import { vpnMachine } from '../../machines/vpn.js'
 import { discoveryMachine } from '../../machines/discovery.js'
+import { messengerMachine } from '../../machines/messenger.js'
 
 export interface CatalogEntry {
   machine: AnyStateMachine
@@ -17,7 +18,7 @@ export interface CatalogEntry {
 export const machineCatalog: CatalogEntry[] = [
   {
     machine: nodeMachine,
-    about: 'The root actor of a node. Two parallel regions, `public` and `private`: each runs a host (the private one only while the node is in a private swarm) and the services attached to it, and the root spawns one peer actor per known peer and network. It routes host replies and bridge facts to the right child and reports readiness and failures to the runtime.'
+    about: 'The root actor of a node and of its one actor system. Two parallel regions, `public` and `private`: each runs a host (the private one only while the node is in a private swarm) and the services attached to it. The root spawns one peer actor per known peer and network, and the features as children under their systemId (`feature.spawn`): the messenger and discovery of each running host, the swarm owner or member, the VPN, and an embedder\'s own actors. It routes host replies and bridge facts to the right child, reports a failed child as `actor.failed`, and reports readiness and failures to the runtime.'
   },
   {
     machine: hostMachine,
@@ -38,6 +39,10 @@ export const machineCatalog: CatalogEntry[] = [
   {
     machine: vpnMachine,
     about: 'VPN routing on one node, with the routing table as context: stopped → starting (TUN device up) → running (the packet pump follows every table change) → stopping → stopped, or failed. The leader allocates IPs and signs each version; a member applies only newer versions from its leader and stops when a version closes the VPN or leaves it out.'
+  },
+  {
+    machine: messengerMachine,
+    about: 'The messenger of one running host, as an actor under the node: idle while no peer channel is open, active while one is, with the open channels, the requests waiting for a reply and the frame, byte and error counters in context (sampled once a second when they change). Messages do not pass through the machine: a message costs a few microseconds and an actor event more than that (docs/architecture.md).'
   },
   {
     machine: discoveryMachine,

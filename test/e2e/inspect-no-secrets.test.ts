@@ -29,6 +29,21 @@ test('a whole swarm story under inspection: machines are visible, no swarm key o
   const systemIds = new Set(stream.map((e) => e.systemId).filter(Boolean))
   for (const id of ['host.public', 'host.private', 'swarm.owner', 'swarm.member', `peer.public.${member.peerId}`]) assert.ok(systemIds.has(id), `${id} inspected`)
   assert.ok(stream.some((e) => e.systemId === 'swarm.member' && e.snapshot?.value === 'joined'))
+  // one actor system per node: the features are children of the node's root, shown under it
+  const actors = stream.filter((e) => e.type === '@xstate.actor')
+  const roots = new Map(actors.filter((e) => e.systemId === 'node').map((e) => [e.actorId, e]))
+  assert.is(roots.size, 2, 'one root per node')
+  const parentOf = new Map(actors.map((e) => [e.actorId, e.parentId]))
+  for (const id of ['swarm.owner', 'swarm.member', 'messenger.public', 'discovery.public']) {
+    const actor = actors.find((e) => e.systemId === id)
+    assert.ok(actor != null, `${id} is an actor`)
+    assert.ok(roots.has(parentOf.get(actor!.actorId) ?? ''), `${id} is a child of its node's root`)
+  }
+  // every actor has a readable name: its systemId or the id its parent gave it, never a generated one
+  for (const actor of actors) {
+    const name = actor.systemId ?? actor.name
+    assert.ok(name != null && !/^x:\d+$/.test(name) && !/^\d+\./.test(name) && !/:invocation\[/.test(name), `unnamed actor ${JSON.stringify(actor)}`)
+  }
   for (const secret of [firstKey, secondKey, componentsOf(owner).identity.privateKey().raw, componentsOf(member).identity.privateKey().raw]) {
     for (const encoding of ['hex', 'base64', 'base64url'] as const) {
       const needle = Buffer.from(secret).toString(encoding).slice(0, 32)

@@ -3,16 +3,11 @@ import * as assert from 'uvu/assert'
 import { stat, readFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { TestNodes, eventually } from '../support/nodes.js'
 import { runCli, startDaemon } from '../support/cli.js'
 import { createSwarm } from '../../runtime/swarm/swarm-service.js'
 import type { SwarmInit } from '../../runtime/swarm/swarm-service.js'
-import type { DmsNode } from '../../runtime/node.js'
-import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
-import { SWARM_KEY_PROTOCOL, createKeyRequest, openKeyGrant, validateSwarmKeyMessage } from '../../runtime/swarm/key-exchange.js'
-import type { KeyGrant } from '../../runtime/swarm/key-exchange.js'
-import { componentsOf } from '../../runtime/node-components.js'
+import { askForKey } from '../support/key-requests.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
@@ -22,22 +17,6 @@ async function owner (init: SwarmInit = {}) {
   const swarm = createSwarm(node, { rejoinWindowMs: 1500, ...init })
   await node.start()
   return { node, swarm }
-}
-
-/** One raw key request from `from` to `to`, as an attacker's own code would send it: the opened grant's epoch, 'denied', or 'reset'. */
-async function ask (from: DmsNode, to: string): Promise<number | 'denied' | 'reset'> {
-  try {
-    const request = await createKeyRequest(componentsOf(from).identity.privateKey(), from.peerId, to, from.config.networkName)
-    const stream = await componentsOf(from).hosts.libp2p('public')!.dialProtocol(peerIdFromString(to), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(5000) })
-    writeOne(stream, request)
-    const answer = validateSwarmKeyMessage(await readOne(stream, 5000))
-    await stream.close().catch(() => {})
-    if (answer.kind !== 'grant') return 'denied'
-    const opened = await openKeyGrant(answer as KeyGrant, { owner: to, request, seed: componentsOf(from).identity.privateKey().raw.subarray(0, 32) })
-    return opened.ok ? opened.epoch : 'denied'
-  } catch {
-    return 'reset'
-  }
 }
 
 test('a peer flooding key requests while it is revoked is never sealed a key issued after its revocation (20 rounds)', async () => {
@@ -54,9 +33,9 @@ test('a peer flooding key requests while it is revoked is never sealed a key iss
     let revoking = true
     const answers: Array<number | 'denied' | 'reset'> = []
     const flood = (async () => {
-      do answers.push(...await Promise.all([0, 1, 2, 3].map(async () => await ask(bob, o.node.peerId))))
+      do answers.push(...await Promise.all([0, 1, 2, 3].map(async () => await askForKey(bob, o.node.peerId))))
       while (revoking)
-      answers.push(...await Promise.all([0, 1, 2, 3].map(async () => await ask(bob, o.node.peerId))))
+      answers.push(...await Promise.all([0, 1, 2, 3].map(async () => await askForKey(bob, o.node.peerId))))
     })()
     // revoke while requests are in flight: after the first answers, at a slightly different moment each round
     await eventually('the flood is under way', () => answers.length > 0, 10_000)
@@ -88,7 +67,7 @@ test('key-exchange floods: a node with no swarm does not speak the protocol; an 
   const plain = await nodes.started()
   const attacker = await nodes.started()
   await attacker.dial(plain.status().host.addresses[0]!)
-  assert.is(await ask(attacker, plain.peerId), 'reset', 'a node without a swarm refuses the protocol')
+  assert.is(await askForKey(attacker, plain.peerId), 'reset', 'a node without a swarm refuses the protocol')
 
   const o = await owner()
   const member = await owner()
@@ -96,7 +75,7 @@ test('key-exchange floods: a node with no swarm does not speak the protocol; an 
   await attacker.dial(o.node.status().host.addresses[0]!)
   const answers: Array<number | 'denied' | 'reset'> = []
   const deadline = Date.now() + 10_000
-  for (let i = 0; i < 60 && Date.now() < deadline; i++) answers.push(...await Promise.all([0, 1, 2, 3].map(async () => await ask(attacker, o.node.peerId))))
+  for (let i = 0; i < 60 && Date.now() < deadline; i++) answers.push(...await Promise.all([0, 1, 2, 3].map(async () => await askForKey(attacker, o.node.peerId))))
   const status = o.swarm.status()
   assert.ok(status.keyExchange.rateLimited >= 150, `rate-limited ${status.keyExchange.rateLimited} of ${answers.length}`)
   assert.ok(answers.filter((a) => a === 'denied').length <= 20, 'only the first few are answered at all')
