@@ -9,6 +9,7 @@ import type { DmsLibp2p } from './libp2p-node.js'
 import type { Libp2pHandle } from '../machines/contracts.js'
 import { explainNetworkError, isAddressInUse } from './network-errors.js'
 import { DmsError } from './errors.js'
+import { dhtHasPeers } from './discovery/dht-ready.js'
 import type { HostOperation, HostOperationEvent } from '../machines/contracts.js'
 
 /** An operation the host runs while it is running; `reqId` ties the reply to the caller. */
@@ -81,8 +82,10 @@ async function dialPeerId (libp2p: DmsLibp2p, target: string): Promise<Connectio
     if (libp2p.services.dht == null) throw err
     let found
     try {
+      const signal = AbortSignal.timeout(FIND_PEER_TIMEOUT_MS)
+      await dhtHasPeers(libp2p, signal)
       // not the peer store's copy: that is what just failed
-      found = await libp2p.peerRouting.findPeer(peerId, { signal: AbortSignal.timeout(FIND_PEER_TIMEOUT_MS), useCache: false })
+      found = await libp2p.peerRouting.findPeer(peerId, { signal, useCache: false })
     } catch (lookup) {
       throw new DmsError('DIAL_FAILED', `${explainNetworkError(err)}; the DHT has no newer addresses (${explainNetworkError(lookup)})`, { cause: err })
     }

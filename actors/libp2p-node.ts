@@ -7,7 +7,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { gossipsub } from '@libp2p/gossipsub'
-import type { KadDHT } from '@libp2p/kad-dht'
+import type { SingleKadDHT } from '@libp2p/kad-dht'
 import type { DiscoveryConfig } from './discovery/discovery-config.js'
 import type { Libp2p, PeerId, PeerInfo, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -23,7 +23,7 @@ export type DmsServices = {
   ping: Ping
   pubsub: GossipSub
   /** The optional discovery services: present when discovery switches them on. */
-  dht?: KadDHT
+  dht?: SingleKadDHT
   relay?: unknown
   autonat?: unknown
   dcutr?: unknown
@@ -157,8 +157,10 @@ async function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLib
       // DMS networks include LANs and private swarms: keep every address, and answer queries from the start
       peerInfoMapper: discovery.relayServer ? withOwnRelayAddresses(self) : passthroughMapper,
       clientMode: false,
-      // every lookup waits for the first self-query: start it as soon as there is a peer
-      // to ask, not 1 s after start
+      // a lookup does not wait for the first self-query, a walk of the whole network on a
+      // small one (about 1 s): it starts from the peers already in the routing table, and
+      // callers wait only for the first of those (actors/discovery/dht-ready.ts)
+      allowQueryWithZeroPeers: true,
       initialQuerySelfInterval: 0
     })
   }

@@ -8,6 +8,7 @@ import type { DmsNode } from '../runtime/node.js'
 import { NatNetwork } from '../test/support/nat-network.js'
 import type { NatNode } from '../test/support/nat-network.js'
 import { writeSection, machineLine, percentile } from './report.js'
+import { bareDhtNode, bareDialById } from './support/bare-dht-node.js'
 
 const ms = (values: number[]): string => `${percentile(values, 0.5).toFixed(0)} ms | ${values.at(-1)!.toFixed(0)} ms`
 const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b)
@@ -26,7 +27,7 @@ async function until (what: string, check: () => Promise<boolean> | boolean, tim
  * connect); the baseline is the same new node dialling a member whose address
  * it is given.
  */
-async function lookupBench (rounds: number): Promise<{ byIdMs: number[], byAddressMs: number[], fromStartMs: number[] }> {
+async function lookupBench (rounds: number): Promise<{ byIdMs: number[], byAddressMs: number[], fromStartMs: number[], bareMs: number[] }> {
   const root = await mkdtemp(join(tmpdir(), 'dms-bench-dht-'))
   const nodes: DmsNode[] = []
   const make = async (name: string, bootstrap: string[] = []): Promise<DmsNode> => {
@@ -44,7 +45,18 @@ async function lookupBench (rounds: number): Promise<{ byIdMs: number[], byAddre
     const byIdMs: number[] = []
     const byAddressMs: number[] = []
     const fromStartMs: number[] = []
+    const bareMs: number[] = []
     for (let round = 0; round < rounds; round++) {
+      // baseline: a bare js-libp2p node with kad-dht at its defaults, same protocol, same network, same moment
+      {
+        const bare = await bareDhtNode(bootstrap[0]!)
+        const target = members[(round * 7 + 1) % members.length]!
+        await until('bare node has its bootstrap peer in its DHT', () => (bare.services.dht as { routingTable: { size: number } }).routingTable.size > 0, 10_000)
+        const started = performance.now()
+        await bareDialById(bare, target.peerId)
+        bareMs.push(performance.now() - started)
+        await bare.stop()
+      }
       for (const mode of ['id', 'address'] as const) {
         const begun = performance.now()
         const fresh = await make(`fresh-${mode}-${round}`, bootstrap)
@@ -58,7 +70,7 @@ async function lookupBench (rounds: number): Promise<{ byIdMs: number[], byAddre
         await fresh.stop()
       }
     }
-    return { byIdMs: sorted(byIdMs), byAddressMs: sorted(byAddressMs), fromStartMs: sorted(fromStartMs) }
+    return { byIdMs: sorted(byIdMs), byAddressMs: sorted(byAddressMs), fromStartMs: sorted(fromStartMs), bareMs: sorted(bareMs) }
   } finally {
     await Promise.allSettled(nodes.map(async (node) => { await node.stop() }))
     await rm(root, { recursive: true, force: true })
@@ -118,9 +130,12 @@ export async function runDiscoveryBench (options: { write?: boolean, rounds?: nu
     `| by peer id (DHT lookup + connect) | ${ms(lookup.byIdMs)} |`,
     `| by peer id, counting the new node's start and bootstrap | ${ms(lookup.fromStartMs)} |`,
     `| by address (baseline) | ${ms(lookup.byAddressMs)} |`,
+    `| bare js-libp2p + kad-dht defaults: findPeer + dial (baseline) | ${ms(lookup.bareMs)} |`,
     '',
-    `Lookup by id costs ${(percentile(lookup.byIdMs, 0.5) / percentile(lookup.byAddressMs, 0.5)).toFixed(1)}× a dial by address (p50). Most of it is`,
-    'kad-dht making a new node\'s first lookup wait for its self-query (the closest peers to itself, dialled a few at a time).'
+    `Dial by id: ${(percentile(lookup.byIdMs, 0.5) / percentile(lookup.bareMs, 0.5)).toFixed(2)}× the bare kad-dht findPeer + dial, `
+      + `${(percentile(lookup.byIdMs, 0.5) / percentile(lookup.byAddressMs, 0.5)).toFixed(1)}× a dial by address (p50). A bare kad-dht makes a`,
+    'new node\'s first lookup wait for its self-query (a walk of the whole network here); dms-network starts the lookup from the peers',
+    'already in its routing table (`allowQueryWithZeroPeers`, waiting only for the first one).'
   ]
   process.stdout.write(`\nDHT peer routing\n${lines.slice(3).join('\n')}\n`)
   if (options.write !== false) await writeSection('Discovery: DHT peer routing', lines.join('\n'))

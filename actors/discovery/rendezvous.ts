@@ -5,6 +5,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import type { DiscoveryFact } from '../../machines/discovery.js'
+import { dhtHasPeers } from './dht-ready.js'
 
 export interface RendezvousOptions {
   /** Nodes advertising the same namespace find each other. */
@@ -50,6 +51,7 @@ export function rendezvousLoop (libp2p: DmsLibp2p, options: RendezvousOptions) {
     const round = async (key: CID): Promise<void> => {
       const self = libp2p.peerId.toString()
       let advertiseError: string | undefined
+      await dhtHasPeers(libp2p, AbortSignal.any([stop.signal, AbortSignal.timeout(options.queryTimeoutMs)]))
       try {
         await libp2p.contentRouting.provide(key, { signal: AbortSignal.any([stop.signal, AbortSignal.timeout(options.queryTimeoutMs)]) })
       } catch (err) {

@@ -56,7 +56,7 @@ test('the server: loopback only; page, machines, an event stream and the Stately
     assert.match(page, /dms-network inspector/)
     assert.not.match(page, /https?:\/\/(?!stately)/, 'the local page loads nothing from the internet')
     const machines = await (await fetch(api('api/machines'))).json() as Array<{ id: string, about: string }>
-    assert.equal(machines.map((m) => m.id), ['node', 'host', 'peer', 'swarmOwner', 'swarmMember', 'vpn', 'discovery'])
+    assert.equal(machines.map((m) => m.id), ['node', 'host', 'peer', 'swarmOwner', 'swarmMember', 'vpn', 'messenger', 'discovery'])
     assert.is((await fetch(api('nope'))).status, 404)
 
     const observe = server.observer('alice')
