@@ -59,9 +59,13 @@ export class MessageRouter {
     await this.messengerFor(peer).send(peer, type, body)
   }
 
-  async request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
-    checkPeerId(peer)
-    return await this.messengerFor(peer).request<T>(peer, type, body, options)
+  request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
+    try {
+      checkPeerId(peer)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.messengerFor(peer).request<T>(peer, type, body, options)
   }
 
   handle (type: string, handler: MessageHandler): () => void {

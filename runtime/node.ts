@@ -162,8 +162,8 @@ export class DmsNode {
   }
 
   /** Send a request and wait for the reply (rejects with TIMEOUT or the receiver's error). */
-  async request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
-    return await this.messages.request<T>(peer, type, body, options)
+  request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
+    return this.messages.request<T>(peer, type, body, options)
   }
 
   /** Handle one message type, from any peer on any host; the return value answers requests. */

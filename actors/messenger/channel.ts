@@ -5,6 +5,7 @@ import { WireError } from '../wire/envelope.js'
 import type { Envelope } from '../wire/envelope.js'
 import type { ByteBudget } from './byte-budget.js'
 import { DmsError } from '../errors.js'
+import { FrameWriter } from './frame-writer.js'
 
 export interface ChannelInit {
   stream: Stream
@@ -44,7 +45,7 @@ export class Channel {
   readonly remotePeer: string
   private readonly stream: Stream
   private readonly decoder: FrameDecoder
-  private drained?: Promise<void>
+  private readonly writer: FrameWriter
   private deadline?: NodeJS.Timeout
   /** Bytes this channel holds in the shared budget. */
   private charged = 0
@@ -62,6 +63,7 @@ export class Channel {
     this.stream = init.stream
     this.remotePeer = init.remotePeer
     this.decoder = new FrameDecoder(init.maxFrameBytes)
+    this.writer = new FrameWriter(init.stream)
     this.stream.addEventListener('message', (event) => { this.receive(event.data instanceof Uint8Array ? event.data : event.data.subarray()) })
     this.stream.addEventListener('close', () => { this.finish() })
     // A long-lived per-peer stream may idle; the messenger reopens one when needed.
@@ -78,14 +80,14 @@ export class Channel {
 
   /** Send one envelope; resolves once the stream has taken it, waiting for drain when its buffer is full. */
   async write (payload: Uint8Array): Promise<void> {
-    while (this.drained != null) await this.drained
+    await this.writer.drain()
     if (this.closed) throw new DmsError('SEND_FAILED', 'stream closed')
     this.sendFrame(payload)
   }
 
   /** Send at once when nothing waits for drain (the messenger's fast path); false when the caller must `write()`. */
   trySend (payload: Uint8Array): boolean {
-    if (this.drained != null || this.closed) return false
+    if (this.writer.blocked || this.closed) return false
     this.sendFrame(payload)
     return true
   }
@@ -93,17 +95,7 @@ export class Channel {
   private sendFrame (payload: Uint8Array): void {
     const frame = encodeFrame(payload)
     this.bytesOut += frame.byteLength
-    if (this.stream.send(frame)) return
-    this.drained ??= new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.stream.removeEventListener('drain', done)
-        this.stream.removeEventListener('close', done)
-        this.drained = undefined
-        resolve()
-      }
-      this.stream.addEventListener('drain', done)
-      this.stream.addEventListener('close', done)
-    })
+    this.writer.send(frame)
   }
 
   /** Mark one delivered envelope of `bytes` as handled (for async handlers); resumes a paused stream. */
@@ -134,6 +126,7 @@ export class Channel {
   /** Flush what was written, then close both directions. */
   async close (): Promise<void> {
     if (this.closed) return
+    this.writer.flush()
     this.finish()
     await this.stream.close().catch(() => {})
     if (this.stream.status === 'open' || this.stream.status === 'closing') this.stream.abort(new Error('closed by the messenger'))

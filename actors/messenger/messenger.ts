@@ -88,7 +88,7 @@ export class Messenger {
   async send (peer: string, type: string, body: unknown): Promise<void> {
     const envelope = this.envelope('msg', type, body)
     if (peer === this.selfId) {
-      this.handlers.deliver(envelope, () => {})
+      this.handlers.deliver(this.local(envelope), () => {})
       return
     }
     const bytes = this.encode(envelope)
@@ -98,14 +98,26 @@ export class Messenger {
   }
 
   /** Send a request and wait for its reply. */
-  async request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number, to?: { actor: string } } = {}): Promise<T> {
-    const envelope = this.envelope('req', type, body, options.to)
-    if (peer === this.selfId) return await this.handlers.answerLocally(envelope) as T
+  request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number, to?: { actor: string } } = {}): Promise<T> {
+    let envelope: Envelope
+    let bytes: Uint8Array
+    try {
+      envelope = this.envelope('req', type, body, options.to)
+      if (peer === this.selfId) return this.handlers.answerLocally(this.local(envelope)) as Promise<T>
+      bytes = this.encode(envelope)
+    } catch (err) {
+      return Promise.reject(err)
+    }
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
-    const bytes = this.encode(envelope)
     const channel = this.sendNow(peer, bytes)
-    // fast path: sent on the open stream, so the reply is the only thing to wait for
-    if (channel != null) return await this.pending.wait(envelope.id, peer, type, timeoutMs, channel) as T
+    // fast path: sent on the open stream, so the reply is the only thing to wait for (no extra promise)
+    if (channel != null) return this.pending.wait(envelope.id, peer, type, timeoutMs, channel) as Promise<T>
+    return this.requestSlowly(peer, envelope, bytes, timeoutMs)
+  }
+
+  /** A request that must wait for its stream to open or drain first. */
+  private async requestSlowly<T> (peer: string, envelope: Envelope, bytes: Uint8Array, timeoutMs: number): Promise<T> {
+    const { type } = envelope
     const reply = this.pending.wait(envelope.id, peer, type, timeoutMs)
     // the timeout counts from the start: a dial that outlasts it (a slow peer-routing lookup)
     // ends the request with TIMEOUT, and neither promise may reject unobserved
@@ -154,12 +166,19 @@ export class Messenger {
       id: this.ids.next(),
       kind,
       type,
-      from: this.selfId ?? '',
+      // receivers take the sender from the authenticated connection, never from here: nothing to send
+      from: '',
       ts: Date.now(),
       body,
       ...(re != null ? { re } : {}),
       ...(to != null ? { to } : {})
     }
+  }
+
+  /** An envelope this node addresses to itself: from itself. */
+  private local (envelope: Envelope): Envelope {
+    envelope.from = this.selfId ?? ''
+    return envelope
   }
 
   private encode (envelope: Envelope): Uint8Array {
@@ -203,20 +222,32 @@ export class Messenger {
       case 'err':
         this.settle(envelope, channel)
         return
-      case 'req':
-        channel.hold(bytes)
+      case 'req': {
+        // a handler that answers at once holds nothing; one still running counts against the budgets
+        const delivery = { done: false, held: false }
         this.handlers.answer(envelope, (outcome) => {
+          delivery.done = true
           this.reply(channel, envelope, outcome.ok ? 'res' : 'err', outcome.ok ? outcome.value : toErrorBody(outcome.error))
-          channel.settled(bytes)
+          if (delivery.held) channel.settled(bytes)
         })
+        if (!delivery.done) { delivery.held = true; channel.hold(bytes) }
         return
-      case 'msg':
-        channel.hold(bytes)
-        if (this.handlers.deliver(envelope, () => { channel.settled(bytes) })) return
-        channel.settled(bytes)
-        // a type nobody handles: the sender is told, and its stream closed
-        this.reply(channel, envelope, 'err', { code: 'UNKNOWN_TYPE', message: `no handler for message type ${envelope.type}` })
-        void channel.close()
+      }
+      case 'msg': {
+        const delivery = { done: false, held: false }
+        const handled = this.handlers.deliver(envelope, () => {
+          delivery.done = true
+          if (delivery.held) channel.settled(bytes)
+        })
+        if (!handled) {
+          // a type nobody handles: the sender is told, and its stream closed
+          this.reply(channel, envelope, 'err', { code: 'UNKNOWN_TYPE', message: `no handler for message type ${envelope.type}` })
+          void channel.close()
+        } else if (!delivery.done) {
+          delivery.held = true
+          channel.hold(bytes)
+        }
+      }
     }
   }
 

@@ -30,8 +30,9 @@ export class PendingRequests {
   }
 
   /** Wait for the reply to request `id`; rejects with TIMEOUT after `timeoutMs`. */
-  async wait (id: string, peer: string, type: string, timeoutMs: number, channel?: Channel): Promise<unknown> {
-    return await new Promise((resolve, reject) => {
+  wait (id: string, peer: string, type: string, timeoutMs: number, channel?: Channel): Promise<unknown> {
+    // a plain promise, not an async function: the reply is one microtask from its caller
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(this.expire, timeoutMs, id)
       this.entries.set(id, { resolve, reject, timer, peer, type, timeoutMs, ...(channel != null ? { channel } : {}) })
     })
