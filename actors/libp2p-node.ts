@@ -157,10 +157,11 @@ async function discoveryServices (discovery: DiscoveryConfig, self: () => DmsLib
       // DMS networks include LANs and private swarms: keep every address, and answer queries from the start
       peerInfoMapper: discovery.relayServer ? withOwnRelayAddresses(self) : passthroughMapper,
       clientMode: false,
-      // a lookup does not wait for the first self-query, a walk of the whole network on a
-      // small one (about 1 s): it starts from the peers already in the routing table, and
-      // callers wait only for the first of those (actors/discovery/dht-ready.ts)
-      allowQueryWithZeroPeers: true,
+      // A lookup need not wait for the first self-query (a walk of the whole network on a small
+      // one, about 1 s): it starts from the peers already in the routing table, and callers wait
+      // only for the first of those (actors/discovery/dht-ready.ts). Not with a relay client: its
+      // relay search walks the DHT at random in a loop, which spins when queries end at once.
+      allowQueryWithZeroPeers: !discovery.relayClient,
       initialQuerySelfInterval: 0
     })
   }

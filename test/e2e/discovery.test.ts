@@ -105,6 +105,21 @@ test('inside a private swarm: the private host runs its own DHT; members find ea
   for (const peer of routingPeers) assert.ok([owner.node.peerId, bob.node.peerId].includes(peer), `unexpected private peer ${peer}`)
 })
 
+test('a node alone with the DHT and a relay client (dms-net node --nat, no peers yet) starts, and its event loop stays free', async () => {
+  // regression: queries that end at once with an empty routing table turned the relay client's
+  // random walk of the DHT into a loop that never yielded, and the node never finished starting
+  const node = await nodes.create({ discovery: { dht: true, relayClient: true, holePunching: true, autonat: true } })
+  await node.start()
+  let worstLagMs = 0
+  for (let i = 0; i < 10; i++) {
+    const asked = performance.now()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    worstLagMs = Math.max(worstLagMs, performance.now() - asked - 50)
+  }
+  assert.ok(worstLagMs < 500, `timers ran up to ${worstLagMs.toFixed(0)} ms late`)
+  assert.is(node.status().host.state, 'running')
+})
+
 test('bad discovery config is refused with the field named', async () => {
   for (const [discovery, pattern] of [
     [{ dht: 'yes' }, /discovery\.dht must be true or false/],
