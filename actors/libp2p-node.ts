@@ -70,6 +70,19 @@ export interface Libp2pNodeInit {
   trustedPeers?: string[]
   /** Low-rate topics to score (the bid-request topic). */
   sparseTopics?: string[]
+  /**
+   * A private swarm's own relay, on its private host: the owner `serve`s as a circuit relay
+   * without data or time limits (only swarm members can reach a private host at all), and
+   * members `reserve` a slot on it, so members behind NAT reach each other through the owner.
+   */
+  swarmRelay?: 'serve' | 'reserve'
+  /**
+   * Announce every address the host listens on, public IPs included, without waiting for
+   * AutoNAT to confirm them (libp2p 3 announces a public listen address only once confirmed).
+   * For a private swarm's host: only members can connect to it, AutoNAT does not run across
+   * the network key, and members must learn where it listens. @default false
+   */
+  announceListenAddresses?: boolean
 }
 
 /**
@@ -81,6 +94,7 @@ export interface Libp2pNodeInit {
 export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p> {
   const discovery = init.discovery
   const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
+  const relayClient = discovery?.relayClient === true || init.swarmRelay === 'reserve'
   let self: DmsLibp2p | undefined
   const node = await createLibp2p({
     start: false,
@@ -88,11 +102,11 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
     ...(init.agentVersion != null ? { nodeInfo: { userAgent: init.agentVersion } } : {}),
     addresses: {
       // '/p2p-circuit' asks the relay transport to hold a reservation on a relay it finds
-      listen: discovery?.relayClient === true ? [...listen, '/p2p-circuit'] : listen,
+      listen: relayClient ? [...listen, '/p2p-circuit'] : listen,
       appendAnnounce: discovery?.announce ?? []
     },
     // the relay transport also dials peers through their relays
-    transports: [tcp(), ...(discovery?.relayClient === true ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
+    transports: [tcp(), ...(relayClient ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
     // Peers listening on 0.0.0.0 announce 127.0.0.1 and LAN addresses, and the DHT passes
     // them on: an address that is one of our own would only reach ourselves
     connectionGater: { denyDialMultiaddr: (address) => self != null && isOwnAddress(self, address.toString()) },
@@ -113,11 +127,27 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       identify: identify(),
       ping: ping(),
       pubsub: gossipsub(gossipsubOptions(init.pubsub ?? defaultGossipConfig, init.trustedPeers ?? [], init.sparseTopics ?? [])),
-      ...(discovery != null ? await discoveryServices(discovery, () => self) : {})
+      ...(discovery != null ? await discoveryServices({ ...discovery, relayClient }, () => self) : {}),
+      ...(init.swarmRelay === 'serve' ? await swarmRelayServer() : {})
     }
   }) as DmsLibp2p
   self = node
+  if (init.announceListenAddresses === true) node.addEventListener('transport:listening', () => { trustListenAddresses(node) })
   return node
+}
+
+/** Mark the host's listen addresses as confirmed, so it announces them (see `announceListenAddresses`). */
+function trustListenAddresses (node: DmsLibp2p): void {
+  const { components } = node as unknown as { components: { transportManager: { getAddrs: () => Array<{ toString: () => string }> }, addressManager: { confirmObservedAddr: (address: unknown, options: { type: 'transport', ttl: number }) => void } } }
+  for (const address of components.transportManager.getAddrs()) components.addressManager.confirmObservedAddr(address, { type: 'transport', ttl: TEN_YEARS_MS })
+}
+
+const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000
+
+/** The swarm owner's relay: no data or time limit on relayed connections, so they are not "limited" and carry the VPN. */
+async function swarmRelayServer (): Promise<Record<string, (components: any) => unknown>> {
+  const { circuitRelayServer } = await import('@libp2p/circuit-relay-v2')
+  return { relay: circuitRelayServer({ reservations: { maxReservations: 1024, applyDefaultLimit: false } }) }
 }
 
 /**

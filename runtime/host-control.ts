@@ -31,6 +31,7 @@ export class HostControl {
   /** What attaches to every running host (messengers, key exchange, VPN data plane, discovery). */
   readonly attachments: HostAttachment[] = []
   private protector?: () => ProtectorFactory | undefined
+  private relayRole?: () => 'serve' | 'reserve' | undefined
 
   constructor (private readonly init: HostControlInit) {}
 
@@ -50,6 +51,15 @@ export class HostControl {
 
   privateProtector (): ProtectorFactory | undefined {
     return this.protector?.()
+  }
+
+  /** The private host's part in the swarm's own relay (actors/libp2p-node.ts `swarmRelay`), read at each (re)start. */
+  setPrivateRelay (source: (() => 'serve' | 'reserve' | undefined) | undefined): void {
+    this.relayRole = source
+  }
+
+  privateRelay (): 'serve' | 'reserve' | undefined {
+    return this.relayRole?.()
   }
 
   /** The running libp2p node of a host. */

@@ -26,6 +26,8 @@ export interface NodeActorsInit {
   attachments: HostAttachment[]
   /** The protector for the private host, read at each (re)start so a rotated key takes effect. */
   privateProtector?: () => ProtectorFactory | undefined
+  /** The private host's part in the swarm's relay, read at each (re)start. */
+  privateRelay?: () => 'serve' | 'reserve' | undefined
   /** Told of every libp2p node created, so the runtime can make sure none outlives the node. */
   created?: (libp2p: DmsLibp2p) => void
 }
@@ -39,17 +41,22 @@ export function nodeActors (init: NodeActorsInit) {
   const previousDetach: Record<NetworkKind, Promise<void>> = { public: Promise.resolve(), private: Promise.resolve() }
   const createLibp2p = fromPromise<Libp2pHandle, CreateLibp2pInput>(async ({ input }) => {
       const protector = input.network === 'private' ? init.privateProtector?.() : undefined
+      const swarmRelay = input.network === 'private' ? init.privateRelay?.() : undefined
       if (input.network === 'private' && protector == null) throw new DmsError('SWARM_FAILED', 'no private network key is configured')
       const libp2p = await createLibp2pNode({
         privateKey: init.privateKey,
         listen: input.listen,
         dialTimeoutMs: init.config.dialTimeoutMs,
-        discovery: init.config.discovery,
+        // announced addresses name the public host's ports: the private host listens on its own
+        discovery: input.network === 'private' ? { ...init.config.discovery, announce: [] } : init.config.discovery,
         agentVersion,
         pubsub: init.config.pubsub,
         trustedPeers: bootstrapPeerIds(init.config.bootstrap),
         sparseTopics: [BID_REQUEST_TOPIC],
-        ...(protector != null ? { connectionProtector: protector } : {})
+        ...(protector != null ? { connectionProtector: protector } : {}),
+        ...(swarmRelay != null ? { swarmRelay } : {}),
+        // members must learn where the private host listens, also on a public IP AutoNAT never confirms there
+        announceListenAddresses: input.network === 'private'
       })
       init.created?.(libp2p)
       return libp2p

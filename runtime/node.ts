@@ -237,6 +237,7 @@ export class DmsNode {
         privateKey: this.identity.privateKey,
         attachments: this.hosts.attachments,
         privateProtector: () => this.hosts.privateProtector(),
+        privateRelay: () => this.hosts.privateRelay(),
         created: (libp2p) => { this.track(libp2p) }
       })
     }), {

@@ -47,6 +47,8 @@ export interface SwarmStatus {
   privatePeers: string[]
   /** Owner: key requests waiting their turn. */
   queued?: number
+  /** Member: it holds a slot on the owner's relay, so members behind NAT reach it through the owner: "relayed via <owner>". */
+  relay?: string
   lastError?: string
   /** The key exchange's counters: streams, rate-limited, malformed, and denials by reason. */
   keyExchange: KeyEndpointStats & { denied: DenialCounts }
@@ -90,6 +92,8 @@ export class Swarm {
       actor: () => this.member
     })
     node.hosts.setPrivateProtector(() => { const key = this.ring.active; return key == null ? undefined : privateNetwork({ key }) })
+    // the owner relays for its members, without limits; members hold a slot on it (reachable behind NAT)
+    node.hosts.setPrivateRelay(() => this.owner != null && !this.owner.getSnapshot().matches('idle') ? 'serve' : 'reserve')
     node.hosts.addAttachment({
       name: 'swarm key exchange',
       networks: ['public', 'private'],
@@ -207,10 +211,16 @@ export class Swarm {
       return {
         role: 'member', state: stateName(member.value), epoch: context.epoch, ...(context.fingerprint != null ? { fingerprint: context.fingerprint } : {}),
         authorised: [], members: [], ...(context.owner != null ? { owner: context.owner } : {}), bootstrap: context.bootstrap,
+        ...(context.owner != null && this.reservedOn(context.owner) ? { relay: `relayed via ${context.owner}` } : {}),
         ...(context.lastError != null ? { lastError: context.lastError } : {}), ...common
       }
     }
     return { role: 'none', state: 'idle', epoch: 0, authorised: [], members: [], bootstrap: [], ...common }
+  }
+
+  /** Whether the private host holds a reservation on `relay` (it announces an address through it). */
+  private reservedOn (relay: string): boolean {
+    return (this.node.hosts.libp2p('private')?.getMultiaddrs() ?? []).some((address) => address.toString().includes(`/p2p/${relay}/p2p-circuit`))
   }
 
   /** A page of the audit log, oldest first (the newest `limit` entries by default). */

@@ -46,9 +46,21 @@ export async function addressesOf (node: NodeComponents, peers: string[]): Promi
     if (peer === node.identity.peerId()) { out[peer] = (libp2p?.getMultiaddrs() ?? []).map(strip); continue }
     // identify's listen addresses; an inbound connection's remote address is only the dialler's ephemeral port
     const known = await libp2p?.peerStore.get(peerIdFromString(peer)).then((p) => p.addresses.map((a) => strip(a.multiaddr)), () => []) ?? []
-    out[peer] = known.length > 0 ? known : (libp2p?.getConnections(peerIdFromString(peer)) ?? []).map((c) => strip(c.remoteAddr))
+    const direct = known.length > 0 ? known : (libp2p?.getConnections(peerIdFromString(peer)) ?? []).map((c) => strip(c.remoteAddr))
+    out[peer] = [...direct, ...throughThisRelay(libp2p, peer)]
   }
   return out
+}
+
+/**
+ * A peer that holds a reservation on this node's relay (a swarm member behind NAT, on its
+ * owner) is reachable through this node; libp2p never stores a peer's addresses through
+ * ourselves, so other members learn them from the table.
+ */
+function throughThisRelay (libp2p: DmsLibp2p | undefined, peer: string): string[] {
+  const relay = libp2p?.services.relay as { reservations?: { has: (peer: ReturnType<typeof peerIdFromString>) => boolean } } | undefined
+  if (libp2p == null || relay?.reservations?.has(peerIdFromString(peer)) !== true) return []
+  return libp2p.getMultiaddrs().map(String).filter((address) => !address.includes('/p2p-circuit')).map((address) => `${address}/p2p-circuit`)
 }
 
 /** Tell a host where the table's members listen (a restarted host has an empty peer store). */
@@ -61,4 +73,17 @@ export function learnAddresses (libp2p: DmsLibp2p | undefined, table: RoutingTab
       // an unparsable address is skipped; the others still help
     }
   }
+}
+
+/** The relay a host reaches `peer` through when every connection to it is relayed; undefined when one is direct, or there is none. */
+export function relayOf (libp2p: DmsLibp2p | undefined, peer: string): string | undefined {
+  let connections
+  try {
+    connections = libp2p?.getConnections(peerIdFromString(peer)) ?? []
+  } catch {
+    return undefined
+  }
+  if (connections.length === 0) return undefined
+  const relays = connections.map((c) => /\/p2p\/([^/]+)\/p2p-circuit/.exec(c.remoteAddr.toString())?.[1])
+  return relays.every((relay) => relay != null) ? relays[0] : undefined
 }

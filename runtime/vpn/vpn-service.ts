@@ -19,7 +19,7 @@ import { DEFAULT_VPN_MTU } from './vpn-types.js'
 import type { VpnInit, VpnStatus } from './vpn-types.js'
 export { DEFAULT_VPN_MTU }
 export type { VpnInit, VpnRoute, VpnStatus } from './vpn-types.js'
-import { addressesOf, checkPeerId, resolvePeers } from './peer-addresses.js'
+import { addressesOf, checkPeerId, relayOf, resolvePeers } from './peer-addresses.js'
 
 type VpnActor = ActorRefFrom<typeof vpnMachine>
 
@@ -63,8 +63,9 @@ export class Vpn {
     node.messages.handle('vpn.leave', async (_body, meta) => { this.memberLeaves(meta.from); return { ok: true } })
     // a peer revoked from the private swarm this VPN runs in leaves the VPN too: a new table version without it
     node.events.on('swarm.revoked', ({ peer }) => {
-      const { context } = this.actor.getSnapshot()
-      if (context.network !== 'private' || context.table?.leader !== this.self || context.table.members[peer] == null) return
+      // a node that runs no VPN has nothing to remove (and needs no VPN actor for it)
+      const context = this.vpnActor?.getSnapshot().context
+      if (context?.network !== 'private' || context.table?.leader !== this.self || context.table.members[peer] == null) return
       this.removePeer(peer).catch((err: unknown) => { this.report(`could not remove revoked peer ${peer}: ${(err as Error).message}`) })
     })
   }
@@ -176,7 +177,10 @@ export class Vpn {
       device: this.device,
       mtu: this.mtu,
       ...(context.network != null ? { network: context.network } : {}),
-      routes: Object.entries(table.members).map(([peer, m]) => ({ ip: m.ip, peer, self: peer === self })).sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip)),
+      routes: Object.entries(table.members).map(([peer, m]) => {
+        const via = peer === self ? undefined : relayOf(this.node.hosts.libp2p(context.network ?? 'public'), peer)
+        return { ip: m.ip, peer, self: peer === self, ...(via != null ? { via } : {}) }
+      }).sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip)),
       members: table.leader === self ? this.versions.deliveries() : {}
     }
   }

@@ -24,7 +24,13 @@ export interface VpnInit {
   firewall?: boolean
 }
 
-export interface VpnRoute { ip: string, peer: string, self: boolean }
+export interface VpnRoute {
+  ip: string
+  peer: string
+  self: boolean
+  /** The relay this node reaches the peer through (the swarm owner, for members behind NAT); absent when connected directly or not at all. */
+  via?: string
+}
 
 export interface VpnStatus {
   state: string

@@ -28,11 +28,11 @@ export function vpnStatusText (s: VpnStatus): string {
     ...(s.lastError != null ? [`error     ${s.lastError}`] : []),
     ...(s.routes.length > 0
       ? ['', table([
-          ['IP', 'PEER', s.role === 'leader' ? 'CONFIRMED' : ''],
+          ['IP', 'PEER', s.role === 'leader' ? 'CONFIRMED' : '', 'PATH'],
           ...s.routes.map((r) => {
             const delivery = s.members[r.peer]
             const confirmed = r.self ? '(this node)' : delivery == null ? '' : `v${delivery.version}${delivery.error != null ? ` (${delivery.error})` : ''}`
-            return [r.ip, shortId(r.peer), s.role === 'leader' || r.self ? confirmed : '']
+            return [r.ip, shortId(r.peer), s.role === 'leader' || r.self ? confirmed : '', r.via != null ? `relayed via ${shortId(r.via)}` : '']
           })
         ])]
       : [])
