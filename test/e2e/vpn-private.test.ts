@@ -72,7 +72,8 @@ test('VPN inside a private swarm: invitations over the swarm, peers added at onc
     // a key rotation restarts the private hosts; the VPN follows onto the new ones
     await cli(a, ['swarm', 'rotate'])
     await passes(async () => { assert.ok(await ping(c, '10.66.0.2', 2) >= 1, 'c reaches b after the rotation') }, 20_000)
-    assert.ok(await ping(a, ipOf(final, d.id)!) >= 2, 'a reaches d after the rotation')
+    // every pair comes back, each once both its ends run on the new key
+    await passes(async () => { assert.ok(await ping(a, ipOf(final, d.id)!, 2) >= 1, 'a reaches d after the rotation') }, 20_000)
 
     // revoking d from the swarm takes it out of the VPN a leads inside the swarm: a new table version
     // without d reaches the remaining members, and they keep reaching each other

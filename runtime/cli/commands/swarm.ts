@@ -25,6 +25,7 @@ function statusText (s: SwarmStatus): string {
     ...(s.role === 'owner' ? [`authorised   ${s.authorised.map(shortId).join(', ') || '(nobody)'}`, `members      ${s.members.map(shortId).join(', ') || '(none yet)'}`] : []),
     ...(s.bootstrap.length > 0 ? [`bootstrap    ${s.bootstrap.join(' ')}`] : []),
     ...(s.privateHost != null ? [`private host ${s.privateHost}, connected to ${s.privatePeers.length} peer(s)`] : []),
+    ...(s.relay != null ? [`reachable    ${s.relay} (the swarm's relay, for members behind NAT)`] : []),
     ...(s.lastError != null ? [`last error   ${s.lastError}`] : [])
   ].join('\n')
 }
