@@ -37,7 +37,9 @@ const errorText = (error: unknown): string => error instanceof Error ? error.mes
 /**
  * A member of a private swarm: idle → requesting → joining → joined, rekeying
  * on a rotation notice, back to requesting when its key stops working, and
- * leaving → idle (back on the public network). Pure: the runtime provides
+ * leaving → idle (back on the public network). A rejoin that no caller waits
+ * for and that cannot reach the owner (restarting, say) waits in `rejoining`
+ * and asks again every 2 s; only a denial ends it. Pure: the runtime provides
  * `requestKey`, `joinNetwork`, `watchOwner` and `leaveNetwork`, and keeps the
  * keys in their closure; context carries only fingerprints.
  */
@@ -54,6 +56,14 @@ export const swarmMemberMachine = setup({
     /** Sends `swarm.key.rejected` when the owner's private host stops taking our key. */
     watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(() => () => {}),
     leaveNetwork: fromPromise<void, void>(async () => { throw new Error('leaveNetwork is provided by the runtime') })
+  },
+  guards: {
+    /** No caller waits: the member is finding its way back on its own (after a rotation or a lost owner). */
+    rejoining: ({ context }) => context.commandId == null
+  },
+  delays: {
+    /** Between attempts to get back to an owner that did not answer. */
+    rejoinDelay: 2000
   },
   actions: {
     done: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: true })),
@@ -96,8 +106,16 @@ export const swarmMemberMachine = setup({
             ]
           }
         ],
-        onError: { target: 'idle', actions: ['noteError', 'failed'] }
+        onError: [
+          // a rejoin nobody waits for (the owner went away, e.g. restarting): ask again until it answers
+          { guard: 'rejoining', target: 'rejoining', actions: 'noteError' },
+          { target: 'idle', actions: ['noteError', 'failed'] }
+        ]
       }
+    },
+    rejoining: {
+      after: { rejoinDelay: 'requesting' },
+      on: { 'swarm.leave': { target: 'leaving', actions: assign({ commandId: ({ event }) => event.id }) } }
     },
     joining: {
       invoke: {
@@ -109,7 +127,10 @@ export const swarmMemberMachine = setup({
           // the owner's private host did not take the key: it was rotated away meanwhile
           { target: 'requesting' }
         ],
-        onError: { target: 'idle', actions: ['noteError', 'failed'] }
+        onError: [
+          { guard: 'rejoining', target: 'rejoining', actions: 'noteError' },
+          { target: 'idle', actions: ['noteError', 'failed'] }
+        ]
       }
     },
     joined: {

@@ -34,7 +34,7 @@ export const machineCatalog: CatalogEntry[] = [
   },
   {
     machine: swarmMemberMachine,
-    about: 'A member of a private swarm: requesting the key from the owner (a signed request, a sealed answer) → joining the private network → joined (watching the owner); a rotation notice rekeys it, a key that stops working sends it back to requesting, and leaving returns it to the public network. Every effect is an invoked actor the runtime provides.'
+    about: 'A member of a private swarm: requesting the key from the owner (a signed request, a sealed answer) → joining the private network → joined (watching the owner); a rotation notice rekeys it, a key that stops working sends it back to requesting, and leaving returns it to the public network. When it finds its way back on its own and the owner does not answer (restarting, say), it waits in `rejoining` and asks again every 2 s until the owner answers or denies it. Every effect is an invoked actor the runtime provides.'
   },
   {
     machine: vpnMachine,

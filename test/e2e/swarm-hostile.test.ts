@@ -106,7 +106,9 @@ test('SIGKILL of the owner mid-revoke: after a restart on the same data dir an a
     await eventually('the revoke is on disk', () => { try { return readFileSync(auditPath, 'utf8').includes('"action":"revoke"') } catch { return false } }, 15_000)
     ownerDaemon.child.kill('SIGKILL')
     await ownerDaemon.stop()
-    assert.is.not((await revoking).code, 0, 'the CLI saw the owner die')
+    // usually the CLI sees the owner die mid-rotation; on a fast run the rotation may finish first
+    // (an acknowledged revoke): either way, what follows must hold
+    await revoking
     const saved = JSON.parse(await readFile(join(dataDir, 'swarm', 'state.json'), 'utf8')) as { authorised: string[] }
     assert.not.ok(saved.authorised.includes(bob.peerId), 'the revocation is on disk before its rotation')
 
