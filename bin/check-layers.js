@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The house's layering rules, checked on every source file (docs/architecture.md, "Layers"):
-//   machines/  imports only xstate, other machines/ files, and types from actors/wire (leaf wire formats)
+//   machines/  imports only xstate and other machines/ files
 //   actors/    never imports runtime/
 //   no source file is longer than 300 lines
 // Prints each violation as FILE: reason and exits 1 when there is any. `--json` prints them as JSON.
@@ -24,8 +24,8 @@ function * sourceFiles (dir) {
 function importsOf (text) {
   const found = []
   const statement = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm
-  for (const m of text.matchAll(statement)) found.push({ specifier: m[3] ?? m[4], typeOnly: m[2] != null })
-  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ specifier: m[1], typeOnly: false })
+  for (const m of text.matchAll(statement)) found.push({ specifier: m[3] ?? m[4] })
+  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ specifier: m[1] })
   return found
 }
 
@@ -46,11 +46,10 @@ export function checkLayers (root = projectRoot) {
       const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
       if (lines > MAX_LINES) problems.push(`${name}: ${lines} lines (at most ${MAX_LINES}: split it by what it does)`)
       const layer = name.split('/')[0]
-      for (const { specifier, typeOnly } of importsOf(text)) {
+      for (const { specifier } of importsOf(text)) {
         const target = layerOf(root, file, specifier)
-        if (layer === 'machines') {
-          const wireTypes = typeOnly && relative(root, resolve(dirname(file), specifier)).startsWith('actors/wire/')
-          if (specifier !== 'xstate' && target !== 'machines' && !wireTypes) problems.push(`${name}: imports ${specifier} (machines import only xstate, machines/ and types from actors/wire/)`)
+        if (layer === 'machines' && specifier !== 'xstate' && target !== 'machines') {
+          problems.push(`${name}: imports ${specifier} (machines import only xstate and machines/; the runtime provides their effects)`)
         }
         if (layer === 'actors' && target === 'runtime') problems.push(`${name}: imports ${specifier} (actors never import runtime/)`)
       }
@@ -67,6 +66,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (!process.argv.includes('--json')) console.log(`${problems.length} layering problem(s)`)
     process.exitCode = 1
   } else if (!process.argv.includes('--json')) {
-    console.log('layers ok: machines/ pure, actors/ free of runtime/, every file at most 300 lines')
+    console.log('layers ok: machines/ import only xstate and machines/, actors/ free of runtime/, every file at most 300 lines')
   }
 }

@@ -1,6 +1,33 @@
 // The vocabulary machines and the runtime share: pure types, no code. machines/ may
-// import only xstate, each other, and leaf modules like this one (bin/check-layers.js).
-import type { BidRequest } from '../actors/wire/bid-request.js'
+// import only xstate and each other (bin/check-layers.js); actors/ and runtime/ import from here.
+
+/**
+ * A request for bids on a job, published by the node that wants the job run.
+ * Compute providers that can run it answer the requester (e.g. with `node.send`).
+ */
+export interface BidRequest {
+  /** Unique job id chosen by the requester (1-128 characters). */
+  jobId: string
+  /** What the job needs. */
+  resources: {
+    /** CPU cores (may be fractional), > 0. */
+    cpuCores: number
+    /** Memory in MB, > 0. */
+    memoryMb: number
+    /** Disk in MB, >= 0. @default 0 */
+    diskMb?: number
+    /** GPUs, >= 0. @default 0 */
+    gpus?: number
+  }
+  /** The most the requester will pay. */
+  price: { max: number, currency: string }
+  /** Bids are accepted until this time, ms since epoch. */
+  deadline: number
+  /** Peer id of the requester; receivers check it equals the gossipsub message's signed author. */
+  requester: string
+  /** Free-form labels (e.g. `{ arch: 'x86_64' }`), at most 32, short strings only. */
+  labels?: Record<string, string>
+}
 
 /**
  * The events an embedder can subscribe to with `node.on(type, fn)`, and that the

@@ -2,7 +2,7 @@ import { setup, assign, fromCallback } from 'xstate'
 import type { EventObject } from 'xstate'
 import type { NetworkKind } from './contracts.js'
 
-/** The messenger's counters, as its actor shows them (sampled, not per message). */
+/** The messenger's counters (`MessengerStats`), as its actor shows them (sampled, not per message). */
 export interface MessengerCounters {
   framesIn: number
   framesOut: number

@@ -1,11 +1,11 @@
 import type { ActorRefFrom, AnyActorLogic, AnyActorRef, InputFrom } from 'xstate'
 import { DmsError } from './errors.js'
 import type { FeatureCommand } from '../machines/node.js'
+import type { DeliveryResult } from '../actors/messenger/messenger.js'
 
 /** A remote event as a local actor receives it: `from` is the authenticated sender. */
 export type RemoteEvent = { type: string, from: string } & Record<string, unknown>
 
-import type { DeliveryResult } from '../actors/messenger/messenger.js'
 export type { DeliveryResult }
 
 export interface FeatureActorOptions<TLogic extends AnyActorLogic> {

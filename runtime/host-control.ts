@@ -31,7 +31,8 @@ export class HostControl {
   /** What attaches to every running host (messengers, key exchange, VPN data plane, discovery). */
   readonly attachments: HostAttachment[] = []
   private protector?: () => ProtectorFactory | undefined
-  private relayRole?: () => 'serve' | 'reserve' | undefined
+  /** The private host's part in the swarm's relay, as its last start asked; kept for restarts. */
+  private relayRole?: 'serve' | 'reserve'
 
   constructor (private readonly init: HostControlInit) {}
 
@@ -54,12 +55,8 @@ export class HostControl {
   }
 
   /** The private host's part in the swarm's own relay (actors/libp2p-node.ts `swarmRelay`), read at each (re)start. */
-  setPrivateRelay (source: (() => 'serve' | 'reserve' | undefined) | undefined): void {
-    this.relayRole = source
-  }
-
   privateRelay (): 'serve' | 'reserve' | undefined {
-    return this.relayRole?.()
+    return this.relayRole
   }
 
   /** The running libp2p node of a host. */
@@ -84,13 +81,18 @@ export class HostControl {
     return this.init.root()?.system.get(network === 'public' ? 'host.public' : 'host.private')
   }
 
-  /** Start the private host (a protector must be set); resolves with its addresses once its services are ready. */
-  async startPrivateHost (options: { listen?: string[] } = {}): Promise<string[]> {
+  /**
+   * Start the private host (a protector must be set); resolves with its addresses once its
+   * services are ready. `relay`: the swarm owner `serve`s as its members' relay, a member
+   * `reserve`s a slot on it; restarts keep it.
+   */
+  async startPrivateHost (options: { listen?: string[], relay?: 'serve' | 'reserve' } = {}): Promise<string[]> {
     // never brings a stopped node back: a feature finishing late work after stop() must not leave a host behind
     const root = this.init.root()
     if (root == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
     if (this.privateHostState() === 'running') return this.privateAddresses()
     const listen = options.listen ?? this.init.defaultPrivateListen()
+    this.relayRole = options.relay
     await this.awaitPrivate(() => { root.send({ type: 'private.start', listen }) }, 'ready')
     return this.privateAddresses()
   }

@@ -31,10 +31,6 @@ export class Handlers {
     return () => { if (this.handlers.get(type) === handler) this.handlers.delete(type) }
   }
 
-  has (type: string): boolean {
-    return this.handlers.has(type)
-  }
-
   /** Run the answer to a request, then call `done` with it (at once when the handler is synchronous). */
   answer (envelope: Envelope, done: (outcome: Outcome) => void): void {
     let result: unknown

@@ -2,6 +2,7 @@ import { DmsError } from '../errors.js'
 import type { DmsErrorCode } from '../errors.js'
 import type { ByteBudget } from './byte-budget.js'
 import type { ErrorBody } from '../wire/envelope.js'
+import type { MessengerCounters } from '../../machines/messenger.js'
 
 export interface MessengerInit {
   /** Hard maximum encoded frame size, both directions. @default 1048576 */
@@ -42,15 +43,8 @@ export interface MessageMeta {
 
 export type MessageHandler = (body: unknown, meta: MessageMeta) => unknown
 
-export interface MessengerStats {
-  framesIn: number
-  framesOut: number
-  bytesIn: number
-  bytesOut: number
-  openChannels: number
-  pendingRequests: number
-  errors: Record<string, number>
-}
+/** The messenger's counters; its actor (machines/messenger.ts) shows the same ones. */
+export type MessengerStats = MessengerCounters
 
 /** A failed send or request; `code` is REMOTE_ERROR (the receiver said so), TIMEOUT, OVERSIZED, NOT_ATTACHED or SEND_FAILED. */
 export class MessageError extends DmsError {

@@ -1,34 +1,9 @@
 import { DmsError } from '../errors.js'
+import type { BidRequest } from '../../machines/contracts.js'
+
+export type { BidRequest }
 /** Gossipsub topic on which job bid requests are published. */
 export const BID_REQUEST_TOPIC = 'dms/jobs/bid-requests/1'
-
-/**
- * A request for bids on a job, published by the node that wants the job run.
- * Compute providers that can run it answer the requester (e.g. with `node.send`).
- */
-export interface BidRequest {
-  /** Unique job id chosen by the requester (1-128 characters). */
-  jobId: string
-  /** What the job needs. */
-  resources: {
-    /** CPU cores (may be fractional), > 0. */
-    cpuCores: number
-    /** Memory in MB, > 0. */
-    memoryMb: number
-    /** Disk in MB, >= 0. @default 0 */
-    diskMb?: number
-    /** GPUs, >= 0. @default 0 */
-    gpus?: number
-  }
-  /** The most the requester will pay. */
-  price: { max: number, currency: string }
-  /** Bids are accepted until this time, ms since epoch. */
-  deadline: number
-  /** Peer id of the requester; receivers check it equals the gossipsub message's signed author. */
-  requester: string
-  /** Free-form labels (e.g. `{ arch: 'x86_64' }`), at most 32, short strings only. */
-  labels?: Record<string, string>
-}
 
 /** What a publisher gives: the requester is always the publishing node. */
 export type BidRequestInit = Omit<BidRequest, 'requester'>

@@ -92,7 +92,8 @@ export function memberEffects (deps: MemberDeps) {
         ring.activate(input.epoch)
         await store.save({ role: 'member', network: network(), epoch: input.epoch, owner: input.owner, ownerAddress: input.ownerAddress, bootstrap: input.bootstrap }, key)
         if (node.hosts.privateHostState() === 'running') await node.hosts.restartPrivateHost()
-        else await node.hosts.startPrivateHost()
+        // a slot on the owner's relay: reachable through the owner from behind NAT
+        else await node.hosts.startPrivateHost({ relay: 'reserve' })
         if (!(await reachOwner(input.bootstrap))) return { joined: false }
         if (deps.leavePublic) await node.hosts.suspendPublicHost()
         return { joined: true, addresses: node.hosts.libp2p('private')?.getMultiaddrs().map(String) ?? [] }
@@ -121,18 +122,21 @@ export function memberEffects (deps: MemberDeps) {
     leaveNetwork: fromPromise<void, void>(async () => { await leaveQuietly() })
   }
 
-  /** A rotation notice from our owner: checked, acknowledged, its key kept for `joinNetwork`. */
+  /** A rotation notice from our owner: checked, acknowledged only if the member machine takes it, its key kept for `joinNetwork`. */
   async function takeRotation (stream: Stream, _remotePeer: string, notice: RotationNotice): Promise<void> {
     const member = deps.actor()
-    const snapshot = member?.getSnapshot()
-    if (member == null || snapshot?.context.owner == null || !snapshot.matches('joined')) throw new DmsError('SWARM_FAILED', 'not a member')
+    const context = member?.getSnapshot().context
+    if (member == null || context?.owner == null) throw new DmsError('SWARM_FAILED', 'not a member')
     const opened = await openRotationNotice(notice, {
-      owner: snapshot.context.owner, member: node.identity.peerId(), network: network(), epoch: snapshot.context.epoch, seed: node.identity.privateKey().raw.subarray(0, 32)
+      owner: context.owner, member: node.identity.peerId(), network: network(), epoch: context.epoch, seed: node.identity.privateKey().raw.subarray(0, 32)
     })
     if (!opened.ok) throw new DmsError('SWARM_FAILED', opened.reason)
+    // the machine decides (joined, and a newer epoch); the key is kept only for a rotation it takes
+    const rotation = { type: 'swarm.rotation' as const, epoch: opened.epoch, fingerprint: '', bootstrap: opened.bootstrap }
+    if (!member.getSnapshot().can(rotation)) throw new DmsError('SWARM_FAILED', 'this member takes no rotation now')
     writeOne(stream, { kind: 'ack', epoch: opened.epoch })
     await stream.close().catch(() => {})
-    member.send({ type: 'swarm.rotation', epoch: opened.epoch, fingerprint: ring.add(opened.epoch, opened.key), bootstrap: opened.bootstrap })
+    member.send({ ...rotation, fingerprint: ring.add(opened.epoch, opened.key) })
   }
 
   return { actors, takeRotation }

@@ -122,7 +122,8 @@ export function ownerEffects (deps: OwnerDeps) {
       ring.activate(epoch)
       // a restored owner listens where its members expect it
       const listen = restored?.bootstrap.map((address) => address.replace(/\/p2p\/[^/]+$/, ''))
-      const bootstrap = await node.hosts.startPrivateHost(listen != null && listen.length > 0 ? { listen } : {})
+      // the owner relays for its members, without limits (members behind NAT reach each other through it)
+      const bootstrap = await node.hosts.startPrivateHost({ relay: 'serve', ...(listen != null && listen.length > 0 ? { listen } : {}) })
       await store.save({ role: 'owner', network: network(), epoch, authorised: input.authorised, bootstrap }, key)
       if (restored == null || restored.rotationDue) await store.audit({ action: restored == null ? 'create' : 'rotate', epoch, fingerprint })
       return { epoch, fingerprint, bootstrap }

@@ -92,8 +92,6 @@ export class Swarm {
       actor: () => this.member
     })
     node.hosts.setPrivateProtector(() => { const key = this.ring.active; return key == null ? undefined : privateNetwork({ key }) })
-    // the owner relays for its members, without limits; members hold a slot on it (reachable behind NAT)
-    node.hosts.setPrivateRelay(() => this.owner != null && !this.owner.getSnapshot().matches('idle') ? 'serve' : 'reserve')
     node.hosts.addAttachment({
       name: 'swarm key exchange',
       networks: ['public', 'private'],

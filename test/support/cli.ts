@@ -42,7 +42,7 @@ export function startCli (args: string[]): RunningCli {
     exited,
     waitFor: async (pattern, timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs
-      while (!pattern.test(out)) {
+      while (out.match(pattern) == null) {
         if (Date.now() > deadline) throw new Error(`dms-net ${args.join(' ')} did not print ${String(pattern)} within ${timeoutMs} ms; stdout: ${out.slice(-500)} stderr: ${err.slice(-500)}`)
         if (child.exitCode != null) throw new Error(`dms-net ${args.join(' ')} exited ${child.exitCode} before printing ${String(pattern)}; stderr: ${err.slice(-500)}`)
         await new Promise((resolve) => setTimeout(resolve, 50))
