@@ -30,7 +30,7 @@ const files = findTests(join(root, 'test'))
 // System tools some tests drive (`// test-needs: ping iperf3` in the file). As root with
 // apt-get they are installed first; otherwise a file that needs a missing one is skipped
 // and counted, except under CI=true, where a missing tool fails the file.
-const packages = { ip: 'iproute2', ping: 'iputils-ping', iperf3: 'iperf3', nft: 'nftables', chromium: 'chromium' }
+const packages = { ip: 'iproute2', ping: 'iputils-ping', iperf3: 'iperf3', nft: 'nftables', chromium: 'chromium', turnserver: 'coturn' }
 const needs = (file) => (/^\/\/ test-needs: (.+)$/m.exec(readFileSync(join(root, file), 'utf8'))?.[1] ?? '').split(/\s+/).filter(Boolean)
 const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0
 const wanted = [...new Set(files.flatMap(needs))]

@@ -66,8 +66,10 @@ export interface NodeEventMap {
   'relay.lost': { network: NetworkKind, relay: string }
   /** A peer is connected only through a relay. */
   'connection.relayed': { network: NetworkKind, peerId: string }
-  /** A peer reached through a relay is now connected directly (DCUtR). */
+  /** A peer reached through a relay is now connected directly (DCUtR or a TCP hole punch). */
   'connection.upgraded': { network: NetworkKind, peerId: string, remoteAddr: string }
+  /** A hole punch with a relayed peer found no direct path; the connection stays relayed. */
+  'holepunch.failed': { network: NetworkKind, peerId: string, reason: string }
 }
 
 export type NodeEventType = keyof NodeEventMap
@@ -111,6 +113,10 @@ export interface DiscoveryStatus {
   relayedPeers: string[]
   /** Peers whose relayed connection was upgraded to a direct one. */
   upgradedPeers: string[]
+  /** Peers connected directly by a TCP hole punch, with the address it reached. */
+  punched: Array<{ peerId: string, remoteAddr: string }>
+  /** Relayed peers whose last hole punch failed, and why. */
+  noDirectPath: Array<{ peerId: string, reason: string }>
   rendezvous?: { namespace: string, rounds: number, providers: number, dialled: number, lastError?: string }
 }
 

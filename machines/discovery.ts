@@ -15,10 +15,12 @@ export type DiscoveryFact =
   | { type: 'discovery.addresses', addresses: string[] }
   /** A peer's open connections after one opened or closed. */
   | { type: 'discovery.connections', peerId: string, direct: number, relayed: number, remoteAddr?: string }
+  /** A hole punch with a relayed peer ended: `detail` is the direct address, or why there is none. */
+  | { type: 'discovery.punch', peerId: string, outcome: 'direct' | 'failed', detail: string }
   | { type: 'rendezvous.round', providers: number, dialled: number }
   | { type: 'rendezvous.failed', error: string }
 
-type DiscoveryEventType = 'reachability.changed' | 'relay.reserved' | 'relay.lost' | 'connection.relayed' | 'connection.upgraded'
+type DiscoveryEventType = 'reachability.changed' | 'relay.reserved' | 'relay.lost' | 'connection.relayed' | 'connection.upgraded' | 'holepunch.failed'
 
 /** What the discovery actor tells the node (and embedders, through `node.on`): rows of the public event table. */
 export type DiscoveryEmitted = { [K in DiscoveryEventType]: { type: K } & NodeEventMap[K] }[DiscoveryEventType]
@@ -29,12 +31,15 @@ export interface DiscoveryInput {
   relayClient: boolean
   /** The host advertises and looks up a rendezvous namespace. */
   rendezvous: boolean
+  /** The host punches holes to relayed peers (TCP, with STUN). */
+  holePunch?: boolean
 }
 
 export interface DiscoveryContext {
   network: NetworkKind
   relayClient: boolean
   rendezvousOn: boolean
+  holePunchOn: boolean
   /** Peer ids found, by source (each bounded to the latest FOUND_LIMIT). */
   found: Record<DiscoverySource, string[]>
   addresses: string[]
@@ -43,6 +48,8 @@ export interface DiscoveryContext {
   paths: Record<string, Exclude<PeerPath, 'none'>>
   /** Peers whose relayed connection became direct. */
   upgraded: string[]
+  /** The last hole punch with each peer (bounded to the latest FOUND_LIMIT peers). */
+  punches: Record<string, { outcome: 'direct' | 'failed', detail: string }>
   rendezvous: { rounds: number, providers: number, dialled: number, lastError?: string }
 }
 
@@ -66,13 +73,16 @@ export const discoveryMachine = setup({
     /** Provided by the runtime: reports DiscoveryFacts from one libp2p host. */
     watch: fromCallback<EventObject>(() => {}),
     /** Provided by the runtime: advertises and finds the rendezvous namespace, dialling what it finds. */
-    rendezvous: fromCallback<EventObject>(() => {})
+    rendezvous: fromCallback<EventObject>(() => {}),
+    /** Provided by the runtime: punches holes to peers reached through a relay. */
+    holePunch: fromCallback<EventObject>(() => {})
   },
   guards: {
     announcesPublic: ({ event }) => reachabilityOf((event as Extract<DiscoveryFact, { type: 'discovery.addresses' }>).addresses) === 'public',
     holdsReservation: ({ event }) => relaysOf((event as Extract<DiscoveryFact, { type: 'discovery.addresses' }>).addresses).length > 0,
     relayClient: ({ context }) => context.relayClient,
-    rendezvousOn: ({ context }) => context.rendezvousOn
+    rendezvousOn: ({ context }) => context.rendezvousOn,
+    holePunchOn: ({ context }) => context.holePunchOn
   },
   actions: {
     recordAddresses: assign({ addresses: ({ event }) => (event as Extract<DiscoveryFact, { type: 'discovery.addresses' }>).addresses }),
@@ -105,6 +115,13 @@ export const discoveryMachine = setup({
       }
       if (now === 'relayed' && before !== 'relayed') enqueue.emit({ type: 'connection.relayed', network: context.network, peerId: fact.peerId })
     }),
+    recordPunch: enqueueActions(({ context, event, enqueue }) => {
+      const fact = event as Extract<DiscoveryFact, { type: 'discovery.punch' }>
+      const { [fact.peerId]: _old, ...rest } = context.punches
+      const kept = Object.entries(rest).slice(-(FOUND_LIMIT - 1))
+      enqueue.assign({ punches: { ...Object.fromEntries(kept), [fact.peerId]: { outcome: fact.outcome, detail: fact.detail } } })
+      if (fact.outcome === 'failed') enqueue.emit({ type: 'holepunch.failed', network: context.network, peerId: fact.peerId, reason: fact.detail })
+    }),
     recordRound: assign({
       rendezvous: ({ context, event }) => {
         const round = event as Extract<DiscoveryFact, { type: 'rendezvous.round' }>
@@ -121,18 +138,21 @@ export const discoveryMachine = setup({
     network: input.network,
     relayClient: input.relayClient,
     rendezvousOn: input.rendezvous,
+    holePunchOn: input.holePunch === true,
     found: { bootstrap: [], dht: [], mdns: [], rendezvous: [] },
     addresses: [],
     relays: [],
     paths: {},
     upgraded: [],
+    punches: {},
     rendezvous: { rounds: 0, providers: 0, dialled: 0 }
   }),
   invoke: { id: 'watch', src: 'watch' },
   type: 'parallel',
   on: {
     'discovery.found': { actions: 'recordFound' },
-    'discovery.connections': { actions: 'recordPath' }
+    'discovery.connections': { actions: 'recordPath' },
+    'discovery.punch': { actions: 'recordPunch' }
   },
   states: {
     reachability: {
@@ -201,6 +221,14 @@ export const discoveryMachine = setup({
             'rendezvous.failed': { actions: 'recordRoundFailure' }
           }
         }
+      }
+    },
+    holePunch: {
+      initial: 'deciding',
+      states: {
+        deciding: { always: [{ guard: 'holePunchOn', target: 'running' }, { target: 'off' }] },
+        off: {},
+        running: { invoke: { id: 'holePunch', src: 'holePunch' } }
       }
     }
   }

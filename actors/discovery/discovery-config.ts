@@ -24,6 +24,11 @@ export interface DiscoveryInit {
   autonat?: boolean
   /** DCUtR: upgrade a relayed connection to a direct one by hole punching; implies `relayClient`. @default false */
   holePunching?: boolean
+  /**
+   * STUN servers (`host:port`, TCP) for TCP hole punching between two NATs: with one,
+   * a relayed peer is also offered a punched direct connection. Implies `holePunching`. @default []
+   */
+  stun?: string[]
   /** mDNS on the local network. @default false */
   mdns?: boolean
   /** Advertise and find this rendezvous namespace through the DHT ('' = off; needs `dht`). @default '' */

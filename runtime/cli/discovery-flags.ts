@@ -14,6 +14,7 @@ export const discoveryOptions: Options = {
   'hole-punching': { type: 'boolean' },
   mdns: { type: 'boolean' },
   announce: { type: 'string', multiple: true },
+  stun: { type: 'string', multiple: true },
   nat: { type: 'boolean' }
 }
 
@@ -26,6 +27,7 @@ export const discoveryHelp = [
   '  --relay-max-reservations N  reservations a relay server holds at once (default 32)',
   '  --autonat               ask peers whether this node is publicly reachable',
   '  --hole-punching         upgrade relayed connections to direct ones (DCUtR; implies --relay-client)',
+  '  --stun HOST:PORT        STUN server (TCP) for TCP hole punching between two NATs (repeatable; implies --hole-punching)',
   '  --mdns                  find peers on the local network',
   '  --announce MULTIADDR    also announce this address, e.g. a router port forward (repeatable)',
   '  --nat                   behind a NAT: --dht --relay-client --autonat --hole-punching'
@@ -48,9 +50,10 @@ export function discoveryFromFlags (values: Parsed['values']): DiscoveryInit {
     relayServer: on('relay-server'),
     ...(maxReservations != null ? { relayLimits: { maxReservations } } : {}),
     autonat: on('autonat'),
-    holePunching: on('hole-punching'),
+    holePunching: on('hole-punching') || values.stun != null,
     mdns: on('mdns'),
-    ...(values.announce != null ? { announce: values.announce as string[] } : {})
+    ...(values.announce != null ? { announce: values.announce as string[] } : {}),
+    ...(values.stun != null ? { stun: values.stun as string[] } : {})
   }
   return Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== false)) as DiscoveryInit
 }

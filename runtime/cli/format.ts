@@ -37,7 +37,8 @@ function discoveryLines (d: DiscoveryStatus): string[] {
     `discovery ${d.network}: ${d.mechanisms.length > 0 ? d.mechanisms.join(', ') : 'bootstrap only'}`,
     `  reachability ${d.reachability}, relay ${relay}`,
     `  found        ${Object.entries(d.found).map(([source, n]) => `${source} ${n}`).join(', ')}`,
-    ...(d.relayedPeers.length > 0 ? [`  relayed      ${d.relayedPeers.map(shortId).join(', ')} (no direct connection yet)`] : []),
+    ...d.punched.map((p) => `  direct       ${shortId(p.peerId)} by TCP hole punch, ${p.remoteAddr.replace(/\/p2p\/[^/]+$/, '')}`),
+    ...d.relayedPeers.map((peer) => `  relayed      ${shortId(peer)} (${d.noDirectPath.find((n) => n.peerId === peer)?.reason ?? 'no direct connection yet'})`),
     ...(d.upgradedPeers.length > 0 ? [`  upgraded     ${d.upgradedPeers.map(shortId).join(', ')} (relayed, then direct)`] : []),
     ...(d.rendezvous != null ? [`  rendezvous   ${d.rendezvous.namespace}: ${d.rendezvous.rounds} rounds, ${d.rendezvous.providers} providers, ${d.rendezvous.dialled} dialled${d.rendezvous.lastError != null ? ` (last error: ${d.rendezvous.lastError})` : ''}`] : [])
   ]

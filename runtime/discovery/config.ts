@@ -1,4 +1,5 @@
 import type { DiscoveryConfig, DiscoveryInit } from '../../actors/discovery/discovery-config.js'
+import { parseStunServer } from '../../actors/discovery/stun.js'
 
 /** The option types live beside the actors that read them (actors/ never imports runtime/). */
 export type { DiscoveryConfig, DiscoveryInit }
@@ -36,8 +37,11 @@ export function parseDiscovery (init: DiscoveryInit | undefined, problems: strin
   }
   const prefix = value.dhtPrefix ?? '/dms'
   if (typeof prefix !== 'string' || !/^(\/[\w.-]+)+$/.test(prefix)) problems.push(`discovery.dhtPrefix must look like /dms or /dms/lan (got ${JSON.stringify(prefix)})`)
+  const stun = value.stun ?? []
+  const stunProblem = !Array.isArray(stun) ? 'not a list' : stun.map((s) => { try { parseStunServer(String(s)); return typeof s === 'string' ? '' : 'not a string' } catch (err) { return (err as Error).message } }).find((m) => m !== '')
+  if (stunProblem != null) problems.push(`discovery.stun must be a list of host:port STUN servers (${stunProblem})`)
   const dht = flag('dht', false)
-  const holePunching = flag('holePunching', false)
+  const holePunching = flag('holePunching', false) || (Array.isArray(stun) && stun.length > 0)
   if (rendezvousOk && rendezvous !== '' && !dht) problems.push('discovery.rendezvous needs discovery.dht (the namespace is advertised in the DHT)')
   return {
     dht,
@@ -51,7 +55,8 @@ export function parseDiscovery (init: DiscoveryInit | undefined, problems: strin
     rendezvous: rendezvousOk ? rendezvous : '',
     rendezvousIntervalMs: count('rendezvousIntervalMs', 60_000, 1000, 86_400_000),
     rendezvousMaxDials: count('rendezvousMaxDials', 8, 1, 100),
-    announce: Array.isArray(announce) ? announce.filter((a): a is string => typeof a === 'string') : []
+    announce: Array.isArray(announce) ? announce.filter((a): a is string => typeof a === 'string') : [],
+    stun: stunProblem == null ? stun : []
   }
 }
 

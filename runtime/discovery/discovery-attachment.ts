@@ -3,6 +3,8 @@ import { discoveryMachine } from '../../machines/discovery.js'
 import type { DiscoveryEmitted } from '../../machines/discovery.js'
 import { discoveryWatch } from '../../actors/discovery/discovery-watch.js'
 import { rendezvousLoop } from '../../actors/discovery/rendezvous.js'
+import { holePunchLoop } from '../../actors/discovery/hole-punch.js'
+import { parseStunServer } from '../../actors/discovery/stun.js'
 import { peerIdOfTarget } from '../../machines/node-ids.js'
 import type { FeatureActors } from '../feature-actors.js'
 import type { HostAttachment } from '../host-attachment.js'
@@ -10,6 +12,9 @@ import type { NodeConfig } from '../config.js'
 import type { NetworkKind, NodeEvent } from '../events.js'
 
 export type DiscoveryActor = ActorRefFrom<typeof discoveryMachine>
+
+/** Time one hole punch may take: STUN, the exchange over the relay, and the dial (SYNs are retried after 1 and 3 s). */
+const HOLE_PUNCH_TIMEOUT_MS = 8000
 
 /** systemId of a host's discovery actor. */
 export const discoverySystemId = (network: NetworkKind): string => `discovery.${network}`
@@ -41,11 +46,12 @@ export function discoveryAttachment (init: { config: NodeConfig, features: Featu
             maxDials: discovery.rendezvousMaxDials,
             dialTimeoutMs: config.dialTimeoutMs,
             queryTimeoutMs: 20_000
-          })
+          }),
+          holePunch: holePunchLoop(libp2p, { stun: discovery.stun.map(parseStunServer), timeoutMs: HOLE_PUNCH_TIMEOUT_MS })
         }
       })
       const actor = features.run(systemId, logic, {
-        input: { network, relayClient: discovery.relayClient, rendezvous: discovery.dht && discovery.rendezvous !== '' }
+        input: { network, relayClient: discovery.relayClient, rendezvous: discovery.dht && discovery.rendezvous !== '', holePunch: discovery.holePunching && discovery.stun.length > 0 }
       })
       subscriptions[network] = actor.on('*', (event: DiscoveryEmitted) => { init.emit(event) })
     },

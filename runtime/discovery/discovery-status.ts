@@ -11,6 +11,7 @@ export function mechanismsOf (discovery: DiscoveryConfig): string[] {
     ...(discovery.relayServer ? ['relay-server'] : []),
     ...(discovery.autonat ? ['autonat'] : []),
     ...(discovery.holePunching ? ['hole-punching'] : []),
+    ...(discovery.stun.length > 0 ? [`stun ${discovery.stun.join(' ')}`] : []),
     ...(discovery.mdns ? ['mdns'] : []),
     ...(discovery.announce.length > 0 ? [`announce ${discovery.announce.join(' ')}`] : [])
   ]
@@ -36,6 +37,12 @@ export function readDiscoveryStatus (snapshot: Snapshot, discovery: DiscoveryCon
     },
     relayedPeers: Object.entries(context.paths).filter(([, path]) => path === 'relayed').map(([peer]) => peer).sort(),
     upgradedPeers: context.upgraded,
+    punched: Object.entries(context.punches)
+      .filter(([peer, punch]) => punch.outcome === 'direct' && context.paths[peer] === 'direct')
+      .map(([peerId, punch]) => ({ peerId, remoteAddr: punch.detail })),
+    noDirectPath: Object.entries(context.punches)
+      .filter(([peer, punch]) => punch.outcome === 'failed' && context.paths[peer] === 'relayed')
+      .map(([peerId, punch]) => ({ peerId, reason: punch.detail })),
     ...(context.rendezvousOn ? { rendezvous: { namespace: discovery.rendezvous, ...context.rendezvous } } : {})
   }
 }

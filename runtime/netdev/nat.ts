@@ -27,6 +27,11 @@ export interface NatTopology {
 export interface HomeInit {
   /** Forward this TCP port on the router's public address to the home host (a home router's port forward). */
   forwardPort?: number
+  /**
+   * A NAT that picks a random public port for every connection (nftables `fully-random`,
+   * a "symmetric" NAT): no address can be predicted for it, so no hole punch gets through.
+   */
+  symmetric?: boolean
 }
 
 /** The wan address of public host `index` (0-based): 11.77.0.1, 12.77.0.1, … */
@@ -71,7 +76,7 @@ export async function createNatTopology (init: { publicHosts: number, homes: Hom
       await createVethPair({ name: 'lan0', namespace: router.name, address: `10.77.${n}.1/24` }, { name: 'eth0', namespace: ns.name, address: `${ip}/24` })
       await ns.exec('ip', ['route', 'add', 'default', 'via', `10.77.${n}.1`])
       await router.exec('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'])
-      await router.exec('nft', ['-f', '-'], { input: natRules(ip, home.forwardPort) })
+      await router.exec('nft', ['-f', '-'], { input: natRules(ip, home) })
       homes.push({ ns, ip, router, publicIp, ...(home.forwardPort != null ? { forwardedPort: home.forwardPort } : {}) })
     }
     const setPublicLink = async (index: number, up: boolean): Promise<void> => {
@@ -84,8 +89,13 @@ export async function createNatTopology (init: { publicHosts: number, homes: Hom
   }
 }
 
-/** A home router: masquerade out of wan0; inbound only for established flows (and the forwarded port). */
-function natRules (host: string, forwardPort: number | undefined): string {
+/**
+ * A home router: masquerade out of wan0; inbound only for established flows (and the
+ * forwarded port). Like most home routers' firewalls it drops unsolicited packets to
+ * itself instead of answering them with a TCP reset.
+ */
+function natRules (host: string, home: HomeInit): string {
+  const forwardPort = home.forwardPort
   return [
     'table ip home {',
     '  chain prerouting {',
@@ -94,7 +104,12 @@ function natRules (host: string, forwardPort: number | undefined): string {
     '  }',
     '  chain postrouting {',
     '    type nat hook postrouting priority srcnat;',
-    '    oifname "wan0" masquerade',
+    `    oifname "wan0" masquerade${home.symmetric === true ? ' fully-random' : ''}`,
+    '  }',
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    '    iifname "wan0" ct state established,related accept',
+    '    iifname "wan0" drop',
     '  }',
     '  chain forward {',
     '    type filter hook forward priority filter; policy drop;',

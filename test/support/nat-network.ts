@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { createNatTopology } from '../../runtime/netdev/nat.js'
 import type { HomeInit, NatTopology } from '../../runtime/netdev/nat.js'
 import { spawnNode } from '../../runtime/cli/spawn-node.js'
+import { startStunServer } from '../../runtime/netdev/stun-server.js'
+import type { StunServer } from '../../runtime/netdev/stun-server.js'
 import type { SpawnedNode } from '../../runtime/cli/spawn-node.js'
 import { ControlClient } from '../../runtime/control/client.js'
 import type { NodeStatus } from '../../runtime/events.js'
@@ -29,6 +31,8 @@ export class NatNetwork {
   relay!: NatNode
   homes: NatNode[] = []
   relayAddress = ''
+  /** The STUN server on the relay's wan host (`ip:port`), when created with `stun: true`. */
+  stun: StunServer | undefined
   private constructor (readonly topology: NatTopology, private readonly root: string) {}
 
   private homeArgs: string[] = ['--nat']
@@ -36,13 +40,18 @@ export class NatNetwork {
   /**
    * `homeArgs`: the discovery flags of the home nodes (default `--nat`);
    * `startHomes: false` leaves them to `startHome(i)`; `publicHosts`: wan hosts
-   * besides the relay's (for `startPublic(i)`).
+   * besides the relay's (for `startPublic(i)`); `stun`: a STUN server (coturn) on
+   * the relay's wan host, and `--stun` added to the home flags.
    */
-  static async create (homes: HomeInit[], options: { homeArgs?: string[], startHomes?: boolean, publicHosts?: number } = {}): Promise<NatNetwork> {
+  static async create (homes: HomeInit[], options: { homeArgs?: string[], startHomes?: boolean, publicHosts?: number, stun?: boolean } = {}): Promise<NatNetwork> {
     const topology = await createNatTopology({ publicHosts: 1 + (options.publicHosts ?? 0), homes })
     const network = new NatNetwork(topology, await mkdtemp(join(tmpdir(), 'dms-nat-')))
     if (options.homeArgs != null) network.homeArgs = options.homeArgs
     try {
+      if (options.stun === true) {
+        network.stun = await startStunServer(topology.publicHosts[0]!.ns, topology.publicHosts[0]!.ip)
+        network.homeArgs = [...network.homeArgs, '--stun', network.stun.address]
+      }
       network.relay = await network.startRelay()
       network.relayAddress = `/ip4/${topology.publicHosts[0]!.ip}/tcp/${NODE_PORT}/p2p/${network.relay.peerId}`
       if (options.startHomes !== false) network.homes = await Promise.all(topology.homes.map(async (_home, i) => await network.startHome(i)))
@@ -109,6 +118,7 @@ export class NatNetwork {
 
   async stop (): Promise<void> {
     await Promise.allSettled(this.nodes.map(async (node) => await node.daemon.stop()))
+    await this.stun?.stop()
     await this.topology.destroy()
     await rm(this.root, { recursive: true, force: true })
   }

@@ -1,0 +1,60 @@
+/**
+ * The messages of `/dms/holepunch/1.0.0`, one JSON object per length-prefixed
+ * frame (docs/protocols.md):
+ *
+ *   initiator → responder  { type: 'connect', address: '11.77.0.101:43706' }  or  { type: 'connect', reason: '…' }
+ *   responder → initiator  the same, for the responder
+ *   initiator → responder  { type: 'sync' }   (both dial now)
+ *
+ * An address is where the sender's next TCP connection will come from, as a STUN
+ * server saw it: IPv4 and a port from 1024 up. A `reason` says why the sender
+ * cannot take part (a NAT that changes ports, no STUN answer).
+ */
+export const HOLE_PUNCH_PROTOCOL = '/dms/holepunch/1.0.0'
+
+/** A frame is a few dozen bytes; anything longer is refused unread. */
+export const MAX_PUNCH_FRAME_BYTES = 512
+
+export type PunchMessage =
+  | { type: 'connect', address: string }
+  | { type: 'connect', reason: string }
+  | { type: 'sync' }
+
+const MAX_REASON_CHARS = 200
+
+export function encodePunch (message: PunchMessage): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(message))
+}
+
+/** Parse and check one frame; throws a clear error for anything else. */
+export function decodePunch (bytes: Uint8Array): PunchMessage {
+  let value: unknown
+  try { value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) } catch { throw new Error('hole punch frame is not JSON') }
+  if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new Error('hole punch frame is not an object')
+  const message = value as Record<string, unknown>
+  if (message.type === 'sync' && Object.keys(message).length === 1) return { type: 'sync' }
+  if (message.type === 'connect' && Object.keys(message).length === 2) {
+    if (typeof message.address === 'string') {
+      if (parsePunchAddress(message.address) == null) throw new Error(`hole punch address is not a public IPv4 host:port (got ${JSON.stringify(message.address.slice(0, 40))})`)
+      return { type: 'connect', address: message.address }
+    }
+    if (typeof message.reason === 'string' && message.reason.length <= MAX_REASON_CHARS) return { type: 'connect', reason: message.reason }
+  }
+  throw new Error('hole punch frame is not a connect or sync message')
+}
+
+/**
+ * `ip:port` as the peer gave it, or undefined when it is not one a hole punch may
+ * dial: IPv4 only, no loopback, unspecified, multicast or broadcast host, and a
+ * port from 1024 up (the peer chooses where we send a SYN: never a well-known service).
+ */
+export function parsePunchAddress (text: string): { ip: string, port: number } | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/.exec(text)
+  if (match == null) return undefined
+  const octets = match.slice(1, 5).map(Number)
+  const port = Number(match[5])
+  if (octets.some((o) => o > 255) || port < 1024 || port > 65535) return undefined
+  const [first] = octets as [number]
+  if (first === 0 || first === 127 || first >= 224) return undefined
+  return { ip: octets.join('.'), port }
+}

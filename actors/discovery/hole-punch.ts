@@ -1,0 +1,204 @@
+import { fromCallback } from 'xstate'
+import type { EventObject } from 'xstate'
+import type { AbortOptions, Connection, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { DmsLibp2p } from '../libp2p-node.js'
+import type { DiscoveryFact } from '../../machines/discovery.js'
+import { isRelayAddress } from '../../machines/reachability-rules.js'
+import { stunMapping } from './stun.js'
+import { HOLE_PUNCH_PROTOCOL, MAX_PUNCH_FRAME_BYTES, decodePunch, encodePunch, parsePunchAddress } from './hole-punch-wire.js'
+import type { PunchMessage } from './hole-punch-wire.js'
+
+export interface HolePunchOptions {
+  /** STUN servers (TCP), tried in order until one answers. */
+  stun: Array<{ host: string, port: number }>
+  /** Time one punch (probe, exchange and dial) may take. */
+  timeoutMs: number
+}
+
+/** Punches with one peer per minute, at most, in either role: a peer cannot make us send SYNs in a loop. */
+const MAX_PUNCHES_PER_MINUTE = 4
+/** After a failed punch with a peer, the next is tried on a new relayed connection after 30 s, then 1, 2, … up to 10 min. */
+const RETRY_FIRST_MS = 30_000
+const RETRY_MAX_MS = 600_000
+
+/** Where this node's next TCP connection will come from, or why that cannot be known. */
+type Probe = { localPort: number, address: string } | { reason: string }
+
+/**
+ * TCP hole punching for peers reached through a relay (docs/discovery.md).
+ * Both sides learn from a STUN server the public address and port of a fresh
+ * local port, swap them over the relayed connection (`/dms/holepunch/1.0.0`),
+ * and on `sync` connect from that port to each other at once: the first SYN
+ * opens its own NAT for the other's, and TCP's simultaneous open makes one
+ * connection of the two (a test mounts the NATs: test/e2e/hole-punch.test.ts).
+ * The side with the lower peer id starts, and takes the responder's part in the
+ * security handshake. It needs NATs that
+ * keep ports (the probe sees a NAT that does not, and says so) and that drop,
+ * not reset, unsolicited packets. Reports each outcome as a `discovery.punch` fact.
+ */
+export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
+  return fromCallback<EventObject>(({ sendBack }) => {
+    const send = (fact: DiscoveryFact): void => {
+      try { sendBack(fact) } catch { /* the machine is gone */ }
+    }
+    const busy = new Set<string>()
+    const recent = new Map<string, number[]>()
+    let stopped = false
+
+    /** Take a punch slot for `peer`, unless one is under way or the minute's are used up. */
+    const claim = (peer: string): boolean => {
+      const now = Date.now()
+      const times = (recent.get(peer) ?? []).filter((t) => now - t < 60_000)
+      if (busy.has(peer) || times.length >= MAX_PUNCHES_PER_MINUTE) return false
+      recent.set(peer, [...times, now])
+      busy.add(peer)
+      return true
+    }
+    // after a failure, this side starts no new punch with that peer for a while (doubling up to 10 min)
+    const backoff = new Map<string, { until: number, ms: number }>()
+    const report = (peer: string, outcome: 'direct' | 'failed', detail: string): void => {
+      if (outcome === 'failed') {
+        const ms = Math.min(RETRY_MAX_MS, 2 * (backoff.get(peer)?.ms ?? RETRY_FIRST_MS / 2))
+        backoff.set(peer, { until: Date.now() + ms, ms })
+      } else {
+        backoff.delete(peer)
+      }
+      if (!stopped) send({ type: 'discovery.punch', peerId: peer, outcome, detail })
+    }
+    const hasDirect = (connection: Connection): boolean =>
+      libp2p.getConnections(connection.remotePeer).some((c) => c.status === 'open' && !isRelayAddress(c.remoteAddr.toString()))
+
+    const punch = async (relayed: Connection, stream: Stream, initiator: boolean): Promise<void> => {
+      const peer = relayed.remotePeer.toString()
+      const signal = AbortSignal.timeout(options.timeoutMs)
+      const lp = lpStream(stream, { maxDataLength: MAX_PUNCH_FRAME_BYTES })
+      const read = async (): Promise<PunchMessage> => decodePunch((await lp.read({ signal })).subarray())
+      let mine: Probe
+      let theirs: PunchMessage
+      if (initiator) {
+        mine = await probe(options)
+        await lp.write(encodePunch(connectOf(mine)), { signal })
+        theirs = await read()
+      } else {
+        theirs = await read()
+        mine = await probe(options)
+        await lp.write(encodePunch(connectOf(mine)), { signal })
+      }
+      if (theirs.type !== 'connect') throw new Error('the peer sent sync before connect')
+      if ('reason' in mine) { report(peer, 'failed', `this node's ${mine.reason}`); return }
+      if ('reason' in theirs) { report(peer, 'failed', `the peer's ${theirs.reason}`); return }
+      const target = parsePunchAddress(theirs.address)!
+      // Both dial now. Whichever SYN leaves first is dropped by the other's NAT but opens
+      // its own for the other's, which arrives later and completes the connection: the
+      // timing needs no care beyond both dialling within the kernel's SYN retries.
+      if (initiator) await lp.write(encodePunch({ type: 'sync' }), { signal })
+      else if ((await read()).type !== 'sync') {
+        throw new Error('the peer sent connect twice')
+      }
+      const to = multiaddr(`/ip4/${target.ip}/tcp/${target.port}/p2p/${peer}`)
+      try {
+        const direct = await dialFrom(libp2p, to, { localPort: mine.localPort, initiator, signal })
+        report(peer, 'direct', direct.remoteAddr.toString())
+      } catch (err) {
+        report(peer, 'failed', `no connection to ${theirs.address} from ${mine.address} (${(err as Error).message}): a router that resets unsolicited packets, or a NAT that changed ports`)
+        return
+      }
+      // as DCUtR does: the relayed connection has served its purpose
+      if (initiator) await relayed.close({ signal: AbortSignal.timeout(2000) }).catch(() => { relayed.abort(new Error('upgraded to a direct connection')) })
+    }
+
+    const run = (relayed: Connection, open: () => Promise<Stream>, initiator: boolean, refuse?: Stream): void => {
+      const peer = relayed.remotePeer.toString()
+      if (!claim(peer)) { refuse?.abort(new Error('a hole punch with this peer is under way or was tried too often')); return }
+      void (async () => {
+        let stream: Stream | undefined
+        try {
+          stream = await open()
+          await punch(relayed, stream, initiator)
+          await stream.close({ signal: AbortSignal.timeout(1000) }).catch(() => {})
+        } catch (err) {
+          stream?.abort(err as Error)
+          // a relayed connection that closed under the punch (libp2p drops duplicates) says nothing about the path
+          if (!hasDirect(relayed) && relayed.status === 'open') report(peer, 'failed', punchError(err as Error))
+        } finally {
+          busy.delete(peer)
+        }
+      })()
+    }
+
+    // One side starts, whichever way the relayed connection runs (there may be one each
+    // way): the one with the lower peer id. Both starting would have each refuse the other.
+    const self = libp2p.peerId.toString()
+    const onOpen = (event: Event): void => {
+      const connection = (event as CustomEvent<Connection>).detail
+      if (self > connection.remotePeer.toString() || !isRelayAddress(connection.remoteAddr.toString()) || hasDirect(connection)) return
+      if ((backoff.get(connection.remotePeer.toString())?.until ?? 0) > Date.now()) return
+      run(connection, async () => await connection.newStream(HOLE_PUNCH_PROTOCOL, { runOnLimitedConnection: true, signal: AbortSignal.timeout(options.timeoutMs) }), true)
+    }
+    libp2p.addEventListener('connection:open', onOpen)
+    const handled = libp2p.handle(HOLE_PUNCH_PROTOCOL, (stream, connection) => {
+      if (!isRelayAddress(connection.remoteAddr.toString()) || hasDirect(connection)) { stream.abort(new Error('hole punching is only for relayed peers')); return }
+      run(connection, async () => stream, false, stream)
+    }, { runOnLimitedConnection: true, maxInboundStreams: 4 }).catch(() => {})
+    return () => {
+      stopped = true
+      libp2p.removeEventListener('connection:open', onOpen)
+      void handled.then(async () => { await libp2p.unhandle(HOLE_PUNCH_PROTOCOL) }).catch(() => {})
+    }
+  })
+}
+
+const connectOf = (probe: Probe): PunchMessage => 'reason' in probe ? { type: 'connect', reason: probe.reason } : { type: 'connect', address: probe.address }
+
+/** Ask the STUN servers in turn where a fresh local port appears on the internet. */
+async function probe (options: HolePunchOptions): Promise<Probe> {
+  const errors: string[] = []
+  for (const server of options.stun) {
+    try {
+      const mapping = await stunMapping(server, Math.min(2000, options.timeoutMs))
+      if (mapping.mappedPort !== mapping.localPort) {
+        return { reason: `NAT changes ports (a symmetric NAT: port ${mapping.localPort} was seen as ${mapping.mappedPort}), so no address can be predicted` }
+      }
+      return { localPort: mapping.localPort, address: `${mapping.mappedIp}:${mapping.mappedPort}` }
+    } catch (err) {
+      errors.push(`${server.host}:${server.port}: ${(err as Error).message}`)
+    }
+  }
+  return { reason: `STUN servers did not answer (${errors.join('; ')})` }
+}
+
+/**
+ * Connect from `localPort` and upgrade the connection, straight through the TCP
+ * transport: libp2p's dial queue keeps neither the local port nor the role. The
+ * side that is not the initiator takes the responder's part in Noise, multistream
+ * and yamux; libp2p's `initiator: false` alone leaves yamux a client on both
+ * sides (it reads the raw connection's direction), so that side's connection is
+ * marked inbound before the upgrade. The new connection is announced
+ * (`connection:open`) and managed like any other.
+ */
+async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort: number, initiator: boolean } & AbortOptions): Promise<Connection> {
+  const { transportManager, upgrader } = (libp2p as unknown as { components: Components }).components
+  const transport = transportManager.dialTransportForMultiaddr(to)
+  if (transport == null) throw new Error(`no transport dials ${to.toString()}`)
+  const asResponder = {
+    upgradeOutbound: async (connection: { direction: string }, upgradeOptions: Record<string, unknown>) => {
+      connection.direction = 'inbound'
+      return await upgrader.upgradeOutbound(connection, upgradeOptions)
+    }
+  }
+  return await transport.dial(to, { ...options, localAddress: '0.0.0.0', upgrader: options.initiator ? upgrader : asResponder })
+}
+
+/** The libp2p internals a hole punch dials through. */
+interface Components {
+  transportManager: { dialTransportForMultiaddr: (to: Multiaddr) => { dial: (to: Multiaddr, options: Record<string, unknown>) => Promise<Connection> } | undefined }
+  upgrader: { upgradeOutbound: (connection: { direction: string }, options: Record<string, unknown>) => Promise<Connection> }
+}
+
+function punchError (err: Error): string {
+  if (err.name === 'UnsupportedProtocolError') return 'the peer does not punch holes (no STUN server configured there?)'
+  return `hole punch failed: ${err.message}`
+}
