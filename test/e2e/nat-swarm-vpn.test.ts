@@ -1,4 +1,4 @@
-// test-needs: ip nft ping
+// test-needs: ip nft ping turnserver
 // test-runner: solo
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -9,15 +9,16 @@ import { run } from '../../runtime/netdev/run.js'
 import type { SwarmStatus } from '../../runtime/swarm/swarm-service.js'
 import type { VpnStatus } from '../../runtime/vpn/vpn-service.js'
 
-// Two members of a private swarm, each at home behind its own masquerading NAT, and the owner
-// on the wan: the owner is the swarm's own relay (no data or time limits for members), so the
-// members reach each other through it, and the VPN runs over that relayed connection.
+// Two members of a private swarm, each at home behind its own NAT, and the owner on the wan: the
+// owner is the swarm's own relay (no data or time limits for members), so the members reach each
+// other through it, and the VPN runs over that relayed connection. Their NATs change ports (symmetric),
+// so the hole punch they try finds no direct path: status says why, and the relay carries the VPN.
 const isRoot = process.getuid?.() === 0
 
-test('both members behind NAT: they reach each other through the swarm owner\'s relay, and the VPN runs over it', async () => {
+test('both members behind symmetric NATs: no direct path, they reach each other through the swarm owner\'s relay, and the VPN runs over it', async () => {
   if (!isRoot) { assert.ok(true, 'needs root for namespaces: skipped'); return }
-  // plain nodes: no public relay, DHT or hole punching; only the swarm's own relay can join the homes
-  const net = await NatNetwork.create([{}, {}], { startHomes: false, publicHosts: 1, homeArgs: [] })
+  // no DHT: only the swarm's own relay can join the homes; hole punching on (with a STUN server)
+  const net = await NatNetwork.create([{ symmetric: true }, { symmetric: true }], { startHomes: false, publicHosts: 1, homeArgs: [], stun: true })
   try {
     const owner = await net.startPublic(1, { args: [] })
     const homes = [await net.startHome(0), await net.startHome(1)] as [NatNode, NatNode]
@@ -52,6 +53,13 @@ test('both members behind NAT: they reach each other through the swarm owner\'s 
     const route = seen.routes.find((r) => r.peer === homes[1].peerId)!
     assert.is(route.via, owner.peerId, JSON.stringify(seen.routes))
     assert.ok(seen.traffic.packetsIn > 0 && seen.traffic.packetsOut > 0)
+
+    // the members tried a hole punch on the private host, and their status says why it cannot work
+    for (const [self, other] of [[homes[0], homes[1]], [homes[1], homes[0]]]) {
+      const d = (await self.status()).discovery.find((x) => x.network === 'private')!
+      assert.equal(d.relayedPeers, [other.peerId])
+      assert.match(d.noDirectPath.find((n) => n.peerId === other.peerId)?.reason ?? '', /NAT changes ports \(a symmetric NAT/, JSON.stringify(d))
+    }
   } finally {
     await net.stop()
   }

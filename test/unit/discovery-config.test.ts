@@ -25,6 +25,21 @@ test('hole punching implies the relay client; mechanisms are listed in a fixed o
   assert.equal(mechanismsOf(config), ['dht /dms/lan/kad/1.0.0', 'rendezvous jobs', 'relay-client', 'hole-punching', 'announce /ip4/11.0.0.1/tcp/4001'])
 })
 
+test('STUN servers: host:port, implying hole punching; a bad one is named', () => {
+  const { config, problems } = parse({ stun: ['11.77.0.1:3478', 'stun.example.org:3478'] })
+  assert.equal(problems, [])
+  assert.ok(config.holePunching && config.relayClient)
+  assert.equal(config.stun, ['11.77.0.1:3478', 'stun.example.org:3478'])
+  assert.ok(mechanismsOf(config).includes('stun 11.77.0.1:3478 stun.example.org:3478'))
+  for (const bad of [['11.77.0.1'], ['11.77.0.1:0'], ['11.77.0.1:70000'], [':3478'], [3478], 'host:1']) {
+    const result = parse({ stun: bad })
+    assert.is(result.problems.length, 1, JSON.stringify(bad))
+    assert.match(result.problems[0]!, /^discovery\.stun must be a list of host:port STUN servers/)
+    assert.equal(result.config.stun, [])
+  }
+  assert.equal(discoveryFromFlags({ stun: ['11.77.0.1:3478'] }), { holePunching: true, stun: ['11.77.0.1:3478'] })
+})
+
 test('every bad field is reported, named', () => {
   const { problems } = parse({ dht: 1, rendezvous: 'a b', rendezvousIntervalMs: 10, rendezvousMaxDials: 0, relayLimits: { durationMs: 1.5 }, announce: 'x' })
   assert.equal(problems.length, 6, problems.join('\n'))

@@ -92,4 +92,28 @@ test('rendezvous runs only when switched on, and records rounds and the last fai
   assert.equal(actor.getSnapshot().context.rendezvous, { rounds: 2, providers: 4, dialled: 3, lastError: 'find: no peers' })
 })
 
+test('hole punch outcomes: kept per peer, a failure emitted with its reason; the punch actor runs only when switched on', () => {
+  let punchRuns = 0
+  const make = (holePunch: boolean) => createActor(discoveryMachine.provide({
+    actors: { watch: fromCallback(() => {}), rendezvous: fromCallback(() => {}), holePunch: fromCallback(() => { punchRuns++ }) }
+  }), { input: { network: 'public', relayClient: true, rendezvous: false, holePunch } })
+  const off = make(false).start()
+  assert.is(punchRuns, 0)
+  assert.is((off.getSnapshot().value as Record<string, string>).holePunch, 'off')
+  const actor = make(true)
+  const emitted: DiscoveryEmitted[] = []
+  actor.on('*', (event) => { emitted.push(event as DiscoveryEmitted) })
+  actor.start()
+  assert.is(punchRuns, 1)
+  actor.send({ type: 'discovery.punch', peerId: 'A', outcome: 'failed', detail: "the peer's NAT changes ports" })
+  actor.send({ type: 'discovery.punch', peerId: 'B', outcome: 'direct', detail: '/ip4/11.77.0.102/tcp/5000/p2p/B' })
+  assert.equal(actor.getSnapshot().context.punches, {
+    A: { outcome: 'failed', detail: "the peer's NAT changes ports" },
+    B: { outcome: 'direct', detail: '/ip4/11.77.0.102/tcp/5000/p2p/B' }
+  })
+  assert.equal(emitted, [{ type: 'holepunch.failed', network: 'public', peerId: 'A', reason: "the peer's NAT changes ports" }])
+  actor.send({ type: 'discovery.punch', peerId: 'A', outcome: 'direct', detail: '/ip4/11.77.0.101/tcp/6000/p2p/A' })
+  assert.is(actor.getSnapshot().context.punches.A!.outcome, 'direct')
+})
+
 test.run()
