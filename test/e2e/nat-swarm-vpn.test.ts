@@ -55,7 +55,7 @@ test('both members behind symmetric NATs: no direct path, they reach each other 
     assert.ok(seen.traffic.packetsIn > 0 && seen.traffic.packetsOut > 0)
 
     // the members tried a hole punch on the private host, and their status says why it cannot work
-    for (const [self, other] of [[homes[0], homes[1]], [homes[1], homes[0]]]) {
+    for (const [self, other] of [[homes[0], homes[1]], [homes[1], homes[0]]] as Array<[NatNode, NatNode]>) {
       const d = (await self.status()).discovery.find((x) => x.network === 'private')!
       assert.equal(d.relayedPeers, [other.peerId])
       assert.match(d.noDirectPath.find((n) => n.peerId === other.peerId)?.reason ?? '', /NAT changes ports \(a symmetric NAT/, JSON.stringify(d))
