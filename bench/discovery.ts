@@ -9,6 +9,8 @@ import { NatNetwork } from '../test/support/nat-network.js'
 import type { NatNode } from '../test/support/nat-network.js'
 import { writeSection, machineLine, percentile } from './report.js'
 import { bareDhtNode, bareDialById } from './support/bare-dht-node.js'
+import { runHomeToHomeBench } from './home-to-home.js'
+import { run } from '../runtime/netdev/run.js'
 
 const ms = (values: number[]): string => `${percentile(values, 0.5).toFixed(0)} ms | ${values.at(-1)!.toFixed(0)} ms`
 const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b)
@@ -167,6 +169,11 @@ export async function runDiscoveryBench (options: { write?: boolean, rounds?: nu
   ]
   process.stdout.write(`\nBehind NAT\n${natLines.slice(5).join('\n')}\n`)
   if (options.write !== false) await writeSection('Discovery: relayed connection behind NAT', natLines.join('\n'))
+
+  for (const [tool, pkg] of [['iperf3', 'iperf3'], ['turnserver', 'coturn']]) {
+    await run('sh', ['-c', `command -v ${tool}`]).catch(() => { throw new Error(`the home-to-home bench needs ${tool} (apt-get install ${pkg})`) })
+  }
+  await runHomeToHomeBench({ rounds, ...(options.write === false ? { write: false } : {}) })
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]!).href) await runDiscoveryBench()

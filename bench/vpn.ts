@@ -15,6 +15,7 @@ import { run } from '../runtime/netdev/run.js'
 import { spawnNode } from '../runtime/cli/spawn-node.js'
 import type { SpawnedNode } from '../runtime/cli/spawn-node.js'
 import { writeSection, machineLine } from './report.js'
+import { iperf } from './support/iperf.js'
 import { DEFAULT_VPN_MTU } from '../runtime/vpn/vpn-service.js'
 
 const cli = fileURLToPath(new URL('../bin/dms-net.js', import.meta.url))
@@ -40,18 +41,6 @@ async function stop (child: ChildProcess): Promise<void> {
   if (child.exitCode != null || child.signalCode != null) return
   child.kill('SIGTERM')
   await new Promise((resolve) => { const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(undefined) }, 5000); child.once('exit', () => { clearTimeout(timer); resolve(undefined) }) })
-}
-
-/** One iperf3 TCP run from `client` to `serverIp` in `server`'s namespace; Mbit/s received. */
-async function iperf (client: Namespace, server: Namespace, serverIp: string, seconds: number): Promise<number> {
-  const daemon = spawn('ip', ['netns', 'exec', server.name, 'iperf3', '-s', '-1', '-B', serverIp], { stdio: 'ignore' })
-  try {
-    await sleep(300)
-    const report = JSON.parse(await client.exec('iperf3', ['-c', serverIp, '-t', String(seconds), '-J'], { timeoutMs: (seconds + 20) * 1000 })) as { end: { sum_received: { bits_per_second: number } } }
-    return report.end.sum_received.bits_per_second / 1e6
-  } finally {
-    daemon.kill()
-  }
 }
 
 const wgKeys = (): { privateKey: string, publicKey: string } => {

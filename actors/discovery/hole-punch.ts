@@ -189,7 +189,16 @@ async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort:
       return await upgrader.upgradeOutbound(connection, upgradeOptions)
     }
   }
-  return await transport.dial(to, { ...options, localAddress: '0.0.0.0', upgrader: options.initiator ? upgrader : asResponder })
+  // The connection keeps the dial's signal: a timeout signal would abort the new connection
+  // when it fires, long after the dial. This one is aborted only while the dial is under way.
+  const dialing = new AbortController()
+  const abort = (): void => { dialing.abort(options.signal?.reason) }
+  options.signal?.addEventListener('abort', abort, { once: true })
+  try {
+    return await transport.dial(to, { localPort: options.localPort, initiator: options.initiator, signal: dialing.signal, localAddress: '0.0.0.0', upgrader: options.initiator ? upgrader : asResponder })
+  } finally {
+    options.signal?.removeEventListener('abort', abort)
+  }
 }
 
 /** The libp2p internals a hole punch dials through. */

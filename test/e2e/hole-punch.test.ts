@@ -47,6 +47,8 @@ test('two NATs that keep ports: a TCP hole punch makes the relayed connection di
         assert.ok(d.upgradedPeers.includes(other.peerId))
       }, 15_000)
     }
+    const punchedAt = Date.now()
+    const firstPunch = (await discoveryOf(a)).punched.find((p) => p.peerId === b.peerId)!.remoteAddr
     await requestReaches(a, b)
     await requestReaches(b, a)
     const text = await runCli(['status', '--data', a.dir])
@@ -62,6 +64,11 @@ test('two NATs that keep ports: a TCP hole punch makes the relayed connection di
     }, 20_000)
     const route = (await a.call<VpnStatus>('vpn.status')).routes.find((r) => r.peer === b.peerId)!
     assert.is(route.via, undefined, 'the VPN goes direct')
+
+    // the punched connection outlives the punch's own deadline (8 s): nothing of the dial is left to abort it
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, punchedAt + 10_000 - Date.now())))
+    assert.match(await run('ip', ['netns', 'exec', net.topology.homes[0]!.ns.name, 'ping', '-c', '2', '-i', '0.2', '-W', '2', target]), /2 received/)
+    assert.is((await discoveryOf(a)).punched.find((p) => p.peerId === b.peerId)?.remoteAddr, firstPunch, 'the same direct connection')
   } finally {
     await net.stop()
   }

@@ -1,0 +1,142 @@
+import { NatNetwork } from '../test/support/nat-network.js'
+import type { NatNode } from '../test/support/nat-network.js'
+import type { Namespace } from '../runtime/netdev/netns.js'
+import type { VpnStatus } from '../runtime/vpn/vpn-service.js'
+import type { SwarmStatus } from '../runtime/swarm/swarm-service.js'
+import { writeSection, machineLine, percentile, progress } from './report.js'
+import { iperf } from './support/iperf.js'
+
+const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b)
+const median = (values: number[]): number => percentile(sorted(values), 0.5)
+
+async function until (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+const punched = async (from: NatNode, to: NatNode): Promise<boolean> =>
+  (await from.status()).discovery.some((d) => d.network === 'public' && d.punched.some((p) => p.peerId === to.peerId))
+
+/** A request the other node answers with its own error (it leads no VPN): the message got there. */
+const answered = async (from: NatNode, to: NatNode): Promise<boolean> =>
+  await from.call('request', { peer: to.peerId, type: 'vpn.sync', body: {}, timeoutMs: 5000 }).then(() => true, (err: Error) => /does not lead a VPN/.test(err.message))
+
+interface FirstDirect { upMs: number, reservedMs: number, directMs: number, replyMs: number }
+
+/**
+ * Home to home on the NAT topology (runtime/netdev/nat.ts): a relay and a STUN server on
+ * the wan; homes 1 and 2 behind NATs that keep ports, homes 3 and 4 behind NATs that change
+ * them (symmetric), the owner of a private swarm and two public hosts on the wan.
+ *
+ * 1. Time from both homes starting to the first message over a punched, direct connection
+ *    (home 1 dials home 2 by peer id; the punch follows the relayed connection).
+ * 2. iperf3 over the VPN: homes 1–2 direct (public network, punched); homes 3–4 relayed
+ *    through the swarm owner (private swarm); the same VPN between the two public hosts
+ *    (public network, direct) as the baseline. Paths alternate within each round.
+ */
+export async function homeToHomeBench (rounds: number, seconds: number): Promise<{ first: FirstDirect[], direct: number[], relayed: number[], baseline: number[] }> {
+  const net = await NatNetwork.create([{}, {}, { symmetric: true }, { symmetric: true }], { startHomes: false, publicHosts: 3, stun: true, homeArgs: ['--nat', '--vpn-accept', 'any'] })
+  try {
+    const first: FirstDirect[] = []
+    for (let round = 0; round < rounds; round++) {
+      progress(`home to home: first direct message, round ${round + 1} of ${rounds}`)
+      const started = performance.now()
+      const [a, b] = await Promise.all([net.startHome(0), net.startHome(1)])
+      const upMs = performance.now() - started
+      const reserved = async (node: NatNode): Promise<boolean> => (await node.status()).discovery.some((d) => d.network === 'public' && d.relay === 'reserved')
+      await until('both homes hold a relay reservation', async () => await reserved(a) && await reserved(b), 30_000)
+      const reservedMs = performance.now() - started
+      await until('home 1 reaches home 2 by id', async () => { await a.call('dial', { target: b.peerId }); return true }, 30_000)
+      await until('the punched connection', async () => await punched(a, b), 30_000)
+      const directMs = performance.now() - started
+      await until('a reply over it', async () => await answered(a, b), 10_000)
+      first.push({ upMs, reservedMs, directMs, replyMs: performance.now() - started })
+      await Promise.all([a.daemon.stop(), b.daemon.stop()])
+    }
+
+    progress('home to home: setting up the three VPNs')
+    const [a, b] = await Promise.all([net.startHome(0), net.startHome(1)])
+    await until('home 1 reaches home 2 by id', async () => { await a.call('dial', { target: b.peerId }); return true }, 30_000)
+    await until('the punched connection', async () => await punched(a, b), 30_000)
+    const direct = await leadVpn(a, [b], '10.98.0.0/24')
+
+    const owner = await net.startPublic(1, { args: [] })
+    const members = await Promise.all([net.startHome(2), net.startHome(3)])
+    await owner.call<SwarmStatus>('swarm.create', { authorised: members.map((m) => m.peerId) })
+    for (const member of members) await member.call('swarm.join', { owner: net.publicAddress(1, owner) })
+    await until('members reserved on the owner', async () => {
+      for (const member of members) if ((await member.call<SwarmStatus>('swarm.status')).relay !== `relayed via ${owner.peerId}`) return false
+      return true
+    }, 30_000)
+    const relayed = await leadVpn(owner, members, '10.97.0.0/24', members[0])
+
+    const [p, q] = await Promise.all([net.startPublic(2, { args: ['--vpn-accept', 'any'] }), net.startPublic(3, { args: ['--vpn-accept', 'any'] })])
+    await p.call('dial', { target: net.publicAddress(3, q) })
+    const baseline = await leadVpn(p, [q], '10.96.0.0/24')
+
+    const { homes, publicHosts } = net.topology
+    const namespaces = new Map<NatNode, Namespace>([[a, homes[0]!.ns], [b, homes[1]!.ns], [members[0]!, homes[2]!.ns], [members[1]!, homes[3]!.ns], [owner, publicHosts[1]!.ns], [p, publicHosts[2]!.ns], [q, publicHosts[3]!.ns]])
+    const ns = (node: NatNode): Namespace => namespaces.get(node)!
+    const paths = { direct, relayed, baseline }
+    const results: Record<keyof typeof paths, number[]> = { direct: [], relayed: [], baseline: [] }
+    for (const [name, path] of Object.entries(paths)) { progress(`warm-up: ${name}`); await iperf(ns(path.from), ns(path.to), path.toIp, 2) }
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, path] of Object.entries(paths) as Array<[keyof typeof paths, typeof direct]>) {
+        progress(`iperf3 ${name}, round ${round + 1} of ${rounds}`)
+        results[name].push(await iperf(ns(path.from), ns(path.to), path.toIp, seconds))
+      }
+    }
+    return { first, ...results }
+  } finally {
+    await net.stop()
+  }
+}
+
+/** `leader` starts a VPN with `peers`; resolves once every peer runs it, with the iperf3 pair: from the first VPN node, to the second. */
+async function leadVpn (leader: NatNode, peers: NatNode[], subnet: string, from: NatNode = leader): Promise<{ from: NatNode, to: NatNode, toIp: string }> {
+  const started = await leader.call<VpnStatus>('vpn.start', { peers: peers.map((p) => p.peerId), subnet })
+  if (started.state !== 'running') throw new Error(`the VPN did not start: ${JSON.stringify(started)}`)
+  await until('every peer runs the VPN', async () => {
+    for (const peer of peers) if ((await peer.call<VpnStatus>('vpn.status')).state !== 'running') return false
+    return true
+  }, 30_000)
+  const to = peers.find((p) => p !== from)!
+  return { from, to, toIp: started.routes.find((r) => r.peer === to.peerId)!.ip }
+}
+
+export async function runHomeToHomeBench (options: { write?: boolean, rounds?: number, seconds?: number } = {}): Promise<void> {
+  const rounds = options.rounds ?? 5
+  const seconds = options.seconds ?? 5
+  const result = await homeToHomeBench(rounds, seconds)
+  const phase = (key: keyof FirstDirect): string => `${median(result.first.map((f) => f[key])).toFixed(0)} ms`
+  const mbit = (values: number[]): string => `${median(values).toFixed(0)} Mbit/s`
+  const relayedRatio = median(result.relayed) / median(result.baseline)
+  const lines = [
+    `The NAT topology (runtime/netdev/nat.ts): a relay and a STUN server (coturn) on the wan, homes behind nftables-masquerade`,
+    `routers that drop unsolicited packets; ${machineLine()}; ${rounds} rounds, medians. Every node is a \`dms-net node\` daemon`,
+    'in its namespace; the homes run `--nat --stun <wan>:3478`.',
+    '',
+    'From both homes starting (0 ms) to the first message over a direct connection: home 1 dials home 2 by peer id, the',
+    'relayed connection that gives is punched (TCP simultaneous open), and home 1\'s request is answered over the direct one.',
+    '',
+    '| both processes up | both hold a relay reservation | punched, direct | first direct reply |',
+    '| --- | --- | --- | --- |',
+    `| ${phase('upMs')} | ${phase('reservedMs')} | ${phase('directMs')} | ${phase('replyMs')} |`,
+    '',
+    `iperf3 TCP over the VPN, ${seconds} s per run, the three paths alternating in each round after a 2 s warm-up run of each:`,
+    '',
+    '| path | Mbit/s (median) | rounds |',
+    '| --- | --- | --- |',
+    `| two homes, punched direct connection (public network) | ${mbit(result.direct)} | ${result.direct.map((v) => v.toFixed(0)).join(', ')} |`,
+    `| two homes behind symmetric NATs, relayed through the swarm owner (private swarm) | ${mbit(result.relayed)} | ${result.relayed.map((v) => v.toFixed(0)).join(', ')} |`,
+    `| two public hosts, direct (public network; baseline) | ${mbit(result.baseline)} | ${result.baseline.map((v) => v.toFixed(0)).join(', ')} |`,
+    '',
+    `Direct: ${mbit(result.direct)} (target ≥ 250), ${(median(result.direct) / median(result.baseline)).toFixed(2)}× the baseline. `
+      + `Relayed through the owner: ${relayedRatio.toFixed(2)}× the baseline (target ≥ 0.3×). First direct reply ${phase('replyMs')} after start (target ≤ 5000 ms).`
+  ]
+  process.stdout.write(`\nHome to home\n${lines.slice(7).join('\n')}\n`)
+  if (options.write !== false) await writeSection('Discovery: home to home (hole punching and the swarm relay)', lines.join('\n'))
+}
