@@ -9,6 +9,7 @@ import { runCli } from '../support/cli.js'
 import { run } from '../../runtime/netdev/run.js'
 import type { DiscoveryStatus } from '../../runtime/events.js'
 import type { VpnStatus } from '../../runtime/vpn/vpn-service.js'
+import type { SwarmStatus } from '../../runtime/swarm/swarm-service.js'
 
 // Two homes, each behind its own masquerading NAT, a relay and a STUN server (coturn) on the
 // wan, every node a `dms-net node --nat --stun …` daemon in its namespace. Root only.
@@ -96,6 +97,36 @@ test('a NAT that changes ports (symmetric): no direct path, the connection stays
     await requestReaches(a, b)
     const text = await runCli(['status', '--data', a.dir])
     assert.match(text.stdout, new RegExp(`relayed\\s+${b.peerId.slice(0, 10)}.*this node's NAT changes ports`))
+  } finally {
+    await net.stop()
+  }
+})
+
+test('inside a private swarm: members behind NATs that keep ports punch through on the private host; the VPN goes direct', async () => {
+  if (!isRoot) { assert.ok(true, 'needs root for namespaces: skipped'); return }
+  const net = await NatNetwork.create([{}, {}], { startHomes: false, publicHosts: 1, homeArgs: [], stun: true })
+  try {
+    const owner = await net.startPublic(1, { args: [] })
+    const homes = [await net.startHome(0), await net.startHome(1)] as [NatNode, NatNode]
+    await owner.call<SwarmStatus>('swarm.create', { authorised: homes.map((h) => h.peerId) })
+    for (const home of homes) assert.is((await home.call<SwarmStatus>('swarm.join', { owner: net.publicAddress(1, owner) })).state, 'joined')
+    const started = await owner.call<VpnStatus>('vpn.start', { peers: homes.map((h) => h.peerId), subnet: '10.99.0.0/24' })
+    await passes(async () => {
+      for (const home of homes) assert.is((await home.call<VpnStatus>('vpn.status')).state, 'running')
+    }, 20_000)
+    // the VPN connects the members (through the owner first); the punch then makes it direct
+    await passes(async () => {
+      for (const [self, other] of [[homes[0], homes[1]], [homes[1], homes[0]]] as Array<[NatNode, NatNode]>) {
+        const d = (await self.status()).discovery.find((x) => x.network === 'private')!
+        assert.ok(d.punched.some((p) => p.peerId === other.peerId), JSON.stringify(d))
+      }
+    }, 20_000)
+    const target = started.routes.find((r) => r.peer === homes[1].peerId)!.ip
+    await passes(async () => {
+      assert.match(await run('ip', ['netns', 'exec', net.topology.homes[0]!.ns.name, 'ping', '-c', '3', '-i', '0.2', '-W', '2', target]), /3 received/)
+      const route = (await homes[0].call<VpnStatus>('vpn.status')).routes.find((r) => r.peer === homes[1].peerId)!
+      assert.is(route.via, undefined, 'no relay in the route')
+    }, 20_000)
   } finally {
     await net.stop()
   }
