@@ -27,7 +27,7 @@ const answered = async (from: NatNode, to: NatNode): Promise<boolean> =>
 interface FirstDirect { upMs: number, reservedMs: number, directMs: number, replyMs: number }
 
 /**
- * Home to home on the NAT topology (runtime/netdev/nat.ts): a relay and a STUN server on
+ * Home to home on the NAT topology (test/support/nat-topology.ts): a relay and a STUN server on
  * the wan; homes 1 and 2 behind NATs that keep ports, homes 3 and 4 behind NATs that change
  * them (symmetric), the owner of a private swarm and two public hosts on the wan.
  *
@@ -122,7 +122,7 @@ export async function runHomeToHomeBench (options: { write?: boolean, rounds?: n
   const mbit = (values: number[]): string => `${median(values).toFixed(0)} Mbit/s`
   const relayedRatio = median(result.relayed) / median(result.privateBaseline)
   const lines = [
-    `The NAT topology (runtime/netdev/nat.ts): a relay and a STUN server (coturn) on the wan, homes behind nftables-masquerade`,
+    `The NAT topology (test/support/nat-topology.ts): a relay and a STUN server (coturn) on the wan, homes behind nftables-masquerade`,
     `routers that drop unsolicited packets; ${machineLine()}; ${rounds} rounds, medians. Every node is a \`dms-net node\` daemon`,
     'in its namespace; the homes run `--nat --stun <wan>:3478`.',
     '',

@@ -34,10 +34,10 @@ type Probe = { localPort: number, address: string } | { reason: string }
  * and on `sync` connect from that port to each other at once: the first SYN
  * opens its own NAT for the other's, and TCP's simultaneous open makes one
  * connection of the two (a test mounts the NATs: test/e2e/hole-punch.test.ts).
- * The side with the lower peer id starts, and takes the responder's part in the
- * security handshake. It needs NATs that
- * keep ports (the probe sees a NAT that does not, and says so) and that drop,
- * not reset, unsolicited packets. Reports each outcome as a `discovery.punch` fact.
+ * The side with the lower peer id starts and is the initiator of the security
+ * handshake; the other side is its responder. It needs NATs that keep ports (the
+ * probe sees a NAT that does not, and says so) and that drop, not reset,
+ * unsolicited packets. Reports each outcome as a `discovery.punch` fact.
  */
 export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
   return fromCallback<EventObject>(({ sendBack }) => {

@@ -38,11 +38,15 @@ function discoveryLines (d: DiscoveryStatus): string[] {
     `  reachability ${d.reachability}, relay ${relay}`,
     `  found        ${Object.entries(d.found).map(([source, n]) => `${source} ${n}`).join(', ')}`,
     ...d.punched.map((p) => `  direct       ${shortId(p.peerId)} by TCP hole punch, ${p.remoteAddr.replace(/\/p2p\/[^/]+$/, '')}`),
-    ...d.relayedPeers.map((peer) => `  relayed      ${shortId(peer)} (${d.noDirectPath.find((n) => n.peerId === peer)?.reason ?? 'no direct connection yet'})`),
+    ...d.relayedPeers.map((peer) => `  relayed      ${shortId(peer)} (${d.noDirectPath.find((n) => n.peerId === peer)?.reason ?? noDirectYet(d)})`),
     ...(d.upgradedPeers.length > 0 ? [`  upgraded     ${d.upgradedPeers.map(shortId).join(', ')} (relayed, then direct)`] : []),
     ...(d.rendezvous != null ? [`  rendezvous   ${d.rendezvous.namespace}: ${d.rendezvous.rounds} rounds, ${d.rendezvous.providers} providers, ${d.rendezvous.dialled} dialled${d.rendezvous.lastError != null ? ` (last error: ${d.rendezvous.lastError})` : ''}`] : [])
   ]
 }
+
+const noDirectYet = (d: DiscoveryStatus): string => d.mechanisms.some((m) => m.startsWith('stun '))
+  ? 'no direct connection yet'
+  : 'no direct connection yet; with a STUN server (--stun) two NATs can punch one'
 
 /** One human-readable line per public event. */
 export function eventLine (event: NodeEvent): string {

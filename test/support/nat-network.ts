@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createNatTopology } from '../../runtime/netdev/nat.js'
-import type { HomeInit, NatTopology } from '../../runtime/netdev/nat.js'
+import { createNatTopology } from './nat-topology.js'
+import type { HomeInit, NatTopology } from './nat-topology.js'
 import { spawnNode } from '../../runtime/cli/spawn-node.js'
-import { startStunServer } from '../../runtime/netdev/stun-server.js'
-import type { StunServer } from '../../runtime/netdev/stun-server.js'
+import { startStunServer } from './stun-server.js'
+import type { StunServer } from './stun-server.js'
 import type { SpawnedNode } from '../../runtime/cli/spawn-node.js'
 import { ControlClient } from '../../runtime/control/client.js'
 import type { NodeStatus } from '../../runtime/events.js'
@@ -23,7 +23,7 @@ export interface NatNode {
 
 /**
  * A relay/DHT node on the wan and `homes` behind their own NAT routers, each a
- * real `dms-net node` daemon in its namespace (see runtime/netdev/nat.ts).
+ * real `dms-net node` daemon in its namespace (see test/support/nat-topology.ts).
  * `stop()` stops every daemon and deletes every namespace and data dir.
  */
 export class NatNetwork {

@@ -41,14 +41,14 @@ function harness (input: Partial<DiscoveryInput> = {}) {
 
 test('reservation gained, kept and lost: relay events once each, reachability changes announced once', () => {
   const { actor, emitted } = harness()
-  assert.equal(actor.getSnapshot().value, { reachability: 'unknown', relay: 'searching', rendezvous: 'off' })
+  assert.equal(actor.getSnapshot().value, { reachability: 'unknown', relay: 'searching', rendezvous: 'off', holePunch: 'off' })
   actor.send({ type: 'discovery.addresses', addresses: ['/ip4/10.0.0.2/tcp/4001'] })
   actor.send({ type: 'discovery.addresses', addresses: ['/ip4/10.0.0.2/tcp/4001', circuit(R)] })
   actor.send({ type: 'discovery.addresses', addresses: ['/ip4/10.0.0.2/tcp/4001', circuit(R)] })
-  assert.equal(actor.getSnapshot().value, { reachability: 'private', relay: 'reserved', rendezvous: 'off' })
+  assert.equal(actor.getSnapshot().value, { reachability: 'private', relay: 'reserved', rendezvous: 'off', holePunch: 'off' })
   assert.equal(actor.getSnapshot().context.relays, [R])
   actor.send({ type: 'discovery.addresses', addresses: ['/ip4/10.0.0.2/tcp/4001'] })
-  assert.equal(actor.getSnapshot().value, { reachability: 'private', relay: 'searching', rendezvous: 'off' })
+  assert.equal(actor.getSnapshot().value, { reachability: 'private', relay: 'searching', rendezvous: 'off', holePunch: 'off' })
   assert.equal(emitted.map((e) => e.type), ['reachability.changed', 'relay.reserved', 'relay.lost'])
   actor.send({ type: 'discovery.addresses', addresses: ['/ip4/11.77.0.9/tcp/4001'] })
   assert.equal(emitted.at(-1), { type: 'reachability.changed', network: 'public', reachability: 'public', addresses: ['/ip4/11.77.0.9/tcp/4001'] })

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
-import type { Namespace } from './netns.js'
-import { DmsError } from '../errors.js'
+import type { Namespace } from '../../runtime/netdev/netns.js'
+import { DmsError } from '../../runtime/errors.js'
 
 /** A STUN server (coturn's `turnserver`, STUN only) running in a namespace. */
 export interface StunServer {
@@ -12,7 +12,7 @@ export interface StunServer {
 /**
  * Start coturn as a plain STUN server (no TURN, no TLS, no auth) on `ip:port`
  * inside `ns`, for hole-punching tests and benchmarks on the NAT topology
- * (runtime/netdev/nat.ts). Resolves once it listens on TCP; `stop()` kills it.
+ * (test/support/nat-topology.ts). Resolves once it listens on TCP; `stop()` kills it.
  */
 export async function startStunServer (ns: Namespace, ip: string, port = 3478): Promise<StunServer> {
   const child = spawn('ip', ['netns', 'exec', ns.name, 'turnserver', '-n', '--stun-only', '--no-cli', '--no-tls', '--no-dtls',

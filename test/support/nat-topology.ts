@@ -1,7 +1,7 @@
-import { createNamespace } from './netns.js'
-import type { Namespace } from './netns.js'
-import { createBridge } from './bridge.js'
-import { createVethPair } from './veth.js'
+import { createNamespace } from '../../runtime/netdev/netns.js'
+import type { Namespace } from '../../runtime/netdev/netns.js'
+import { createBridge } from '../../runtime/netdev/bridge.js'
+import { createVethPair } from '../../runtime/netdev/veth.js'
 
 /**
  * A small internet in namespaces, for discovery tests, the demo and benchmarks:
