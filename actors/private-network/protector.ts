@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { AbstractMultiaddrConnection, byteStream } from '@libp2p/utils'
+import { byteStream } from '@libp2p/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import type { AbortOptions, ConnectionProtector, MessageStream, MultiaddrConnection, ComponentLogger } from '@libp2p/interface'
 import { createXSalsa20Stream } from './xsalsa20-stream.js'
-import type { XSalsa20Stream } from './xsalsa20-stream.js'
 import type { ProtectorFactory } from '../libp2p-node.js'
 import { DmsError } from '../errors.js'
 
@@ -16,50 +16,52 @@ export interface PrivateNetworkInit {
   handshakeTimeoutMs?: number
 }
 
-/** An encrypted view of the raw connection: what libp2p upgrades with Noise and Yamux. */
-class PrivateConnection extends AbstractMultiaddrConnection {
-  private readonly raw: MultiaddrConnection
-  private readonly inbound: XSalsa20Stream
-  private readonly outbound: XSalsa20Stream
+/**
+ * The parts of libp2p's message stream (@libp2p/utils AbstractMessageStream) that the
+ * protector takes over on the raw connection: every byte the socket delivers passes
+ * `onData`, every byte sent passes `sendData`, and `readBuffer` holds what arrived
+ * before anyone listened.
+ */
+interface RawConnection {
+  onData: (data: Uint8Array | Uint8ArrayList) => void
+  sendData: (data: Uint8ArrayList) => { sentBytes: number, canSendMore: boolean }
+  readBuffer: Uint8ArrayList
+}
 
-  constructor (raw: MultiaddrConnection, key: Uint8Array, localNonce: Uint8Array, remoteNonce: Uint8Array) {
-    super({ remoteAddr: raw.remoteAddr, direction: raw.direction, log: raw.log.newScope('private-network') })
-    this.raw = raw
-    this.inbound = createXSalsa20Stream(key, remoteNonce)
-    this.outbound = createXSalsa20Stream(key, localNonce)
-    // both directions XOR in place: inbound chunks are fresh socket reads, outbound ones fresh Noise records
-    raw.addEventListener('message', (event) => {
-      const data = event.data
-      if (data instanceof Uint8Array) this.onData(this.inbound.update(data))
-      else for (const chunk of data as Iterable<Uint8Array>) this.onData(this.inbound.update(chunk))
-    })
-    raw.addEventListener('drain', () => { this.onMuxerDrain() })
-    raw.addEventListener('close', (event) => {
-      if (event.error == null) this.onTransportClosed()
-      else if (event.local === true) this.abort(event.error)
-      else this.onRemoteReset()
-    })
+/**
+ * Encrypt the raw connection in place: its data path gets an XSalsa20 keystream each
+ * way, and it stays the connection libp2p upgrades with Noise and yamux. No second
+ * message-stream layer (buffers, send queue, events per chunk) sits on the hot path;
+ * both directions XOR in place (inbound chunks are fresh socket reads, outbound ones
+ * fresh Noise records).
+ */
+function encryptInPlace (raw: MultiaddrConnection, key: Uint8Array, localNonce: Uint8Array, remoteNonce: Uint8Array): MultiaddrConnection {
+  const inbound = createXSalsa20Stream(key, remoteNonce)
+  const outbound = createXSalsa20Stream(key, localNonce)
+  const connection = raw as unknown as RawConnection
+  // bytes that came with the nonce, before anyone listened: decrypt them where they wait
+  for (const chunk of connection.readBuffer) inbound.update(chunk)
+  const onData = connection.onData.bind(raw)
+  const sendData = connection.sendData.bind(raw)
+  connection.onData = (data) => {
+    if (data instanceof Uint8Array) inbound.update(data)
+    else for (const chunk of data) inbound.update(chunk)
+    onData(data)
   }
-
-  async sendClose (options?: AbortOptions): Promise<void> {
-    await this.raw.close(options)
+  // What the socket did not take comes back at the front of the next call, already encrypted
+  let encryptedAhead = 0
+  connection.sendData = (data) => {
+    let skip = encryptedAhead
+    for (const chunk of data) {
+      if (skip >= chunk.byteLength) { skip -= chunk.byteLength; continue }
+      outbound.update(skip > 0 ? chunk.subarray(skip) : chunk)
+      skip = 0
+    }
+    const result = sendData(data)
+    encryptedAhead = Math.max(encryptedAhead, data.byteLength) - result.sentBytes
+    return result
   }
-
-  sendData (data: Parameters<AbstractMultiaddrConnection['sendData']>[0]): { sentBytes: number, canSendMore: boolean } {
-    return { sentBytes: data.byteLength, canSendMore: this.raw.send(this.outbound.update(data.subarray())) }
-  }
-
-  sendReset (err: Error): void {
-    this.raw.abort(err)
-  }
-
-  sendPause (): void {
-    this.raw.pause()
-  }
-
-  sendResume (): void {
-    this.raw.resume()
-  }
+  return raw
 }
 
 class PrivateNetworkProtector implements ConnectionProtector {
@@ -75,7 +77,7 @@ class PrivateNetworkProtector implements ConnectionProtector {
       bytes.read({ bytes: NONCE_LENGTH, signal }),
       bytes.write(localNonce, { signal })
     ])
-    return new PrivateConnection(bytes.unwrap() as MultiaddrConnection, this.key, localNonce, remote.subarray())
+    return encryptInPlace(bytes.unwrap() as MultiaddrConnection, this.key, localNonce, remote.subarray())
   }
 }
 
