@@ -14,6 +14,8 @@ export const DMS_ERROR_CODES = [
   // messenger and wire
   'REMOTE_ERROR', 'OVERSIZED', 'NOT_ATTACHED', 'SEND_FAILED', 'HANDLER_TAKEN',
   'MALFORMED', 'INVALID', 'STALLED', 'OVER_BUDGET', 'BAD_JOB',
+  // discovery
+  'STUN_FAILED',
   // private swarm
   'SWARM_BUSY', 'SWARM_FAILED', 'NOT_OWNER', 'NOT_A_MEMBER', 'NOT_AUTHORISED', 'KEY_DENIED', 'SWARM_KEY_INVALID',
   // VPN

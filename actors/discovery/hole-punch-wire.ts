@@ -10,6 +10,8 @@
  * server saw it: IPv4 and a port from 1024 up. A `reason` says why the sender
  * cannot take part (a NAT that changes ports, no STUN answer).
  */
+import { WireError } from '../wire/envelope.js'
+
 export const HOLE_PUNCH_PROTOCOL = '/dms/holepunch/1.0.0'
 
 /** A frame is a few dozen bytes; anything longer is refused unread. */
@@ -29,18 +31,18 @@ export function encodePunch (message: PunchMessage): Uint8Array {
 /** Parse and check one frame; throws a clear error for anything else. */
 export function decodePunch (bytes: Uint8Array): PunchMessage {
   let value: unknown
-  try { value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) } catch { throw new Error('hole punch frame is not JSON') }
-  if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new Error('hole punch frame is not an object')
+  try { value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) } catch { throw new WireError('MALFORMED', 'hole punch frame is not JSON') }
+  if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new WireError('MALFORMED', 'hole punch frame is not an object')
   const message = value as Record<string, unknown>
   if (message.type === 'sync' && Object.keys(message).length === 1) return { type: 'sync' }
   if (message.type === 'connect' && Object.keys(message).length === 2) {
     if (typeof message.address === 'string') {
-      if (parsePunchAddress(message.address) == null) throw new Error(`hole punch address is not a public IPv4 host:port (got ${JSON.stringify(message.address.slice(0, 40))})`)
+      if (parsePunchAddress(message.address) == null) throw new WireError('INVALID', `hole punch address is not a public IPv4 host:port (got ${JSON.stringify(message.address.slice(0, 40))})`)
       return { type: 'connect', address: message.address }
     }
     if (typeof message.reason === 'string' && message.reason.length <= MAX_REASON_CHARS) return { type: 'connect', reason: message.reason }
   }
-  throw new Error('hole punch frame is not a connect or sync message')
+  throw new WireError('INVALID', 'hole punch frame is not a connect or sync message')
 }
 
 /**

@@ -10,6 +10,8 @@ import { isRelayAddress } from '../../machines/reachability-rules.js'
 import { stunMapping } from './stun.js'
 import { HOLE_PUNCH_PROTOCOL, MAX_PUNCH_FRAME_BYTES, decodePunch, encodePunch, parsePunchAddress } from './hole-punch-wire.js'
 import type { PunchMessage } from './hole-punch-wire.js'
+import { WireError } from '../wire/envelope.js'
+import { DmsError } from '../errors.js'
 
 export interface HolePunchOptions {
   /** STUN servers (TCP), tried in order until one answers. */
@@ -87,7 +89,7 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
         mine = await probe(options)
         await lp.write(encodePunch(connectOf(mine)), { signal })
       }
-      if (theirs.type !== 'connect') throw new Error('the peer sent sync before connect')
+      if (theirs.type !== 'connect') throw new WireError('INVALID', 'the peer sent sync before connect')
       if ('reason' in mine) { report(peer, 'failed', `this node's ${mine.reason}`); return }
       if ('reason' in theirs) { report(peer, 'failed', `the peer's ${theirs.reason}`); return }
       const target = parsePunchAddress(theirs.address)!
@@ -96,7 +98,7 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
       // timing needs no care beyond both dialling within the kernel's SYN retries.
       if (initiator) await lp.write(encodePunch({ type: 'sync' }), { signal })
       else if ((await read()).type !== 'sync') {
-        throw new Error('the peer sent connect twice')
+        throw new WireError('INVALID', 'the peer sent connect twice')
       }
       const to = multiaddr(`/ip4/${target.ip}/tcp/${target.port}/p2p/${peer}`)
       try {
@@ -182,7 +184,7 @@ async function probe (options: HolePunchOptions): Promise<Probe> {
 async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort: number, initiator: boolean } & AbortOptions): Promise<Connection> {
   const { transportManager, upgrader } = (libp2p as unknown as { components: Components }).components
   const transport = transportManager.dialTransportForMultiaddr(to)
-  if (transport == null) throw new Error(`no transport dials ${to.toString()}`)
+  if (transport == null) throw new DmsError('DIAL_FAILED', `no transport dials ${to.toString()}`)
   const asResponder = {
     upgradeOutbound: async (connection: { direction: string }, upgradeOptions: Record<string, unknown>) => {
       connection.direction = 'inbound'

@@ -1,6 +1,7 @@
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { DmsError } from '../errors.js'
 
 /**
  * A STUN Binding request over TCP (RFC 8489): from a local TCP port, ask a STUN
@@ -30,7 +31,7 @@ const MAX_RESPONSE_BYTES = 1024
 export function parseStunServer (text: string): { host: string, port: number } {
   const match = /^([0-9a-zA-Z.-]+):(\d{1,5})$/.exec(text)
   const port = match == null ? NaN : Number(match[2])
-  if (match == null || port < 1 || port > 65535) throw new Error(`a STUN server is host:port, e.g. 203.0.113.9:3478 (got "${text}")`)
+  if (match == null || port < 1 || port > 65535) throw new DmsError('CONFIG_INVALID', `a STUN server is host:port, e.g. 203.0.113.9:3478 (got "${text}")`)
   return { host: match[1]!, port }
 }
 
@@ -60,7 +61,7 @@ function bindingRequest (transaction: Buffer): Buffer {
 async function exchange (socket: Socket, request: Buffer, timeoutMs: number): Promise<Buffer> {
   return await new Promise((resolve, reject) => {
     let received = Buffer.alloc(0)
-    const timer = setTimeout(() => { finish(new Error(`no STUN answer within ${timeoutMs} ms`)) }, timeoutMs)
+    const timer = setTimeout(() => { finish(new DmsError('STUN_FAILED', `no STUN answer within ${timeoutMs} ms`)) }, timeoutMs)
     const finish = (err: Error | null, response?: Buffer): void => {
       clearTimeout(timer)
       socket.removeAllListeners('data')
@@ -69,13 +70,13 @@ async function exchange (socket: Socket, request: Buffer, timeoutMs: number): Pr
       if (err != null) reject(err)
       else resolve(response!)
     }
-    socket.on('error', (err) => { finish(new Error(`STUN server unreachable: ${err.message}`)) })
+    socket.on('error', (err) => { finish(new DmsError('STUN_FAILED', `STUN server unreachable: ${err.message}`)) })
     socket.on('connect', () => { socket.write(request) })
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk])
       if (received.length < HEADER_BYTES) return
       const total = HEADER_BYTES + received.readUInt16BE(2)
-      if (total > MAX_RESPONSE_BYTES) finish(new Error('STUN answer too long'))
+      if (total > MAX_RESPONSE_BYTES) finish(new DmsError('STUN_FAILED', 'STUN answer too long'))
       else if (received.length >= total) finish(null, received.subarray(0, total))
     })
   })
@@ -83,8 +84,8 @@ async function exchange (socket: Socket, request: Buffer, timeoutMs: number): Pr
 
 /** The mapped address in a Binding success response for `transaction`. */
 export function parseBindingResponse (message: Buffer, transaction: Buffer): { ip: string, port: number } {
-  if (message.length < HEADER_BYTES || message.readUInt16BE(0) !== BINDING_SUCCESS || message.readUInt32BE(4) !== MAGIC_COOKIE) throw new Error('not a STUN Binding success response')
-  if (!message.subarray(8, 20).equals(transaction)) throw new Error('STUN answer for another request')
+  if (message.length < HEADER_BYTES || message.readUInt16BE(0) !== BINDING_SUCCESS || message.readUInt32BE(4) !== MAGIC_COOKIE) throw new DmsError('STUN_FAILED', 'not a STUN Binding success response')
+  if (!message.subarray(8, 20).equals(transaction)) throw new DmsError('STUN_FAILED', 'STUN answer for another request')
   let plain: { ip: string, port: number } | undefined
   for (let at = HEADER_BYTES; at + 4 <= message.length;) {
     const type = message.readUInt16BE(at)
@@ -101,5 +102,5 @@ export function parseBindingResponse (message: Buffer, transaction: Buffer): { i
     at += 4 + Math.ceil(length / 4) * 4
   }
   if (plain != null) return plain
-  throw new Error('STUN answer without a mapped IPv4 address')
+  throw new DmsError('STUN_FAILED', 'STUN answer without a mapped IPv4 address')
 }
