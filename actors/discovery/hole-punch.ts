@@ -86,6 +86,8 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
         theirs = await read()
       } else {
         theirs = await read()
+        // checked before this side answers: a peer out of order costs no STUN probe
+        if (theirs.type !== 'connect') throw new WireError('INVALID', 'the peer sent sync before connect')
         mine = await probe(options)
         await lp.write(encodePunch(connectOf(mine)), { signal })
       }
