@@ -44,7 +44,10 @@ test('dms-net node --inspect: the local page shows a new peer actor and follows 
     const row = page.locator('.actor', { hasText: `peer.public.${b.peerId}` })
     await row.waitFor({ timeout: 10_000 })
     await page.locator('.actor', { hasText: `peer.public.${b.peerId}` }).filter({ hasText: 'identified' }).waitFor({ timeout: 10_000 })
-    await row.click()
+    // The list is redrawn whenever an actor changes: a mouse click aimed at a row can land on a row that
+    // moved meanwhile (under load it did). The event goes to the row itself, wherever it is drawn now.
+    await row.dispatchEvent('click')
+    await page.locator('#selectedState').waitFor({ timeout: 10_000 })
     assert.is(await page.locator('#selectedState').textContent(), 'identified')
     // the peer machine's chart, with the actor's state highlighted
     await page.locator('#tabs button.on', { hasText: 'peer' }).waitFor()
