@@ -11,6 +11,8 @@
  * cannot take part (a NAT that changes ports, no STUN answer).
  */
 import { WireError } from '../wire/envelope.js'
+import { isPrivateIp } from '../../machines/reachability-rules.js'
+import { safeText } from '../messenger/safe-text.js'
 
 export const HOLE_PUNCH_PROTOCOL = '/dms/holepunch/1.0.0'
 
@@ -40,15 +42,18 @@ export function decodePunch (bytes: Uint8Array): PunchMessage {
       if (parsePunchAddress(message.address) == null) throw new WireError('INVALID', `hole punch address is not a public IPv4 host:port (got ${JSON.stringify(message.address.slice(0, 40))})`)
       return { type: 'connect', address: message.address }
     }
-    if (typeof message.reason === 'string' && message.reason.length <= MAX_REASON_CHARS) return { type: 'connect', reason: message.reason }
+    // the reason reaches an operator's terminal: control characters (ANSI escapes, newlines) escaped
+    if (typeof message.reason === 'string' && message.reason.length <= MAX_REASON_CHARS) return { type: 'connect', reason: safeText(message.reason, MAX_REASON_CHARS) }
   }
   throw new WireError('INVALID', 'hole punch frame is not a connect or sync message')
 }
 
 /**
  * `ip:port` as the peer gave it, or undefined when it is not one a hole punch may
- * dial: IPv4 only, no loopback, unspecified, multicast or broadcast host, and a
- * port from 1024 up (the peer chooses where we send a SYN: never a well-known service).
+ * dial: a public IPv4 address (no private, loopback, link-local, shared, documentation,
+ * multicast or reserved range: a STUN server on the internet never maps to one, and
+ * the peer must not steer our SYNs into our own network) and a port from 1024 up
+ * (never a well-known service).
  */
 export function parsePunchAddress (text: string): { ip: string, port: number } | undefined {
   const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/.exec(text)
@@ -56,7 +61,7 @@ export function parsePunchAddress (text: string): { ip: string, port: number } |
   const octets = match.slice(1, 5).map(Number)
   const port = Number(match[5])
   if (octets.some((o) => o > 255) || port < 1024 || port > 65535) return undefined
-  const [first] = octets as [number]
-  if (first === 0 || first === 127 || first >= 224) return undefined
-  return { ip: octets.join('.'), port }
+  const ip = octets.join('.')
+  if (isPrivateIp(ip)) return undefined
+  return { ip, port }
 }

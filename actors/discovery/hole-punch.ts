@@ -25,6 +25,8 @@ const MAX_PUNCHES_PER_MINUTE = 4
 /** After a failed punch with a peer, the next is tried on a new relayed connection after 30 s, then 1, 2, … up to 10 min. */
 const RETRY_FIRST_MS = 30_000
 const RETRY_MAX_MS = 600_000
+/** Rate-limit and backoff entries kept before expired ones are forgotten. */
+const FORGET_ABOVE = 256
 
 /** Where this node's next TCP connection will come from, or why that cannot be known. */
 type Probe = { localPort: number, address: string } | { reason: string }
@@ -49,10 +51,17 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
     const busy = new Set<string>()
     const recent = new Map<string, number[]>()
     let stopped = false
+    /** Forget rate-limit and backoff entries that no longer limit anything (peers may come and go by the thousand). */
+    const forgetExpired = (now: number): void => {
+      if (recent.size + backoff.size < FORGET_ABOVE) return
+      for (const [peer, times] of recent) if (times.every((t) => now - t >= 60_000)) recent.delete(peer)
+      for (const [peer, entry] of backoff) if (now - entry.until >= RETRY_MAX_MS) backoff.delete(peer)
+    }
 
     /** Take a punch slot for `peer`, unless one is under way or the minute's are used up. */
     const claim = (peer: string): boolean => {
       const now = Date.now()
+      forgetExpired(now)
       const times = (recent.get(peer) ?? []).filter((t) => now - t < 60_000)
       if (busy.has(peer) || times.length >= MAX_PUNCHES_PER_MINUTE) return false
       recent.set(peer, [...times, now])
@@ -145,6 +154,7 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
     libp2p.addEventListener('connection:open', onOpen)
     const handled = libp2p.handle(HOLE_PUNCH_PROTOCOL, (stream, connection) => {
       if (!isRelayAddress(connection.remoteAddr.toString()) || hasDirect(connection)) { stream.abort(new Error('hole punching is only for relayed peers')); return }
+      if (connection.remotePeer.toString() > self) { stream.abort(new Error('the peer with the lower id opens a hole punch')); return }
       run(connection, async () => stream, false, stream)
     }, { runOnLimitedConnection: true, maxInboundStreams: 4 }).catch(() => {})
     return () => {
@@ -184,7 +194,9 @@ async function probe (options: HolePunchOptions): Promise<Probe> {
  * (`connection:open`) and managed like any other.
  */
 async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort: number, initiator: boolean } & AbortOptions): Promise<Connection> {
-  const { transportManager, upgrader } = (libp2p as unknown as { components: Components }).components
+  const { transportManager, upgrader, connectionGater } = (libp2p as unknown as { components: Components }).components
+  // the dial bypasses the dial queue, so the gater (our own addresses, for one) is asked here
+  if (await connectionGater.denyDialMultiaddr?.(to) === true) throw new DmsError('DIAL_FAILED', `${to.toString()} is not dialled (connection gater)`)
   const transport = transportManager.dialTransportForMultiaddr(to)
   if (transport == null) throw new DmsError('DIAL_FAILED', `no transport dials ${to.toString()}`)
   const asResponder = {
@@ -209,6 +221,7 @@ async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort:
 interface Components {
   transportManager: { dialTransportForMultiaddr: (to: Multiaddr) => { dial: (to: Multiaddr, options: Record<string, unknown>) => Promise<Connection> } | undefined }
   upgrader: { upgradeOutbound: (connection: { direction: string }, options: Record<string, unknown>) => Promise<Connection> }
+  connectionGater: { denyDialMultiaddr?: (to: Multiaddr) => boolean | Promise<boolean> }
 }
 
 function punchError (err: Error): string {

@@ -80,19 +80,31 @@ test.after(async () => {
 })
 
 test('malformed, oversized and out-of-order frames are refused, each with its reason, and the stream closed', async () => {
-  const mallory = await attacker(victim.peerId)
   const attacks: Array<[string, Uint8Array, RegExp]> = [
     ['not JSON', new TextEncoder().encode('{{{ not json'), /not JSON/],
     ['a SYN to a loopback service', json({ type: 'connect', address: '127.0.0.1:22' }), /not a public IPv4 host:port/],
+    ['a SYN into our own network', json({ type: 'connect', address: '192.168.1.10:6379' }), /not a public IPv4 host:port/],
     ['sync before connect', json({ type: 'sync' }), /sync before connect/],
     ['an oversized frame', json({ type: 'connect', reason: 'x'.repeat(4096) }), /length|too long|larger/i]
   ]
   for (const [name, frame, reason] of attacks) {
-    const { lp } = await punchStream(mallory)
+    // a new peer each time: one peer gets 4 punches a minute
+    const { lp } = await punchStream(await attacker(victim.peerId))
     await lp.write(frame).catch(() => {}).catch(() => {})
     assert.not.ok(await answers(lp), `${name}: the victim must not answer`)
     await passes(() => { assert.ok(failures.some((f) => reason.test(f)), `${name}: ${JSON.stringify(failures)}`) }, 5000)
   }
+})
+
+test('a peer whose id sorts after ours may not open a punch (the lower id opens)', async () => {
+  let key = await generateKeyPair('Ed25519')
+  for (let i = 0; i < 64 && peerIdFromPrivateKey(key).toString() < victim.peerId; i++) key = await generateKeyPair('Ed25519')
+  const higher = await createLibp2pNode({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], discovery: parseDiscovery({ relayClient: true }, []) })
+  await higher.start()
+  attackers.push(higher)
+  const { lp } = await punchStream(higher)
+  await lp.write(json({ type: 'connect', address: '11.77.0.9:40000' })).catch(() => {})
+  assert.not.ok(await answers(lp))
 })
 
 test('a flood of punches from one peer: at most 4 a minute get an answer', async () => {

@@ -27,10 +27,16 @@ test('hole punch frames: anything else is refused with a clear error', () => {
   assert.throws(() => decodePunch(new Uint8Array([0xff, 0xfe])), /not JSON/)
 })
 
-test('a peer may only have us dial an ordinary unicast IPv4 address on an unprivileged port', () => {
+test('a peer\'s reason reaches the terminal with its control characters escaped', () => {
+  const decoded = decodePunch(bytes(JSON.stringify({ type: 'connect', reason: '\u001b[2J\nrelayed fake line' })))
+  assert.equal(decoded, { type: 'connect', reason: '\\u001b[2J\\u000arelayed fake line' })
+})
+
+test('a peer may only have us dial a public unicast IPv4 address on an unprivileged port', () => {
   assert.equal(parsePunchAddress('11.77.0.101:43706'), { ip: '11.77.0.101', port: 43706 })
-  assert.equal(parsePunchAddress('192.168.1.5:1024'), { ip: '192.168.1.5', port: 1024 })
-  for (const bad of ['127.0.0.1:5000', '0.0.0.0:5000', '224.0.0.1:5000', '255.255.255.255:5000', '11.77.0.1:1023', '11.77.0.1:65536', '11.77.0.256:5000', '[::1]:5000', 'host:5000', '11.77.0.1']) {
+  assert.equal(parsePunchAddress('8.8.8.8:1024'), { ip: '8.8.8.8', port: 1024 })
+  // never into a private network (ours, for one): 10/8, 172.16/12, 192.168/16, link-local, shared, documentation
+  for (const bad of ['10.0.0.1:5000', '172.16.0.9:5000', '192.168.1.10:6379', '169.254.1.1:5000', '100.64.0.1:5000', '203.0.113.9:5000', '127.0.0.1:5000', '0.0.0.0:5000', '224.0.0.1:5000', '255.255.255.255:5000', '11.77.0.1:1023', '11.77.0.1:65536', '11.77.0.256:5000', '[::1]:5000', 'host:5000', '11.77.0.1']) {
     assert.is(parsePunchAddress(bad), undefined, bad)
   }
 })
