@@ -75,7 +75,8 @@ export function ownerEffects (deps: OwnerDeps) {
   async function answerRequest (stream: Stream, peer: string, request: KeyRequest): Promise<void> {
     const owner = deps.actor()
     const snapshot = owner?.getSnapshot()
-    if (owner == null || snapshot?.matches('running') !== true) { await deny(stream, peer, request, 'no-swarm'); return }
+    // the owner machine takes key requests only while it runs a swarm
+    if (owner == null || snapshot?.can({ type: 'swarm.key.requested', id: '', peer }) !== true) { await deny(stream, peer, request, 'no-swarm'); return }
     const reason = await checkKeyRequest(request, { remotePeer: peer, self: node.identity.peerId(), network: network(), authorised: new Set(snapshot.context.authorised) })
     if (reason != null) { await deny(stream, peer, request, reason); return }
     if (!(await replay.remember(request.nonce))) { await deny(stream, peer, request, 'replayed'); return }

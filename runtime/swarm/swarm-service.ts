@@ -108,9 +108,7 @@ export class Swarm {
   /** Owner: create a private network for `authorised` peers and start its bootstrap host. */
   async create (authorised: string[]): Promise<SwarmStatus> {
     for (const peer of authorised) checkPeerId(peer)
-    if (this.member?.getSnapshot().matches('idle') === false || this.owner?.getSnapshot().matches('idle') === false) {
-      throw new SwarmError('SWARM_BUSY', 'this node is already in a private swarm')
-    }
+    if (!this.ownerIsFree() || !this.memberIsFree()) throw new SwarmError('SWARM_BUSY', 'this node is already in a private swarm')
     await this.run(this.ownerActor(), { type: 'swarm.create', authorised })
     return this.status()
   }
@@ -118,7 +116,7 @@ export class Swarm {
   /** Owner: allow one more peer to ask for the key (saved before this returns). */
   async authorise (peer: string): Promise<SwarmStatus> {
     checkPeerId(peer)
-    await this.run(this.requireOwner(), { type: 'swarm.authorise', peer })
+    await this.run(this.requireOwner({ type: 'swarm.authorise', peer }), { type: 'swarm.authorise', peer })
     return this.status()
   }
 
@@ -129,7 +127,7 @@ export class Swarm {
    */
   async revoke (peer: string): Promise<SwarmStatus> {
     checkPeerId(peer)
-    const owner = this.requireOwner()
+    const owner = this.requireOwner({ type: 'swarm.revoke', peer })
     if (!owner.getSnapshot().context.authorised.includes(peer)) throw new SwarmError('NOT_AUTHORISED', `${peer} is not authorised`)
     await this.run(owner, { type: 'swarm.revoke', peer })
     const status = this.status()
@@ -139,13 +137,13 @@ export class Swarm {
 
   /** Owner: move everyone authorised onto a new key. */
   async rotate (): Promise<SwarmStatus> {
-    await this.run(this.requireOwner(), { type: 'swarm.rotate' })
+    await this.run(this.requireOwner({ type: 'swarm.rotate' }), { type: 'swarm.rotate' })
     return this.status()
   }
 
   /** Owner: take the private network down and forget it. */
   async dissolve (): Promise<SwarmStatus> {
-    await this.run(this.requireOwner(), { type: 'swarm.dissolve' })
+    await this.run(this.requireOwner({ type: 'swarm.dissolve' }), { type: 'swarm.dissolve' })
     await this.endpoint.serve({})
     return this.status()
   }
@@ -159,17 +157,16 @@ export class Swarm {
       throw new SwarmError('BAD_ADDRESS', `not a multiaddr: ${JSON.stringify(ownerAddress)}`)
     }
     if (owner == null) throw new SwarmError('BAD_ADDRESS', `${ownerAddress} has no /p2p/<owner peer id>`)
-    if (this.owner?.getSnapshot().matches('idle') === false) throw new SwarmError('SWARM_BUSY', 'this node owns a private swarm')
-    const member = this.memberActor()
-    if (!member.getSnapshot().matches('idle')) throw new SwarmError('SWARM_BUSY', `already ${String(member.getSnapshot().value)} a private swarm`)
-    await this.run(member, { type: 'swarm.join', owner, ownerAddress })
+    if (!this.ownerIsFree()) throw new SwarmError('SWARM_BUSY', 'this node owns a private swarm')
+    if (!this.memberIsFree()) throw new SwarmError('SWARM_BUSY', `already ${this.status().state} a private swarm`)
+    await this.run(this.memberActor(), { type: 'swarm.join', owner, ownerAddress })
     return this.status()
   }
 
   /** Member: leave the private network and go back to the public one. */
   async leave (): Promise<SwarmStatus> {
     const member = this.member
-    if (member == null || !member.getSnapshot().matches('joined')) throw new SwarmError('NOT_A_MEMBER', 'this node is not a member of a private swarm')
+    if (member?.getSnapshot().can({ type: 'swarm.leave', id: '' }) !== true) throw new SwarmError('NOT_A_MEMBER', 'this node is not a member of a private swarm')
     await this.run(member, { type: 'swarm.leave' })
     await this.endpoint.serve({})
     return this.status()
@@ -195,7 +192,7 @@ export class Swarm {
     const privateHost = this.node.hosts.privateHostState()
     const common = { privatePeers, ...(privateHost != null ? { privateHost } : {}), keyExchange: { ...this.endpoint.stats, denied: this.ownerSide.denials() } }
     const owner = this.owner?.getSnapshot()
-    if (owner != null && !(owner.matches('idle') && this.member != null)) {
+    if (owner != null && !(this.ownerIsFree() && this.member != null)) {
       const { context } = owner
       return {
         role: 'owner', state: stateName(owner.value), epoch: context.epoch, ...(context.fingerprint != null ? { fingerprint: context.fingerprint } : {}),
@@ -242,9 +239,23 @@ export class Swarm {
     return this.member
   }
 
-  private requireOwner (): OwnerActor {
+  // The API asks the machines whether they would take a command now (`snapshot.can`); it never
+  // reads their state names, so the machines alone decide what each state accepts.
+
+  /** No swarm owned (or none being created or dissolved): the owner machine would take a create. */
+  private ownerIsFree (): boolean {
+    return this.owner == null || this.owner.getSnapshot().can({ type: 'swarm.create', id: '', authorised: [] })
+  }
+
+  /** Not a member of a swarm (nor joining, rejoining or leaving one): the member machine would take a join. */
+  private memberIsFree (): boolean {
+    return this.member == null || this.member.getSnapshot().can({ type: 'swarm.join', id: '', owner: '', ownerAddress: '' })
+  }
+
+  /** The owner machine, if it would take `command` now (it takes owner commands only while it runs a swarm). */
+  private requireOwner (command: OwnerCommand): OwnerActor {
     const owner = this.owner
-    if (owner == null || !owner.getSnapshot().matches('running')) {
+    if (owner == null || !owner.getSnapshot().can({ ...command, id: '' })) {
       throw new SwarmError('NOT_OWNER', 'this node does not own an active private swarm (create one first)')
     }
     return owner
@@ -263,6 +274,9 @@ export class Swarm {
 }
 
 /** The innermost state: `running.active` reads as `active`. */
+/** An owner command as the API sends it (the id is added per command). */
+type OwnerCommand = { type: 'swarm.authorise' | 'swarm.revoke', peer: string } | { type: 'swarm.rotate' | 'swarm.dissolve' }
+
 const stateName = (value: unknown): string => typeof value === 'string' ? value : stateName(Object.values(value as Record<string, unknown>)[0])
 
 function checkPeerId (peer: string): void {
