@@ -4,7 +4,7 @@ import type { EventObject } from 'xstate'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, Libp2p } from '@libp2p/interface'
-import { asLibp2p } from './libp2p-node.js'
+import { asLibp2p, internalsOf } from './libp2p-node.js'
 import type { DmsLibp2p } from './libp2p-node.js'
 import type { Libp2pHandle } from '../machines/contracts.js'
 import { explainNetworkError, isAddressInUse } from './network-errors.js'
@@ -99,7 +99,6 @@ const FIND_PEER_TIMEOUT_MS = 15_000
 
 async function listen (libp2p: DmsLibp2p, address: string): Promise<{ addresses: string[] }> {
   // libp2p has no public run-time listen; its transport manager does the work.
-  const { components } = libp2p as unknown as { components: { transportManager: { listen: (addrs: unknown[]) => Promise<void> } } }
-  await components.transportManager.listen([multiaddr(address)])
+  await internalsOf(libp2p).transportManager.listen([multiaddr(address)])
   return { addresses: libp2p.getMultiaddrs().map(String) }
 }

@@ -9,8 +9,9 @@ import { ping } from '@libp2p/ping'
 import { gossipsub } from '@libp2p/gossipsub'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 import type { DiscoveryConfig } from './discovery/discovery-config.js'
-import type { Libp2p, PeerId, PeerInfo, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, PeerInfo, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -37,6 +38,24 @@ export type DmsLibp2p = Libp2p<DmsServices>
  * `Libp2pHandle` (machines/contracts.ts); every handle is a node createLibp2pNode made.
  */
 export const asLibp2p = (handle: Libp2pHandle): DmsLibp2p => handle as DmsLibp2p
+
+/**
+ * The libp2p internals dms-network relies on, in one place (libp2p 3 has no public API for
+ * them): listening at run time, confirming the private host's own addresses, and the hole
+ * punch's dial from a chosen local port (transport, upgrader and gater without the dial queue).
+ */
+export interface Libp2pInternals {
+  transportManager: {
+    listen: (addresses: Multiaddr[]) => Promise<void>
+    getAddrs: () => Multiaddr[]
+    dialTransportForMultiaddr: (to: Multiaddr) => { dial: (to: Multiaddr, options: Record<string, unknown>) => Promise<Connection> } | undefined
+  }
+  addressManager: { confirmObservedAddr: (address: Multiaddr, options: { type: 'transport', ttl: number }) => void }
+  upgrader: { upgradeOutbound: (connection: { direction: string }, options: Record<string, unknown>) => Promise<Connection> }
+  connectionGater: { denyDialMultiaddr?: (to: Multiaddr) => boolean | Promise<boolean> }
+}
+
+export const internalsOf = (libp2p: DmsLibp2p): Libp2pInternals => (libp2p as unknown as { components: Libp2pInternals }).components
 
 /** A connection protector factory, as libp2p takes it (e.g. `preSharedKey({ psk })`). */
 export type ProtectorFactory = (components: { logger: ComponentLogger }) => ConnectionProtector
@@ -138,8 +157,8 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
 
 /** Mark the host's listen addresses as confirmed, so it announces them (see `announceListenAddresses`). */
 function trustListenAddresses (node: DmsLibp2p): void {
-  const { components } = node as unknown as { components: { transportManager: { getAddrs: () => Array<{ toString: () => string }> }, addressManager: { confirmObservedAddr: (address: unknown, options: { type: 'transport', ttl: number }) => void } } }
-  for (const address of components.transportManager.getAddrs()) components.addressManager.confirmObservedAddr(address, { type: 'transport', ttl: TEN_YEARS_MS })
+  const { transportManager, addressManager } = internalsOf(node)
+  for (const address of transportManager.getAddrs()) addressManager.confirmObservedAddr(address, { type: 'transport', ttl: TEN_YEARS_MS })
 }
 
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000

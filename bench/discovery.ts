@@ -10,18 +10,11 @@ import type { NatNode } from '../test/support/nat-network.js'
 import { writeSection, machineLine, percentile } from './report.js'
 import { bareDhtNode, bareDialById } from './support/bare-dht-node.js'
 import { runHomeToHomeBench } from './home-to-home.js'
+import { until } from './support/until.js'
 import { run } from '../runtime/netdev/run.js'
 
 const ms = (values: number[]): string => `${percentile(values, 0.5).toFixed(0)} ms | ${values.at(-1)!.toFixed(0)} ms`
 const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b)
-
-async function until (what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 /**
  * A 20-node DHT network on 127.0.0.1 in one process. Each round a new node that

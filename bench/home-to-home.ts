@@ -5,17 +5,10 @@ import type { VpnStatus } from '../runtime/vpn/vpn-service.js'
 import type { SwarmStatus } from '../runtime/swarm/swarm-service.js'
 import { writeSection, machineLine, percentile, progress } from './report.js'
 import { iperf } from './support/iperf.js'
+import { until } from './support/until.js'
 
 const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b)
 const median = (values: number[]): number => percentile(sorted(values), 0.5)
-
-async function until (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 const punched = async (from: NatNode, to: NatNode): Promise<boolean> =>
   (await from.status()).discovery.some((d) => d.network === 'public' && d.punched.some((p) => p.peerId === to.peerId))

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startFleet, publishJobs, receivedJobs, rssMb } from '../test/support/fleet.js'
 import { machineLine, percentile, progress, writeSection } from './report.js'
+import { until } from './support/until.js'
 
 const bareNodePath = fileURLToPath(new URL('./support/bare-gossip-node.js', import.meta.url))
 
@@ -24,12 +25,6 @@ interface Outcome {
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
-/** Wait until `done()` or `timeoutMs`. */
-async function until (done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!done() && Date.now() < deadline) await sleep(200)
-}
-
 async function runDms (nodes: number, hubs: number, jobs: number, settleMs: number): Promise<Outcome> {
   const root = await mkdtemp(join(tmpdir(), 'dms-bench-scale-'))
   const fleet = await startFleet({ root, nodes, hubs, onUp: (up, total) => { if (up % 10 === 0 || up === total) progress(`dms: ${up}/${total} daemons up`) } })
@@ -40,7 +35,8 @@ async function runDms (nodes: number, hubs: number, jobs: number, settleMs: numb
     const sent = await publishJobs(join(root, publisher.name), jobs, 250)
     const receivers = fleet.members.filter((m) => m !== publisher)
     const count = (): number => receivers.reduce((sum, m) => sum + [...receivedJobs(m).keys()].filter((id) => id.startsWith('scale-')).length, 0)
-    await until(() => count() >= receivers.length * jobs, 30_000)
+    // delivery is measured as it stands after the wait, complete or not
+    await until('every job delivered', () => count() >= receivers.length * jobs, 30_000, 200).catch(() => {})
     const latencies: number[] = []
     for (const member of receivers) {
       const got = receivedJobs(member)
@@ -90,7 +86,7 @@ async function runBare (nodes: number, hubs: number, jobs: number, settleMs: num
     }
     const receivers = all.filter((n) => n !== publisher)
     const received = (n: BareNode): Map<string, number> => new Map(n.lines().map((l) => JSON.parse(l) as { type: string, jobId: string, time: number }).filter((e) => e.type === 'recv').map((e) => [e.jobId, e.time]))
-    await until(() => receivers.every((n) => received(n).size >= jobs), 30_000)
+    await until('every job delivered', () => receivers.every((n) => received(n).size >= jobs), 30_000, 200).catch(() => {})
     const latencies: number[] = []
     for (const node of receivers) { const got = received(node); for (const job of sent) { const at = got.get(job.jobId); if (at != null) latencies.push(at - job.sentAt) } }
     return { startupMs, delivered: latencies.length, expected: receivers.length * jobs, latencies: latencies.sort((a, b) => a - b), rss: all.map((n) => rssMb(n.child.pid!)) }

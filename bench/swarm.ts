@@ -6,14 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { createNode } from '../runtime/node.js'
 import { createSwarm } from '../runtime/swarm/swarm-service.js'
 import { writeSection, machineLine, percentile } from './report.js'
-
-async function until (predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
+import { until } from './support/until.js'
 
 /** Rotate with 10 members: time until all are connected on the new key; revoke: time until the peer is cut off. */
 export async function runSwarmBench (options: { write?: boolean, rounds?: number } = {}): Promise<{ rotateMs: number[], revokeMs: number[] }> {
@@ -40,16 +33,16 @@ export async function runSwarmBench (options: { write?: boolean, rounds?: number
       const current = active.slice(0, members + (rounds - round) - 1)
       let started = performance.now()
       const rotated = await owner.swarm.rotate()
-      await until(() => current.every((p) => p.swarm.status().fingerprint === rotated.fingerprint && p.swarm.status().state === 'joined') &&
-        current.every((p) => owner.swarm.status().privatePeers.includes(p.node.peerId)), 20_000)
+      await until('every member on the new key', () => current.every((p) => p.swarm.status().fingerprint === rotated.fingerprint && p.swarm.status().state === 'joined') &&
+        current.every((p) => owner.swarm.status().privatePeers.includes(p.node.peerId)), 20_000, 5)
       rotateMs.push(performance.now() - started)
       const victim = active.at(-1)!
       started = performance.now()
       await owner.swarm.revoke(victim.node.peerId)
-      await until(() => !owner.swarm.status().privatePeers.includes(victim.node.peerId), 20_000)
+      await until('the revoked peer cut off', () => !owner.swarm.status().privatePeers.includes(victim.node.peerId), 20_000, 5)
       revokeMs.push(performance.now() - started)
       active = active.slice(0, -1)
-      await until(() => active.every((p) => owner.swarm.status().privatePeers.includes(p.node.peerId)), 20_000)
+      await until('the others connected', () => active.every((p) => owner.swarm.status().privatePeers.includes(p.node.peerId)), 20_000, 5)
     }
     rotateMs.sort((a, b) => a - b)
     revokeMs.sort((a, b) => a - b)

@@ -4,6 +4,7 @@ import type { AbortOptions, Connection, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { internalsOf } from '../libp2p-node.js'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import type { DiscoveryFact } from '../../machines/discovery.js'
 import { isRelayAddress } from '../../machines/reachability-rules.js'
@@ -87,20 +88,23 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
       const signal = AbortSignal.timeout(options.timeoutMs)
       const lp = lpStream(stream, { maxDataLength: MAX_PUNCH_FRAME_BYTES })
       const read = async (): Promise<PunchMessage> => decodePunch((await lp.read({ signal })).subarray())
+      // the responder checks the first frame before it answers: a peer out of order costs no STUN probe
+      const readConnect = async (): Promise<Extract<PunchMessage, { type: 'connect' }>> => {
+        const message = await read()
+        if (message.type !== 'connect') throw new WireError('INVALID', 'the peer sent sync before connect')
+        return message
+      }
       let mine: Probe
-      let theirs: PunchMessage
+      let theirs: Extract<PunchMessage, { type: 'connect' }>
       if (initiator) {
         mine = await probe(options)
         await lp.write(encodePunch(connectOf(mine)), { signal })
-        theirs = await read()
+        theirs = await readConnect()
       } else {
-        theirs = await read()
-        // checked before this side answers: a peer out of order costs no STUN probe
-        if (theirs.type !== 'connect') throw new WireError('INVALID', 'the peer sent sync before connect')
+        theirs = await readConnect()
         mine = await probe(options)
         await lp.write(encodePunch(connectOf(mine)), { signal })
       }
-      if (theirs.type !== 'connect') throw new WireError('INVALID', 'the peer sent sync before connect')
       if ('reason' in mine) { report(peer, 'failed', `this node's ${mine.reason}`); return }
       if ('reason' in theirs) { report(peer, 'failed', `the peer's ${theirs.reason}`); return }
       const target = parsePunchAddress(theirs.address)!
@@ -194,7 +198,7 @@ async function probe (options: HolePunchOptions): Promise<Probe> {
  * (`connection:open`) and managed like any other.
  */
 async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort: number, initiator: boolean } & AbortOptions): Promise<Connection> {
-  const { transportManager, upgrader, connectionGater } = (libp2p as unknown as { components: Components }).components
+  const { transportManager, upgrader, connectionGater } = internalsOf(libp2p)
   // the dial bypasses the dial queue, so the gater (our own addresses, for one) is asked here
   if (await connectionGater.denyDialMultiaddr?.(to) === true) throw new DmsError('DIAL_FAILED', `${to.toString()} is not dialled (connection gater)`)
   const transport = transportManager.dialTransportForMultiaddr(to)
@@ -215,13 +219,6 @@ async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort:
   } finally {
     options.signal?.removeEventListener('abort', abort)
   }
-}
-
-/** The libp2p internals a hole punch dials through. */
-interface Components {
-  transportManager: { dialTransportForMultiaddr: (to: Multiaddr) => { dial: (to: Multiaddr, options: Record<string, unknown>) => Promise<Connection> } | undefined }
-  upgrader: { upgradeOutbound: (connection: { direction: string }, options: Record<string, unknown>) => Promise<Connection> }
-  connectionGater: { denyDialMultiaddr?: (to: Multiaddr) => boolean | Promise<boolean> }
 }
 
 function punchError (err: Error): string {
