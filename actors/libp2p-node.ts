@@ -9,13 +9,13 @@ import { ping } from '@libp2p/ping'
 import { gossipsub } from '@libp2p/gossipsub'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 import type { DiscoveryConfig } from './discovery/discovery-config.js'
-import type { Connection, Libp2p, PeerId, PeerInfo, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
+import type { Libp2p, PeerId, PeerInfo, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { defaultGossipConfig, gossipsubOptions } from './gossip-options.js'
+import { internalsOf } from './libp2p-internals.js'
 import type { GossipConfig } from './gossip-options.js'
 
 /** The services every dms-network libp2p node carries. */
@@ -39,23 +39,6 @@ export type DmsLibp2p = Libp2p<DmsServices>
  */
 export const asLibp2p = (handle: Libp2pHandle): DmsLibp2p => handle as DmsLibp2p
 
-/**
- * The libp2p internals dms-network relies on, in one place (libp2p 3 has no public API for
- * them): listening at run time, confirming the private host's own addresses, and the hole
- * punch's dial from a chosen local port (transport, upgrader and gater without the dial queue).
- */
-export interface Libp2pInternals {
-  transportManager: {
-    listen: (addresses: Multiaddr[]) => Promise<void>
-    getAddrs: () => Multiaddr[]
-    dialTransportForMultiaddr: (to: Multiaddr) => { dial: (to: Multiaddr, options: Record<string, unknown>) => Promise<Connection> } | undefined
-  }
-  addressManager: { confirmObservedAddr: (address: Multiaddr, options: { type: 'transport', ttl: number }) => void }
-  upgrader: { upgradeOutbound: (connection: { direction: string }, options: Record<string, unknown>) => Promise<Connection> }
-  connectionGater: { denyDialMultiaddr?: (to: Multiaddr) => boolean | Promise<boolean> }
-}
-
-export const internalsOf = (libp2p: DmsLibp2p): Libp2pInternals => (libp2p as unknown as { components: Libp2pInternals }).components
 
 /** A connection protector factory, as libp2p takes it (e.g. `preSharedKey({ psk })`). */
 export type ProtectorFactory = (components: { logger: ComponentLogger }) => ConnectionProtector
