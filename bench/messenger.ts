@@ -124,7 +124,7 @@ export async function runMessengerBench (options: { write?: boolean } = {}): Pro
     const lines = [
       `Two nodes in one process on 127.0.0.1 (noise + yamux), ${machineLine()}. Baseline: a bare libp2p stream carrying the same`,
       'msgpackr-encoded `{ seq, payload }` frames (length-prefixed, drain-aware) on the same connection. Best of 3 runs for throughput;',
-      `round trip over ${rounds} requests after 200 warm-up rounds. Targets: throughput ≥ 0.95× bare at both sizes, p50 round trip ≤ 1.15× bare.`,
+      `round trip over ${rounds} requests after 200 warm-up rounds. Targets: throughput ≥ 0.95× bare at both sizes, p50 round trip ≤ 1.15× a bare stream with the same frames.`,
       '',
       '| measure | messenger | bare stream | ratio |',
       '| --- | --- | --- | --- |',

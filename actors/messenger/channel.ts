@@ -190,7 +190,7 @@ export class Channel {
 
   /** One deadline per frame, from its first byte: a trickle of bytes does not extend it. */
   private armDeadline (frameCompleted: boolean): void {
-    if (!this.decoder.pending || frameCompleted) {
+    if (this.deadline != null && (!this.decoder.pending || frameCompleted)) {
       clearTimeout(this.deadline)
       this.deadline = undefined
     }

@@ -1,21 +1,27 @@
 import type { Stream } from '@libp2p/interface'
 
-/** Frames of one turn coalesced into one stream write, up to this many bytes. */
+/** Frames of one burst coalesced into one stream write, up to this many bytes. */
 const CORK_BYTES = 64 * 1024
 
+/** A frame sent within this long of the previous one is part of a burst. */
+const BURST_GAP_MS = 0.05
+
 /**
- * Writes frames to one stream, coalescing bursts: the first frame of an
- * event-loop turn goes out at once (a lone request pays no delay), the frames
- * that follow it in the same turn leave together at the turn's end, or as soon
- * as they fill 64 KiB. Each stream write costs a muxer frame, an encryption and
- * socket writes, so a burst of small messages costs a few of them instead of
- * one per message. Tracks the stream's drain for backpressure.
+ * Writes frames to one stream, coalescing bursts. A frame that follows the
+ * previous one by more than 50 µs (a lone request, a reply) goes out at once
+ * and schedules nothing. A frame that follows closer (a loop of sends) starts
+ * a cork: it and the frames after it leave together at the end of the
+ * event-loop turn (setImmediate), or as soon as they fill 64 KiB. Each stream
+ * write costs a muxer frame, an encryption and socket writes, so a burst of
+ * small messages costs a few of them instead of one per message. Tracks the
+ * stream's drain for backpressure.
  */
 export class FrameWriter {
   private drained?: Promise<void>
   private corked: Uint8Array[] = []
   private corkedBytes = 0
-  private inTurn = false
+  private corkScheduled = false
+  private lastSend = -Infinity
 
   constructor (private readonly stream: Stream) {}
 
@@ -29,14 +35,19 @@ export class FrameWriter {
   }
 
   send (frame: Uint8Array): void {
-    if (!this.inTurn) {
-      this.inTurn = true
-      setImmediate(this.endOfTurn)
+    const now = performance.now()
+    const alone = now - this.lastSend > BURST_GAP_MS
+    this.lastSend = now
+    if (alone && !this.corkScheduled) {
       this.push(frame)
       return
     }
     this.corked.push(frame)
     this.corkedBytes += frame.byteLength
+    if (!this.corkScheduled) {
+      this.corkScheduled = true
+      setImmediate(this.endOfTurn)
+    }
     if (this.corkedBytes >= CORK_BYTES) this.flush()
   }
 
@@ -55,7 +66,7 @@ export class FrameWriter {
   }
 
   private readonly endOfTurn = (): void => {
-    this.inTurn = false
+    this.corkScheduled = false
     this.flush()
   }
 

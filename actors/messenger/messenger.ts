@@ -55,6 +55,11 @@ export class Messenger {
     this.handlers = new Handlers({ ...(init.deliverToActor != null ? { deliverToActor: init.deliverToActor } : {}), report: (code, message, peer) => { this.report(code, message, peer) } })
   }
 
+  /** Attached to a running host. */
+  get attached (): boolean {
+    return this.libp2p != null
+  }
+
   /** Register the protocol and the job topic on a running libp2p node (again after each host restart). */
   async attach (libp2p: DmsLibp2p): Promise<void> {
     if (this.libp2p != null) await this.detach()
@@ -161,18 +166,12 @@ export class Messenger {
   }
 
   private envelope (kind: EnvelopeKind, type: string, body: unknown, to?: { actor: string }, re?: string): Envelope {
-    return {
-      v: ENVELOPE_VERSION,
-      id: this.ids.next(),
-      kind,
-      type,
-      // receivers take the sender from the authenticated connection, never from here: nothing to send
-      from: '',
-      ts: Date.now(),
-      body,
-      ...(re != null ? { re } : {}),
-      ...(to != null ? { to } : {})
-    }
+    // receivers take the sender from the authenticated connection, never from `from`: nothing to send.
+    // One literal per shape (no spreads): a message's envelope is built on every send and reply.
+    const envelope: Envelope = { v: ENVELOPE_VERSION, id: this.ids.next(), kind, type, from: '', ts: Date.now(), body }
+    if (re != null) envelope.re = re
+    if (to != null) envelope.to = to
+    return envelope
   }
 
   /** An envelope this node addresses to itself: from itself. */

@@ -6,10 +6,11 @@ import { safeText } from './safe-text.js'
 interface Pending {
   resolve: (body: unknown) => void
   reject: (err: Error) => void
-  timer: NodeJS.Timeout
+  /** `performance.now()` past which the request fails with TIMEOUT. */
+  deadline: number
   /** Only this peer may answer, and only on the channel the request went out on. */
   peer: string
-  channel?: Channel
+  channel: Channel | undefined
   type: string
   timeoutMs: number
 }
@@ -18,12 +19,19 @@ interface Pending {
 export type SettleOutcome = 'settled' | 'unknown' | 'forged'
 
 /**
- * The requests of one messenger that wait for a reply: one entry and one timer
- * each, settled by the reply from the peer (and stream) the request went to,
- * or by its timeout, or by that stream closing.
+ * The requests of one messenger that wait for a reply: one entry each,
+ * settled by the reply from the peer (and stream) the request went to, or by
+ * its deadline, or by that stream closing. One timer serves every deadline: it
+ * is armed for the earliest and re-armed when it fires, so a request costs no
+ * timer of its own (creating and clearing one per request showed in the round
+ * trip). It does not keep the process alive: a pending request has a running
+ * host, which does.
  */
 export class PendingRequests {
   private readonly entries = new Map<string, Pending>()
+  private timer?: NodeJS.Timeout
+  /** When the armed timer fires (`performance.now()` time). */
+  private timerAt = Infinity
 
   get size (): number {
     return this.entries.size
@@ -33,8 +41,9 @@ export class PendingRequests {
   wait (id: string, peer: string, type: string, timeoutMs: number, channel?: Channel): Promise<unknown> {
     // a plain promise, not an async function: the reply is one microtask from its caller
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(this.expire, timeoutMs, id)
-      this.entries.set(id, { resolve, reject, timer, peer, type, timeoutMs, ...(channel != null ? { channel } : {}) })
+      const deadline = performance.now() + timeoutMs
+      this.entries.set(id, { resolve, reject, deadline, peer, type, timeoutMs, channel })
+      if (deadline < this.timerAt) this.arm(deadline)
     })
   }
 
@@ -88,15 +97,31 @@ export class PendingRequests {
   private take (id: string): Pending | undefined {
     const pending = this.entries.get(id)
     if (pending == null) return undefined
-    clearTimeout(pending.timer)
     this.entries.delete(id)
     return pending
   }
 
-  private readonly expire = (id: string): void => {
-    const pending = this.entries.get(id)
-    if (pending == null) return
-    this.entries.delete(id)
-    pending.reject(new MessageError('TIMEOUT', `no reply to ${pending.type} from ${pending.peer} within ${pending.timeoutMs} ms`))
+  private arm (at: number): void {
+    clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(this.expire, Math.max(0, at - performance.now()))
+    this.timer.unref()
+  }
+
+  /** Fail every request past its deadline, then wait for the earliest of the rest. */
+  private readonly expire = (): void => {
+    this.timer = undefined
+    this.timerAt = Infinity
+    const now = performance.now()
+    let next = Infinity
+    for (const [id, pending] of this.entries) {
+      if (pending.deadline > now) {
+        if (pending.deadline < next) next = pending.deadline
+        continue
+      }
+      this.entries.delete(id)
+      pending.reject(new MessageError('TIMEOUT', `no reply to ${pending.type} from ${pending.peer} within ${pending.timeoutMs} ms`))
+    }
+    if (next < Infinity) this.arm(next)
   }
 }

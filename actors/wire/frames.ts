@@ -5,17 +5,17 @@ const MAX_HEADER_BYTES = 5
 
 /** Prefix `payload` with its length as an unsigned LEB128 varint, in one buffer. */
 export function encodeFrame (payload: Uint8Array): Uint8Array {
-  let length = payload.byteLength
-  const header: number[] = []
-  do {
-    let byte = length & 0x7f
-    length = Math.floor(length / 128)
-    if (length > 0) byte |= 0x80
-    header.push(byte)
-  } while (length > 0)
-  const frame = new Uint8Array(header.length + payload.byteLength)
-  frame.set(header, 0)
-  frame.set(payload, header.length)
+  const length = payload.byteLength
+  let headerBytes = 1
+  for (let rest = Math.floor(length / 128); rest > 0; rest = Math.floor(rest / 128)) headerBytes++
+  const frame = new Uint8Array(headerBytes + length)
+  let rest = length
+  for (let i = 0; i < headerBytes - 1; i++) {
+    frame[i] = (rest & 0x7f) | 0x80
+    rest = Math.floor(rest / 128)
+  }
+  frame[headerBytes - 1] = rest
+  frame.set(payload, headerBytes)
   return frame
 }
 

@@ -49,6 +49,18 @@ test('an oversized declared length fails before the body is buffered', () => {
   wireError(() => decoder.push(header), 'OVERSIZED', /1001 bytes exceeds the 1000-byte limit/)
 })
 
+test('frame headers round-trip at every varint length boundary', () => {
+  for (const size of [0, 1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152]) {
+    const payload = new Uint8Array(size).fill(7)
+    const frame = encodeFrame(payload)
+    const headerBytes = size < 128 ? 1 : size < 16_384 ? 2 : size < 2_097_152 ? 3 : 4
+    assert.is(frame.length, headerBytes + size, `size ${size}`)
+    const frames = new FrameDecoder(4 << 20).push(frame)
+    assert.is(frames.length, 1, `size ${size}`)
+    assert.is(frames[0]!.length, size, `size ${size}`)
+  }
+})
+
 test('a runaway varint header is malformed', () => {
   wireError(() => new FrameDecoder(1 << 20).push(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0x01])), 'MALFORMED', /header/)
 })
