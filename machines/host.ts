@@ -71,12 +71,8 @@ function boundAddresses (context: HostContext): string[] {
 
 const errorText = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
-/**
- * The host lifecycle: configured → creating → live (starting → running) → stopping
- * → stopped, with `failed` reachable from every state that does I/O and a
- * restart path used when a node joins, leaves or rekeys a private network.
- */
-export const hostMachine = setup({
+// exported below as `hostMachine`, under its named type
+const hostMachineLogic = setup({
   types: {
     context: {} as HostContext,
     events: {} as HostEvent,
@@ -244,3 +240,14 @@ export const hostMachine = setup({
     }
   }
 })
+
+type HostMachineLogic = typeof hostMachineLogic
+/** The machine's type by name: the node, which runs it as a child, names it in its declarations instead of spelling it out. */
+export interface HostMachine extends HostMachineLogic {}
+
+/**
+ * The host lifecycle: configured → creating → live (starting → running) → stopping
+ * → stopped, with `failed` reachable from every state that does I/O and a
+ * restart path used when a node joins, leaves or rekeys a private network.
+ */
+export const hostMachine: HostMachine = hostMachineLogic

@@ -45,11 +45,8 @@ export interface PeerContext extends Required<Omit<PeerInput, 'addresses' | 'boo
 export const redialDelay = (context: Pick<PeerContext, 'redialBaseMs' | 'redialMaxMs' | 'attempt'>): number =>
   Math.min(context.redialMaxMs, context.redialBaseMs * 2 ** Math.min(context.attempt, 30))
 
-/**
- * One actor per known peer: its connectedness (disconnected → dialing →
- * connected → identified, and back), open connections, protocols and last error.
- */
-export const peerMachine = setup({
+// exported below as `peerMachine`, under its named type
+const peerMachineLogic = setup({
   types: {
     context: {} as PeerContext,
     events: {} as PeerEvent,
@@ -152,3 +149,13 @@ export const peerMachine = setup({
     }
   }
 })
+
+type PeerMachineLogic = typeof peerMachineLogic
+/** The machine's type by name: the node, which runs it as a child, names it in its declarations instead of spelling it out. */
+export interface PeerMachine extends PeerMachineLogic {}
+
+/**
+ * One actor per known peer: its connectedness (disconnected → dialing →
+ * connected → identified, and back), open connections, protocols and last error.
+ */
+export const peerMachine: PeerMachine = peerMachineLogic

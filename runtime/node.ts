@@ -161,7 +161,7 @@ export class DmsNode {
     await this.messages.send(peer, type, body)
   }
 
-  /** Send a request and wait for the reply (rejects with TIMEOUT or the receiver's error). */
+  /** Send a request and wait for the reply (rejects with TIMEOUT or the receiver's error; INVALID for a `timeoutMs` outside 1 to 2^31-1). */
   request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
     return this.messages.request<T>(peer, type, body, options)
   }

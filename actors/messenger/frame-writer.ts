@@ -3,12 +3,12 @@ import type { Stream } from '@libp2p/interface'
 /** Frames of one burst coalesced into one stream write, up to this many bytes. */
 const CORK_BYTES = 64 * 1024
 
-/** A frame sent within this long of the previous one is part of a burst. */
+/** A frame sent within this long of the previous one's write is part of a burst. */
 const BURST_GAP_MS = 0.05
 
 /**
  * Writes frames to one stream, coalescing bursts. A frame that follows the
- * previous one by more than 50 µs (a lone request, a reply) goes out at once
+ * previous write by more than 50 µs (a lone request, a reply) goes out at once
  * and schedules nothing. A frame that follows closer (a loop of sends) starts
  * a cork: it and the frames after it leave together at the end of the
  * event-loop turn (setImmediate), or as soon as they fill 64 KiB. Each stream
@@ -36,12 +36,14 @@ export class FrameWriter {
 
   send (frame: Uint8Array): void {
     const now = performance.now()
-    const alone = now - this.lastSend > BURST_GAP_MS
-    this.lastSend = now
-    if (alone && !this.corkScheduled) {
+    if (!this.corkScheduled && now - this.lastSend > BURST_GAP_MS) {
       this.push(frame)
+      // from the end of the write: pushing a frame through the muxer, encryption and socket takes
+      // tens of microseconds, and the next frame of a burst must still find itself within the gap
+      this.lastSend = performance.now()
       return
     }
+    this.lastSend = now
     this.corked.push(frame)
     this.corkedBytes += frame.byteLength
     if (!this.corkScheduled) {

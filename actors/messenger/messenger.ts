@@ -106,14 +106,15 @@ export class Messenger {
   request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number, to?: { actor: string } } = {}): Promise<T> {
     let envelope: Envelope
     let bytes: Uint8Array
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
     try {
+      checkTimeout(timeoutMs)
       envelope = this.envelope('req', type, body, options.to)
       if (peer === this.selfId) return this.handlers.answerLocally(this.local(envelope)) as Promise<T>
       bytes = this.encode(envelope)
     } catch (err) {
       return Promise.reject(err)
     }
-    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
     const channel = this.sendNow(peer, bytes)
     // fast path: sent on the open stream, so the reply is the only thing to wait for (no extra promise)
     if (channel != null) return this.pending.wait(envelope.id, peer, type, timeoutMs, channel) as Promise<T>
@@ -278,6 +279,15 @@ export class Messenger {
 
   private report (code: string, message: string, peer?: string): void {
     this.reports.report(code, message, peer)
+  }
+}
+
+/** Node's timers take at most 2^31-1 ms; a longer (or non-numeric) timeout would fire at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
+function checkTimeout (timeoutMs: unknown): void {
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new MessageError('INVALID', `timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, not ${String(timeoutMs)}`)
   }
 }
 

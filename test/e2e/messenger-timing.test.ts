@@ -67,6 +67,16 @@ test('one timer serves every request deadline: each fails on time and once, answ
   assert.ok(s.ms >= 295 && s.ms < 1000, `short timeout after ${s.ms} ms`)
   assert.ok(l.ms >= 1195 && l.ms < 2000, `long timeout after ${l.ms} ms`)
   assert.is(a.messengerStats().public.pendingRequests, 0)
+  for (const timeoutMs of [0, -5, Number.NaN, Infinity, 2 ** 31, '100' as unknown as number]) {
+    try {
+      await a.request(b.peerId, 'sum', [1], { timeoutMs })
+      assert.unreachable(`timeoutMs ${String(timeoutMs)} was taken`)
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'INVALID', `timeoutMs ${String(timeoutMs)}`)
+      assert.match((err as Error).message, /timeoutMs must be/)
+    }
+  }
+  assert.is(await a.request(b.peerId, 'sum', [4], { timeoutMs: 2 ** 31 - 1 }), 4, 'the longest timeout Node allows')
 })
 
 test.run()
