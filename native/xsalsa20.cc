@@ -229,6 +229,11 @@ bool Bytes(napi_env env, napi_value value, uint8_t** data, size_t* length) {
 
 // new XSalsa20(key: 32 bytes, nonce: 24 bytes)
 napi_value New(napi_env env, napi_callback_info info) {
+  napi_value target = nullptr;
+  if (napi_get_new_target(env, info, &target) != napi_ok || target == nullptr) {
+    napi_throw_type_error(env, nullptr, "XSalsa20 is a constructor: use new");
+    return nullptr;
+  }
   size_t argc = 2;
   napi_value args[2], self;
   napi_get_cb_info(env, info, &argc, args, &self, nullptr);
@@ -239,7 +244,11 @@ napi_value New(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   auto* cipher = new Cipher(key, nonce);
-  napi_wrap(env, self, cipher, [](napi_env, void* data, void*) { delete static_cast<Cipher*>(data); }, nullptr, nullptr);
+  if (napi_wrap(env, self, cipher, [](napi_env, void* data, void*) { delete static_cast<Cipher*>(data); }, nullptr, nullptr) != napi_ok) {
+    delete cipher;
+    napi_throw_error(env, nullptr, "xsalsa20: cannot attach the cipher to its object");
+    return nullptr;
+  }
   return self;
 }
 

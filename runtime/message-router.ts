@@ -95,10 +95,10 @@ export class MessageRouter {
 
   /** The host a peer is reached on: the private one when the peer is connected there. */
   networkFor (peer: string): NetworkKind {
-    // no private host, no choice: most nodes, on every message, decide here
-    if (!this.messengers.private.attached) return 'public'
-    if (this.init.onPrivate(peer)) return 'private'
     const { hosts } = this.init
+    // no private host, no choice (one map lookup): most nodes, on every message, decide here
+    if (hosts.actor('private') == null) return 'public'
+    if (this.init.onPrivate(peer)) return 'private'
     if (hosts.stateOf('public') !== 'running' && hosts.privateHostState() === 'running') return 'private'
     return 'public'
   }

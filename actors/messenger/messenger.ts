@@ -55,11 +55,6 @@ export class Messenger {
     this.handlers = new Handlers({ ...(init.deliverToActor != null ? { deliverToActor: init.deliverToActor } : {}), report: (code, message, peer) => { this.report(code, message, peer) } })
   }
 
-  /** Attached to a running host. */
-  get attached (): boolean {
-    return this.libp2p != null
-  }
-
   /** Register the protocol and the job topic on a running libp2p node (again after each host restart). */
   async attach (libp2p: DmsLibp2p): Promise<void> {
     if (this.libp2p != null) await this.detach()
@@ -286,7 +281,7 @@ export class Messenger {
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
 
 function checkTimeout (timeoutMs: unknown): void {
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
     throw new MessageError('INVALID', `timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, not ${String(timeoutMs)}`)
   }
 }

@@ -2,6 +2,7 @@ import type { Channel } from './channel.js'
 import { MessageError } from './messenger-types.js'
 import type { Envelope, ErrorBody } from '../wire/envelope.js'
 import { safeText } from './safe-text.js'
+import { DeadlineQueue } from './deadline-queue.js'
 
 interface Pending {
   resolve: (body: unknown) => void
@@ -24,11 +25,15 @@ export type SettleOutcome = 'settled' | 'unknown' | 'forged'
  * its deadline, or by that stream closing. One timer serves every deadline: it
  * is armed for the earliest and re-armed when it fires, so a request costs no
  * timer of its own (creating and clearing one per request showed in the round
- * trip). It does not keep the process alive: a pending request has a running
- * host, which does.
+ * trip). Requests wait in one queue per timeout, where deadlines only grow, so
+ * a firing looks at the heads, not at every pending request. The timer does not
+ * keep the process alive: a pending request has a running host, which does.
  */
 export class PendingRequests {
   private readonly entries = new Map<string, Pending>()
+  private readonly queues = new Map<number, DeadlineQueue<string>>()
+  /** Queued ids in all, settled ones included (for compaction). */
+  private queued = 0
   private timer?: NodeJS.Timeout
   /** When the armed timer fires (`performance.now()` time). */
   private timerAt = Infinity
@@ -43,6 +48,7 @@ export class PendingRequests {
     return new Promise((resolve, reject) => {
       const deadline = performance.now() + timeoutMs
       this.entries.set(id, { resolve, reject, deadline, peer, type, timeoutMs, channel })
+      this.enqueue(id, deadline, timeoutMs)
       if (deadline < this.timerAt) this.arm(deadline)
     })
   }
@@ -101,6 +107,25 @@ export class PendingRequests {
     return pending
   }
 
+  private enqueue (id: string, deadline: number, timeoutMs: number): void {
+    let queue = this.queues.get(timeoutMs)
+    if (queue == null) this.queues.set(timeoutMs, queue = new DeadlineQueue())
+    queue.push(id, deadline)
+    // answered requests stay queued until a firing passes them: drop them when they are most of a long queue
+    if (++this.queued > 4096 && this.queued > 4 * this.entries.size) {
+      this.queued = 0
+      for (const each of this.queues.values()) { each.compact(this.isLive); this.queued += each.size }
+    }
+  }
+
+  /** Still waiting, and with this deadline (an id answered and reused would have another). */
+  private readonly isLive = (id: string, deadline: number): boolean => this.entries.get(id)?.deadline === deadline
+
+  private readonly timeOut = (id: string): void => {
+    const pending = this.take(id)
+    pending?.reject(new MessageError('TIMEOUT', `no reply to ${pending.type} from ${pending.peer} within ${pending.timeoutMs} ms`))
+  }
+
   private arm (at: number): void {
     clearTimeout(this.timer)
     this.timerAt = at
@@ -114,13 +139,11 @@ export class PendingRequests {
     this.timerAt = Infinity
     const now = performance.now()
     let next = Infinity
-    for (const [id, pending] of this.entries) {
-      if (pending.deadline > now) {
-        if (pending.deadline < next) next = pending.deadline
-        continue
-      }
-      this.entries.delete(id)
-      pending.reject(new MessageError('TIMEOUT', `no reply to ${pending.type} from ${pending.peer} within ${pending.timeoutMs} ms`))
+    this.queued = 0
+    for (const [timeoutMs, queue] of this.queues) {
+      next = Math.min(next, queue.expire(now, this.isLive, this.timeOut))
+      if (queue.size === 0) this.queues.delete(timeoutMs)
+      else this.queued += queue.size
     }
     if (next < Infinity) this.arm(next)
   }
