@@ -1,4 +1,3 @@
-import { waitFor } from 'xstate'
 import type { Actor, AnyActorRef } from 'xstate'
 import type { nodeMachine } from '../machines/node.js'
 import type { HostReply } from '../machines/host.js'
@@ -8,6 +7,9 @@ import { DmsError } from './errors.js'
 import type { DmsErrorCode } from './errors.js'
 import type { HostAttachment } from './host-attachment.js'
 import type { NetworkKind } from './events.js'
+
+/** The host machine takes a restart only while its host runs (dials it takes always, to refuse them): what `running()` asks. */
+const RUNNING_PROBE = { type: 'host.restart' } as const
 
 type RootActor = Actor<typeof nodeMachine>
 
@@ -65,16 +67,16 @@ export class HostControl {
     return handle == null ? undefined : asLibp2p(handle)
   }
 
-  /** A host's state from its actor's snapshot: cheap enough for every message. */
+  /** Whether a host is up: its machine is asked (`can`), not read by state name. */
+  running (network: NetworkKind): boolean {
+    return this.actor(network)?.getSnapshot().can(RUNNING_PROBE) === true
+  }
+
+  /** A host's state name, for status output only: decisions use `running()` or ask the machines (`can`). */
   stateOf (network: NetworkKind): string | undefined {
     const snapshot = this.actor(network)?.getSnapshot() as { value: string | Record<string, string> } | undefined
     if (snapshot == null) return network === 'public' ? 'idle' : undefined
     return typeof snapshot.value === 'string' ? snapshot.value : Object.values(snapshot.value)[0]
-  }
-
-  /** State of the private host, or undefined when there is none. */
-  privateHostState (): string | undefined {
-    return this.stateOf('private')
   }
 
   actor (network: NetworkKind = 'public'): AnyActorRef | undefined {
@@ -90,7 +92,7 @@ export class HostControl {
     // never brings a stopped node back: a feature finishing late work after stop() must not leave a host behind
     const root = this.init.root()
     if (root == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
-    if (this.privateHostState() === 'running') return this.privateAddresses()
+    if (this.running('private')) return this.privateAddresses()
     const listen = options.listen ?? this.init.defaultPrivateListen()
     this.relayRole = options.relay
     await this.awaitPrivate(() => { root.send({ type: 'private.start', listen }) }, 'ready')
@@ -100,7 +102,7 @@ export class HostControl {
   /** Rebuild the private host (same ports) with the protector's current key. */
   async restartPrivateHost (): Promise<string[]> {
     const root = this.init.root()
-    if (root == null || this.privateHostState() == null) throw new DmsError('HOST_NOT_RUNNING', 'the private host is not running')
+    if (root == null || this.actor('private') == null) throw new DmsError('HOST_NOT_RUNNING', 'the private host is not running')
     await this.awaitPrivate(() => { root.send({ type: 'private.restart' }) }, 'ready')
     return this.privateAddresses()
   }
@@ -108,28 +110,40 @@ export class HostControl {
   /** Stop the private host; the public host is untouched. */
   async stopPrivateHost (): Promise<void> {
     const root = this.init.root()
-    if (root == null || this.privateHostState() == null) return
+    if (root == null || this.actor('private') == null) return
     await this.awaitPrivate(() => { root.send({ type: 'private.stop' }) }, 'stopped')
+  }
+
+  /** Start the private host, or rebuild it with the current key when there is one: the node machine says which it takes. */
+  async startOrRekeyPrivateHost (options: { listen?: string[], relay?: 'serve' | 'reserve' } = {}): Promise<string[]> {
+    if (this.init.root()?.getSnapshot().can({ type: 'private.start' }) === true) return await this.startPrivateHost(options)
+    return await this.restartPrivateHost()
   }
 
   /** Stop only the public host (a swarm member leaving the public network); actors and the private host stay. */
   async suspendPublicHost (): Promise<void> {
-    const host = this.actor()
-    if (host == null || this.stateOf('public') !== 'running') return
-    host.send({ type: 'host.stop' })
-    await waitFor(host, (s: { matches: (state: string) => boolean }) => s.matches('stopped') || s.matches('failed'), { timeout: 15_000 })
+    if (this.running('public')) await this.stopPublicHost()
   }
 
-  /** Start the public host again after `suspendPublicHost()`. */
+  /** Stop the public host and wait for it, unless its machine has nothing to stop. */
+  async stopPublicHost (): Promise<void> {
+    const root = this.init.root()
+    const host = this.actor()
+    if (root == null || host == null || !host.getSnapshot().can({ type: 'host.stop' })) return
+    await this.awaitHost(root, 'public', 'stopped', () => { host.send({ type: 'host.stop' }) })
+  }
+
+  /** Start the public host again after `suspendPublicHost()`; nothing when it runs. */
   async resumePublicHost (): Promise<void> {
     if (this.init.root() == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
+    if (this.running('public')) return
     await this.init.startPublic()
   }
 
   /** Start the public host; resolves once its services are ready. */
   async startPublicHost (): Promise<void> {
     const root = this.init.root()!
-    if (this.stateOf('public') === 'running') return
+    if (this.running('public')) return
     await this.awaitHost(root, 'public', 'ready', () => { this.actor()!.send({ type: 'host.start' }) })
   }
 

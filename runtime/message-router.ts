@@ -81,7 +81,7 @@ export class MessageRouter {
   /** On the private host when only it runs (a member that left the public network). */
   async publishJob (bid: BidRequestInit): Promise<{ recipients: number }> {
     const { hosts } = this.init
-    return await this.messengers[hosts.privateHostState() === 'running' && hosts.stateOf('public') !== 'running' ? 'private' : 'public'].publishJob(bid)
+    return await this.messengers[hosts.running('private') && !hosts.running('public') ? 'private' : 'public'].publishJob(bid)
   }
 
   onJob (listener: (bid: BidRequest, from: string) => void): () => void {
@@ -99,7 +99,7 @@ export class MessageRouter {
     // no private host, no choice (one map lookup): most nodes, on every message, decide here
     if (hosts.actor('private') == null) return 'public'
     if (this.init.onPrivate(peer)) return 'private'
-    if (hosts.stateOf('public') !== 'running' && hosts.privateHostState() === 'running') return 'private'
+    if (!hosts.running('public') && hosts.running('private')) return 'private'
     return 'public'
   }
 

@@ -1,6 +1,6 @@
 import '../actors/polyfill.js'
 import { randomUUID } from 'node:crypto'
-import { createActor, waitFor } from 'xstate'
+import { createActor } from 'xstate'
 import type { Actor, InspectionEvent } from 'xstate'
 import { nodeMachine } from '../machines/node.js'
 import type { NodeEmitted } from '../machines/node.js'
@@ -273,11 +273,7 @@ export class DmsNode {
     const root = this.root
     if (root == null) return
     await this.hosts.stopPrivateHost().catch(() => {})
-    const host = this.hosts.actor()
-    if (host != null) {
-      host.send({ type: 'host.stop' })
-      await waitFor(host, (s: { matches: (state: string) => boolean }) => s.matches('stopped') || s.matches('failed') || s.matches('configured'), { timeout: 15_000 }).catch(() => {})
-    }
+    await this.hosts.stopPublicHost().catch(() => {})
     // whatever the machines managed, no libp2p node may outlive the node: also one
     // created or starting in a host restart that was still under way
     await Promise.allSettled([...this.liveLibp2p].map(async (libp2p) => { await stopWhenStarted(libp2p) }))
@@ -293,7 +289,6 @@ export class DmsNode {
   }
 
   private connectedOnPrivate (peer: string): boolean {
-    const state = this.root?.getSnapshot().context.peers[`private:${peer}`]?.getSnapshot().value
-    return state === 'connected' || state === 'identified'
+    return (this.root?.getSnapshot().context.peers[`private:${peer}`]?.getSnapshot().context.connections.length ?? 0) > 0
   }
 }

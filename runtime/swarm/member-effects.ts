@@ -30,7 +30,7 @@ export function memberEffects (deps: MemberDeps) {
     ring.clear()
     await node.hosts.stopPrivateHost()
     await store.clear()
-    if (node.hosts.stateOf('public') !== 'running') await node.hosts.resumePublicHost()
+    await node.hosts.resumePublicHost()
   }
 
   /** Dial the owner's private host until it answers or the rejoin window ends (the owner may be restarting). */
@@ -51,7 +51,7 @@ export function memberEffects (deps: MemberDeps) {
   }
 
   async function askOwner (input: RequestKeyInput): Promise<KeyAnswer> {
-    if (node.hosts.stateOf('public') !== 'running') await node.hosts.resumePublicHost()
+    await node.hosts.resumePublicHost()
     await node.dial(input.ownerAddress)
     const libp2p = deps.endpoint.host('public') ?? node.hosts.libp2p('public')
     if (libp2p == null) throw new DmsError('HOST_NOT_RUNNING', 'the public host is not running')
@@ -91,9 +91,8 @@ export function memberEffects (deps: MemberDeps) {
         if (key == null) throw new DmsError('SWARM_FAILED', `no key for epoch ${input.epoch}`)
         ring.activate(input.epoch)
         await store.save({ role: 'member', network: network(), epoch: input.epoch, owner: input.owner, ownerAddress: input.ownerAddress, bootstrap: input.bootstrap }, key)
-        if (node.hosts.privateHostState() === 'running') await node.hosts.restartPrivateHost()
         // a slot on the owner's relay: reachable through the owner from behind NAT
-        else await node.hosts.startPrivateHost({ relay: 'reserve' })
+        await node.hosts.startOrRekeyPrivateHost({ relay: 'reserve' })
         if (!(await reachOwner(input.bootstrap))) return { joined: false }
         if (deps.leavePublic) await node.hosts.suspendPublicHost()
         return { joined: true, addresses: node.hosts.libp2p('private')?.getMultiaddrs().map(String) ?? [] }

@@ -189,7 +189,7 @@ export class Swarm {
 
   status (): SwarmStatus {
     const privatePeers = [...new Set((this.node.hosts.libp2p('private')?.getConnections() ?? []).map((c) => c.remotePeer.toString()))].sort()
-    const privateHost = this.node.hosts.privateHostState()
+    const privateHost = this.node.hosts.stateOf('private')
     const common = { privatePeers, ...(privateHost != null ? { privateHost } : {}), keyExchange: { ...this.endpoint.stats, denied: this.ownerSide.denials() } }
     const owner = this.owner?.getSnapshot()
     if (owner != null && !(this.ownerIsFree() && this.member != null)) {

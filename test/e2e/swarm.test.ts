@@ -49,7 +49,7 @@ test('create → members join → outsider denied → rotate → revoke cuts the
   try { await outsider.swarm.join(ownerAddress) } catch (err) { denied = (err as Error).message }
   assert.match(denied, /denied: not-authorised/)
   assert.is(outsider.swarm.status().state, 'idle')
-  assert.is(componentsOf(outsider.node).hosts.privateHostState(), undefined)
+  assert.is(componentsOf(outsider.node).hosts.stateOf('private'), undefined)
   assert.not.ok(owner.swarm.status().privatePeers.includes(outsider.node.peerId))
 
   // rotation: everyone authorised moves to the new key

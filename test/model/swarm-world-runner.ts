@@ -181,7 +181,7 @@ export async function runPath (path: WorldPath): Promise<void> {
 async function checkFacts (world: World, state: string, context: WorldContext): Promise<void> {
   const { alice, bob, carol } = world.members
   const outsider = world.outsider.node.peerId
-  assert.is(componentsOf(world.outsider.node).hosts.privateHostState(), undefined, 'the outsider never runs a private host')
+  assert.is(componentsOf(world.outsider.node).hosts.stateOf('private'), undefined, 'the outsider never runs a private host')
   const owner = await world.ownerStatus()
   assert.not.ok(owner.privatePeers.includes(outsider), 'the outsider is never on the private network')
   if (state === 'noSwarm') {
