@@ -8,7 +8,10 @@ export const BID_REQUEST_TOPIC = 'dms/jobs/bid-requests/1'
 /** What a publisher gives: the requester is always the publishing node. */
 export type BidRequestInit = Omit<BidRequest, 'requester'>
 
-/** Check a value is a BidRequest; throws an Error naming the first bad field. */
+/**
+ * Check a value is a BidRequest; throws an Error naming the first bad field. Returns
+ * a new object of the known fields only: what a newer version adds is not passed on.
+ */
 export function validateBidRequest (value: unknown): BidRequest {
   const fail = (why: string): never => { throw new DmsError('BAD_JOB', `invalid bid request: ${why}`) }
   if (value == null || typeof value !== 'object' || Array.isArray(value)) return fail('not a map')
@@ -36,5 +39,16 @@ export function validateBidRequest (value: unknown): BidRequest {
     if (entries.length > 32) fail('at most 32 labels')
     for (const [k, v] of entries) if (k.length > 64 || typeof v !== 'string' || v.length > 256) fail(`label ${k} must be a short string`)
   }
-  return bid as unknown as BidRequest
+  const known = bid as unknown as BidRequest
+  const checked: BidRequest = {
+    jobId: known.jobId,
+    resources: { cpuCores: known.resources.cpuCores, memoryMb: known.resources.memoryMb },
+    price: { max: known.price.max, currency: known.price.currency },
+    deadline: known.deadline,
+    requester: known.requester
+  }
+  if (known.resources.diskMb !== undefined) checked.resources.diskMb = known.resources.diskMb
+  if (known.resources.gpus !== undefined) checked.resources.gpus = known.resources.gpus
+  if (known.labels !== undefined) checked.labels = Object.fromEntries(Object.entries(known.labels))
+  return checked
 }

@@ -1,17 +1,33 @@
 import { Packr } from 'msgpackr'
 import { validateEnvelope, WireError } from './envelope.js'
 import type { Envelope } from './envelope.js'
+import { plainMsgpackProblem } from './plain-msgpack.js'
 
 // Records off: both sides decode what the other wrote with no shared structure table.
-const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, mapsAsObjects: true })
+// 64-bit integers read as numbers: plainMsgpackProblem has refused those beyond ±2^53.
+const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, mapsAsObjects: true, int64AsType: 'number' })
 
-/** msgpackr-encode plain data (no records, no extensions). */
+/**
+ * msgpackr-encode plain data. Throws WireError INVALID for a value the receiver
+ * would refuse (a BigInt beyond ±2^53, a Date, anything msgpackr writes as an extension):
+ * what one node sends, every node reads.
+ */
 export function encodeValue (value: unknown): Uint8Array {
-  return packr.pack(value)
+  let bytes: Uint8Array
+  try {
+    bytes = packr.pack(value)
+  } catch (err) {
+    throw new WireError('INVALID', `cannot encode the value: ${(err as Error).message}`)
+  }
+  const problem = plainMsgpackProblem(bytes)
+  if (problem != null) throw new WireError('INVALID', `cannot send ${problem}: only nil, booleans, numbers, strings, bytes, arrays and maps travel`)
+  return bytes
 }
 
-/** Decode msgpackr bytes; throws WireError MALFORMED on bytes that are not one valid value. */
+/** Decode plain msgpack bytes; throws WireError MALFORMED on bytes that are not one plain value (see plain-msgpack.ts). */
 export function decodeValue (bytes: Uint8Array): unknown {
+  const problem = plainMsgpackProblem(bytes)
+  if (problem != null) throw new WireError('MALFORMED', `frame is not plain msgpack: ${problem}`)
   try {
     return packr.unpack(bytes)
   } catch (err) {
@@ -21,6 +37,22 @@ export function decodeValue (bytes: Uint8Array): unknown {
 
 export function encodeEnvelope (envelope: Envelope): Uint8Array {
   return encodeValue(envelope)
+}
+
+// Reads only the id and kind of an envelope decodeEnvelope refused, so the sender can be told why.
+const lenient = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'string' })
+
+/** The id and kind of a refused envelope, when they can be read: the sender's request then gets an error reply. */
+export function envelopeHeadOf (bytes: Uint8Array): { id: string, kind: string } | undefined {
+  let value: unknown
+  try {
+    value = lenient.unpack(bytes)
+  } catch {
+    return undefined
+  }
+  const head = value as { id?: unknown, kind?: unknown } | null
+  if (head == null || typeof head !== 'object' || typeof head.id !== 'string' || head.id.length === 0 || head.id.length > 64 || typeof head.kind !== 'string') return undefined
+  return { id: head.id, kind: head.kind }
 }
 
 /** Decode and validate one envelope frame. */

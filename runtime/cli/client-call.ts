@@ -1,5 +1,6 @@
 import { ControlClient } from '../control/client.js'
 import type { Parsed } from './command.js'
+import { jsonText } from '../json-text.js'
 
 /** Run one call against the node that owns `dataDir`. */
 export async function call<T> (dataDir: string, method: string, params: Record<string, unknown> = {}): Promise<T> {
@@ -31,5 +32,5 @@ export const print = (text: string): void => { process.stdout.write(`${text}\n`)
 
 /** Print `value` as JSON with --json, else the human text. */
 export function output (parsed: Pick<Parsed, 'json'>, value: unknown, text: () => string): void {
-  print(parsed.json ? JSON.stringify(value) : text())
+  print(parsed.json ? jsonText(value) : text())
 }

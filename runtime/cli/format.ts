@@ -1,5 +1,6 @@
 import type { DiscoveryStatus, NodeEvent, NodeStatus, PeerStatus } from '../events.js'
 import { safeText } from '../../actors/messenger/safe-text.js'
+import { jsonText } from '../json-text.js'
 
 /** `12D3KooWAbc…wxyz`: enough of a peer id to tell peers apart in a table. */
 export const shortId = (peerId: string): string => peerId.length > 16 ? `${peerId.slice(0, 10)}…${peerId.slice(-4)}` : peerId
@@ -56,7 +57,7 @@ export function eventLine (event: NodeEvent): string {
     if (key === 'peerId' && typeof value === 'string') return shortId(value)
     if (Array.isArray(value)) return `${key}=${value.length > 3 ? `${value.length} items` : value.join(',')}`
     // event fields may carry a remote peer's words: never raw control characters on the terminal
-    return `${key}=${safeText(typeof value === 'string' ? value : JSON.stringify(value), 400)}`
+    return `${key}=${safeText(typeof value === 'string' ? value : jsonText(value), 400)}`
   })
   return `${time} ${type.padEnd(20)} ${facts.join(' ')}`.trimEnd()
 }

@@ -5,6 +5,7 @@ import { controlSocketPath, MAX_CONTROL_LINE } from './protocol.js'
 import type { ControlRequest, ControlResponse } from './protocol.js'
 import { log } from '../../actors/log.js'
 import { DmsError } from '../errors.js'
+import { jsonText } from '../json-text.js'
 
 /** A control method: takes the request params, returns JSON-able data, or throws. */
 export type ControlMethod = (params: Record<string, unknown>) => unknown
@@ -64,7 +65,7 @@ function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Ma
   const stops: Array<() => void> = []
   socket.on('close', () => { for (const stop of stops) stop() })
   socket.on('error', () => {})
-  const send = (response: ControlResponse): void => { if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`) }
+  const send = (response: ControlResponse): void => { if (!socket.destroyed) socket.write(`${jsonText(response)}\n`) }
   socket.on('data', (chunk) => {
     buffered += chunk.toString('utf8')
     if (buffered.length > MAX_CONTROL_LINE) {
@@ -130,7 +131,10 @@ function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Ma
         const e = err as { code?: string, message?: string }
         send({ id: request.id, ok: false, error: { code: e?.code ?? 'CONTROL_FAILED', message: e?.message ?? String(err) } })
       }
-    )
+    ).catch((err: unknown) => {
+      // the reply could not be written (the client left): the daemon goes on
+      log.control('reply to %d not sent: %s', request.id, (err as Error)?.message ?? String(err))
+    })
   }
 }
 

@@ -10,6 +10,7 @@ import type { LiveChange } from './live-system.js'
 import type { SanitizedInspectionEvent } from './sanitized-inspector.js'
 import { statelyActor, statelyDefinition, statelyLogEvent } from './stately-events.js'
 import { DmsError } from '../errors.js'
+import { jsonText } from '../json-text.js'
 
 export interface InspectorServerInit {
   /** TCP port on 127.0.0.1; 0 picks a free one. @default 7700 */
@@ -83,7 +84,7 @@ export async function startInspectorServer (init: InspectorServerInit = {}): Pro
       const actor = system.actors.get(change.entry.actor)
       const message = change.entry.kind === 'actor' && actor != null ? statelyActor(actor, definitions) : statelyLogEvent(change.entry, actor)
       if (message == null) continue
-      const text = JSON.stringify(message)
+      const text = jsonText(message)
       for (const client of stately.clients) if (client.readyState === WebSocket.OPEN) client.send(text)
     }
   }

@@ -4,6 +4,7 @@ import { countArg, jsonArg, peerIdArg, typeArg } from '../arguments.js'
 import { shortId } from '../format.js'
 import { safeText } from '../../../actors/messenger/safe-text.js'
 import type { ReceivedMessage } from '../../control/message-inbox.js'
+import { jsonText } from '../../json-text.js'
 
 export const sendCommand: Command = {
   name: 'send',
@@ -26,7 +27,7 @@ export const sendCommand: Command = {
     const timeoutMs = countArg('timeout', parsed.values.timeout)
     if (parsed.values.request === true) {
       const reply = await call(parsed.dataDir, 'request', { peer, type, body, ...(timeoutMs != null ? { timeoutMs } : {}) })
-      print(JSON.stringify(reply))
+      print(jsonText(reply))
     } else {
       await call(parsed.dataDir, 'send', { peer, type, body })
       output(parsed, { sent: true, peer, type }, () => `sent ${type} to ${peer}`)
@@ -52,7 +53,7 @@ export const receiveCommand: Command = {
     const reply = typeof parsed.values.reply === 'string' ? { reply: jsonArg('--reply', parsed.values.reply) } : {}
     return await follow(parsed.dataDir, 'receive', { types, ...reply }, (item) => {
       const m = item as ReceivedMessage
-      output(parsed, m, () => `${new Date().toISOString().slice(11, 19)} ${m.type} ${m.kind === 'req' ? `request${m.replied === true ? ' (replied)' : ' (refused: no --reply)'} ` : ''}from ${shortId(m.from)}: ${safeText(JSON.stringify(m.body), 2000)}`)
+      output(parsed, m, () => `${new Date().toISOString().slice(11, 19)} ${m.type} ${m.kind === 'req' ? `request${m.replied === true ? ' (replied)' : ' (refused: no --reply)'} ` : ''}from ${shortId(m.from)}: ${safeText(jsonText(m.body), 2000)}`)
     }, () => { process.stderr.write(`receiving ${types.join(', ')} — Ctrl-C to stop\n`) })
   }
 }

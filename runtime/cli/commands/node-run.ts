@@ -11,6 +11,7 @@ import { eventLine } from '../format.js'
 import { discoveryFromFlags } from '../discovery-flags.js'
 import type { Parsed } from '../command.js'
 import { readConfigFile } from '../config-file.js'
+import { jsonText } from '../../json-text.js'
 
 /** `dms-net node`: the daemon. Loaded only when that command runs, so client commands load no libp2p. */
 export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promise<number> {
@@ -30,7 +31,7 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
     ...(values.bootstrap != null ? { bootstrap: values.bootstrap as string[] } : {})
   })
   const print = (line: string): void => { process.stdout.write(`${line}\n`) }
-  node.on('*', (event) => { print(json ? JSON.stringify({ time: Date.now(), ...event }) : eventLine(event)) })
+  node.on('*', (event) => { print(json ? jsonText({ time: Date.now(), ...event }) : eventLine(event)) })
   const swarm = createSwarm(node)
   const accept = (values['vpn-accept'] as string[] | undefined) ?? []
   let vpn
