@@ -1,5 +1,5 @@
 import { createMessenger } from '../actors/messenger/messenger.js'
-import type { Messenger, MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
+import type { Messenger, MessageHandler, MessengerStats, RequestOptions, SendOptions } from '../actors/messenger/messenger.js'
 import { ByteBudget } from '../actors/messenger/byte-budget.js'
 import type { BidRequest, BidRequestInit } from '../actors/wire/bid-request.js'
 import type { NodeConfig } from './config.js'
@@ -31,7 +31,8 @@ export class MessageRouter {
     const budget = new ByteBudget({ perPeer: config.maxBufferedBytesPerPeer, total: config.maxBufferedBytes })
     // messages handed to handlers that have not finished: four times the partial-frame budget, then the sender's streams pause
     const deliveries = new ByteBudget({ perPeer: 4 * config.maxBufferedBytesPerPeer, total: 4 * config.maxBufferedBytes })
-    const messenger = (): Messenger => createMessenger({
+    const messenger = (network: NetworkKind): Messenger => createMessenger({
+      network,
       maxFrameBytes: config.maxFrameBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       frameDeadlineMs: config.frameDeadlineMs,
@@ -40,7 +41,7 @@ export class MessageRouter {
       deliverToActor: (actor, event, from) => init.features.deliver(actor, event, from),
       onError: (error) => { init.emit({ type: 'messenger.error', ...error }) }
     })
-    this.messengers = { public: messenger(), private: messenger() }
+    this.messengers = { public: messenger('public'), private: messenger('private') }
     for (const created of Object.values(this.messengers)) created.onJob((bid, from) => { init.emit({ type: 'job.received', from, bid }) })
   }
 
@@ -54,12 +55,12 @@ export class MessageRouter {
     }))
   }
 
-  async send (peer: string, type: string, body: unknown): Promise<void> {
+  async send (peer: string, type: string, body: unknown, options: SendOptions = {}): Promise<void> {
     checkPeerId(peer)
-    await this.messengerFor(peer).send(peer, type, body)
+    await this.messengerFor(peer).send(peer, type, body, options)
   }
 
-  request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
+  request<T = unknown> (peer: string, type: string, body: unknown, options: RequestOptions = {}): Promise<T> {
     try {
       checkPeerId(peer)
     } catch (err) {
@@ -73,7 +74,7 @@ export class MessageRouter {
     return () => { for (const remove of removers) remove() }
   }
 
-  async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<void> {
+  async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: RequestOptions = {}): Promise<void> {
     checkPeerId(peer)
     await this.messengerFor(peer).sendToActor(peer, actor, event, options)
   }

@@ -28,18 +28,39 @@ export class ChannelPool {
     return this.ready.get(peer)
   }
 
-  /** The outbound channel to `peer`, opening it when there is none. */
+  /**
+   * The outbound channel to `peer`, opening it when there is none. Single flight:
+   * every send that finds no open channel waits for the same opening, and shares
+   * its failure; a closed channel is replaced once, never once per waiting send.
+   */
   async channelTo (libp2p: DmsLibp2p, peer: string): Promise<Channel> {
-    const existing = this.outbound.get(peer)
-    if (existing != null) {
-      const channel = await existing.catch(() => undefined)
-      if (channel != null && !channel.isClosed) return channel
-      if (this.outbound.get(peer) === existing) this.outbound.delete(peer)
+    // a channel that closes as it opens (the peer went away) is replaced once more, then the send fails
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const open = this.ready.get(peer)
+      if (open != null && !open.isClosed) return open
+      let opening = this.outbound.get(peer)
+      if (opening == null) {
+        opening = this.open(libp2p, peer)
+        this.outbound.set(peer, opening)
+        const settled = opening
+        settled.then((channel) => {
+          if (this.outbound.get(peer) !== settled) return
+          if (channel.isClosed) this.outbound.delete(peer)
+          else this.ready.set(peer, channel)
+        }, () => { if (this.outbound.get(peer) === settled) this.outbound.delete(peer) })
+      }
+      const channel = await opening
+      if (!channel.isClosed) return channel
+      if (this.outbound.get(peer) === opening) this.outbound.delete(peer)
     }
-    const opening = this.open(libp2p, peer)
-    this.outbound.set(peer, opening)
-    opening.then((channel) => { if (this.outbound.get(peer) === opening && !channel.isClosed) this.ready.set(peer, channel) }, () => { if (this.outbound.get(peer) === opening) this.outbound.delete(peer) })
-    return await opening
+    throw new MessageError('SEND_FAILED', `the messenger stream to ${peer} closed as soon as it opened`)
+  }
+
+  /** Open channels with `peer`, both directions. */
+  openWith (peer: string): number {
+    let count = 0
+    for (const channel of this.channels) if (channel.remotePeer === peer) count++
+    return count
   }
 
   /** A stream a peer opened to us. */
@@ -50,7 +71,10 @@ export class ChannelPool {
       remotePeer,
       onClose: (closed) => {
         this.channels.delete(closed)
-        if (this.ready.get(closed.remotePeer) === closed) this.ready.delete(closed.remotePeer)
+        if (this.ready.get(closed.remotePeer) === closed) {
+          this.ready.delete(closed.remotePeer)
+          this.outbound.delete(closed.remotePeer)
+        }
         this.closedBytes = { in: this.closedBytes.in + closed.bytesIn, out: this.closedBytes.out + closed.bytesOut }
         this.template.onClose(closed)
       }

@@ -20,6 +20,8 @@ export interface ChannelInit {
   deliveries: ByteBudget
   /** `bytes`: the frame's size, what a held delivery of it counts against the deliveries budget. */
   onEnvelope: (envelope: Envelope, channel: Channel, bytes: number) => void
+  /** A whole frame that holds no valid envelope: reported, answered if it can be, and the stream goes on. */
+  onBadEnvelope: (error: WireError, frame: Uint8Array, channel: Channel) => void
   /** A bad frame or a stall: the channel is closed right after. */
   onWireError: (error: WireError, channel: Channel) => void
   onClose: (channel: Channel) => void
@@ -66,6 +68,8 @@ export class Channel {
     this.writer = new FrameWriter(init.stream)
     this.stream.addEventListener('message', (event) => { this.receive(event.data instanceof Uint8Array ? event.data : event.data.subarray()) })
     this.stream.addEventListener('close', () => { this.finish() })
+    // a peer that stops writing will answer nothing more on this stream: stop using it, close our side
+    this.stream.addEventListener('remoteCloseWrite', () => { void this.close() })
     // A long-lived per-peer stream may idle; the messenger reopens one when needed.
     this.stream.inactivityTimeout = 0
     // Pausing (backpressure) stops the muxer's window updates, but what the window already allows
@@ -74,20 +78,21 @@ export class Channel {
     this.stream.maxReadBufferLength = PAUSED_READ_BUFFER_BYTES
   }
 
+  /** Closed, or no longer writable (its writing side was closed from outside the messenger): not for new sends. */
   get isClosed (): boolean {
-    return this.closed
+    return this.closed || this.stream.writeStatus !== 'writable'
   }
 
   /** Send one envelope; resolves once the stream has taken it, waiting for drain when its buffer is full. */
   async write (payload: Uint8Array): Promise<void> {
     await this.writer.drain()
-    if (this.closed) throw new DmsError('SEND_FAILED', 'stream closed')
+    if (this.isClosed) throw new DmsError('SEND_FAILED', 'stream closed')
     this.sendFrame(payload)
   }
 
   /** Send at once when nothing waits for drain (the messenger's fast path); false when the caller must `write()`. */
   trySend (payload: Uint8Array): boolean {
-    if (this.writer.blocked || this.closed) return false
+    if (this.writer.blocked || this.isClosed) return false
     this.sendFrame(payload)
     return true
   }
@@ -166,8 +171,10 @@ export class Channel {
       try {
         envelope = decodeEnvelope(frame)
       } catch (err) {
-        this.fail(err as WireError)
-        return
+        // the framing is intact: one bad envelope costs only itself, never the stream's other requests
+        this.init.onBadEnvelope(err instanceof WireError ? err : new WireError('MALFORMED', String(err)), frame, this)
+        if (this.closed) return
+        continue
       }
       envelope.from = this.remotePeer
       this.init.onEnvelope(envelope, this, frame.byteLength)

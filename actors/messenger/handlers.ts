@@ -1,11 +1,13 @@
 import { DmsError } from '../errors.js'
 import type { Envelope } from '../wire/envelope.js'
-import { ACTOR_EVENT_TYPE, MessageError, RemoteRefusal, toErrorBody } from './messenger-types.js'
+import { ACTOR_EVENT_TYPE, MessageError, RemoteRefusal, checkMessageType, toErrorBody } from './messenger-types.js'
 import type { DeliveryResult, MessageHandler } from './messenger-types.js'
 
 export interface HandlersInit {
   deliverToActor?: (actor: string, event: { type: string } & Record<string, unknown>, from: string) => DeliveryResult
   report: (code: string, message: string, peer?: string) => void
+  /** The host these handlers serve, told to each handler. */
+  network: 'public' | 'private'
 }
 
 /** A handler's outcome: its value, or the error to send back. Sync handlers settle without a promise. */
@@ -26,6 +28,8 @@ export class Handlers {
 
   /** Handle messages and requests of one type; the return value (or thrown error) answers a request. */
   handle (type: string, handler: MessageHandler): () => void {
+    checkMessageType(type)
+    if (typeof handler !== 'function') throw new MessageError('INVALID', `the handler for ${type} is not a function`)
     if (this.handlers.has(type)) throw new DmsError('HANDLER_TAKEN', `a handler for ${type} is already registered`)
     this.handlers.set(type, handler)
     return () => { if (this.handlers.get(type) === handler) this.handlers.delete(type) }
@@ -54,7 +58,7 @@ export class Handlers {
     const failed = (err: unknown): void => { this.init.report('HANDLER_FAILED', `handler for ${envelope.type} failed: ${(err as Error)?.message ?? err}`, envelope.from) }
     let result: unknown
     try {
-      result = handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type, kind: 'msg' })
+      result = handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type, kind: 'msg', network: this.init.network })
     } catch (err) {
       failed(err)
       done()
@@ -65,12 +69,23 @@ export class Handlers {
     return true
   }
 
-  /** A request to this node itself: the answer, or the refusal as the requester sees it. */
-  async answerLocally (envelope: Envelope): Promise<unknown> {
+  /**
+   * A request to this node itself: the answer, or the refusal as the requester sees it.
+   * `wire` carries the answer through the codec, as a remote reply would be (it may throw).
+   */
+  async answerLocally (envelope: Envelope, wire: (value: unknown) => unknown): Promise<unknown> {
     return await new Promise((resolve, reject) => {
       this.answer(envelope, (outcome) => {
-        if (outcome.ok) { resolve(outcome.value); return }
-        const body = toErrorBody(outcome.error)
+        let error = outcome.ok ? undefined : outcome.error
+        if (outcome.ok) {
+          try {
+            resolve(wire(outcome.value))
+            return
+          } catch (err) {
+            error = err
+          }
+        }
+        const body = toErrorBody(error)
         reject(new MessageError('REMOTE_ERROR', `${body.code}: ${body.message}`, body.code))
       })
     })
@@ -95,6 +110,6 @@ export class Handlers {
       this.init.report('UNKNOWN_TYPE', `no handler for request type ${envelope.type}`, envelope.from)
       throw new RemoteRefusal('UNKNOWN_TYPE', `no handler for request type ${envelope.type}`)
     }
-    return handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type, kind: 'req' })
+    return handler(envelope.body, { from: envelope.from, id: envelope.id, type: envelope.type, kind: 'req', network: this.init.network })
   }
 }

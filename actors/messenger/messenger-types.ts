@@ -21,6 +21,8 @@ export interface MessengerInit {
   deliverToActor?: (actor: string, event: { type: string } & Record<string, unknown>, from: string) => DeliveryResult
   /** Every bad input or failure; the node keeps running. */
   onError?: (error: MessengerError) => void
+  /** The host this messenger serves, told to handlers in `MessageMeta.network`. @default 'public' */
+  network?: 'public' | 'private'
 }
 
 export interface MessengerError {
@@ -39,6 +41,20 @@ export interface MessageMeta {
   type: string
   /** 'req' when the sender waits for the handler's return value, 'msg' for a one-way message. */
   kind: 'msg' | 'req'
+  /** The host it came in on: `private` only through the private swarm's key. */
+  network: 'public' | 'private'
+}
+
+/** Options of one send or request. */
+export interface SendOptions {
+  /** Abandon the send (or the wait for a reply): it rejects with ABORTED. */
+  signal?: AbortSignal
+}
+
+/** Options of one request. */
+export interface RequestOptions extends SendOptions {
+  /** How long to wait for the reply, 1 to 2^31-1 ms. @default the messenger's requestTimeoutMs */
+  timeoutMs?: number
 }
 
 export type MessageHandler = (body: unknown, meta: MessageMeta) => unknown
@@ -46,7 +62,11 @@ export type MessageHandler = (body: unknown, meta: MessageMeta) => unknown
 /** The messenger's counters; its actor (machines/messenger.ts) shows the same ones. */
 export type MessengerStats = MessengerCounters
 
-/** A failed send or request; `code` is REMOTE_ERROR (the receiver said so), TIMEOUT, OVERSIZED, NOT_ATTACHED or SEND_FAILED. */
+/**
+ * A failed send or request; `code` is REMOTE_ERROR (the receiver refused: `remoteCode` says why, e.g.
+ * UNKNOWN_TYPE, INVALID, ACTOR_REFUSED, HANDLER_FAILED), TIMEOUT, ABORTED, INVALID (a bad type, timeout or
+ * body, refused before sending), OVERSIZED, NOT_ATTACHED or SEND_FAILED.
+ */
 export class MessageError extends DmsError {
   /** For REMOTE_ERROR: the code the receiver's handler gave (its DmsError code, `NO_REPLY`, or `HANDLER_FAILED`). */
   readonly remoteCode?: string
@@ -55,6 +75,16 @@ export class MessageError extends DmsError {
     super(code, message)
     this.name = 'MessageError'
     if (remoteCode != null) this.remoteCode = remoteCode
+  }
+}
+
+/** What a message type (and an actor's systemId) may be: 1-128 letters, digits and `_ . : / -`. */
+export const MESSAGE_TYPE_PATTERN = /^[\w.:/-]{1,128}$/
+
+/** Refuse a message type the receiver would refuse (INVALID), before anything is sent or registered. */
+export function checkMessageType (type: unknown, what = 'message type'): void {
+  if (typeof type !== 'string' || !MESSAGE_TYPE_PATTERN.test(type)) {
+    throw new MessageError('INVALID', `bad ${what} ${JSON.stringify(type)}: 1-128 letters, digits and _ . : / -`)
   }
 }
 

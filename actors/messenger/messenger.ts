@@ -3,20 +3,21 @@ import type { Channel } from './channel.js'
 import { ChannelPool } from './channel-pool.js'
 import { JobBoard } from './job-board.js'
 import { ByteBudget } from './byte-budget.js'
-import { RandomIds } from './random-ids.js'
+import { Envelopes } from './envelopes.js'
 import { safeText } from './safe-text.js'
 import { ErrorReports } from './error-reports.js'
-import { encodeEnvelope } from '../wire/codec.js'
-import { ENVELOPE_VERSION, MESSENGER_PROTOCOL } from '../wire/envelope.js'
-import type { Envelope, EnvelopeKind, ErrorBody } from '../wire/envelope.js'
+import { envelopeHeadOf } from '../wire/codec.js'
+import { MESSENGER_PROTOCOL } from '../wire/envelope.js'
+import type { Envelope, ErrorBody, WireError } from '../wire/envelope.js'
 import type { BidRequest, BidRequestInit } from '../wire/bid-request.js'
-import { ACTOR_EVENT_TYPE, MessageError, toErrorBody } from './messenger-types.js'
+import { ACTOR_EVENT_TYPE, MessageError, checkMessageType, toErrorBody } from './messenger-types.js'
 import { Handlers } from './handlers.js'
-import type { MessageHandler, MessengerInit, MessengerStats } from './messenger-types.js'
+import type { MessageHandler, MessengerInit, MessengerStats, RequestOptions, SendOptions } from './messenger-types.js'
 import { PendingRequests } from './pending-requests.js'
+import { abortError, abortable, checkTimeout, throwIfAborted } from './call-options.js'
 
 export { ACTOR_EVENT_TYPE, MessageError }
-export type { DeliveryResult, MessageHandler, MessageMeta, MessengerError, MessengerInit, MessengerStats } from './messenger-types.js'
+export type { DeliveryResult, MessageHandler, MessageMeta, MessengerError, MessengerInit, MessengerStats, RequestOptions, SendOptions } from './messenger-types.js'
 
 
 /**
@@ -35,12 +36,13 @@ export class Messenger {
   private readonly jobs = new JobBoard((error) => { this.reports.reportThrottled(error.code, error.message, error.peer) })
   private readonly counters = { framesIn: 0, framesOut: 0 }
   private readonly reports: ErrorReports
-  private readonly ids = new RandomIds()
+  private readonly envelopes: Envelopes
   readonly maxFrameBytes: number
   private readonly requestTimeoutMs: number
 
   constructor (private readonly init: MessengerInit = {}) {
     this.maxFrameBytes = init.maxFrameBytes ?? 1 << 20
+    this.envelopes = new Envelopes(this.maxFrameBytes)
     this.requestTimeoutMs = init.requestTimeoutMs ?? 10_000
     this.pool = new ChannelPool({
       maxFrameBytes: this.maxFrameBytes,
@@ -49,10 +51,15 @@ export class Messenger {
       deliveries: init.deliveries ?? new ByteBudget({ perPeer: 16 << 20, total: 256 << 20 }),
       onEnvelope: (envelope, from, bytes) => { this.counters.framesIn++; this.dispatch(envelope, from, bytes) },
       onWireError: (error, from) => { this.report(error.code, error.message, from.remotePeer) },
+      onBadEnvelope: (error, frame, from) => { this.refuseEnvelope(error, frame, from) },
       onClose: (closed) => { this.pending.failChannel(closed) }
     })
     this.reports = new ErrorReports(init.onError)
-    this.handlers = new Handlers({ ...(init.deliverToActor != null ? { deliverToActor: init.deliverToActor } : {}), report: (code, message, peer) => { this.report(code, message, peer) } })
+    this.handlers = new Handlers({
+      ...(init.deliverToActor != null ? { deliverToActor: init.deliverToActor } : {}),
+      report: (code, message, peer) => { this.report(code, message, peer) },
+      network: init.network ?? 'public'
+    })
   }
 
   /** Register the protocol and the job topic on a running libp2p node (again after each host restart). */
@@ -84,42 +91,56 @@ export class Messenger {
     return this.handlers.handle(type, handler)
   }
 
-  /** Send a one-way message. Resolves when the stream has taken it. */
-  async send (peer: string, type: string, body: unknown): Promise<void> {
-    const envelope = this.envelope('msg', type, body)
+  /**
+   * Send a one-way message. Resolves when the stream has taken it; the receiver's
+   * refusal (an unknown type) comes back as a `messenger.error` REMOTE_ERROR, not here.
+   */
+  async send (peer: string, type: string, body: unknown, options: SendOptions = {}): Promise<void> {
+    checkMessageType(type)
+    throwIfAborted(options.signal)
+    const envelope = this.envelopes.create('msg', type, body)
+    const bytes = this.envelopes.encode(envelope)
     if (peer === this.selfId) {
-      this.handlers.deliver(this.local(envelope), () => {})
+      this.handlers.deliver(this.envelopes.arrived(bytes, this.selfId), () => {})
       return
     }
-    const bytes = this.encode(envelope)
     // the open stream to this peer takes it now: no promise beyond this call's own
     if (this.sendNow(peer, bytes) != null) return
-    await this.write(peer, envelope.type, bytes)
+    await abortable(this.write(peer, envelope.type, bytes), options.signal)
   }
 
   /** Send a request and wait for its reply. */
-  request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number, to?: { actor: string } } = {}): Promise<T> {
+  request<T = unknown> (peer: string, type: string, body: unknown, options: RequestOptions & { to?: { actor: string } } = {}): Promise<T> {
     let envelope: Envelope
     let bytes: Uint8Array
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
     try {
+      checkMessageType(type)
+      if (options.to != null) checkMessageType(options.to.actor, 'actor systemId')
       checkTimeout(timeoutMs)
-      envelope = this.envelope('req', type, body, options.to)
-      if (peer === this.selfId) return this.handlers.answerLocally(this.local(envelope)) as Promise<T>
-      bytes = this.encode(envelope)
+      throwIfAborted(options.signal)
+      envelope = this.envelopes.create('req', type, body, options.to)
+      bytes = this.envelopes.encode(envelope)
+      if (peer === this.selfId) return abortable(this.handlers.answerLocally(this.envelopes.arrived(bytes, this.selfId), (value) => this.envelopes.replyBody(envelope, value)), options.signal) as Promise<T>
     } catch (err) {
       return Promise.reject(err)
     }
+    const signal = options.signal
     const channel = this.sendNow(peer, bytes)
     // fast path: sent on the open stream, so the reply is the only thing to wait for (no extra promise)
-    if (channel != null) return this.pending.wait(envelope.id, peer, type, timeoutMs, channel) as Promise<T>
-    return this.requestSlowly(peer, envelope, bytes, timeoutMs)
+    if (channel != null) {
+      const reply = this.pending.wait(envelope.id, peer, type, timeoutMs, channel) as Promise<T>
+      if (signal != null) this.abandonOnAbort(envelope.id, signal)
+      return reply
+    }
+    return this.requestSlowly(peer, envelope, bytes, timeoutMs, signal)
   }
 
   /** A request that must wait for its stream to open or drain first. */
-  private async requestSlowly<T> (peer: string, envelope: Envelope, bytes: Uint8Array, timeoutMs: number): Promise<T> {
+  private async requestSlowly<T> (peer: string, envelope: Envelope, bytes: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     const { type } = envelope
     const reply = this.pending.wait(envelope.id, peer, type, timeoutMs)
+    if (signal != null) this.abandonOnAbort(envelope.id, signal)
     // the timeout counts from the start: a dial that outlasts it (a slow peer-routing lookup)
     // ends the request with TIMEOUT, and neither promise may reject unobserved
     reply.catch(() => {})
@@ -134,8 +155,15 @@ export class Messenger {
     return await reply as T
   }
 
+  /** An aborted request stops waiting at once; its reply, if one comes, is dropped. */
+  private abandonOnAbort (id: string, signal: AbortSignal): void {
+    const abort = (): void => { this.pending.fail(id, abortError(signal)) }
+    signal.addEventListener('abort', abort, { once: true })
+    this.pending.onSettled(id, () => { signal.removeEventListener('abort', abort) })
+  }
+
   /** Send a typed event to the actor with systemId `actor` on `peer`; rejects with the receiver's refusal. */
-  async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<void> {
+  async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: RequestOptions = {}): Promise<void> {
     await this.request(peer, ACTOR_EVENT_TYPE, event, { ...options, to: { actor } })
   }
 
@@ -161,34 +189,6 @@ export class Messenger {
     }
   }
 
-  private envelope (kind: EnvelopeKind, type: string, body: unknown, to?: { actor: string }, re?: string): Envelope {
-    // receivers take the sender from the authenticated connection, never from `from`: nothing to send.
-    // One literal per shape (no spreads): a message's envelope is built on every send and reply.
-    const envelope: Envelope = { v: ENVELOPE_VERSION, id: this.ids.next(), kind, type, from: '', ts: Date.now(), body }
-    if (re != null) envelope.re = re
-    if (to != null) envelope.to = to
-    return envelope
-  }
-
-  /** An envelope this node addresses to itself: from itself. */
-  private local (envelope: Envelope): Envelope {
-    envelope.from = this.selfId ?? ''
-    return envelope
-  }
-
-  private encode (envelope: Envelope): Uint8Array {
-    let bytes: Uint8Array
-    try {
-      bytes = encodeEnvelope(envelope)
-    } catch (err) {
-      throw new MessageError('SEND_FAILED', `cannot encode ${envelope.type}: ${(err as Error).message}`)
-    }
-    if (bytes.byteLength > this.maxFrameBytes) {
-      throw new MessageError('OVERSIZED', `${envelope.type} is ${bytes.byteLength} bytes; the limit is ${this.maxFrameBytes}`)
-    }
-    return bytes
-  }
-
   /** Send on the open stream to `peer` if it takes the frame now; undefined when the caller must `write()`. */
   private sendNow (peer: string, bytes: Uint8Array): Channel | undefined {
     const open = this.pool.readyTo(peer)
@@ -201,11 +201,16 @@ export class Messenger {
     const libp2p = this.libp2p
     if (libp2p == null) throw new MessageError('NOT_ATTACHED', 'the node is not running')
     const open = this.pool.readyTo(peer)
-    const channel = open != null && !open.isClosed ? open : await this.pool.channelTo(libp2p, peer)
-    try {
-      await channel.write(bytes)
-    } catch (err) {
-      throw new MessageError('SEND_FAILED', `could not send ${type} to ${peer}: ${(err as Error).message}`)
+    let channel = open != null && !open.isClosed ? open : await this.pool.channelTo(libp2p, peer)
+    // a stream that closed while the frame waited for drain never took it: it goes on a new one, once
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await channel.write(bytes)
+        break
+      } catch (err) {
+        if (attempt > 0 || !channel.isClosed) throw new MessageError('SEND_FAILED', `could not send ${type} to ${peer}: ${(err as Error).message}`)
+        channel = await this.pool.channelTo(libp2p, peer)
+      }
     }
     this.counters.framesOut++
     return channel
@@ -235,9 +240,8 @@ export class Messenger {
           if (delivery.held) channel.settled(bytes)
         })
         if (!handled) {
-          // a type nobody handles: the sender is told, and its stream closed
+          // a type nobody handles (a peer running another version): the sender is told, and the stream goes on
           this.reply(channel, envelope, 'err', { code: 'UNKNOWN_TYPE', message: `no handler for message type ${envelope.type}` })
-          void channel.close()
         } else if (!delivery.done) {
           delivery.held = true
           channel.hold(bytes)
@@ -251,12 +255,20 @@ export class Messenger {
     if (channel.isClosed) return
     let bytes: Uint8Array
     try {
-      bytes = this.encode(this.envelope(kind, request.type, body, undefined, request.id))
+      bytes = this.envelopes.encode(this.envelopes.create(kind, request.type, body, undefined, request.id))
     } catch (err) {
-      bytes = this.encode(this.envelope('err', request.type, toErrorBody(err), undefined, request.id))
+      bytes = this.envelopes.encode(this.envelopes.create('err', request.type, toErrorBody(err), undefined, request.id))
     }
     if (channel.trySend(bytes)) { this.counters.framesOut++; return }
     channel.write(bytes).then(() => { this.counters.framesOut++ }, () => {})
+  }
+
+  /** A frame with no valid envelope: counted and reported; a request or message whose id can be read is answered. */
+  private refuseEnvelope (error: WireError, frame: Uint8Array, channel: Channel): void {
+    this.report(error.code, `${channel.remotePeer} sent an envelope that was refused: ${error.message}`, channel.remotePeer)
+    const head = envelopeHeadOf(frame)
+    if (head == null || (head.kind !== 'req' && head.kind !== 'msg')) return
+    this.reply(channel, { id: head.id, type: 'invalid' } as Envelope, 'err', { code: error.code, message: error.message })
   }
 
   private settle (envelope: Envelope, channel: Channel): void {
@@ -274,15 +286,6 @@ export class Messenger {
 
   private report (code: string, message: string, peer?: string): void {
     this.reports.report(code, message, peer)
-  }
-}
-
-/** Node's timers take at most 2^31-1 ms; a longer (or non-numeric) timeout would fire at once. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1
-
-function checkTimeout (timeoutMs: unknown): void {
-  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
-    throw new MessageError('INVALID', `timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, not ${String(timeoutMs)}`)
   }
 }
 

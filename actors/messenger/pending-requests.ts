@@ -14,6 +14,8 @@ interface Pending {
   channel: Channel | undefined
   type: string
   timeoutMs: number
+  /** Called once when the request settles, however it does (an abort listener's removal). */
+  onSettled?: () => void
 }
 
 /** What became of a reply: it settled a request, answered none, or came from someone the request did not go to. */
@@ -51,6 +53,12 @@ export class PendingRequests {
       this.enqueue(id, deadline, timeoutMs)
       if (deadline < this.timerAt) this.arm(deadline)
     })
+  }
+
+  /** Call `settled` once when request `id` settles, however it does. */
+  onSettled (id: string, settled: () => void): void {
+    const pending = this.entries.get(id)
+    if (pending != null) pending.onSettled = settled
   }
 
   /** The request went out on `channel`: only that stream may answer it. */
@@ -104,6 +112,7 @@ export class PendingRequests {
     const pending = this.entries.get(id)
     if (pending == null) return undefined
     this.entries.delete(id)
+    pending.onSettled?.()
     return pending
   }
 

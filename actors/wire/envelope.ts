@@ -48,6 +48,7 @@ export class WireError extends DmsError {
 }
 
 const kinds = new Set<EnvelopeKind>(['msg', 'req', 'res', 'err'])
+/** Message types and actor systemIds: the messenger checks them on both sides (MESSAGE_TYPE_PATTERN). */
 const typePattern = /^[\w.:/-]{1,128}$/
 
 /** Check a decoded value is an envelope before anything acts on it; throws WireError INVALID naming the field. */
