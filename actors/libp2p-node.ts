@@ -17,6 +17,7 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import { defaultGossipConfig, gossipsubOptions } from './gossip-options.js'
 import { internalsOf } from './libp2p-internals.js'
 import type { GossipConfig } from './gossip-options.js'
+import { PendingUpgrades } from './pending-upgrades.js'
 
 /** The services every dms-network libp2p node carries. */
 export type DmsServices = {
@@ -60,6 +61,10 @@ export interface Libp2pNodeInit {
   inboundConnectionThreshold?: number
   /** Inbound connections still upgrading at once. @default 64 */
   maxIncomingPendingConnections?: number
+  /** Of those, from one IP address (or IPv6 /64): one source cannot hold every slot. @default 16 */
+  maxPendingUpgradesPerIp?: number
+  /** Time an inbound connection has to finish its upgrade (PSK nonce, Noise, muxer). @default 5000 */
+  inboundUpgradeTimeoutMs?: number
   /** Upper bound on open connections. @default 300 */
   maxConnections?: number
   /** Discovery and reachability services; none when absent. */
@@ -98,6 +103,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
   const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
   const relayClient = discovery?.relayClient === true || init.swarmRelay === 'reserve'
   let self: DmsLibp2p | undefined
+  const pending = new PendingUpgrades(init.maxPendingUpgradesPerIp ?? 16)
   const node = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
@@ -111,7 +117,11 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
     transports: [tcp(), ...(relayClient ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
     // Peers listening on 0.0.0.0 announce 127.0.0.1 and LAN addresses, and the DHT passes
     // them on: an address that is one of our own would only reach ourselves
-    connectionGater: { denyDialMultiaddr: (address) => self != null && isOwnAddress(self, address.toString()) },
+    connectionGater: {
+      denyDialMultiaddr: (address) => self != null && isOwnAddress(self, address.toString()),
+      denyInboundConnection: pending.deny,
+      denyInboundUpgradedConnection: (_peer, connection) => pending.upgraded(connection)
+    },
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(init.connectionProtector != null ? { connectionProtector: init.connectionProtector } : {}),
@@ -119,6 +129,8 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       dialTimeout: init.dialTimeoutMs ?? 5000,
       inboundConnectionThreshold: init.inboundConnectionThreshold ?? 100,
       maxIncomingPendingConnections: init.maxIncomingPendingConnections ?? 64,
+      // libp2p's 10 s default lets a socket that never speaks hold an upgrade slot that long
+      inboundUpgradeTimeout: init.inboundUpgradeTimeoutMs ?? 5000,
       maxConnections: init.maxConnections ?? 300
     },
     // The monitor pings every connection and aborts it when a ping is late. On a

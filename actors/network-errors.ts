@@ -12,10 +12,19 @@ export function explainNetworkError (err: unknown): string {
   if (e?.code === 'EADDRINUSE' || /EADDRINUSE/.test(text)) return `address already in use${where != null ? `: ${where}` : ''} (another program listens there; choose another port, or port 0 for any free one)`
   if (e?.code === 'EADDRNOTAVAIL' || /EADDRNOTAVAIL/.test(text)) return `address not available on this machine${where != null ? `: ${where}` : ''} (listen on one of its own addresses, or 0.0.0.0)`
   if (/ECONNREFUSED/.test(text)) return `connection refused: nothing listens there (${message})`
-  if (e?.name === 'EncryptionFailedError' || /EncryptionFailed|ECONNRESET/.test(text)) {
-    return `peer rejected the handshake: private network key mismatch, or not a dms-network node? (${message})`
+  // the Noise handshake proved another key than the /p2p id names
+  if (e?.name === 'UnexpectedPeerError' || /unexpected peer|does not match expected|expected remote peer/i.test(text)) {
+    return `a different peer listens there than the /p2p id names (${message})`
   }
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || /timed out|aborted/i.test(text)) return `timed out (${message})`
+  // a reset during the handshake: the listener refused us (too many pending handshakes or dials from
+  // here, or a private network whose key differs) or it speaks another protocol
+  if (/ECONNRESET/.test(text)) {
+    return `the peer reset the connection during the handshake: it is busy or rate-limiting this address, runs a private network with another key, or is not a dms-network node (${message})`
+  }
+  if (e?.name === 'EncryptionFailedError' || /EncryptionFailed/.test(text)) {
+    return `the handshake failed: a private network key mismatch, or not a dms-network node? (${message})`
+  }
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || /timed out|aborted/i.test(text)) return `timed out: no handshake within the dial timeout (${message})`
   if (e?.name === 'NoValidAddressesError' || /no valid addresses/i.test(text)) return `no known address for that peer (${message})`
   if (e?.name === 'DialError' && nested !== '') return `dial failed: ${nested}`
   return message

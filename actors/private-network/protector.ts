@@ -12,7 +12,7 @@ const NONCE_LENGTH = 24
 export interface PrivateNetworkInit {
   /** The 32-byte pre-shared key (raw bytes, not the swarm.key text). */
   key: Uint8Array
-  /** Milliseconds for the nonce exchange. @default 5000 */
+  /** Milliseconds for the nonce exchange, within libp2p's upgrade timeout. @default 2000 */
   handshakeTimeoutMs?: number
 }
 
@@ -71,7 +71,10 @@ class PrivateNetworkProtector implements ConnectionProtector {
 
   async protect (connection: MessageStream, options?: AbortOptions): Promise<MessageStream> {
     const localNonce = new Uint8Array(randomBytes(NONCE_LENGTH))
-    const signal = options?.signal ?? AbortSignal.timeout(this.timeoutMs)
+    // the nonce has its own short deadline inside libp2p's upgrade timeout: a socket that sends
+    // nothing holds an upgrade slot for this long at most
+    const deadline = AbortSignal.timeout(this.timeoutMs)
+    const signal = options?.signal != null ? AbortSignal.any([options.signal, deadline]) : deadline
     const bytes = byteStream(connection)
     const [remote] = await Promise.all([
       bytes.read({ bytes: NONCE_LENGTH, signal }),
@@ -89,5 +92,5 @@ class PrivateNetworkProtector implements ConnectionProtector {
 export function privateNetwork (init: PrivateNetworkInit): ProtectorFactory {
   if (init.key.byteLength !== 32) throw new DmsError('SWARM_KEY_INVALID', `a private network key has 32 bytes, not ${init.key.byteLength}`)
   const key = new Uint8Array(init.key)
-  return (_components: { logger: ComponentLogger }) => new PrivateNetworkProtector(key, init.handshakeTimeoutMs ?? 5000)
+  return (_components: { logger: ComponentLogger }) => new PrivateNetworkProtector(key, init.handshakeTimeoutMs ?? 2000)
 }
