@@ -13,6 +13,7 @@ import { HOLE_PUNCH_PROTOCOL, MAX_PUNCH_FRAME_BYTES, decodePunch, encodePunch, p
 import type { PunchMessage } from './hole-punch-wire.js'
 import { WireError } from '../wire/envelope.js'
 import { DmsError } from '../errors.js'
+import { MAX_ANSWERED, MAX_PER_TARGET, PunchBudget } from './punch-budget.js'
 
 export interface HolePunchOptions {
   /** STUN servers (TCP), tried in order until one answers. */
@@ -20,14 +21,6 @@ export interface HolePunchOptions {
   /** Time one punch (probe, exchange and dial) may take. */
   timeoutMs: number
 }
-
-/** Punches with one peer per minute, at most, in either role: a peer cannot make us send SYNs in a loop. */
-const MAX_PUNCHES_PER_MINUTE = 4
-/** After a failed punch with a peer, the next is tried on a new relayed connection after 30 s, then 1, 2, … up to 10 min. */
-const RETRY_FIRST_MS = 30_000
-const RETRY_MAX_MS = 600_000
-/** Rate-limit and backoff entries kept before expired ones are forgotten. */
-const FORGET_ABOVE = 256
 
 /** Where this node's next TCP connection will come from, or why that cannot be known. */
 type Probe = { localPort: number, address: string } | { reason: string }
@@ -49,35 +42,10 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
     const send = (fact: DiscoveryFact): void => {
       try { sendBack(fact) } catch { /* the machine is gone */ }
     }
-    const busy = new Set<string>()
-    const recent = new Map<string, number[]>()
+    const budget = new PunchBudget()
     let stopped = false
-    /** Forget rate-limit and backoff entries that no longer limit anything (peers may come and go by the thousand). */
-    const forgetExpired = (now: number): void => {
-      if (recent.size + backoff.size < FORGET_ABOVE) return
-      for (const [peer, times] of recent) if (times.every((t) => now - t >= 60_000)) recent.delete(peer)
-      for (const [peer, entry] of backoff) if (now - entry.until >= RETRY_MAX_MS) backoff.delete(peer)
-    }
-
-    /** Take a punch slot for `peer`, unless one is under way or the minute's are used up. */
-    const claim = (peer: string): boolean => {
-      const now = Date.now()
-      forgetExpired(now)
-      const times = (recent.get(peer) ?? []).filter((t) => now - t < 60_000)
-      if (busy.has(peer) || times.length >= MAX_PUNCHES_PER_MINUTE) return false
-      recent.set(peer, [...times, now])
-      busy.add(peer)
-      return true
-    }
-    // after a failure, this side starts no new punch with that peer for a while (doubling up to 10 min)
-    const backoff = new Map<string, { until: number, ms: number }>()
     const report = (peer: string, outcome: 'direct' | 'failed', detail: string): void => {
-      if (outcome === 'failed') {
-        const ms = Math.min(RETRY_MAX_MS, 2 * (backoff.get(peer)?.ms ?? RETRY_FIRST_MS / 2))
-        backoff.set(peer, { until: Date.now() + ms, ms })
-      } else {
-        backoff.delete(peer)
-      }
+      budget.outcome(peer, outcome === 'failed', Date.now())
       if (!stopped) send({ type: 'discovery.punch', peerId: peer, outcome, detail })
     }
     const hasDirect = (connection: Connection): boolean =>
@@ -102,12 +70,17 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
         theirs = await readConnect()
       } else {
         theirs = await readConnect()
+        if (!budget.claimAnswer(Date.now())) throw new DmsError('RATE_LIMITED', `this node answers at most ${MAX_ANSWERED} hole punches a minute`)
         mine = await probe(options)
         await lp.write(encodePunch(connectOf(mine)), { signal })
       }
       if ('reason' in mine) { report(peer, 'failed', `this node's ${mine.reason}`); return }
       if ('reason' in theirs) { report(peer, 'failed', `the peer's ${theirs.reason}`); return }
       const target = parsePunchAddress(theirs.address)!
+      if (!budget.claimTarget(`${target.ip}:${target.port}`, Date.now())) {
+        report(peer, 'failed', `${theirs.address} was the target of ${MAX_PER_TARGET} punches this minute already`)
+        return
+      }
       // Both dial now. Whichever SYN leaves first is dropped by the other's NAT but opens
       // its own for the other's, which arrives later and completes the connection: the
       // timing needs no care beyond both dialling within the kernel's SYN retries.
@@ -129,7 +102,7 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
 
     const run = (relayed: Connection, open: () => Promise<Stream>, initiator: boolean, refuse?: Stream): void => {
       const peer = relayed.remotePeer.toString()
-      if (!claim(peer)) { refuse?.abort(new Error('a hole punch with this peer is under way or was tried too often')); return }
+      if (!budget.claimPeer(peer, Date.now())) { refuse?.abort(new Error('a hole punch with this peer is under way or was tried too often')); return }
       void (async () => {
         let stream: Stream | undefined
         try {
@@ -141,7 +114,7 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
           // a relayed connection that closed under the punch (libp2p drops duplicates) says nothing about the path
           if (!hasDirect(relayed) && relayed.status === 'open') report(peer, 'failed', punchError(err as Error))
         } finally {
-          busy.delete(peer)
+          budget.release(peer)
         }
       })()
     }
@@ -152,7 +125,7 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
     const onOpen = (event: Event): void => {
       const connection = (event as CustomEvent<Connection>).detail
       if (self > connection.remotePeer.toString() || !isRelayAddress(connection.remoteAddr.toString()) || hasDirect(connection)) return
-      if ((backoff.get(connection.remotePeer.toString())?.until ?? 0) > Date.now()) return
+      if (budget.backingOff(connection.remotePeer.toString(), Date.now())) return
       run(connection, async () => await connection.newStream(HOLE_PUNCH_PROTOCOL, { runOnLimitedConnection: true, signal: AbortSignal.timeout(options.timeoutMs) }), true)
     }
     libp2p.addEventListener('connection:open', onOpen)

@@ -14,6 +14,7 @@ import { createLibp2pNode } from '../../actors/libp2p-node.js'
 import type { DmsLibp2p } from '../../actors/libp2p-node.js'
 import { parseDiscovery } from '../../runtime/discovery/config.js'
 import { HOLE_PUNCH_PROTOCOL } from '../../actors/discovery/hole-punch-wire.js'
+import { MAX_ANSWERED } from '../../actors/discovery/punch-budget.js'
 import { passes } from '../support/nodes.js'
 
 // A peer that reaches a node through a relay and abuses /dms/holepunch/1.0.0: malformed, oversized and
@@ -119,6 +120,20 @@ test('a flood of punches from one peer: at most 4 a minute get an answer', async
   }
   assert.ok(answered >= 1, 'a first punch is answered (with why this node cannot punch)')
   assert.ok(answered <= 4, `answered ${answered} of 8`)
+})
+
+test('throwaway identities: 25 fresh peers get at most the node-wide 10 answers a minute', async () => {
+  let answered = 0
+  await Promise.all(Array.from({ length: 25 }, async () => {
+    const sybil = await attacker(victim.peerId)
+    const { lp, stream } = await punchStream(sybil)
+    await lp.write(json({ type: 'connect', address: '11.77.0.9:40000' })).catch(() => {})
+    if (await answers(lp)) answered++
+    stream.abort(new Error('done'))
+  }))
+  assert.ok(answered >= 1, 'some are answered')
+  assert.ok(answered <= MAX_ANSWERED, `answered ${answered} of 25`)
+  await passes(() => { assert.ok(failures.some((f) => /at most 10 hole punches a minute/.test(f)), JSON.stringify(failures)) }, 5000)
 })
 
 test('over a direct connection the protocol is refused outright; the node keeps serving', async () => {
