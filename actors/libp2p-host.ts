@@ -54,19 +54,23 @@ export async function stopWhenStarted (libp2p: Libp2p, waitMs = 10_000): Promise
  */
 export const hostOperation = fromCallback<EventObject, { libp2p: Libp2pHandle, operation: HostOperation }>(({ input, sendBack }) => {
   const { libp2p, operation } = input
-  run(asLibp2p(libp2p), operation).then(
-    (result) => { sendBack({ type: 'host.operation.done', reqId: operation.reqId, result } ) },
-    (err: unknown) => { sendBack({ type: 'host.operation.failed', reqId: operation.reqId, error: explainNetworkError(err) } satisfies HostOperationEvent) }
+  // stopping the actor (the caller gave up) aborts the dial
+  const cancelled = new AbortController()
+  const signal = operation.kind === 'dial' && operation.timeoutMs != null ? AbortSignal.any([cancelled.signal, AbortSignal.timeout(operation.timeoutMs)]) : cancelled.signal
+  run(asLibp2p(libp2p), operation, signal).then(
+    (result) => { if (!cancelled.signal.aborted) sendBack({ type: 'host.operation.done', reqId: operation.reqId, result }) },
+    (err: unknown) => { if (!cancelled.signal.aborted) sendBack({ type: 'host.operation.failed', reqId: operation.reqId, error: explainNetworkError(err) } satisfies HostOperationEvent) }
   )
+  return () => { cancelled.abort() }
 })
 
-async function run (libp2p: Libp2p, operation: HostOperation): Promise<unknown> {
-  if (operation.kind === 'dial') return await dial(libp2p as DmsLibp2p, operation.target)
+async function run (libp2p: Libp2p, operation: HostOperation, signal: AbortSignal): Promise<unknown> {
+  if (operation.kind === 'dial') return await dial(libp2p as DmsLibp2p, operation.target, signal)
   return await listen(libp2p as DmsLibp2p, operation.address)
 }
 
-async function dial (libp2p: DmsLibp2p, target: string): Promise<{ peerId: string, remoteAddr: string }> {
-  const connection = target.startsWith('/') ? await libp2p.dial(multiaddr(target)) : await dialPeerId(libp2p, target)
+async function dial (libp2p: DmsLibp2p, target: string, signal: AbortSignal): Promise<{ peerId: string, remoteAddr: string }> {
+  const connection = target.startsWith('/') ? await libp2p.dial(multiaddr(target), { signal }) : await dialPeerId(libp2p, target, signal)
   return { peerId: connection.remotePeer.toString(), remoteAddr: connection.remoteAddr.toString() }
 }
 
@@ -75,23 +79,23 @@ async function dial (libp2p: DmsLibp2p, target: string): Promise<{ peerId: strin
  * it knows none); when those are stale (a peer that moved, or got a relay
  * reservation since), ask the DHT for the peer's current addresses and dial those.
  */
-async function dialPeerId (libp2p: DmsLibp2p, target: string): Promise<Connection> {
+async function dialPeerId (libp2p: DmsLibp2p, target: string, signal: AbortSignal): Promise<Connection> {
   const peerId = peerIdFromString(target)
   try {
-    return await libp2p.dial(peerId)
+    return await libp2p.dial(peerId, { signal })
   } catch (err) {
     if (libp2p.services.dht == null) throw err
     let found
     try {
-      const signal = AbortSignal.timeout(FIND_PEER_TIMEOUT_MS)
-      await dhtHasPeers(libp2p, signal)
+      const lookup = AbortSignal.any([signal, AbortSignal.timeout(FIND_PEER_TIMEOUT_MS)])
+      await dhtHasPeers(libp2p, lookup)
       // not the peer store's copy: that is what just failed
-      found = await libp2p.peerRouting.findPeer(peerId, { signal, useCache: false })
+      found = await libp2p.peerRouting.findPeer(peerId, { signal: lookup, useCache: false })
     } catch (lookup) {
       throw new DmsError('DIAL_FAILED', `${explainNetworkError(err)}; the DHT has no newer addresses (${explainNetworkError(lookup)})`, { cause: err })
     }
     // every address names the peer, so the connection is to that peer or fails
-    return await libp2p.dial(found.multiaddrs.map((address) => address.getComponents().some((c) => c.name === 'p2p' && c.value === target) ? address : address.encapsulate(`/p2p/${target}`)))
+    return await libp2p.dial(found.multiaddrs.map((address) => address.getComponents().some((c) => c.name === 'p2p' && c.value === target) ? address : address.encapsulate(`/p2p/${target}`)), { signal })
   }
 }
 

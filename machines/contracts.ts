@@ -156,7 +156,7 @@ export type BridgeEvent =
 
 /** A dial or listen a host runs as a child actor, keyed by request id. */
 export type HostOperation =
-  | { kind: 'dial', reqId: string, target: string }
+  | { kind: 'dial', reqId: string, target: string, timeoutMs?: number }
   | { kind: 'listen', reqId: string, address: string }
 
 export type HostOperationEvent =

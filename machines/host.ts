@@ -10,8 +10,11 @@ export type HostCommand =
   | { type: 'host.stop' }
   /** Stop, build a new libp2p node (e.g. with a new network key) and start it. */
   | { type: 'host.restart' }
-  | { type: 'host.dial', reqId: string, target: string }
+  /** `timeoutMs`: this dial's own deadline (the host's dial timeout applies too). */
+  | { type: 'host.dial', reqId: string, target: string, timeoutMs?: number }
   | { type: 'host.listen', reqId: string, address: string }
+  /** The caller gave up on an operation (its signal aborted, or it timed out): stop it, reply nothing. */
+  | { type: 'host.operation.cancel', reqId: string }
 
 /** What a host tells its parent (the node actor). Bridge events are forwarded with `network`. */
 export type HostReport =
@@ -170,7 +173,7 @@ const hostMachineLogic = setup({
           on: {
             'host.dial': {
               actions: enqueueActions(({ context, event, enqueue }) => {
-                const operation: HostOperation = { kind: 'dial', reqId: event.reqId, target: event.target }
+                const operation: HostOperation = { kind: 'dial', reqId: event.reqId, target: event.target, ...(event.timeoutMs != null ? { timeoutMs: event.timeoutMs } : {}) }
                 enqueue.assign({ pending: { ...context.pending, [event.reqId]: operation } })
                 enqueue.spawnChild('hostOperation', { id: `op:${event.reqId}`, input: { libp2p: context.libp2p!, operation } })
               })
@@ -189,6 +192,14 @@ const hostMachineLogic = setup({
                 enqueue.assign({ pending: rest, addresses: context.libp2p!.getMultiaddrs().map(String) })
                 enqueue.emit({ type: 'host.reply', reqId: event.reqId, ok: true, result: event.result })
                 void operation
+              })
+            },
+            'host.operation.cancel': {
+              actions: enqueueActions(({ context, event, enqueue }) => {
+                if (context.pending[event.reqId] == null) return
+                const { [event.reqId]: _cancelled, ...rest } = context.pending
+                enqueue.stopChild(`op:${event.reqId}`)
+                enqueue.assign({ pending: rest })
               })
             },
             'host.operation.failed': {

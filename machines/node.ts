@@ -7,6 +7,7 @@ import type { PeerEvent, PeerRequest } from './peer.js'
 import type { Libp2pHandle, NetworkKind, NodeEvent } from './contracts.js'
 import { dialTargetFor, hostId, peerIdOfTarget, peerKey, peerSystemId } from './node-ids.js'
 import { peerFactTypes, toPublicEvent } from './node-events.js'
+import { oldestDeparted, withoutKey } from './peer-roster.js'
 
 export type PeerRef = ActorRefFrom<typeof peerMachine>
 
@@ -18,6 +19,8 @@ export interface NodeInput {
   redialMaxMs: number
   /** @default 300000 */
   forgetAfterMs?: number
+  /** Peer actors kept at most: past it, a new peer's actor replaces the disconnected one met first. @default 256 */
+  maxKnownPeers?: number
 }
 
 export interface NodeContext {
@@ -104,6 +107,13 @@ export const nodeMachine = setup({
       if (fact.peerId === context.peerId) return
       const key = peerKey(fact.network, fact.peerId)
       if (context.peers[key] == null) {
+        // at the cap, the oldest disconnected peer that is not a bootstrap peer makes room (connected
+        // peers are bounded by the connection manager; the others only by who ever passed by)
+        const evicted = Object.keys(context.peers).length >= (context.input.maxKnownPeers ?? 256) ? oldestDeparted(context.peers) : undefined
+        if (evicted != null) {
+          enqueue.stopChild(context.peers[evicted]!)
+          enqueue.assign({ peers: ({ context }) => withoutKey(context.peers, evicted) })
+        }
         enqueue.assign({
           peers: ({ context, spawn }) => ({
             ...context.peers,
@@ -210,9 +220,8 @@ export const nodeMachine = setup({
         const key = peerKey(event.network, event.peerId)
         const ref = context.peers[key]
         if (ref == null) return
-        const { [key]: _gone, ...rest } = context.peers
         enqueue.stopChild(ref)
-        enqueue.assign({ peers: rest })
+        enqueue.assign({ peers: withoutKey(context.peers, key) })
       })
     }
   },

@@ -118,6 +118,8 @@ const peerMachineLogic = setup({
   },
   states: {
     disconnected: {
+      // no connection, and none being dialled: the node may forget it to make room
+      tags: ['departed'],
       after: {
         redial: { guard: 'isBootstrap', target: 'dialing' },
         forget: { guard: 'notBootstrap', target: 'forgotten' }

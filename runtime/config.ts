@@ -22,6 +22,10 @@ export interface NodeConfigInit {
   redialBaseMs?: number
   /** Longest redial delay. @default 30000 */
   redialMaxMs?: number
+  /** A peer (not a bootstrap one) disconnected this long is forgotten: its actor stops and status no longer lists it. @default 300000 */
+  forgetPeersAfterMs?: number
+  /** Peer actors kept at most; past it, a new peer takes the place of the disconnected one met first (bootstrap peers stay). @default 256 */
+  maxKnownPeers?: number
   /** Largest messenger frame, in bytes, either direction. @default 1048576 */
   maxFrameBytes?: number
   /** Default request/response timeout. @default 10000 */
@@ -40,6 +44,12 @@ export interface NodeConfigInit {
   pubsub?: PubsubInit
 }
 
+/** Every option of NodeConfigInit: any other key is refused (a typo must not pass for a default). */
+export const CONFIG_KEYS: ReadonlyArray<keyof NodeConfigInit> = [
+  'dataDir', 'listen', 'bootstrap', 'dialTimeoutMs', 'redialBaseMs', 'redialMaxMs', 'forgetPeersAfterMs', 'maxKnownPeers',
+  'maxFrameBytes', 'requestTimeoutMs', 'maxBufferedBytesPerPeer', 'maxBufferedBytes', 'frameDeadlineMs', 'networkName', 'discovery', 'pubsub'
+]
+
 /** A validated configuration with every default filled in. */
 export type NodeConfig = Required<Omit<NodeConfigInit, 'discovery' | 'pubsub'>> & { discovery: DiscoveryConfig, pubsub: GossipConfig }
 
@@ -49,8 +59,11 @@ export { defaultDataDir } from './data-dir.js'
  * Validate a configuration and fill defaults. Throws a `DmsError` with code
  * CONFIG_INVALID that names the offending field and value.
  */
-export function parseConfig (init: NodeConfigInit = {}): NodeConfig {
+export function parseConfig (init: NodeConfigInit = {}, otherKeys: readonly string[] = []): NodeConfig {
   const problems: string[] = []
+  if (init == null || typeof init !== 'object' || Array.isArray(init)) throw new DmsError('CONFIG_INVALID', 'invalid configuration: it must be an object')
+  const unknown = Object.keys(init).filter((key) => !CONFIG_KEYS.includes(key as keyof NodeConfigInit) && !otherKeys.includes(key))
+  if (unknown.length > 0) problems.push(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => JSON.stringify(key)).join(', ')}`)
   const addrs = (field: string, values: unknown, needPeerId: boolean): string[] => {
     if (values === undefined) return []
     if (!Array.isArray(values)) { problems.push(`${field} must be a list of multiaddrs`); return [] }
@@ -77,6 +90,8 @@ export function parseConfig (init: NodeConfigInit = {}): NodeConfig {
     dialTimeoutMs: positive('dialTimeoutMs', init.dialTimeoutMs, 5000, 600_000),
     redialBaseMs: positive('redialBaseMs', init.redialBaseMs, 500, 600_000),
     redialMaxMs: positive('redialMaxMs', init.redialMaxMs, 30_000, 3_600_000),
+    forgetPeersAfterMs: positive('forgetPeersAfterMs', init.forgetPeersAfterMs, 300_000, 86_400_000),
+    maxKnownPeers: positive('maxKnownPeers', init.maxKnownPeers, 256, 100_000),
     maxFrameBytes: positive('maxFrameBytes', init.maxFrameBytes, 1 << 20, 64 << 20),
     requestTimeoutMs: positive('requestTimeoutMs', init.requestTimeoutMs, 10_000, 3_600_000),
     maxBufferedBytesPerPeer: positive('maxBufferedBytesPerPeer', init.maxBufferedBytesPerPeer, 4 << 20, 1 << 30),

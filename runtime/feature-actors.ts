@@ -22,7 +22,8 @@ export interface FeatureHost {
 
 /**
  * The feature actors of a node (swarm, VPN, discovery, messengers): children
- * of the node's root actor, so they share its actor system (reachable by
+ * of the node's root actor for one run of the node, from start() to stop() (a
+ * feature runs its actor again after a restart), so they share its actor system (reachable by
  * systemId from every other actor, shown under the node in the inspector), and
  * addressable by remote peers for the event types each one lists — an explicit
  * allow-list.
@@ -50,6 +51,11 @@ export class FeatureActors {
   stop (systemId: string): void {
     this.acceptsRemote.delete(systemId)
     this.root()?.send({ type: 'feature.stop', systemId })
+  }
+
+  /** The node stopped, and its feature actors with it: none is addressable until run again. */
+  forgetAll (): void {
+    this.acceptsRemote.clear()
   }
 
   /** Deliver an event from a remote peer, if the addressed actor accepts that type. */

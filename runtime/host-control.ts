@@ -1,12 +1,15 @@
 import type { Actor, AnyActorRef } from 'xstate'
 import type { nodeMachine } from '../machines/node.js'
-import type { HostReply } from '../machines/host.js'
+import type { HostCommand, HostReply } from '../machines/host.js'
 import { asLibp2p } from '../actors/libp2p-node.js'
 import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
 import { DmsError } from './errors.js'
 import type { DmsErrorCode } from './errors.js'
 import type { HostAttachment } from './host-attachment.js'
 import type { NetworkKind } from './events.js'
+
+/** An operation the runtime asks a host for, and awaits the reply to. */
+type HostRequest = Extract<HostCommand, { type: 'host.dial' | 'host.listen' }>
 
 /** The host machine takes a restart only while its host runs (dials it takes always, to refuse them): what `running()` asks. */
 const RUNNING_PROBE = { type: 'host.restart' } as const
@@ -148,9 +151,10 @@ export class HostControl {
   }
 
   /** Send a dial or listen to a host and wait for its reply. */
-  async request (event: { type: 'host.dial' | 'host.listen', reqId: string } & Record<string, string>, timeoutMs: number, network: NetworkKind = 'public'): Promise<unknown> {
+  async request (event: HostRequest, timeoutMs: number, network: NetworkKind = 'public', signal?: AbortSignal): Promise<unknown> {
     const host = this.actor(network)
     if (host == null) throw new DmsError('HOST_NOT_RUNNING', network === 'public' ? 'the node is not started' : 'the private host is not running')
+    if (signal?.aborted === true) throw new DmsError('ABORTED', `${event.type} aborted by the caller`)
     return await new Promise((resolve, reject) => {
       const subscription = host.on('host.reply', (reply: HostReply) => {
         if (reply.reqId !== event.reqId) return
@@ -158,8 +162,16 @@ export class HostControl {
         if (reply.ok) resolve(reply.result)
         else reject(new DmsError(reply.code, reply.error))
       })
-      const timer = setTimeout(() => { clear(); reject(new DmsError('TIMEOUT', `${event.type} timed out after ${timeoutMs} ms`)) }, timeoutMs)
-      function clear (): void { clearTimeout(timer); subscription.unsubscribe() }
+      // a caller that gives up stops the operation too
+      const giveUp = (error: DmsError): void => {
+        clear()
+        host.send({ type: 'host.operation.cancel', reqId: event.reqId })
+        reject(error)
+      }
+      const timer = setTimeout(() => { giveUp(new DmsError('TIMEOUT', `${event.type} timed out after ${timeoutMs} ms`)) }, timeoutMs)
+      const abort = (): void => { giveUp(new DmsError('ABORTED', `${event.type} aborted by the caller`)) }
+      signal?.addEventListener('abort', abort, { once: true })
+      function clear (): void { clearTimeout(timer); subscription.unsubscribe(); signal?.removeEventListener('abort', abort) }
       host.send(event)
     })
   }

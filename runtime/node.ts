@@ -5,6 +5,8 @@ import type { Actor, InspectionEvent } from 'xstate'
 import { nodeMachine } from '../machines/node.js'
 import type { NodeEmitted } from '../machines/node.js'
 import { parseConfig } from './config.js'
+import { checkDial } from './dial-options.js'
+import type { DialOptions } from './dial-options.js'
 import type { NodeConfig, NodeConfigInit } from './config.js'
 import { DmsError, describeError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
@@ -20,13 +22,13 @@ import { discoveryAttachment } from './discovery/discovery-attachment.js'
 import { messengerActorAttachment } from './messenger-actor.js'
 import { sanitizedInspector } from './inspect/sanitized-inspector.js'
 import type { InspectObserver } from './inspect/sanitized-inspector.js'
-import { stopWhenStarted } from '../actors/libp2p-host.js'
-import type { MessageHandler, MessengerStats } from '../actors/messenger/messenger.js'
+import { LiveLibp2p, hangUp, pingPeer } from './peer-links.js'
+import type { MessageHandler, MessengerStats, RequestOptions, SendOptions } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from '../actors/wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
-import type { DmsLibp2p } from '../actors/libp2p-node.js'
-import { parsePeerId } from './peer-id.js'
-import { explainNetworkError } from '../actors/network-errors.js'
+import { DataDirLock } from './data-dir-lock.js'
+
+export type { DialOptions }
 
 export interface CreateNodeInit extends NodeConfigInit {
   /**
@@ -39,6 +41,9 @@ export interface CreateNodeInit extends NodeConfigInit {
 }
 
 type RootActor = Actor<typeof nodeMachine>
+
+/** The options of CreateNodeInit beyond the configuration. */
+const NODE_ONLY_KEYS: ReadonlyArray<Exclude<keyof CreateNodeInit, keyof NodeConfigInit>> = ['inspect', 'startTimeoutMs']
 
 /**
  * Create a dms-network node. The configuration is validated at once (throws a
@@ -77,10 +82,15 @@ export class DmsNode {
   /** start() and stop() run one after the other, in the order they were called. */
   private lifecycle: Promise<unknown> = Promise.resolve()
   /** Every libp2p node this node's actors created and that has not stopped. */
-  private readonly liveLibp2p = new Set<DmsLibp2p>()
+  private readonly liveLibp2p = new LiveLibp2p()
+  /** stop() ran since the last start(): status says stopped, not idle. */
+  private stopped = false
+  /** Held from start() to stop(): one running node per data dir. */
+  private readonly lock: DataDirLock
 
   constructor (init: CreateNodeInit) {
-    this.config = parseConfig(init)
+    this.config = parseConfig(init, NODE_ONLY_KEYS)
+    this.lock = new DataDirLock(this.config.dataDir)
     this.startTimeoutMs = init.startTimeoutMs ?? 30_000
     this.inspect = init.inspect == null ? undefined : sanitizedInspector(init.inspect)
     this.features = new FeatureActors(() => this.root)
@@ -141,13 +151,18 @@ export class DmsNode {
     return this.events.on(type as '*', listener as (event: NodeEvent) => void)
   }
 
-  /** Dial a peer by peer id (known addresses) or full multiaddr, on the public host or the private one. */
-  async dial (target: string, options: { network?: NetworkKind } = {}): Promise<{ peerId: string, remoteAddr: string }> {
-    if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')
-    if (!target.startsWith('/')) parsePeerId(target)
+  /**
+   * Dial a peer by peer id (known addresses) or full multiaddr, on the public host or the private one.
+   * Throws BAD_ADDRESS or BAD_PEER_ID for a target that is neither, DIAL_FAILED, TIMEOUT (past `timeoutMs`),
+   * ABORTED (`signal`), HOST_NOT_RUNNING.
+   */
+  async dial (target: string, options: DialOptions = {}): Promise<{ peerId: string, remoteAddr: string }> {
+    checkDial(target, options)
+    const dialMs = options.timeoutMs ?? this.config.dialTimeoutMs
     // by peer id with the DHT on, a lookup may come between a failed and a second dial
-    const lookupMs = this.config.discovery.dht && !target.startsWith('/') ? this.config.dialTimeoutMs + 15_000 : 0
-    return await this.hosts.request({ type: 'host.dial', reqId: randomUUID(), target }, this.config.dialTimeoutMs + lookupMs + 5000, options.network) as { peerId: string, remoteAddr: string }
+    const lookupMs = this.config.discovery.dht && !target.startsWith('/') ? dialMs + 15_000 : 0
+    const event = { type: 'host.dial' as const, reqId: randomUUID(), target, ...(options.timeoutMs != null ? { timeoutMs: options.timeoutMs } : {}) }
+    return await this.hosts.request(event, dialMs + lookupMs + 5000, options.network, options.signal) as { peerId: string, remoteAddr: string }
   }
 
   /** Listen on another multiaddr at run time; resolves with all listen addresses. */
@@ -156,13 +171,22 @@ export class DmsNode {
     return result.addresses
   }
 
-  /** Send a typed one-way message to a peer (or to this node itself). */
-  async send (peer: string, type: string, body: unknown): Promise<void> {
-    await this.messages.send(peer, type, body)
+  /**
+   * Send a typed one-way message to a peer (or to this node itself, through the same codec and limits).
+   * Resolves when the stream took it: a receiver that refuses it reports a `messenger.error` REMOTE_ERROR.
+   * Throws INVALID (bad type or body), OVERSIZED, SEND_FAILED, ABORTED, NOT_ATTACHED, BAD_PEER_ID.
+   */
+  async send (peer: string, type: string, body: unknown, options: SendOptions = {}): Promise<void> {
+    await this.messages.send(peer, type, body, options)
   }
 
-  /** Send a request and wait for the reply (rejects with TIMEOUT or the receiver's error; INVALID for a `timeoutMs` outside 1 to 2^31-1). */
-  request<T = unknown> (peer: string, type: string, body: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
+  /**
+   * Send a request and wait for the reply. Rejects with REMOTE_ERROR (the receiver refused: `remoteCode` is
+   * UNKNOWN_TYPE, INVALID, MALFORMED, ACTOR_REFUSED, HANDLER_FAILED or the handler's own code), TIMEOUT,
+   * ABORTED, INVALID (bad type, body or `timeoutMs` outside 1 to 2^31-1), OVERSIZED, SEND_FAILED,
+   * NOT_ATTACHED, BAD_PEER_ID.
+   */
+  request<T = unknown> (peer: string, type: string, body: unknown, options: RequestOptions = {}): Promise<T> {
     return this.messages.request<T>(peer, type, body, options)
   }
 
@@ -172,7 +196,7 @@ export class DmsNode {
   }
 
   /** Send a typed event to the actor with systemId `actor` on `peer` (it must accept that type from remote peers). */
-  async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<void> {
+  async sendToActor (peer: string, actor: string, event: { type: string } & Record<string, unknown>, options: RequestOptions = {}): Promise<void> {
     await this.messages.sendToActor(peer, actor, event, options)
   }
 
@@ -191,34 +215,19 @@ export class DmsNode {
     return this.messages.stats()
   }
 
-  /** Round-trip time to a peer in ms (libp2p ping; dials it when not connected). */
+  /** Round-trip time to a peer in ms (libp2p ping; dials it when not connected). PING_FAILED, BAD_PEER_ID, HOST_NOT_RUNNING. */
   async ping (peer: string): Promise<number> {
-    const peerId = parsePeerId(peer)
-    const libp2p = this.hosts.libp2p(this.messages.networkFor(peer))
-    if (libp2p == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
-    try {
-      return await libp2p.services.ping.ping(peerId, { signal: AbortSignal.timeout(this.config.dialTimeoutMs) })
-    } catch (err) {
-      throw new DmsError('PING_FAILED', `no ping reply from ${peer}: ${explainNetworkError(err)}`, { cause: err })
-    }
+    return await pingPeer(this.hosts.libp2p(this.messages.networkFor(peer)), peer, this.config.dialTimeoutMs)
   }
 
   /** Close every connection to a peer on both hosts (a bootstrap peer is redialled, as always when it drops). */
   async disconnect (peer: string): Promise<{ closed: number }> {
-    const peerId = parsePeerId(peer)
-    let closed = 0
-    for (const network of ['public', 'private'] as const) {
-      const libp2p = this.hosts.libp2p(network)
-      if (libp2p == null) continue
-      closed += libp2p.getConnections(peerId).length
-      await libp2p.hangUp(peerId)
-    }
-    return { closed }
+    return await hangUp(this.hosts, peer)
   }
 
   /** A snapshot of the host, every peer actor, and each running host's discovery, reachability and job topic. */
   status (): NodeStatus {
-    return readNodeStatus({ root: this.root, peerId: this.identity?.peerId ?? '', rootError: this.rootError, hosts: this.hosts, features: this.features, discovery: this.config.discovery })
+    return readNodeStatus({ root: this.root, peerId: this.identity?.peerId ?? '', rootError: this.rootError, hosts: this.hosts, features: this.features, discovery: this.config.discovery, stopped: this.stopped })
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
@@ -238,7 +247,7 @@ export class DmsNode {
         attachments: this.hosts.attachments,
         privateProtector: () => this.hosts.privateProtector(),
         privateRelay: () => this.hosts.privateRelay(),
-        created: (libp2p) => { this.track(libp2p) }
+        created: (libp2p) => { this.liveLibp2p.track(libp2p) }
       })
     }), {
       systemId: 'node',
@@ -246,7 +255,9 @@ export class DmsNode {
         listen: this.config.listen,
         bootstrap: this.config.bootstrap,
         redialBaseMs: this.config.redialBaseMs,
-        redialMaxMs: this.config.redialMaxMs
+        redialMaxMs: this.config.redialMaxMs,
+        forgetAfterMs: this.config.forgetPeersAfterMs,
+        maxKnownPeers: this.config.maxKnownPeers
       },
       ...(this.inspect != null ? { inspect: this.inspect } : {})
     })
@@ -264,8 +275,16 @@ export class DmsNode {
   }
 
   private async startNow (): Promise<void> {
-    await this.init()
-    await this.hosts.startPublicHost()
+    await this.lock.acquire()
+    this.stopped = false
+    try {
+      await this.init()
+      await this.hosts.startPublicHost()
+    } catch (err) {
+      // a node that did not start holds nothing: another may take the data dir
+      if (this.hosts.libp2p('public') == null) await this.lock.release()
+      throw err
+    }
   }
 
   private async stopNow (): Promise<void> {
@@ -276,16 +295,16 @@ export class DmsNode {
     await this.hosts.stopPublicHost().catch(() => {})
     // whatever the machines managed, no libp2p node may outlive the node: also one
     // created or starting in a host restart that was still under way
-    await Promise.allSettled([...this.liveLibp2p].map(async (libp2p) => { await stopWhenStarted(libp2p) }))
-    this.liveLibp2p.clear()
-    // the feature actors are children of the root: they stop with it
+    await this.liveLibp2p.stopAll()
+    // the feature actors are children of the root: they stop with it (features.run starts them per run)
     root.stop()
     this.root = undefined
-  }
-
-  private track (libp2p: DmsLibp2p): void {
-    this.liveLibp2p.add(libp2p)
-    libp2p.addEventListener('stop', () => { this.liveLibp2p.delete(libp2p) })
+    this.stopped = true
+    this.features.forgetAll()
+    await this.lock.release()
+    // libp2p frees a closed server's handle, and runs its stop-time timers, only when the event loop
+    // turns: a caller that restarts in a loop of promises would keep every stopped libp2p node alive
+    await new Promise((resolve) => setImmediate(resolve))
   }
 
   private connectedOnPrivate (peer: string): boolean {

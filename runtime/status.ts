@@ -10,7 +10,7 @@ import type { FeatureActors } from './feature-actors.js'
 import type { HostControl } from './host-control.js'
 
 /** The whole status of a node: its root's, and each running host's discovery and bid-request topic. */
-export function readNodeStatus (init: { root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError: string | undefined, hosts: HostControl, features: FeatureActors, discovery: DiscoveryConfig }): NodeStatus {
+export function readNodeStatus (init: { root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError: string | undefined, hosts: HostControl, features: FeatureActors, discovery: DiscoveryConfig, stopped: boolean }): NodeStatus {
   const discovery = (['public', 'private'] as const).flatMap((network) => {
     const snapshot = init.features.get(discoverySystemId(network))?.getSnapshot() as Parameters<typeof readDiscoveryStatus>[0] | undefined
     return snapshot == null ? [] : [readDiscoveryStatus(snapshot, init.discovery)]
@@ -20,12 +20,13 @@ export function readNodeStatus (init: { root: Actor<typeof nodeMachine> | undefi
     if (pubsub == null) return []
     return [{ network, topic: BID_REQUEST_TOPIC, subscribers: pubsub.getSubscribers(BID_REQUEST_TOPIC).length, mesh: pubsub.getMeshPeers?.(BID_REQUEST_TOPIC).length ?? 0 }]
   })
-  return { ...readStatus(init.root, init.peerId, init.rootError), discovery, jobs }
+  return { ...readStatus(init.root, init.peerId, init.rootError, init.stopped), discovery, jobs }
 }
 
 /** Read the node's status from its actors' snapshots (no I/O). */
-export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError?: string): Omit<NodeStatus, 'discovery' | 'jobs'> {
-  if (root == null) return { peerId, host: { state: 'idle', network: 'public', addresses: [] }, peers: [] }
+export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError?: string, stopped = false): Omit<NodeStatus, 'discovery' | 'jobs'> {
+  // a node with no actor system was never started (idle), or was stopped
+  if (root == null) return { peerId, host: { state: stopped ? 'stopped' : 'idle', network: 'public', addresses: [] }, peers: [] }
   const host = root.system.get('host.public')?.getSnapshot() as
     | { value: string | Record<string, string>, context: { addresses: string[], error?: string, network: 'public' | 'private' } }
     | undefined

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { UsageError } from './command.js'
+import { CONFIG_KEYS } from '../config.js'
 import type { NodeConfigInit } from '../config.js'
 
-/** Top-level keys a --config file may hold: the `createNode` options that make sense in a file. */
-const KEYS = ['dataDir', 'listen', 'bootstrap', 'dialTimeoutMs', 'redialBaseMs', 'redialMaxMs', 'maxFrameBytes', 'requestTimeoutMs',
-  'maxBufferedBytesPerPeer', 'maxBufferedBytes', 'frameDeadlineMs', 'networkName', 'discovery', 'pubsub']
+/** Top-level keys a --config file may hold: the `createNode` configuration options. */
+const KEYS: readonly string[] = CONFIG_KEYS
 
 /**
  * Read a `--config FILE`: JSON whose keys are `createNode` options

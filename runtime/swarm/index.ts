@@ -1,6 +1,8 @@
 /** The private swarm: `createSwarm(node)` before `node.start()`. See docs/swarm.md. */
 export { createSwarm, Swarm } from './swarm-service.js'
 export type { SwarmInit, SwarmStatus } from './swarm-service.js'
+export { SwarmError } from './swarm-error.js'
+export type { SwarmErrorCode } from './swarm-error.js'
 export { parseSwarmKey, formatSwarmKey, readSwarmKeyFile, writeSwarmKeyFile, generateSwarmKey, fingerprint, SwarmKeyError } from './key-file.js'
 export type { SwarmKeyEncoding } from './key-file.js'
 export { privateNetwork } from '../../actors/private-network/protector.js'

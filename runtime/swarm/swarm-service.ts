@@ -226,7 +226,9 @@ export class Swarm {
   // ---- actors ---------------------------------------------------------------------------
 
   private ownerActor (): OwnerActor {
-    if (this.owner != null) return this.owner
+    // an actor of an earlier run of the node stopped with it: this run gets its own
+    if (this.owner != null && this.owner.getSnapshot().status === 'active') return this.owner
+    clearInterval(this.summaryTimer)
     this.owner = this.node.features.run('swarm.owner', swarmOwnerMachine.provide({ actors: this.ownerSide.actors }))
     this.summaryTimer = setInterval(() => { void this.ownerSide.flushDenials().catch(() => {}) }, DENIAL_SUMMARY_MS)
     this.summaryTimer.unref()
@@ -234,7 +236,7 @@ export class Swarm {
   }
 
   private memberActor (): MemberActor {
-    if (this.member != null) return this.member
+    if (this.member != null && this.member.getSnapshot().status === 'active') return this.member
     this.member = this.node.features.run('swarm.member', swarmMemberMachine.provide({ actors: this.memberSide.actors }))
     return this.member
   }

@@ -40,7 +40,7 @@ test('start → running with addresses and events; stop → stopped; start again
   assert.ok(types.includes('host.started'))
   await node.stop()
   assert.ok(events.some((e) => e.type === 'host.stopped'))
-  assert.is(node.status().host.state, 'idle')
+  assert.is(node.status().host.state, 'stopped')
   const peerId = node.peerId
   await node.start()
   assert.is(node.status().host.state, 'running')
@@ -75,7 +75,7 @@ test('stop called while starting wins: the node ends stopped, not running', asyn
   const stopping = node.stop()
   await starting
   await stopping
-  assert.is(node.status().host.state, 'idle')
+  assert.is(node.status().host.state, 'stopped')
 })
 
 test('the host machine itself: stop while creating goes to stopped, never running', async () => {

@@ -1,0 +1,28 @@
+import { checkMultiaddr } from './config.js'
+import { DmsError } from './errors.js'
+import type { NetworkKind } from './events.js'
+import { parsePeerId } from './peer-id.js'
+
+/** Options of one dial. */
+export interface DialOptions {
+  /** The host to dial on. @default 'public' */
+  network?: NetworkKind
+  /** This dial's own deadline, 1 to 600000 ms. @default the node's dialTimeoutMs */
+  timeoutMs?: number
+  /** Abandon the dial: it rejects with ABORTED and libp2p stops dialling. */
+  signal?: AbortSignal
+}
+
+/** Refuse a dial target that is neither a multiaddr nor a peer id (BAD_ADDRESS, BAD_PEER_ID), or a bad timeout (INVALID). */
+export function checkDial (target: unknown, options: DialOptions): asserts target is string {
+  if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')
+  if (target.startsWith('/')) {
+    const problem = checkMultiaddr(target, false)
+    if (problem != null) throw new DmsError('BAD_ADDRESS', problem)
+  } else {
+    parsePeerId(target)
+  }
+  if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs >= 1 && options.timeoutMs <= 600_000)) {
+    throw new DmsError('INVALID', `timeoutMs must be a whole number of milliseconds from 1 to 600000, not ${String(options.timeoutMs)}`)
+  }
+}

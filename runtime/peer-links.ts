@@ -1,0 +1,46 @@
+import { stopWhenStarted } from '../actors/libp2p-host.js'
+import { explainNetworkError } from '../actors/network-errors.js'
+import type { DmsLibp2p } from '../actors/libp2p-node.js'
+import { DmsError } from './errors.js'
+import type { HostControl } from './host-control.js'
+import { parsePeerId } from './peer-id.js'
+
+/** Round-trip time to `peer` in ms over `libp2p` (libp2p ping; it dials the peer when not connected). */
+export async function pingPeer (libp2p: DmsLibp2p | undefined, peer: string, timeoutMs: number): Promise<number> {
+  const peerId = parsePeerId(peer)
+  if (libp2p == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
+  try {
+    return await libp2p.services.ping.ping(peerId, { signal: AbortSignal.timeout(timeoutMs) })
+  } catch (err) {
+    throw new DmsError('PING_FAILED', `no ping reply from ${peer}: ${explainNetworkError(err)}`, { cause: err })
+  }
+}
+
+/** Close every connection to `peer` on both hosts; how many there were. */
+export async function hangUp (hosts: HostControl, peer: string): Promise<{ closed: number }> {
+  const peerId = parsePeerId(peer)
+  let closed = 0
+  for (const network of ['public', 'private'] as const) {
+    const libp2p = hosts.libp2p(network)
+    if (libp2p == null) continue
+    closed += libp2p.getConnections(peerId).length
+    await libp2p.hangUp(peerId)
+  }
+  return { closed }
+}
+
+/** The libp2p nodes a node's actors created that have not stopped: none may outlive the node. */
+export class LiveLibp2p {
+  private readonly live = new Set<DmsLibp2p>()
+
+  track (libp2p: DmsLibp2p): void {
+    this.live.add(libp2p)
+    libp2p.addEventListener('stop', () => { this.live.delete(libp2p) }, { once: true })
+  }
+
+  /** Stop every one, also one still starting in a host restart that was under way. */
+  async stopAll (): Promise<void> {
+    await Promise.allSettled([...this.live].map(async (libp2p) => { await stopWhenStarted(libp2p) }))
+    this.live.clear()
+  }
+}
