@@ -53,6 +53,14 @@ export interface NodeEventMap {
   'actor.failed': { systemId: string, error: string }
   /** This node, owner of a private swarm, revoked a member: its key is rotated away, and a VPN this node leads in the swarm drops it. */
   'swarm.revoked': { peer: string, epoch: number }
+  /** This node, a member, is in its owner's private swarm (after `join` or a restore). */
+  'swarm.joined': { owner: string, epoch: number }
+  /** This member moved onto the owner's new key. */
+  'swarm.rotated': { owner: string, epoch: number }
+  /** This member left the swarm and is back on the public network. */
+  'swarm.left': { owner: string, epoch: number }
+  /** The owner revoked this member and told it so (or refused it on its way back): it is back on the public network. */
+  'swarm.evicted': { owner: string, epoch: number }
   /** A job bid request arrived over gossipsub (validated; `from` is its signed author). */
   'job.received': { from: string, bid: BidRequest }
   /** The VPN changed state or applied a new table version. */

@@ -1,4 +1,4 @@
-import { setup, assign, emit, fromCallback, fromPromise } from 'xstate'
+import { setup, assertEvent, assign, emit, enqueueActions, fromCallback, fromPromise } from 'xstate'
 
 export type SwarmMemberEvent =
   | { type: 'swarm.join', id: string, owner: string, ownerAddress: string }
@@ -7,9 +7,14 @@ export type SwarmMemberEvent =
   /** The private network no longer takes our key (a missed rotation): ask the owner again. */
   | { type: 'swarm.key.rejected' }
   | { type: 'swarm.leave', id: string }
+  /** The owner's signed eviction notice, checked: this member was revoked. */
+  | { type: 'swarm.evicted', epoch: number }
 
 /** A command's outcome; a failure has `code` KEY_DENIED when the owner refused the key, SWARM_FAILED otherwise. */
-export type SwarmMemberEmitted = { type: 'swarm.command.done', id: string, ok: boolean, error?: string, code?: SwarmCommandCode }
+export type SwarmMemberEmitted =
+  | { type: 'swarm.command.done', id: string, ok: boolean, error?: string, code?: SwarmCommandCode }
+  /** What the member's embedder hears: it is in (joined), on a new key (rotated), out by its own choice (left) or the owner's (evicted). */
+  | { type: 'swarm.member.changed', change: 'joined' | 'rotated' | 'left' | 'evicted', owner: string, epoch: number }
 export type SwarmCommandCode = 'KEY_DENIED' | 'SWARM_BUSY' | 'SWARM_FAILED'
 
 export interface SwarmMemberContext {
@@ -24,6 +29,10 @@ export interface SwarmMemberContext {
   lastError?: string
   /** Why the last command failed, for the caller's error code. */
   lastErrorCode?: SwarmCommandCode
+  /** In the swarm since the last join (a join after that is a rotation). */
+  inSwarm: boolean
+  /** The owner evicted this member: the leave under way is its doing. */
+  evicted: boolean
 }
 
 export interface RequestKeyInput { owner: string, ownerAddress: string }
@@ -69,18 +78,28 @@ export const swarmMemberMachine = setup({
     done: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: true })),
     /** The waiting join or leave fails with `lastError` (set just before). */
     failed: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: false, error: context.lastError ?? 'failed', code: context.lastErrorCode ?? 'SWARM_FAILED' })),
-    noteError: assign({ lastError: ({ event }) => errorText((event as { error?: unknown }).error), lastErrorCode: 'SWARM_FAILED' as const })
+    noteError: assign({ lastError: ({ event }) => errorText((event as { error?: unknown }).error), lastErrorCode: 'SWARM_FAILED' as const }),
+    announce: emit(({ context }, change: 'joined' | 'rotated' | 'left' | 'evicted') => ({ type: 'swarm.member.changed' as const, change, owner: context.owner ?? '', epoch: context.epoch })),
+    /** Out at the owner's word: leave now, and say why in status. */
+    takeEviction: assign({
+      evicted: true,
+      commandId: undefined,
+      lastError: ({ event }) => {
+        assertEvent(event, 'swarm.evicted')
+        return `evicted by the owner at epoch ${event.epoch}: it revoked this node`
+      }
+    })
   }
 }).createMachine({
   id: 'swarmMember',
-  context: ({ input }) => ({ epoch: 0, bootstrap: [], addresses: [], ...input }),
+  context: ({ input }) => ({ epoch: 0, bootstrap: [], addresses: [], inSwarm: false, evicted: false, ...input }),
   initial: 'idle',
   states: {
     idle: {
       on: {
         'swarm.join': {
           target: 'requesting',
-          actions: assign({ owner: ({ event }) => event.owner, ownerAddress: ({ event }) => event.ownerAddress, commandId: ({ event }) => event.id, lastError: undefined, lastErrorCode: undefined })
+          actions: assign({ owner: ({ event }) => event.owner, ownerAddress: ({ event }) => event.ownerAddress, commandId: ({ event }) => event.id, lastError: undefined, lastErrorCode: undefined, evicted: false })
         }
       }
     },
@@ -102,7 +121,10 @@ export const swarmMemberMachine = setup({
             target: 'idle',
             actions: [
               assign({ lastError: ({ event }) => `denied: ${(event.output as { reason?: string }).reason ?? 'unknown'}`, lastErrorCode: 'KEY_DENIED' as const }),
-              'failed'
+              'failed',
+              // a member refused on its way back in was revoked, whether or not the eviction notice reached it
+              enqueueActions(({ context, enqueue }) => { if (context.inSwarm) enqueue({ type: 'announce', params: 'evicted' }) }),
+              assign({ inSwarm: false })
             ]
           }
         ],
@@ -115,7 +137,10 @@ export const swarmMemberMachine = setup({
     },
     rejoining: {
       after: { rejoinDelay: 'requesting' },
-      on: { 'swarm.leave': { target: 'leaving', actions: assign({ commandId: ({ event }) => event.id }) } }
+      on: {
+        'swarm.leave': { target: 'leaving', actions: assign({ commandId: ({ event }) => event.id }) },
+        'swarm.evicted': { target: 'leaving', actions: 'takeEviction' }
+      }
     },
     joining: {
       invoke: {
@@ -123,7 +148,16 @@ export const swarmMemberMachine = setup({
         src: 'joinNetwork',
         input: ({ context }) => ({ owner: context.owner ?? '', ownerAddress: context.ownerAddress ?? '', epoch: context.epoch, bootstrap: context.bootstrap }),
         onDone: [
-          { guard: ({ event }) => event.output.joined, target: 'joined', actions: [assign({ addresses: ({ event }) => (event.output as { addresses: string[] }).addresses, lastError: undefined }), 'done'] },
+          {
+            guard: ({ event }) => event.output.joined,
+            target: 'joined',
+            actions: [
+              assign({ addresses: ({ event }) => (event.output as { addresses: string[] }).addresses, lastError: undefined }),
+              'done',
+              { type: 'announce', params: ({ context }) => context.inSwarm ? 'rotated' as const : 'joined' as const },
+              assign({ inSwarm: true })
+            ]
+          },
           // the owner's private host did not take the key: it was rotated away meanwhile
           { target: 'requesting' }
         ],
@@ -142,15 +176,23 @@ export const swarmMemberMachine = setup({
           actions: assign({ epoch: ({ event }) => event.epoch, fingerprint: ({ event }) => event.fingerprint, bootstrap: ({ event }) => event.bootstrap, commandId: undefined })
         },
         'swarm.key.rejected': { target: 'requesting', actions: assign({ commandId: undefined }) },
-        'swarm.leave': { target: 'leaving', actions: assign({ commandId: ({ event }) => event.id }) }
+        'swarm.leave': { target: 'leaving', actions: assign({ commandId: ({ event }) => event.id }) },
+        'swarm.evicted': { target: 'leaving', actions: 'takeEviction' }
       }
     },
     leaving: {
       invoke: {
         id: 'leaveNetwork',
         src: 'leaveNetwork',
-        onDone: { target: 'idle', actions: [assign({ fingerprint: undefined, bootstrap: [], addresses: [], epoch: 0 }), 'done'] },
-        onError: { target: 'idle', actions: ['noteError', 'failed'] }
+        onDone: {
+          target: 'idle',
+          actions: [
+            'done',
+            { type: 'announce', params: ({ context }) => context.evicted ? 'evicted' as const : 'left' as const },
+            assign({ fingerprint: undefined, bootstrap: [], addresses: [], epoch: 0, inSwarm: false })
+          ]
+        },
+        onError: { target: 'idle', actions: ['noteError', 'failed', assign({ inSwarm: false })] }
       }
     }
   }

@@ -46,6 +46,7 @@ export interface CreateNetworkInput { authorised: string[] }
 export interface NetworkCreated { epoch: number, fingerprint: string, bootstrap: string[] }
 export interface AnswerRequestInput { id: string, peer: string, authorised: boolean, epoch: number, fingerprint: string, bootstrap: string[] }
 export interface SaveOwnerInput { authorised: string[], epoch: number, bootstrap: string[], rotationDue: boolean, audit: { action: 'authorise' | 'revoke', peer: string } }
+export interface EvictMemberInput { peer: string, epoch: number }
 export interface DistributeKeyInput { epoch: number, authorised: string[], bootstrap: string[] }
 export interface KeyDistributed { epoch: number, fingerprint: string, bootstrap: string[], notified: string[] }
 
@@ -66,9 +67,9 @@ const head = <K extends OwnerCommand['kind']>(context: SwarmOwnerContext, kind: 
  * The owner of a private swarm: idle → creating → running (active, and one
  * state per kind of queued work) → dissolving → idle. Pure: the runtime
  * provides the effects (`createNetwork`, `answerKeyRequest`, `saveOwnerState`,
- * `distributeKey`, `dissolveNetwork`) and holds the keys in their closure.
- * Revoking persists the smaller authorised list first, then rotates, so a crash
- * between the two never brings the revoked peer back.
+ * `evictMember`, `distributeKey`, `dissolveNetwork`) and holds the keys in their
+ * closure. Revoking persists the smaller authorised list first, tells the peer it
+ * is out, then rotates, so a crash between them never brings the revoked peer back.
  */
 export const swarmOwnerMachine = setup({
   types: {
@@ -81,6 +82,8 @@ export const swarmOwnerMachine = setup({
     createNetwork: fromPromise<NetworkCreated, CreateNetworkInput>(async () => { throw new Error('createNetwork is provided by the runtime') }),
     answerKeyRequest: fromPromise<{ granted: boolean }, AnswerRequestInput>(async () => { throw new Error('answerKeyRequest is provided by the runtime') }),
     saveOwnerState: fromPromise<void, SaveOwnerInput>(async () => { throw new Error('saveOwnerState is provided by the runtime') }),
+    /** Tells a revoked member it is out (best effort, quickly: the rotation that follows cuts it off anyway). */
+    evictMember: fromPromise<void, EvictMemberInput>(async () => { throw new Error('evictMember is provided by the runtime') }),
     distributeKey: fromPromise<KeyDistributed, DistributeKeyInput>(async () => { throw new Error('distributeKey is provided by the runtime') }),
     dissolveNetwork: fromPromise<void, void>(async () => { throw new Error('dissolveNetwork is provided by the runtime') })
   },
@@ -231,14 +234,23 @@ export const swarmOwnerMachine = setup({
               return { authorised: without(context.authorised, peer), epoch: context.epoch, bootstrap: context.bootstrap, rotationDue: true, audit: { action: 'revoke' as const, peer } }
             },
             onDone: {
-              // persisted: from here on the peer is out, even across a crash; the rotation cuts it off
-              target: 'rotating',
+              // persisted: from here on the peer is out, even across a crash; it is told, and the rotation cuts it off
+              target: 'evicting',
               actions: assign(({ context }) => {
                 const { peer } = head(context, 'revoke')
                 return { authorised: without(context.authorised, peer), members: without(context.members, peer) }
               })
             },
             onError: { target: 'active', actions: ['noteError', 'doneFailed', 'dequeue'] }
+          }
+        },
+        evicting: {
+          invoke: {
+            id: 'evictMember',
+            src: 'evictMember',
+            input: ({ context }) => ({ peer: head(context, 'revoke').peer, epoch: context.epoch }),
+            onDone: 'rotating',
+            onError: 'rotating'
           }
         },
         rotating: {

@@ -9,7 +9,7 @@ import { hostMachine } from '../machines/host.js'
 import { startLibp2p, stopLibp2p, hostOperation } from '../actors/libp2p-host.js'
 import { libp2pBridge } from '../actors/libp2p-bridge.js'
 import type { CreateLibp2pInput } from '../machines/host.js'
-import type { ServicesEvent } from '../machines/node.js'
+import type { NodeInput, ServicesEvent } from '../machines/node.js'
 import type { NodeConfig } from './config.js'
 import type { HostAttachment } from './host-attachment.js'
 import type { NetworkKind } from './events.js'
@@ -19,6 +19,18 @@ import { DmsError } from './errors.js'
 
 /** The peer ids named by `/p2p/<id>` in bootstrap multiaddrs. */
 const bootstrapPeerIds = (addresses: string[]): string[] => addresses.flatMap((address) => /\/p2p\/([^/]+)$/.exec(address)?.[1] ?? [])
+
+/** The node machine's input, from the configuration. */
+export function nodeInput (config: NodeConfig): NodeInput {
+  return {
+    listen: config.listen,
+    bootstrap: config.bootstrap,
+    redialBaseMs: config.redialBaseMs,
+    redialMaxMs: config.redialMaxMs,
+    forgetAfterMs: config.forgetPeersAfterMs,
+    maxKnownPeers: config.maxKnownPeers
+  }
+}
 
 export interface NodeActorsInit {
   config: NodeConfig

@@ -11,7 +11,7 @@ import type { NodeConfig, NodeConfigInit } from './config.js'
 import { DmsError, describeError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
 import type { Identity } from './identity.js'
-import { nodeActors } from './node-actors.js'
+import { nodeActors, nodeInput } from './node-actors.js'
 import { readNodeStatus } from './status.js'
 import { FeatureActors } from './feature-actors.js'
 import { HostControl } from './host-control.js'
@@ -109,10 +109,7 @@ export class DmsNode {
     registerComponents(this, {
       config: this.config,
       identity: { peerId: () => this.peerId, privateKey: () => this.requireIdentity().privateKey },
-      hosts: this.hosts,
-      messages: this.messages,
-      events: this.events,
-      features: this.features,
+      hosts: this.hosts, messages: this.messages, events: this.events, features: this.features,
       dial: async (target, options) => await this.dial(target, options),
       started: () => this.root != null
     })
@@ -249,18 +246,7 @@ export class DmsNode {
         privateRelay: () => this.hosts.privateRelay(),
         created: (libp2p) => { this.liveLibp2p.track(libp2p) }
       })
-    }), {
-      systemId: 'node',
-      input: {
-        listen: this.config.listen,
-        bootstrap: this.config.bootstrap,
-        redialBaseMs: this.config.redialBaseMs,
-        redialMaxMs: this.config.redialMaxMs,
-        forgetAfterMs: this.config.forgetPeersAfterMs,
-        maxKnownPeers: this.config.maxKnownPeers
-      },
-      ...(this.inspect != null ? { inspect: this.inspect } : {})
-    })
+    }), { systemId: 'node', input: nodeInput(this.config), ...(this.inspect != null ? { inspect: this.inspect } : {}) })
     // An unobserved actor error is rethrown from a timer and would kill the embedding process.
     root.subscribe({ error: (err) => { this.rootError = describeError(err) } })
     root.on('*', (event: NodeEmitted) => { this.events.emit(event) })

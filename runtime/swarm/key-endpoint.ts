@@ -5,7 +5,7 @@ import { readOne } from '../../actors/swarm/one-shot.js'
 import { RateLimiter } from '../../actors/rate-limit.js'
 import type { RateInit } from '../../actors/rate-limit.js'
 import { SWARM_KEY_PROTOCOL, validateSwarmKeyMessage } from './key-exchange.js'
-import type { KeyRequest, RotationNotice } from './key-exchange.js'
+import type { EvictionNotice, KeyRequest, RotationNotice } from './key-exchange.js'
 
 export interface KeyEndpointLimits {
   /** Key-exchange streams per remote peer. @default { perSecond: 2, burst: 6 } */
@@ -21,6 +21,8 @@ export interface KeyEndpointHandlers {
   request?: (stream: Stream, remotePeer: string, request: KeyRequest) => Promise<void>
   /** Member: take one rotation notice. */
   rotation?: (stream: Stream, remotePeer: string, notice: RotationNotice) => Promise<void>
+  /** Member: take the owner's eviction notice. */
+  eviction?: (stream: Stream, remotePeer: string, notice: EvictionNotice) => Promise<void>
 }
 
 export interface KeyEndpointStats {
@@ -55,7 +57,7 @@ export class KeyEndpoint {
     return this.handlers.request != null || this.handlers.rotation != null
   }
 
-  /** Set what this node answers (owner: requests; member: rotations); none unregisters the protocol. */
+  /** Set what this node answers (owner: requests; member: rotations and evictions); none unregisters the protocol. */
   async serve (handlers: KeyEndpointHandlers): Promise<void> {
     const was = this.enabled
     this.handlers = handlers
@@ -102,9 +104,10 @@ export class KeyEndpoint {
         this.stats.malformed++
         throw err
       }
-      const { request, rotation } = this.handlers
+      const { request, rotation, eviction } = this.handlers
       if (message.kind === 'request' && request != null) await request(stream, remotePeer, message)
       else if (message.kind === 'rotation' && rotation != null) await rotation(stream, remotePeer, message)
+      else if (message.kind === 'eviction' && eviction != null) await eviction(stream, remotePeer, message)
       else {
         this.stats.refused++
         stream.abort(new Error(`this node takes no ${message.kind} now`))

@@ -25,7 +25,9 @@ export interface KeyDenial { kind: 'denial', owner: string, requester: string, r
 export interface RotationNotice {
   kind: 'rotation', owner: string, member: string, network: string, epoch: number, time: number, bootstrap: string[], sealed: SealedBox, signature: Uint8Array
 }
-export type SwarmKeyMessage = KeyRequest | KeyGrant | KeyDenial | RotationNotice
+/** The owner's word to a member it revoked: leave now (its key is being rotated away). */
+export interface EvictionNotice { kind: 'eviction', owner: string, member: string, network: string, epoch: number, time: number, signature: Uint8Array }
+export type SwarmKeyMessage = KeyRequest | KeyGrant | KeyDenial | RotationNotice | EvictionNotice
 
 type Unsigned<T> = T extends unknown ? Omit<T, 'signature'> : never
 
@@ -36,6 +38,7 @@ function signedBytes (message: Unsigned<SwarmKeyMessage>): Uint8Array {
     case 'grant': return encodeValue(['dms-swarm-key/grant/1', message.owner, message.requester, message.network, message.epoch, message.nonce, message.time, message.bootstrap, message.sealed.ephemeral, message.sealed.nonce, message.sealed.ciphertext])
     case 'denial': return encodeValue(['dms-swarm-key/denial/1', message.owner, message.requester, message.reason, message.nonce, message.time])
     case 'rotation': return encodeValue(['dms-swarm-key/rotation/1', message.owner, message.member, message.network, message.epoch, message.time, message.bootstrap, message.sealed.ephemeral, message.sealed.nonce, message.sealed.ciphertext])
+    case 'eviction': return encodeValue(['dms-swarm-key/eviction/1', message.owner, message.member, message.network, message.epoch, message.time])
   }
 }
 
@@ -112,6 +115,22 @@ export async function createRotationNotice (ownerKey: PrivateKey, owner: string,
   return await sign<RotationNotice>(ownerKey, { kind: 'rotation', owner, member, network, epoch, time: Date.now(), bootstrap, sealed })
 }
 
+export async function createEvictionNotice (ownerKey: PrivateKey, owner: string, member: string, network: string, epoch: number): Promise<EvictionNotice> {
+  return await sign<EvictionNotice>(ownerKey, { kind: 'eviction', owner, member, network, epoch, time: Date.now() })
+}
+
+/**
+ * A member's check of an eviction notice: signed by its owner, for it, for the epoch it
+ * holds or a later one (an old notice from before a re-authorisation does not count), and fresh.
+ */
+export async function checkEvictionNotice (notice: EvictionNotice, expect: { owner: string, member: string, network: string, epoch: number, now?: number }): Promise<string | undefined> {
+  if (notice.owner !== expect.owner || !(await verifySignature(notice, expect.owner))) return 'eviction not signed by the owner'
+  if (notice.member !== expect.member || notice.network !== expect.network) return 'eviction addressed to someone else'
+  if (notice.epoch < expect.epoch) return `eviction for epoch ${notice.epoch}, before this member's ${expect.epoch}`
+  if (Math.abs((expect.now ?? Date.now()) - notice.time) > REQUEST_WINDOW_MS) return 'eviction is stale'
+  return undefined
+}
+
 export type Opened = { ok: true, key: Uint8Array, epoch: number, bootstrap: string[] } | { ok: false, reason: string }
 
 /** The requester's check of an answer: signed by the expected owner, for this request, and opens with its key. */
@@ -159,7 +178,8 @@ export function validateSwarmKeyMessage (value: unknown): SwarmKeyMessage {
     (m.kind === 'request' && str(m.requester) && str(m.owner) && str(m.network) && bytes(m.nonce, 16)) ||
     (m.kind === 'grant' && str(m.owner) && str(m.requester) && str(m.network) && Number.isSafeInteger(m.epoch) && bytes(m.nonce, 16) && addrs(m.bootstrap) && box(m.sealed)) ||
     (m.kind === 'denial' && str(m.owner) && str(m.requester) && str(m.reason) && bytes(m.nonce, 16)) ||
-    (m.kind === 'rotation' && str(m.owner) && str(m.member) && str(m.network) && Number.isSafeInteger(m.epoch) && addrs(m.bootstrap) && box(m.sealed))
+    (m.kind === 'rotation' && str(m.owner) && str(m.member) && str(m.network) && Number.isSafeInteger(m.epoch) && addrs(m.bootstrap) && box(m.sealed)) ||
+    (m.kind === 'eviction' && str(m.owner) && str(m.member) && str(m.network) && Number.isSafeInteger(m.epoch))
   )
   if (!ok) throw new DmsError('MALFORMED', 'malformed swarm key message')
   return m as unknown as SwarmKeyMessage

@@ -6,8 +6,8 @@ import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
 import { swarmMemberMachine } from '../../machines/swarm-member.js'
 import type { JoinNetworkInput, JoinOutcome, KeyAnswer, RequestKeyInput, SwarmMemberEvent, WatchOwnerInput } from '../../machines/swarm-member.js'
 import type { SwarmEffectDeps } from './owner-effects.js'
-import { SWARM_KEY_PROTOCOL, checkKeyDenial, createKeyRequest, openKeyGrant, openRotationNotice, validateSwarmKeyMessage } from './key-exchange.js'
-import type { KeyDenial, KeyGrant, RotationNotice } from './key-exchange.js'
+import { SWARM_KEY_PROTOCOL, checkEvictionNotice, checkKeyDenial, createKeyRequest, openKeyGrant, openRotationNotice, validateSwarmKeyMessage } from './key-exchange.js'
+import type { EvictionNotice, KeyDenial, KeyGrant, RotationNotice } from './key-exchange.js'
 import { DmsError } from '../errors.js'
 
 export type MemberActor = ActorRefFrom<typeof swarmMemberMachine>
@@ -138,5 +138,19 @@ export function memberEffects (deps: MemberDeps) {
     member.send({ ...rotation, fingerprint: ring.add(opened.epoch, opened.key) })
   }
 
-  return { actors, takeRotation }
+  /** The owner's eviction notice: checked, acknowledged, and the member leaves at once if its machine takes it. */
+  async function takeEviction (stream: Stream, _remotePeer: string, notice: EvictionNotice): Promise<void> {
+    const member = deps.actor()
+    const context = member?.getSnapshot().context
+    if (member == null || context?.owner == null) throw new DmsError('SWARM_FAILED', 'not a member')
+    const problem = await checkEvictionNotice(notice, { owner: context.owner, member: node.identity.peerId(), network: network(), epoch: context.epoch })
+    if (problem != null) throw new DmsError('SWARM_FAILED', problem)
+    const evicted = { type: 'swarm.evicted' as const, epoch: notice.epoch }
+    if (!member.getSnapshot().can(evicted)) throw new DmsError('SWARM_FAILED', 'this member is not in a swarm now')
+    writeOne(stream, { kind: 'ack', epoch: notice.epoch })
+    await stream.close().catch(() => { /* acknowledged: the close is a courtesy */ })
+    member.send(evicted)
+  }
+
+  return { actors, takeRotation, takeEviction }
 }

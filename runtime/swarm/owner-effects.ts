@@ -7,19 +7,23 @@ import type { NodeComponents } from '../node-components.js'
 import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
 import { swarmOwnerMachine } from '../../machines/swarm-owner.js'
 import type {
-  AnswerRequestInput, CreateNetworkInput, DistributeKeyInput, KeyDistributed, NetworkCreated, SaveOwnerInput
+  AnswerRequestInput, CreateNetworkInput, DistributeKeyInput, EvictMemberInput, KeyDistributed, NetworkCreated, SaveOwnerInput
 } from '../../machines/swarm-owner.js'
 import type { SwarmStore } from './store.js'
 import type { KeyRing } from './key-ring.js'
 import type { ReplayStore } from './replay-store.js'
 import type { KeyEndpoint } from './key-endpoint.js'
 import { generateSwarmKey } from './key-file.js'
-import { SWARM_KEY_PROTOCOL, checkKeyRequest, createKeyDenial, createKeyGrant, createRotationNotice, isUnauthenticated } from './key-exchange.js'
+import { SWARM_KEY_PROTOCOL, checkKeyRequest, createEvictionNotice, createKeyDenial, createKeyGrant, createRotationNotice, isUnauthenticated } from './key-exchange.js'
+import type { SwarmKeyMessage } from './key-exchange.js'
 import type { DenialReason, KeyRequest } from './key-exchange.js'
 import { awaitCommand } from './commands.js'
 import { DmsError } from '../errors.js'
 
 export type OwnerActor = ActorRefFrom<typeof swarmOwnerMachine>
+
+/** How long a revocation waits for the revoked member to take its eviction notice before it rotates. */
+const EVICTION_WAIT_MS = 500
 
 /** An owner's saved swarm, handed to `createNetwork` once after a restart. */
 export interface RestoredOwner { key: Uint8Array, epoch: number, bootstrap: string[], rotationDue: boolean }
@@ -90,23 +94,29 @@ export function ownerEffects (deps: OwnerDeps) {
     }
   }
 
-  /** Send one member its rotation notice: over the private network where it is connected, else the public one. */
-  async function notify (peer: string, key: Uint8Array, epoch: number, bootstrap: string[]): Promise<boolean> {
-    const notice = await createRotationNotice(node.identity.privateKey(), node.identity.peerId(), peer, network(), key, epoch, bootstrap)
+  /** Deliver one signed notice to a member and wait for its acknowledgement: over the private network where it is connected, else the public one. */
+  async function deliver (peer: string, notice: SwarmKeyMessage, timeoutMs: number): Promise<boolean> {
     for (const kind of ['private', 'public'] as const) {
       const libp2p = deps.endpoint.host(kind)
       if (libp2p == null) continue
       try {
         // dial even without an open connection: the peer store knows the member's addresses
-        const stream = await libp2p.dialProtocol(peerIdFromString(peer), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(deps.exchangeTimeoutMs) })
+        const stream = await libp2p.dialProtocol(peerIdFromString(peer), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(timeoutMs) })
         writeOne(stream, notice)
-        await readOne(stream, deps.exchangeTimeoutMs)
-        await stream.close().catch(() => {})
+        await readOne(stream, timeoutMs)
+        await stream.close().catch(() => { /* acknowledged already: the close is a courtesy */ })
         return true
       } catch {
         // try the other network, then give up: the member will ask again
       }
     }
+    return false
+  }
+
+  /** Send one member its rotation notice. */
+  async function notify (peer: string, key: Uint8Array, epoch: number, bootstrap: string[]): Promise<boolean> {
+    const notice = await createRotationNotice(node.identity.privateKey(), node.identity.peerId(), peer, network(), key, epoch, bootstrap)
+    if (await deliver(peer, notice, deps.exchangeTimeoutMs)) return true
     await store.audit({ action: 'notify-failed', peer, epoch })
     return false
   }
@@ -146,6 +156,13 @@ export function ownerEffects (deps: OwnerDeps) {
     saveOwnerState: fromPromise<void, SaveOwnerInput>(async ({ input }) => {
       await store.saveState({ role: 'owner', network: network(), epoch: input.epoch, authorised: input.authorised, bootstrap: input.bootstrap, rotationDue: input.rotationDue })
       await store.audit(input.audit)
+    }),
+
+    evictMember: fromPromise<void, EvictMemberInput>(async ({ input }) => {
+      const notice = await createEvictionNotice(node.identity.privateKey(), node.identity.peerId(), input.peer, network(), input.epoch)
+      // the rotation waits at most this long: a member that is not connected learns it when it asks again
+      const delivered = await Promise.race([deliver(input.peer, notice, EVICTION_WAIT_MS), new Promise<boolean>((resolve) => setTimeout(() => { resolve(false) }, EVICTION_WAIT_MS))])
+      await store.audit({ action: 'evict', peer: input.peer, epoch: input.epoch, delivered })
     }),
 
     distributeKey: fromPromise<KeyDistributed, DistributeKeyInput>(async ({ input }) => {

@@ -22,7 +22,7 @@ export interface SwarmState {
 }
 
 export interface AuditRecord {
-  action: 'grant' | 'deny' | 'deny-summary' | 'rotate' | 'revoke' | 'authorise' | 'create' | 'notify-failed'
+  action: 'grant' | 'deny' | 'deny-summary' | 'rotate' | 'revoke' | 'evict' | 'authorise' | 'create' | 'notify-failed'
   peer?: string
   reason?: string
   epoch?: number
@@ -30,6 +30,8 @@ export interface AuditRecord {
   fingerprint?: string
   /** deny-summary: denials of unauthenticated requests since the last summary, by reason. */
   counts?: Record<string, number>
+  /** evict: whether the revoked member acknowledged its eviction notice. */
+  delivered?: boolean
 }
 
 export type AuditEntry = AuditRecord & { time: string }

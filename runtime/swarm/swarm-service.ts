@@ -12,13 +12,17 @@ import type { AuditEntry, AuditLimits } from './store.js'
 import { KeyRing } from './key-ring.js'
 import { ReplayStore } from './replay-store.js'
 import { KeyEndpoint } from './key-endpoint.js'
-import type { KeyEndpointLimits, KeyEndpointStats } from './key-endpoint.js'
+import type { KeyEndpointLimits } from './key-endpoint.js'
 import { ownerEffects } from './owner-effects.js'
-import type { DenialCounts, OwnerActor, RestoredOwner } from './owner-effects.js'
+import type { OwnerActor, RestoredOwner } from './owner-effects.js'
 import { memberEffects } from './member-effects.js'
 import type { MemberActor, RestoredMember } from './member-effects.js'
 import { awaitCommand } from './commands.js'
 import { SwarmError } from './swarm-error.js'
+import { swarmStatus } from './swarm-status.js'
+import type { SwarmStatus } from './swarm-status.js'
+
+export type { SwarmStatus }
 
 export interface SwarmInit {
   /** A member stops its public host once it is in the private network. @default true */
@@ -31,27 +35,6 @@ export interface SwarmInit {
   limits?: KeyEndpointLimits
   /** Size cap and rotation of audit.log. */
   audit?: AuditLimits
-}
-
-export interface SwarmStatus {
-  role: 'owner' | 'member' | 'none'
-  state: string
-  epoch: number
-  /** Names the current key; the key itself is never shown. */
-  fingerprint?: string
-  authorised: string[]
-  members: string[]
-  owner?: string
-  bootstrap: string[]
-  privateHost?: string
-  privatePeers: string[]
-  /** Owner: key requests waiting their turn. */
-  queued?: number
-  /** Member: it holds a slot on the owner's relay, so members behind NAT reach it through the owner: "relayed via <owner>". */
-  relay?: string
-  lastError?: string
-  /** The key exchange's counters: streams, rate-limited, malformed, and denials by reason. */
-  keyExchange: KeyEndpointStats & { denied: DenialCounts }
 }
 
 /** How long an API call waits for its command; a rotation notifies every member in turn. */
@@ -188,34 +171,7 @@ export class Swarm {
   }
 
   status (): SwarmStatus {
-    const privatePeers = [...new Set((this.node.hosts.libp2p('private')?.getConnections() ?? []).map((c) => c.remotePeer.toString()))].sort()
-    const privateHost = this.node.hosts.stateOf('private')
-    const common = { privatePeers, ...(privateHost != null ? { privateHost } : {}), keyExchange: { ...this.endpoint.stats, denied: this.ownerSide.denials() } }
-    const owner = this.owner?.getSnapshot()
-    if (owner != null && !(this.ownerIsFree() && this.member != null)) {
-      const { context } = owner
-      return {
-        role: 'owner', state: stateName(owner.value), epoch: context.epoch, ...(context.fingerprint != null ? { fingerprint: context.fingerprint } : {}),
-        authorised: context.authorised, members: context.members, bootstrap: context.bootstrap, queued: context.queue.length,
-        ...(context.lastError != null ? { lastError: context.lastError } : {}), ...common
-      }
-    }
-    const member = this.member?.getSnapshot()
-    if (member != null) {
-      const { context } = member
-      return {
-        role: 'member', state: stateName(member.value), epoch: context.epoch, ...(context.fingerprint != null ? { fingerprint: context.fingerprint } : {}),
-        authorised: [], members: [], ...(context.owner != null ? { owner: context.owner } : {}), bootstrap: context.bootstrap,
-        ...(context.owner != null && this.reservedOn(context.owner) ? { relay: `relayed via ${context.owner}` } : {}),
-        ...(context.lastError != null ? { lastError: context.lastError } : {}), ...common
-      }
-    }
-    return { role: 'none', state: 'idle', epoch: 0, authorised: [], members: [], bootstrap: [], ...common }
-  }
-
-  /** Whether the private host holds a reservation on `relay` (it announces an address through it). */
-  private reservedOn (relay: string): boolean {
-    return (this.node.hosts.libp2p('private')?.getMultiaddrs() ?? []).some((address) => address.toString().includes(`/p2p/${relay}/p2p-circuit`))
+    return swarmStatus({ hosts: this.node.hosts, owner: this.owner?.getSnapshot(), member: this.member?.getSnapshot(), ownerIsFree: this.ownerIsFree(), keyExchange: { ...this.endpoint.stats, denied: this.ownerSide.denials() } })
   }
 
   /** A page of the audit log, oldest first (the newest `limit` entries by default). */
@@ -238,6 +194,8 @@ export class Swarm {
   private memberActor (): MemberActor {
     if (this.member != null && this.member.getSnapshot().status === 'active') return this.member
     this.member = this.node.features.run('swarm.member', swarmMemberMachine.provide({ actors: this.memberSide.actors }))
+    // the member's embedder hears what happens to its membership, whoever caused it
+    this.member.on('swarm.member.changed', ({ change, owner, epoch }) => { this.node.events.emit({ type: `swarm.${change}`, owner, epoch }) })
     return this.member
   }
 
@@ -265,7 +223,7 @@ export class Swarm {
 
   /** Serve the key exchange for this role, send one command and wait for its outcome; a failure becomes a SwarmError with the machine's reason. */
   private async run (actor: OwnerActor | MemberActor, command: { type: string } & Record<string, unknown>): Promise<void> {
-    const serving = actor === this.owner ? { request: this.ownerSide.answerRequest } : { rotation: this.memberSide.takeRotation }
+    const serving = actor === this.owner ? { request: this.ownerSide.answerRequest } : { rotation: this.memberSide.takeRotation, eviction: this.memberSide.takeEviction }
     await this.endpoint.serve(serving)
     const outcome = await awaitCommand(actor, { ...command, id: randomUUID() }, COMMAND_TIMEOUT_MS)
     if (!outcome.ok) {
@@ -275,11 +233,8 @@ export class Swarm {
   }
 }
 
-/** The innermost state: `running.active` reads as `active`. */
 /** An owner command as the API sends it (the id is added per command). */
 type OwnerCommand = { type: 'swarm.authorise' | 'swarm.revoke', peer: string } | { type: 'swarm.rotate' | 'swarm.dissolve' }
-
-const stateName = (value: unknown): string => typeof value === 'string' ? value : stateName(Object.values(value as Record<string, unknown>)[0])
 
 function checkPeerId (peer: string): void {
   try {

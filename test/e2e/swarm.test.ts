@@ -68,8 +68,12 @@ test('create → members join → outsider denied → rotate → revoke cuts the
   await eventually('alice on the newest key', () => alice.swarm.status().fingerprint === revoked.fingerprint && alice.swarm.status().state === 'joined', 8000)
   await eventually('bob is no longer connected to the owner', () => !owner.swarm.status().privatePeers.includes(bob.node.peerId), 8000)
   assert.not.ok(await canReachPrivately(bob.node, revoked.bootstrap), 'the revoked key does not connect')
-  await eventually('bob noticed, asked again, was denied', () => bob.swarm.status().state === 'idle', 15000)
-  assert.match(bob.swarm.status().lastError ?? '', /not-authorised/)
+  await eventually('bob was told and left', () => bob.swarm.status().state === 'idle', 15000)
+  assert.match(bob.swarm.status().lastError ?? '', /evicted by the owner/)
+  // and when it asks again, it is denied
+  let deniedAgain = ''
+  try { await bob.swarm.join(ownerAddress) } catch (err) { deniedAgain = (err as Error).message }
+  assert.match(deniedAgain, /not-authorised/)
 
   const audit = await owner.swarm.auditLog()
   const actions = audit.map((r) => `${r.action}${r.peer === outsider.node.peerId ? ':outsider' : ''}`)

@@ -1,0 +1,70 @@
+import type { SnapshotFrom } from 'xstate'
+import type { swarmOwnerMachine } from '../../machines/swarm-owner.js'
+import type { swarmMemberMachine } from '../../machines/swarm-member.js'
+import type { HostControl } from '../host-control.js'
+import type { KeyEndpointStats } from './key-endpoint.js'
+import type { DenialCounts } from './owner-effects.js'
+
+export interface SwarmStatus {
+  role: 'owner' | 'member' | 'none'
+  state: string
+  epoch: number
+  /** Names the current key; the key itself is never shown. */
+  fingerprint?: string
+  authorised: string[]
+  members: string[]
+  owner?: string
+  bootstrap: string[]
+  privateHost?: string
+  privatePeers: string[]
+  /** Owner: key requests waiting their turn. */
+  queued?: number
+  /** Member: it holds a slot on the owner's relay, so members behind NAT reach it through the owner: "relayed via <owner>". */
+  relay?: string
+  lastError?: string
+  /** The key exchange's counters: streams, rate-limited, malformed, and denials by reason. */
+  keyExchange: KeyEndpointStats & { denied: DenialCounts }
+}
+
+export interface SwarmStatusSources {
+  hosts: HostControl
+  owner?: SnapshotFrom<typeof swarmOwnerMachine>
+  member?: SnapshotFrom<typeof swarmMemberMachine>
+  /** The owner machine would take a create (it runs no swarm). */
+  ownerIsFree: boolean
+  keyExchange: SwarmStatus['keyExchange']
+}
+
+/** A swarm's status, read from its machines' snapshots and the private host (no I/O). */
+export function swarmStatus (sources: SwarmStatusSources): SwarmStatus {
+  const { hosts, owner, member } = sources
+  const privatePeers = [...new Set((hosts.libp2p('private')?.getConnections() ?? []).map((c) => c.remotePeer.toString()))].sort()
+  const privateHost = hosts.stateOf('private')
+  const common = { privatePeers, ...(privateHost != null ? { privateHost } : {}), keyExchange: sources.keyExchange }
+  if (owner != null && !(sources.ownerIsFree && member != null)) {
+    const { context } = owner
+    return {
+      role: 'owner', state: stateName(owner.value), epoch: context.epoch, ...(context.fingerprint != null ? { fingerprint: context.fingerprint } : {}),
+      authorised: context.authorised, members: context.members, bootstrap: context.bootstrap, queued: context.queue.length,
+      ...(context.lastError != null ? { lastError: context.lastError } : {}), ...common
+    }
+  }
+  if (member != null) {
+    const { context } = member
+    return {
+      role: 'member', state: stateName(member.value), epoch: context.epoch, ...(context.fingerprint != null ? { fingerprint: context.fingerprint } : {}),
+      authorised: [], members: [], ...(context.owner != null ? { owner: context.owner } : {}), bootstrap: context.bootstrap,
+      ...(context.owner != null && reservedOn(hosts, context.owner) ? { relay: `relayed via ${context.owner}` } : {}),
+      ...(context.lastError != null ? { lastError: context.lastError } : {}), ...common
+    }
+  }
+  return { role: 'none', state: 'idle', epoch: 0, authorised: [], members: [], bootstrap: [], ...common }
+}
+
+/** Whether the private host holds a reservation on `relay` (it announces an address through it). */
+function reservedOn (hosts: HostControl, relay: string): boolean {
+  return (hosts.libp2p('private')?.getMultiaddrs() ?? []).some((address) => address.toString().includes(`/p2p/${relay}/p2p-circuit`))
+}
+
+/** The innermost state: `running.active` reads as `active`. */
+const stateName = (value: unknown): string => typeof value === 'string' ? value : stateName(Object.values(value as Record<string, unknown>)[0])
