@@ -39,15 +39,16 @@ export interface NodeEventMap {
   /** `code` is ADDRESS_IN_USE when the port was taken, HOST_START_FAILED otherwise. */
   'host.failed': { network: NetworkKind, code: 'ADDRESS_IN_USE' | 'HOST_START_FAILED', error: string }
   'host.listening': { network: NetworkKind, addresses: string[] }
-  'peer.discovered': { peerId: string }
-  'peer.connected': { peerId: string }
-  'peer.disconnected': { peerId: string }
-  'peer.identified': { peerId: string, protocols: string[], agentVersion?: string }
-  'peer.reconnect-failed': { peerId: string }
+  /** `network`: the host the peer is known on (a private swarm member may be on both). */
+  'peer.discovered': { network: NetworkKind, peerId: string }
+  'peer.connected': { network: NetworkKind, peerId: string }
+  'peer.disconnected': { network: NetworkKind, peerId: string }
+  'peer.identified': { network: NetworkKind, peerId: string, protocols: string[], agentVersion?: string }
+  'peer.reconnect-failed': { network: NetworkKind, peerId: string }
   'peer.redialing': { peerId: string, attempt: number, delayMs: number }
   'self.updated': { addresses: string[] }
-  'connection.opened': { peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound' }
-  'connection.closed': { peerId: string, remoteAddr: string }
+  'connection.opened': { network: NetworkKind, peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound' }
+  'connection.closed': { network: NetworkKind, peerId: string, remoteAddr: string }
   'messenger.error': { code: string, message: string, peer?: string }
   /** A feature actor (swarm, VPN, discovery, an embedder's own) failed; the node and the others keep running. */
   'actor.failed': { systemId: string, error: string }

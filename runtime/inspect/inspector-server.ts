@@ -63,7 +63,7 @@ export async function startInspectorServer (init: InspectorServerInit = {}): Pro
     timer = undefined
     const batch = pending
     pending = []
-    const data = `data: ${JSON.stringify(batch)}\n\n`
+    const data = `data: ${jsonText(batch)}\n\n`
     for (const res of streams) res.write(data)
   }
   const publish = (changes: LiveChange[]): void => {
@@ -90,7 +90,7 @@ export async function startInspectorServer (init: InspectorServerInit = {}): Pro
   }
   stately.on('connection', (socket) => {
     // a new inspector first learns every live actor as it is now
-    for (const actor of system.actors.values()) socket.send(JSON.stringify(statelyActor(actor, definitions)))
+    for (const actor of system.actors.values()) socket.send(jsonText(statelyActor(actor, definitions)))
   })
   server.on('upgrade', (req, socket, head) => {
     // a WebSocket is not bound by the same-origin policy: any web page could open one without these checks
@@ -123,7 +123,7 @@ export async function startInspectorServer (init: InspectorServerInit = {}): Pro
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(machines))
     } else if (path === '/api/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
-      res.write(`event: init\ndata: ${JSON.stringify({ actors: [...system.actors.values()], log: system.log.slice(-500) })}\n\n`)
+      res.write(`event: init\ndata: ${jsonText({ actors: [...system.actors.values()], log: system.log.slice(-500) })}\n\n`)
       streams.add(res)
       req.on('close', () => { streams.delete(res) })
     } else if (path === '/stately') {
