@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { Packr } from 'msgpackr'
 import { createNode } from '../../runtime/node.js'
 import type { DmsNode } from '../../runtime/node.js'
 import { MESSENGER_PROTOCOL } from '../../actors/wire/envelope.js'
@@ -43,9 +44,47 @@ for (let i = 0; i < 4; i++) {
 const victim = peerIdFromString(victimId)
 const libp2p = (i: number) => componentsOf(attackers[i % attackers.length]!).hosts.libp2p('public')!
 
+// values other versions or hostile peers write: 64-bit integers, extensions, deep nesting
+const hostile = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true })
+let deep: unknown = 0
+for (let i = 0; i < 200; i++) deep = [deep]
+const hostileValues: unknown[] = [2n ** 63n, new Date(), new Set([1]), deep, { big: -(2n ** 62n) }]
+const victimPort = Number(/\/tcp\/(\d+)/.exec(init.victim)![1])
+
+/** Hold `count` TCP sockets that never speak to the victim, from another address, renewing each one it closes. */
+async function idleSockets (sockets: number): Promise<void> {
+  const open = (): void => {
+    if (Date.now() >= deadline) return
+    count('idleSockets')
+    const socket = createConnection({ host: '127.0.0.1', port: victimPort, localAddress: '127.0.0.2' })
+    socket.on('error', () => {})
+    socket.on('close', () => { setTimeout(open, 50) })
+    setTimeout(() => { socket.destroy() }, Math.max(0, deadline - Date.now()))
+  }
+  for (let i = 0; i < sockets; i++) open()
+  await sleep(Math.max(0, deadline - Date.now()))
+}
+
 const envelope = (kind: string, extra: Record<string, unknown> = {}): Uint8Array => encodeFrame(encodeValue({ v: 1, id: randomBytes(16).toString('hex'), kind, type: 'soak.evil', from: 'x', ts: Date.now(), body: { pad: 'x'.repeat(64) }, ...extra }))
 
 await Promise.all([
+  // one address holds 64 sockets that never speak (upgrade slots: docs/security.md)
+  idleSockets(64),
+  // int64, extensions and deep nesting as message bodies and in bid requests
+  loop('hostileValues', 50, async () => {
+    const value = hostileValues[Math.floor(Math.random() * hostileValues.length)]
+    const stream = await libp2p(0).dialProtocol(victim, MESSENGER_PROTOCOL, { signal: AbortSignal.timeout(3000) })
+    stream.send(encodeFrame(hostile.pack({ v: 1, id: randomBytes(8).toString('hex'), kind: 'req', type: 'soak.echo', from: 'x', ts: Date.now(), body: value })))
+    await libp2p(0).services.pubsub.publish(BID_REQUEST_TOPIC, hostile.pack({ jobId: 'j', resources: { cpuCores: 1, memoryMb: 1 }, price: { max: 1, currency: 'X' }, deadline: Date.now() + 1000, requester: attackers[0]!.peerId, x: value })).catch(() => {})
+    await sleep(20)
+    await stream.close().catch(() => {})
+  }),
+  // version skew: requests of types this version does not know, and the stream closed under them
+  loop('versionSkew', 50, async () => {
+    const from = attackers[1]!
+    await Promise.allSettled([from.request(victimId, 'soak.v2.only', {}, { timeoutMs: 2000 }), from.request(victimId, 'soak.echo', {}, { timeoutMs: 2000 })])
+    for (const connection of libp2p(1).getConnections(victim)) for (const stream of connection.streams) if (stream.protocol === MESSENGER_PROTOCOL) await stream.close().catch(() => {})
+  }),
   // key-exchange flood: signed requests from strangers, and garbage
   loop('keyRequests', 20, async () => {
     const from = attackers[Math.floor(Math.random() * attackers.length)]!

@@ -143,6 +143,7 @@ export function soakGoals (r: SoakReport): Array<[string, boolean]> {
     [`honest p99 ≤ 2× quiet (${r.attacked.p99.toFixed(1)} vs ${r.quiet.p99.toFixed(1)} ms)`, r.attacked.p99 <= 2 * r.quiet.p99],
     [`victim RSS ≤ baseline + 100 MiB (max ${r.rss.max} MB, baseline ${r.rss.baseline.toFixed(0)} MB)`, r.rss.max <= r.rss.baseline + 100],
     [`0 crashes (${r.crashes})`, r.crashes === 0],
+    [`0 honest requests failed (${r.attacked.failed} of ${r.attacked.requests})`, r.attacked.failed === 0],
     [`audit log bounded (${r.auditBytes} bytes, cap 4 MiB)`, r.auditBytes <= 4 << 20],
     [`every rotation completes (${r.rotations.completed}/${r.rotations.started})`, r.rotations.started > 0 && r.rotations.completed === r.rotations.started]
   ]
