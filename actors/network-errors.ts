@@ -19,10 +19,10 @@ export function explainNetworkError (err: unknown): string {
   // a reset during the handshake: the listener refused us (too many pending handshakes or dials from
   // here, or a private network whose key differs) or it speaks another protocol
   if (/ECONNRESET/.test(text)) {
-    return `the peer reset the connection during the handshake: it is busy or rate-limiting this address, runs a private network with another key, or is not a dms-network node (${message})`
+    return `the peer reset the handshake: busy or rate-limiting us, another private network key, or not a dms-network node (${message})`
   }
   if (e?.name === 'EncryptionFailedError' || /EncryptionFailed/.test(text)) {
-    return `the handshake failed: a private network key mismatch, or not a dms-network node? (${message})`
+    return `handshake failed: another private network key, or not a dms-network node? (${message})`
   }
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || /timed out|aborted/i.test(text)) return `timed out: no handshake within the dial timeout (${message})`
   if (e?.name === 'NoValidAddressesError' || /no valid addresses/i.test(text)) return `no known address for that peer (${message})`

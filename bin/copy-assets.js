@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url'
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 for (const file of ['runtime/inspect/page.html']) {
   mkdirSync(dirname(join(root, 'dist', file)), { recursive: true })
-  // indentation and section-rule comments dropped: the page ships in the package, which has a size limit
+  // indentation and whole-line comments dropped: the page ships in the package, which has a size limit
   // (nothing on the page depends on leading whitespace: <pre> text comes from scripts)
-  const text = readFileSync(join(root, file), 'utf8').split('\n').map((line) => line.trimStart()).filter((line) => !line.startsWith('// ----')).join('\n')
+  const isComment = (line) => line.startsWith('// ') || (line.startsWith('/**') && line.endsWith('*/'))
+  const text = readFileSync(join(root, file), 'utf8').split('\n').map((line) => line.trimStart()).filter((line) => !isComment(line)).join('\n')
   writeFileSync(join(root, 'dist', file), text)
 }

@@ -34,7 +34,7 @@ export class DataDirLock {
         if (await this.create()) { this.held = true; return }
         const holder = await this.holder()
         if (holder != null && holder !== process.pid && isAlive(holder)) {
-          throw new DmsError('DATA_DIR_LOCKED', `data dir ${this.dir} is in use by the node with pid ${holder} (${this.path}); stop it, or give this node its own data dir`)
+          throw new DmsError('DATA_DIR_LOCKED', `data dir ${this.dir} is in use by pid ${holder} (${this.path}): stop that node, or use another data dir`)
         }
         await this.removeStale(holder)
       }

@@ -148,11 +148,7 @@ export class DmsNode {
     return this.events.on(type as '*', listener as (event: NodeEvent) => void)
   }
 
-  /**
-   * Dial a peer by peer id (known addresses) or full multiaddr, on the public host or the private one.
-   * Throws BAD_ADDRESS or BAD_PEER_ID for a target that is neither, DIAL_FAILED, TIMEOUT (past `timeoutMs`),
-   * ABORTED (`signal`), HOST_NOT_RUNNING.
-   */
+  /** Dial a peer by peer id (known addresses) or multiaddr, on either host. Error codes: docs/errors.md. */
   async dial (target: string, options: DialOptions = {}): Promise<{ peerId: string, remoteAddr: string }> {
     checkDial(target, options)
     const dialMs = options.timeoutMs ?? this.config.dialTimeoutMs
@@ -168,21 +164,12 @@ export class DmsNode {
     return result.addresses
   }
 
-  /**
-   * Send a typed one-way message to a peer (or to this node itself, through the same codec and limits).
-   * Resolves when the stream took it: a receiver that refuses it reports a `messenger.error` REMOTE_ERROR.
-   * Throws INVALID (bad type or body), OVERSIZED, SEND_FAILED, ABORTED, NOT_ATTACHED, BAD_PEER_ID.
-   */
+  /** Send a one-way message (to self too, through the same codec); resolves once the stream took it. Codes: docs/errors.md. */
   async send (peer: string, type: string, body: unknown, options: SendOptions = {}): Promise<void> {
     await this.messages.send(peer, type, body, options)
   }
 
-  /**
-   * Send a request and wait for the reply. Rejects with REMOTE_ERROR (the receiver refused: `remoteCode` is
-   * UNKNOWN_TYPE, INVALID, MALFORMED, ACTOR_REFUSED, HANDLER_FAILED or the handler's own code), TIMEOUT,
-   * ABORTED, INVALID (bad type, body or `timeoutMs` outside 1 to 2^31-1), OVERSIZED, SEND_FAILED,
-   * NOT_ATTACHED, BAD_PEER_ID.
-   */
+  /** Send a request and wait for the reply; a refusal is REMOTE_ERROR with the receiver's `remoteCode`. Codes: docs/errors.md. */
   request<T = unknown> (peer: string, type: string, body: unknown, options: RequestOptions = {}): Promise<T> {
     return this.messages.request<T>(peer, type, body, options)
   }

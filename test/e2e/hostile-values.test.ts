@@ -59,6 +59,8 @@ let inspectorText = ''
 test.before(async () => {
   root = await mkdtemp(join(tmpdir(), 'dms-hostile-values-'))
   daemon = await startDaemon(['--data', root, '--listen', '/ip4/127.0.0.1/tcp/0', '--json', '--inspect', '0'])
+  // the inspector's line follows the control socket's
+  await passes(() => { assert.match(daemon.output(), /"inspector"/) }, 10_000)
   const address = /"addresses":\["([^"]+)"/.exec(daemon.output())![1]!
   const inspectorUrl = /"url":"([^"]+)"/.exec(daemon.output())![1]!
   // the inspector's live stream stays open through the attack

@@ -40,6 +40,10 @@ export const basicSteps: DemoStep[] = [
       const started = performance.now()
       const sum = await alice.node.request<number>(bob.node.peerId, 'math.sum', [19, 23])
       note(`alice asked bob math.sum [19, 23] → ${sum} (${(performance.now() - started).toFixed(1)} ms round trip)`)
+      // what a peer running another version meets: a type bob does not know is refused on its own, the stream stays
+      const refusal = await alice.node.request(bob.node.peerId, 'math.product', [6, 7]).then(() => undefined, (err: { remoteCode?: string }) => err.remoteCode)
+      const again = await alice.node.request<number>(bob.node.peerId, 'math.sum', [1, 2])
+      note(`math.product is a newer version's: bob refused it (${refusal ?? 'answered?'}), and answered math.sum [1, 2] → ${again} on the same stream`)
       return undefined
     }
   },

@@ -2,7 +2,7 @@ import { until } from './context.js'
 import type { DemoStep } from './context.js'
 import { DmsError, describeError, errorCode } from '../../errors.js'
 
-/** The private swarm's story: create, join, an outsider refused, rotate, revoke. */
+/** The private swarm's story: create, join, an outsider refused, rotate, revoke (and the member told). */
 export const swarmSteps: DemoStep[] = [
   {
     title: 'Private swarm: alice creates one for bob; bob joins; carol asks and is refused',
@@ -27,9 +27,13 @@ export const swarmSteps: DemoStep[] = [
       await until('bob on the new key', () => bob.swarm.status().fingerprint === rotated.fingerprint && bob.swarm.status().state === 'joined')
       note(`rotated to key ${rotated.fingerprint}; bob followed in ${Date.now() - started} ms`)
       started = Date.now()
+      let evictedAfter = -1
+      bob.node.on('swarm.evicted', () => { evictedAfter = Date.now() - started })
       await alice.swarm.revoke(bob.node.peerId)
       await until('bob cut off', () => !alice.swarm.status().privatePeers.includes(bob.node.peerId))
       note(`revoked bob: cut off after ${Date.now() - started} ms; his old key no longer connects`)
+      await until('bob told he was evicted', () => evictedAfter >= 0)
+      note(`bob was told (a signed eviction notice) and left after ${evictedAfter} ms: "${bob.swarm.status().lastError ?? ''}"`)
       return undefined
     }
   }
