@@ -69,10 +69,29 @@ async function run (libp2p: Libp2p, operation: HostOperation, signal: AbortSigna
   return await listen(libp2p as DmsLibp2p, operation.address)
 }
 
-async function dial (libp2p: DmsLibp2p, target: string, signal: AbortSignal): Promise<{ peerId: string, remoteAddr: string }> {
-  const connection = target.startsWith('/') ? await libp2p.dial(multiaddr(target), { signal }) : await dialPeerId(libp2p, target, signal)
-  return { peerId: connection.remotePeer.toString(), remoteAddr: connection.remoteAddr.toString() }
+async function dial (libp2p: DmsLibp2p, target: string, signal: AbortSignal): Promise<{ peerId: string, remoteAddr: string, alreadyConnected?: true }> {
+  if (!target.startsWith('/')) return outcome(await dialPeerId(libp2p, target, signal))
+  const address = multiaddr(target)
+  const peer = address.getComponents().findLast((c) => c.name === 'p2p')?.value
+  const existing = peer == null ? [] : libp2p.getConnections(peerIdFromString(peer)).filter((c) => c.status === 'open')
+  const asked = withoutPeer(target)
+  const same = existing.find((c) => withoutPeer(c.remoteAddr.toString()) === asked)
+  if (same != null) return { ...outcome(same), alreadyConnected: true }
+  // libp2p answers a dial to a connected peer with the connection it has, whatever the address. An
+  // address the peer itself announced is taken as answered by it; any other is tried, so a wrong one
+  // (another peer listens there) is found out
+  if (existing.length > 0 && await announcedBy(libp2p, peer!, asked)) return { ...outcome(existing[0]!), alreadyConnected: true }
+  return outcome(await libp2p.dial(address, { signal, ...(existing.length > 0 ? { force: true } : {}) }))
 }
+
+/** Whether `peer` announced `address` (identify put it in the peer store). */
+async function announcedBy (libp2p: DmsLibp2p, peer: string, address: string): Promise<boolean> {
+  const known = await libp2p.peerStore.get(peerIdFromString(peer)).catch(() => undefined)
+  return known?.addresses.some(({ multiaddr: announced }) => withoutPeer(announced.toString()) === address) === true
+}
+
+const outcome = (connection: Connection): { peerId: string, remoteAddr: string } => ({ peerId: connection.remotePeer.toString(), remoteAddr: connection.remoteAddr.toString() })
+const withoutPeer = (address: string): string => address.replace(/\/p2p\/[^/]+$/, '')
 
 /**
  * Dial by peer id: the addresses libp2p knows first (it asks the DHT itself when
@@ -103,6 +122,9 @@ async function dialPeerId (libp2p: DmsLibp2p, target: string, signal: AbortSigna
 const FIND_PEER_TIMEOUT_MS = 15_000
 
 async function listen (libp2p: DmsLibp2p, address: string): Promise<{ addresses: string[] }> {
+  if (libp2p.getMultiaddrs().some((own) => withoutPeer(own.toString()) === withoutPeer(address))) {
+    throw new DmsError('LISTEN_FAILED', `this node already listens on ${withoutPeer(address)}`)
+  }
   // libp2p has no public run-time listen; its transport manager does the work.
   await internalsOf(libp2p).transportManager.listen([multiaddr(address)])
   return { addresses: libp2p.getMultiaddrs().map(String) }

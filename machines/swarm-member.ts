@@ -122,8 +122,13 @@ export const swarmMemberMachine = setup({
             actions: [
               assign({ lastError: ({ event }) => `denied: ${(event.output as { reason?: string }).reason ?? 'unknown'}`, lastErrorCode: 'KEY_DENIED' as const }),
               'failed',
-              // a member refused on its way back in was revoked, whether or not the eviction notice reached it
-              enqueueActions(({ context, enqueue }) => { if (context.inSwarm) enqueue({ type: 'announce', params: 'evicted' }) }),
+              // a member refused as not authorised on its way back in was revoked, whether or not the eviction
+              // notice reached it; refused for another reason (busy, a skewed clock), it is out, not evicted
+              enqueueActions(({ context, event, enqueue }) => {
+                if (!context.inSwarm) return
+                const reason = event.output.granted ? undefined : event.output.reason
+                enqueue({ type: 'announce', params: reason === 'not-authorised' ? 'evicted' : 'left' })
+              }),
               assign({ inSwarm: false })
             ]
           }
@@ -192,7 +197,11 @@ export const swarmMemberMachine = setup({
             assign({ fingerprint: undefined, bootstrap: [], addresses: [], epoch: 0, inSwarm: false })
           ]
         },
-        onError: { target: 'idle', actions: ['noteError', 'failed', assign({ inSwarm: false })] }
+        onError: {
+          target: 'idle',
+          // the leave failed half-way, but this member is out of the swarm all the same
+          actions: ['noteError', 'failed', { type: 'announce', params: ({ context }) => context.evicted ? 'evicted' as const : 'left' as const }, assign({ inSwarm: false })]
+        }
       }
     }
   }

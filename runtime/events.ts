@@ -1,4 +1,20 @@
 // The public events and status types live beside the machines that produce them (machines/contracts.ts).
+import type { NodeEventType } from '../machines/contracts.js'
 export type {
   NodeEventMap, NodeEventType, NodeEvent, NetworkKind, PeerConnectedness, PeerStatus, HostState, DiscoveryStatus, NodeStatus
 } from '../machines/contracts.js'
+
+/** Every public event type, for checking what a user asks for (`dms-net events --type`) and completion. */
+export const NODE_EVENT_TYPES = [
+  'host.started', 'host.stopped', 'host.failed', 'host.listening',
+  'peer.discovered', 'peer.connected', 'peer.disconnected', 'peer.identified', 'peer.reconnect-failed', 'peer.redialing',
+  'self.updated', 'connection.opened', 'connection.closed', 'connection.relayed', 'connection.upgraded',
+  'messenger.error', 'actor.failed', 'job.received',
+  'swarm.revoked', 'swarm.joined', 'swarm.rotated', 'swarm.left', 'swarm.evicted',
+  'vpn.changed', 'vpn.error', 'reachability.changed', 'relay.reserved', 'relay.lost', 'holepunch.failed'
+] as const satisfies readonly NodeEventType[]
+
+// a new event in NodeEventMap that this list lacks fails the type check here
+type Unlisted = Exclude<NodeEventType, typeof NODE_EVENT_TYPES[number]>
+const everyTypeListed: [Unlisted] extends [never] ? true : Unlisted = true
+void everyTypeListed

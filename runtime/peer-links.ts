@@ -22,8 +22,10 @@ export async function hangUp (hosts: HostControl, peer: string): Promise<{ close
   let closed = 0
   for (const network of ['public', 'private'] as const) {
     const libp2p = hosts.libp2p(network)
-    if (libp2p == null) continue
-    closed += libp2p.getConnections(peerId).length
+    const connections = libp2p?.getConnections(peerId).length ?? 0
+    // hanging up on a peer we have no connection to would only add it to the peer store (a ghost row)
+    if (libp2p == null || connections === 0) continue
+    closed += connections
     await libp2p.hangUp(peerId)
   }
   return { closed }

@@ -13,7 +13,7 @@ import { HOLE_PUNCH_PROTOCOL, MAX_PUNCH_FRAME_BYTES, decodePunch, encodePunch, p
 import type { PunchMessage } from './hole-punch-wire.js'
 import { WireError } from '../wire/envelope.js'
 import { DmsError } from '../errors.js'
-import { MAX_ANSWERED, MAX_PER_TARGET, PunchBudget } from './punch-budget.js'
+import { MAX_PROBES, MAX_PER_TARGET, PunchBudget } from './punch-budget.js'
 
 export interface HolePunchOptions {
   /** STUN servers (TCP), tried in order until one answers. */
@@ -64,14 +64,17 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
       }
       let mine: Probe
       let theirs: Extract<PunchMessage, { type: 'connect' }>
+      const probeWithin = async (): Promise<Probe> => {
+        if (!budget.claimProbe(Date.now())) throw new DmsError('RATE_LIMITED', `this node takes part in at most ${MAX_PROBES} hole punches a minute`)
+        return await probe(options)
+      }
       if (initiator) {
-        mine = await probe(options)
+        mine = await probeWithin()
         await lp.write(encodePunch(connectOf(mine)), { signal })
         theirs = await readConnect()
       } else {
         theirs = await readConnect()
-        if (!budget.claimAnswer(Date.now())) throw new DmsError('RATE_LIMITED', `this node answers at most ${MAX_ANSWERED} hole punches a minute`)
-        mine = await probe(options)
+        mine = await probeWithin()
         await lp.write(encodePunch(connectOf(mine)), { signal })
       }
       if ('reason' in mine) { report(peer, 'failed', `this node's ${mine.reason}`); return }

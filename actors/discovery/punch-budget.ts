@@ -1,11 +1,12 @@
 /** Punches with one peer per minute, at most, in either role: a peer cannot make us send SYNs in a loop. */
 export const MAX_PUNCHES_PER_PEER = 4
 /**
- * Punches this node answers per minute in all, and punches per target address and port:
+ * Punches this node takes part in per minute in all, either role (each costs a STUN probe and a
+ * connection to an address the peer chose), and punches per target address and port:
  * peer ids cost nothing to make, so throwaway identities must not multiply the per-peer
  * limit into STUN probes and connections to an address of someone's choosing.
  */
-export const MAX_ANSWERED = 10
+export const MAX_PROBES = 10
 export const MAX_PER_TARGET = 2
 /** After a failed punch with a peer, the next is tried on a new relayed connection after 30 s, then 1, 2, … up to 10 min. */
 const RETRY_FIRST_MS = 30_000
@@ -40,10 +41,10 @@ export class PunchBudget {
     this.busy.delete(peer)
   }
 
-  /** Take a slot of the node-wide budget for answering a punch (the responder's STUN probe). */
-  claimAnswer (now: number): boolean {
+  /** Take a slot of the node-wide budget for a punch's STUN probe, in either role. */
+  claimProbe (now: number): boolean {
     this.answered = this.answered.filter((t) => now - t < MINUTE_MS)
-    if (this.answered.length >= MAX_ANSWERED) return false
+    if (this.answered.length >= MAX_PROBES) return false
     this.answered.push(now)
     return true
   }

@@ -57,7 +57,7 @@ export class Messenger {
     this.reports = new ErrorReports(init.onError)
     this.handlers = new Handlers({
       ...(init.deliverToActor != null ? { deliverToActor: init.deliverToActor } : {}),
-      report: (code, message, peer) => { this.report(code, message, peer) },
+      report: (code, message, peer) => { this.reports.reportRefusal(code, message, peer) },
       network: init.network ?? 'public'
     })
   }
@@ -265,7 +265,7 @@ export class Messenger {
 
   /** A frame with no valid envelope: counted and reported; a request or message whose id can be read is answered. */
   private refuseEnvelope (error: WireError, frame: Uint8Array, channel: Channel): void {
-    this.report(error.code, `${channel.remotePeer} sent an envelope that was refused: ${error.message}`, channel.remotePeer)
+    this.reports.reportRefusal(error.code, `${channel.remotePeer} sent an envelope that was refused: ${error.message}`, channel.remotePeer)
     const head = envelopeHeadOf(frame)
     if (head == null || (head.kind !== 'req' && head.kind !== 'msg')) return
     this.reply(channel, { id: head.id, type: 'invalid' } as Envelope, 'err', { code: error.code, message: error.message })

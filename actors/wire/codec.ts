@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr'
 import { validateEnvelope, WireError } from './envelope.js'
 import type { Envelope } from './envelope.js'
-import { plainMsgpackProblem } from './plain-msgpack.js'
+import { plainMsgpackProblem, topLevelStrings } from './plain-msgpack.js'
 
 // Records off: both sides decode what the other wrote with no shared structure table.
 // 64-bit integers read as numbers: plainMsgpackProblem has refused those beyond ±2^53.
@@ -39,19 +39,13 @@ export function encodeEnvelope (envelope: Envelope): Uint8Array {
   return encodeValue(envelope)
 }
 
-// Reads only the id and kind of an envelope decodeEnvelope refused, so the sender can be told why.
-const lenient = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'string' })
-
-/** The id and kind of a refused envelope, when they can be read: the sender's request then gets an error reply. */
+/**
+ * The id and kind of a refused envelope, when they can be read, so the sender's request gets an error
+ * reply. Read from the top-level map alone: nothing else of a refused frame is decoded.
+ */
 export function envelopeHeadOf (bytes: Uint8Array): { id: string, kind: string } | undefined {
-  let value: unknown
-  try {
-    value = lenient.unpack(bytes)
-  } catch {
-    return undefined
-  }
-  const head = value as { id?: unknown, kind?: unknown } | null
-  if (head == null || typeof head !== 'object' || typeof head.id !== 'string' || head.id.length === 0 || head.id.length > 64 || typeof head.kind !== 'string') return undefined
+  const head = topLevelStrings(bytes, ['id', 'kind'])
+  if (head?.id == null || head.kind == null || head.id.length === 0 || head.id.length > 64) return undefined
   return { id: head.id, kind: head.kind }
 }
 

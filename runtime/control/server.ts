@@ -65,7 +65,13 @@ function serve (socket: Socket, methods: Map<string, ControlMethod>, streams: Ma
   const stops: Array<() => void> = []
   socket.on('close', () => { for (const stop of stops) stop() })
   socket.on('error', () => {})
-  const send = (response: ControlResponse): void => { if (!socket.destroyed) socket.write(`${jsonText(response)}\n`) }
+  const send = (response: ControlResponse): void => {
+    if (socket.destroyed) return
+    let text = jsonText(response)
+    // a reply that cannot be printed still answers its request, so the client does not wait forever
+    if (text.startsWith('{"unprintable"')) text = jsonText({ id: response.id, ok: false, error: { code: 'CONTROL_FAILED', message: `the reply could not be printed: ${text}` } })
+    socket.write(`${text}\n`)
+  }
   socket.on('data', (chunk) => {
     buffered += chunk.toString('utf8')
     if (buffered.length > MAX_CONTROL_LINE) {

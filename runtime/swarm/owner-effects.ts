@@ -161,7 +161,9 @@ export function ownerEffects (deps: OwnerDeps) {
     evictMember: fromPromise<void, EvictMemberInput>(async ({ input }) => {
       const notice = await createEvictionNotice(node.identity.privateKey(), node.identity.peerId(), input.peer, network(), input.epoch)
       // the rotation waits at most this long: a member that is not connected learns it when it asks again
-      const delivered = await Promise.race([deliver(input.peer, notice, EVICTION_WAIT_MS), new Promise<boolean>((resolve) => setTimeout(() => { resolve(false) }, EVICTION_WAIT_MS))])
+      let timer: NodeJS.Timeout | undefined
+      const delivered = await Promise.race([deliver(input.peer, notice, EVICTION_WAIT_MS), new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, EVICTION_WAIT_MS) })])
+      clearTimeout(timer)
       await store.audit({ action: 'evict', peer: input.peer, epoch: input.epoch, delivered })
     }),
 

@@ -171,7 +171,7 @@ export class Swarm {
   }
 
   status (): SwarmStatus {
-    return swarmStatus({ hosts: this.node.hosts, owner: this.owner?.getSnapshot(), member: this.member?.getSnapshot(), ownerIsFree: this.ownerIsFree(), keyExchange: { ...this.endpoint.stats, denied: this.ownerSide.denials() } })
+    return swarmStatus({ hosts: this.node.hosts, owner: this.owner?.getSnapshot(), member: this.member?.getSnapshot(), ownerIsFree: this.ownerIsFree(), memberIsFree: this.memberIsFree(), keyExchange: { ...this.endpoint.stats, denied: this.ownerSide.denials() } })
   }
 
   /** A page of the audit log, oldest first (the newest `limit` entries by default). */

@@ -32,6 +32,8 @@ export interface SwarmStatusSources {
   member?: SnapshotFrom<typeof swarmMemberMachine>
   /** The owner machine would take a create (it runs no swarm). */
   ownerIsFree: boolean
+  /** The member machine would take a join (it is in no swarm, nor on its way in or out). */
+  memberIsFree: boolean
   keyExchange: SwarmStatus['keyExchange']
 }
 
@@ -48,6 +50,10 @@ export function swarmStatus (sources: SwarmStatusSources): SwarmStatus {
       authorised: context.authorised, members: context.members, bootstrap: context.bootstrap, queued: context.queue.length,
       ...(context.lastError != null ? { lastError: context.lastError } : {}), ...common
     }
+  }
+  // a member that left (or was evicted) is in no swarm: role none, and why it left
+  if (member != null && sources.memberIsFree) {
+    return { role: 'none', state: 'idle', epoch: 0, authorised: [], members: [], bootstrap: [], ...(member.context.lastError != null ? { lastError: member.context.lastError } : {}), ...common }
   }
   if (member != null) {
     const { context } = member

@@ -62,6 +62,8 @@ test('an eviction signed by anyone but the owner, or for an earlier epoch, is re
   await alice.swarm.join(owner.node.status().host.addresses[0]!)
   await owner.swarm.rotate()
   await eventually('alice on epoch 2', () => alice.swarm.status().state === 'joined' && alice.swarm.status().epoch === 2, 8000)
+  // alice dials the owner's restarted host: the owner reaches her over that connection
+  await eventually('the owner connected to alice again', () => owner.swarm.status().privatePeers.includes(alice.node.peerId), 8000)
   const ownerLibp2p = componentsOf(owner.node).hosts.libp2p('private')!
   const send = async (notice: unknown): Promise<void> => {
     const stream = await ownerLibp2p.dialProtocol(peerIdFromString(alice.node.peerId), SWARM_KEY_PROTOCOL)

@@ -101,6 +101,22 @@ test('a bid request keeps only its known fields', () => {
   assert.equal(bid.price, { max: 1, currency: 'NTX' })
 })
 
+test('a refused envelope is answered by its id without decoding the rest: a 1 MiB frame of Error extensions costs nothing', () => {
+  const plain = new Packr({ useRecords: false })
+  const head = [plain.pack('v'), plain.pack(1), plain.pack('id'), plain.pack('abc'), plain.pack('kind'), plain.pack('req'), plain.pack('body')]
+  const errors = new Uint8Array(1 << 20)
+  errors[0] = 0xdd
+  new DataView(errors.buffer).setUint32(1, ((1 << 20) - 5) / 3)
+  for (let at = 5; at + 3 <= errors.length; at += 3) errors.set([0xd4, 0x65, 0x00], at)
+  const frame = new Uint8Array(Buffer.concat([Uint8Array.of(0x84), ...head, errors]))
+  const started = performance.now()
+  assert.equal(envelopeHeadOf(frame), { id: 'abc', kind: 'req' })
+  assert.throws(() => decodeValue(frame), (err: WireError) => err.code === 'MALFORMED')
+  assert.ok(performance.now() - started < 200, `${(performance.now() - started).toFixed(0)} ms`)
+  // and the id comes first or last, the map is a map16, or there is none
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => { envelopeHeadOf(bytes) }), { numRuns: 5000 })
+})
+
 test('sinks print whatever they are given', () => {
   const cyclic: Record<string, unknown> = { a: 1 }
   cyclic.self = cyclic

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import { MAX_ANSWERED, MAX_PER_TARGET, MAX_PUNCHES_PER_PEER, PunchBudget } from '../../actors/discovery/punch-budget.js'
+import { MAX_PROBES, MAX_PER_TARGET, MAX_PUNCHES_PER_PEER, PunchBudget } from '../../actors/discovery/punch-budget.js'
 
 test('throwaway identities share one node-wide answer budget and one budget per target', () => {
   const budget = new PunchBudget()
@@ -11,16 +11,16 @@ test('throwaway identities share one node-wide answer budget and one budget per 
   for (let i = 0; i < 25; i++) {
     const peer = `sybil-${i}`
     if (!budget.claimPeer(peer, now + i)) continue
-    if (budget.claimAnswer(now + i)) {
+    if (budget.claimProbe(now + i)) {
       answered++
       if (budget.claimTarget('203.0.113.9:22', now + i)) dialled++
     }
     budget.release(peer)
   }
-  assert.is(answered, MAX_ANSWERED)
+  assert.is(answered, MAX_PROBES)
   assert.is(dialled, MAX_PER_TARGET)
   // a minute later the budgets are there again
-  assert.ok(budget.claimAnswer(now + 61_000))
+  assert.ok(budget.claimProbe(now + 61_000))
   assert.ok(budget.claimTarget('203.0.113.9:22', now + 61_000))
 })
 
@@ -30,14 +30,14 @@ test('generated: in any minute, at most the limits are granted, whatever the ord
     const granted: Array<{ at: number, peer: number, target: number, answered: boolean, dialled: boolean }> = []
     for (const claim of [...claims].sort((x, y) => x.at - y.at)) {
       if (!budget.claimPeer(`p${claim.peer}`, claim.at)) continue
-      const answered = budget.claimAnswer(claim.at)
+      const answered = budget.claimProbe(claim.at)
       const dialled = answered && budget.claimTarget(`t${claim.target}`, claim.at)
       granted.push({ ...claim, answered, dialled })
       budget.release(`p${claim.peer}`)
     }
     for (const { at } of granted) {
       const window = granted.filter((g) => g.at > at - 60_000 && g.at <= at)
-      assert.ok(window.filter((g) => g.answered).length <= MAX_ANSWERED)
+      assert.ok(window.filter((g) => g.answered).length <= MAX_PROBES)
       for (let t = 0; t < 4; t++) assert.ok(window.filter((g) => g.dialled && g.target === t).length <= MAX_PER_TARGET)
       for (let p = 0; p <= 40; p++) assert.ok(window.filter((g) => g.peer === p).length <= MAX_PUNCHES_PER_PEER)
     }

@@ -3,6 +3,7 @@ import { call, output } from '../client-call.js'
 import { peerTable, statusText } from '../format.js'
 import { countArg, multiaddrArg, peerIdArg } from '../arguments.js'
 import type { NodeStatus, PeerStatus } from '../../events.js'
+import { DmsError } from '../../errors.js'
 
 export const statusCommand: Command = {
   name: 'status',
@@ -34,8 +35,8 @@ export const dialCommand: Command = {
     const target = parsed.positionals[0]!
     if (target.startsWith('/')) await multiaddrArg(target, false)
     else peerIdArg(target, 'TARGET')
-    const result = await call<{ peerId: string, remoteAddr: string }>(parsed.dataDir, 'dial', { target })
-    output(parsed, result, () => `connected to ${result.peerId} via ${result.remoteAddr}`)
+    const result = await call<{ peerId: string, remoteAddr: string, alreadyConnected?: boolean }>(parsed.dataDir, 'dial', { target })
+    output(parsed, result, () => `${result.alreadyConnected === true ? 'already connected' : 'connected'} to ${result.peerId} via ${result.remoteAddr}`)
     return 0
   }
 }
@@ -48,6 +49,7 @@ export const disconnectCommand: Command = {
   run: async (parsed) => {
     const peer = peerIdArg(parsed.positionals[0]!)
     const result = await call<{ closed: number }>(parsed.dataDir, 'disconnect', { peer })
+    if (result.closed === 0) throw new DmsError('NOT_CONNECTED', `not connected to ${peer}: nothing to close`)
     output(parsed, { peer, ...result }, () => `closed ${result.closed} connection(s) to ${peer}`)
     return 0
   }

@@ -1,0 +1,85 @@
+// The operator's CLI tells the truth about what happened: a dial to a peer already connected says so,
+// a dial to where another peer listens fails and says who was not there, disconnecting a peer with no
+// connection and asking for an event type that does not exist exit non-zero, listening twice on one
+// address names this node, and a member that left shows role none.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runCli, startDaemon } from '../support/cli.js'
+
+let root = ''
+const daemons: Array<Awaited<ReturnType<typeof startDaemon>>> = []
+const dirs: Record<string, string> = {}
+
+async function daemon (name: string): Promise<{ address: string, peerId: string }> {
+  dirs[name] = join(root, name)
+  const started = await startDaemon(['--data', dirs[name]!, '--listen', '/ip4/127.0.0.1/tcp/0'])
+  daemons.push(started)
+  const address = /listening on (\S+)/.exec(started.output())![1]!
+  return { address, peerId: started.peerId }
+}
+
+test.before(async () => { root = await mkdtemp(join(tmpdir(), 'dms-cli-truth-')) })
+test.after(async () => {
+  await Promise.allSettled(daemons.map(async (d) => await d.stop()))
+  await rm(root, { recursive: true, force: true })
+})
+
+test('dial: already connected says so; the address asked for is tried, and a wrong one fails', async () => {
+  const a = await daemon('a')
+  const b = await daemon('b')
+  const c = await daemon('c')
+  const first = await runCli(['dial', b.address, '--data', dirs.a!])
+  assert.is(first.code, 0, first.stderr)
+  assert.match(first.stdout, /^connected to /)
+  const again = await runCli(['dial', b.address, '--data', dirs.a!])
+  assert.is(again.code, 0, again.stderr)
+  assert.match(again.stdout, new RegExp(`^already connected to ${b.peerId} via`))
+  // C's port with B's id: libp2p would answer with the connection to B it has; the address is tried instead
+  const port = /\/tcp\/(\d+)/.exec(c.address)![1]
+  const wrong = await runCli(['dial', `/ip4/127.0.0.1/tcp/${port}/p2p/${b.peerId}`, '--data', dirs.a!])
+  assert.is.not(wrong.code, 0, wrong.stdout)
+  assert.not.match(wrong.stderr, /key mismatch/)
+  void a
+})
+
+test('disconnect of a peer with no connection exits non-zero in one line and leaves no ghost row', async () => {
+  const stranger = '12D3KooWRnhfNPCsy3ebbMpmhDw8EEKmSWH3C39qFtf5Mu7Ye6i3'
+  const result = await runCli(['disconnect', stranger, '--data', dirs.a!])
+  assert.is(result.code, 1)
+  assert.match(result.stderr.trim(), /not connected/)
+  assert.is(result.stderr.trim().split('\n').length, 1)
+  const status = await runCli(['status', '--json', '--data', dirs.a!])
+  assert.not.ok((JSON.parse(status.stdout) as { peers: Array<{ peerId: string }> }).peers.some((p) => p.peerId === stranger))
+})
+
+test('events --type with an unknown type exits 2 at once, naming it', async () => {
+  const started = Date.now()
+  const result = await runCli(['events', '--type', 'bogus.type', '--data', dirs.a!], 10_000)
+  assert.is(result.code, 2)
+  assert.match(result.stderr, /bogus\.type: no such event/)
+  assert.ok(Date.now() - started < 5000)
+})
+
+test('listen on an address this node already listens on names this node', async () => {
+  const status = JSON.parse((await runCli(['status', '--json', '--data', dirs.a!])).stdout) as { host: { addresses: string[] } }
+  const own = status.host.addresses[0]!.replace(/\/p2p\/[^/]+$/, '')
+  const result = await runCli(['listen', own, '--data', dirs.a!])
+  assert.is.not(result.code, 0)
+  assert.match(result.stderr, /this node already listens/)
+})
+
+test('swarm leave: role none', async () => {
+  const owner = await daemon('owner')
+  const member = await daemon('member')
+  assert.is((await runCli(['swarm', 'create', '--authorise', member.peerId, '--data', dirs.owner!])).code, 0)
+  const joined = await runCli(['swarm', 'join', '--owner', owner.address, '--data', dirs.member!], 30_000)
+  assert.is(joined.code, 0, joined.stderr)
+  const left = await runCli(['swarm', 'leave', '--data', dirs.member!], 30_000)
+  assert.is(left.code, 0, left.stderr)
+  assert.match(left.stdout, /role\s+none/)
+})
+
+test.run()
