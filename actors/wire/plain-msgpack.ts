@@ -10,6 +10,55 @@
 /** Containers nested deeper than this are refused: every printer recurses. */
 export const MAX_DEPTH = 64
 
+/** What one header says: the bytes up to the next header (-1 when they run past the end), the values it contains, and its kind. */
+interface Header { size: number, items: number, kind: 'plain' | 'int64' | 'undefined' | 'extension' | 'reserved' }
+
+/** The msgpack header at `at` (its first byte), read without trusting any length beyond the bytes there. */
+function headerAt (bytes: Uint8Array, view: DataView, at: number): Header {
+  const end = bytes.byteLength
+  const head = bytes[at]!
+  const sized = (lengthBytes: number, extra: number): number => {
+    if (at + 1 + lengthBytes > end) return -1
+    const length = lengthBytes === 1 ? bytes[at + 1]! : lengthBytes === 2 ? view.getUint16(at + 1) : view.getUint32(at + 1)
+    return 1 + lengthBytes + extra + length
+  }
+  const counted = (lengthBytes: number, perItem: number): Header => {
+    if (at + 1 + lengthBytes > end) return { size: -1, items: 0, kind: 'plain' }
+    const count = lengthBytes === 2 ? view.getUint16(at + 1) : view.getUint32(at + 1)
+    return { size: 1 + lengthBytes, items: count * perItem, kind: 'plain' }
+  }
+  const plain = (size: number): Header => ({ size, items: 0, kind: 'plain' })
+  if (head <= 0x7f || head >= 0xe0 || head === 0xc0 || head === 0xc2 || head === 0xc3) return plain(1)
+  if (head <= 0x8f) return { size: 1, items: (head & 0x0f) * 2, kind: 'plain' }
+  if (head <= 0x9f) return { size: 1, items: head & 0x0f, kind: 'plain' }
+  if (head <= 0xbf) return plain(1 + (head & 0x1f))
+  switch (head) {
+    case 0xc4: case 0xd9: return plain(sized(1, 0))
+    case 0xc5: case 0xda: return plain(sized(2, 0))
+    case 0xc6: case 0xdb: return plain(sized(4, 0))
+    case 0xca: return plain(5)
+    case 0xcb: return plain(9)
+    case 0xcc: case 0xd0: return plain(2)
+    case 0xcd: case 0xd1: return plain(3)
+    case 0xce: case 0xd2: return plain(5)
+    case 0xcf: case 0xd3: return { size: 9, items: 0, kind: 'int64' }
+    // msgpackr writes `undefined` as the one-byte extension 0 (a map entry whose value is undefined)
+    case 0xd4: return { size: 3, items: 0, kind: bytes[at + 1] === 0x00 ? 'undefined' : 'extension' }
+    case 0xd5: return { size: 4, items: 0, kind: 'extension' }
+    case 0xd6: return { size: 6, items: 0, kind: 'extension' }
+    case 0xd7: return { size: 10, items: 0, kind: 'extension' }
+    case 0xd8: return { size: 18, items: 0, kind: 'extension' }
+    case 0xc7: return { size: sized(1, 1), items: 0, kind: 'extension' }
+    case 0xc8: return { size: sized(2, 1), items: 0, kind: 'extension' }
+    case 0xc9: return { size: sized(4, 1), items: 0, kind: 'extension' }
+    case 0xdc: return counted(2, 1)
+    case 0xdd: return counted(4, 1)
+    case 0xde: return counted(2, 2)
+    case 0xdf: return counted(4, 2)
+    default: return { size: 1, items: 0, kind: 'reserved' }
+  }
+}
+
 /** Why `bytes` is not one plain msgpack value, or undefined when it is. */
 export function plainMsgpackProblem (bytes: Uint8Array, maxDepth = MAX_DEPTH): string | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -22,54 +71,26 @@ export function plainMsgpackProblem (bytes: Uint8Array, maxDepth = MAX_DEPTH): s
   let values = 1
   while (values > 0) {
     if (at >= end) return 'the value ends early'
-    const head = bytes[at++]!
+    const head = bytes[at]!
     // a map's keys are strings, numbers, booleans or nil: msgpackr cannot make an object key of the rest
-    if (inMap && values % 2 === 0 && !isKeyHead(head)) return `a map key that is not a string or a number at byte ${at - 1}`
-    let skip = 0
-    let items = 0
-    if (head <= 0x7f || head >= 0xe0 || head === 0xc0 || head === 0xc2 || head === 0xc3) skip = 0
-    else if (head <= 0x8f) items = (head & 0x0f) * 2
-    else if (head <= 0x9f) items = head & 0x0f
-    else if (head <= 0xbf) skip = head & 0x1f
-    else {
-      switch (head) {
-        case 0xc4: case 0xd9: skip = need(1) ? bytes[at]! + 1 : -1; break
-        case 0xc5: case 0xda: skip = need(2) ? view.getUint16(at) + 2 : -1; break
-        case 0xc6: case 0xdb: skip = need(4) ? view.getUint32(at) + 4 : -1; break
-        case 0xca: skip = 4; break
-        case 0xcb: skip = 8; break
-        case 0xcc: case 0xd0: skip = 1; break
-        case 0xcd: case 0xd1: skip = 2; break
-        case 0xce: case 0xd2: skip = 4; break
-        case 0xcf: case 0xd3: {
-          if (!need(8)) return 'the value ends early'
-          const big = head === 0xcf ? view.getBigUint64(at) : view.getBigInt64(at)
-          if (!Number.isSafeInteger(Number(big)) || big > BigInt(Number.MAX_SAFE_INTEGER) || big < -BigInt(Number.MAX_SAFE_INTEGER)) return `an integer beyond ±2^53 (${big.toString()}) at byte ${at - 1}`
-          skip = 8
-          break
-        }
-        // msgpackr writes `undefined` as the one-byte extension 0 (a map entry whose value is undefined)
-        case 0xd4: if (bytes[at] === 0x00) { skip = 2; break } return `a msgpack extension (type ${extensionType(bytes[at])}) at byte ${at - 1}`
-        case 0xdc: items = need(2) ? view.getUint16(at) : -1; skip = 2; break
-        case 0xdd: items = need(4) ? view.getUint32(at) : -1; skip = 4; break
-        case 0xde: items = need(2) ? view.getUint16(at) * 2 : -1; skip = 2; break
-        case 0xdf: items = need(4) ? view.getUint32(at) * 2 : -1; skip = 4; break
-        case 0xc1: return `the reserved byte 0xc1 at byte ${at - 1}`
-        // 0xc7-0xc9 and 0xd5-0xd8: extensions
-        default: return `a msgpack extension at byte ${at - 1}`
-      }
+    if (inMap && values % 2 === 0 && !isKeyHead(head)) return `a map key that is not a string or a number at byte ${at}`
+    const header = headerAt(bytes, view, at)
+    if (header.size < 0 || at + header.size > end) return 'the value ends early'
+    if (header.kind === 'reserved') return `the reserved byte 0xc1 at byte ${at}`
+    if (header.kind === 'extension') return `a msgpack extension${head === 0xd4 ? ` (type ${extensionType(bytes[at + 1])})` : ''} at byte ${at}`
+    if (header.kind === 'int64') {
+      const big = head === 0xcf ? view.getBigUint64(at + 1) : view.getBigInt64(at + 1)
+      if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < -BigInt(Number.MAX_SAFE_INTEGER)) return `an integer beyond ±2^53 (${big.toString()}) at byte ${at}`
     }
-    if (skip < 0 || items < 0) return 'the value ends early'
-    at += skip
-    if (at > end) return 'the value ends early'
+    at += header.size
     values--
-    if (items > 0) {
+    if (header.items > 0) {
       // a container cannot hold more items than bytes remain: no count is trusted beyond that
-      if (items > end - at) return `a container of ${items} items in ${end - at} bytes`
+      if (header.items > end - at) return `a container of ${header.items} items in ${end - at} bytes`
       if (open.length >= maxDepth) return `containers nested more than ${maxDepth} deep`
       open.push(values)
       openMaps.push(inMap)
-      values = items
+      values = header.items
       inMap = head <= 0x8f || head >= 0xde
     }
     while (values === 0 && open.length > 0) {
@@ -79,16 +100,7 @@ export function plainMsgpackProblem (bytes: Uint8Array, maxDepth = MAX_DEPTH): s
   }
   if (at !== end) return `${end - at} bytes after the value`
   return undefined
-
-  function need (n: number): boolean { return at + n <= end }
 }
-
-/** Strings, integers, floats, booleans and nil: what a map key may be. */
-const isKeyHead = (head: number): boolean =>
-  head <= 0x7f || head >= 0xe0 || (head >= 0xa0 && head <= 0xbf) || (head >= 0xd9 && head <= 0xdb) ||
-  (head >= 0xca && head <= 0xd3) || head === 0xc0 || head === 0xc2 || head === 0xc3
-
-const extensionType = (byte: number | undefined): number => byte == null ? -1 : (byte << 24) >> 24
 
 /**
  * The string values of `names` among the entries of a top-level map, read without decoding anything
@@ -127,50 +139,22 @@ function readString (bytes: Uint8Array, view: DataView, at: number): { text: str
   return { text: new TextDecoder().decode(bytes.subarray(start, start + length)), end: start + length }
 }
 
-/** The offset after the value at `at` (containers and extensions skipped whole), or -1. */
+/** The offset after the value at `at` (containers and extensions skipped whole), or -1; `spend` bounds the values walked. */
 function skipValue (bytes: Uint8Array, view: DataView, at: number, spend: () => boolean): number {
-  const end = bytes.byteLength
   let pending = 1
   while (pending > 0) {
-    if (at >= end || !spend()) return -1
-    const head = bytes[at++]!
-    let skip = 0
-    let items = 0
-    const u8 = (): number => at < end ? bytes[at]! : -1
-    const u16 = (): number => at + 2 <= end ? view.getUint16(at) : -1
-    const u32 = (): number => at + 4 <= end ? view.getUint32(at) : -1
-    if (head <= 0x7f || head >= 0xe0 || head === 0xc0 || head === 0xc2 || head === 0xc3) skip = 0
-    else if (head <= 0x8f) items = (head & 0x0f) * 2
-    else if (head <= 0x9f) items = head & 0x0f
-    else if (head <= 0xbf) skip = head & 0x1f
-    else {
-      switch (head) {
-        case 0xc4: case 0xd9: skip = u8() < 0 ? -1 : u8() + 1; break
-        case 0xc5: case 0xda: skip = u16() < 0 ? -1 : u16() + 2; break
-        case 0xc6: case 0xdb: skip = u32() < 0 ? -1 : u32() + 4; break
-        case 0xc7: skip = u8() < 0 ? -1 : u8() + 2; break
-        case 0xc8: skip = u16() < 0 ? -1 : u16() + 3; break
-        case 0xc9: skip = u32() < 0 ? -1 : u32() + 5; break
-        case 0xca: skip = 4; break
-        case 0xcb: case 0xcf: case 0xd3: skip = 8; break
-        case 0xcc: case 0xd0: skip = 1; break
-        case 0xcd: case 0xd1: skip = 2; break
-        case 0xce: case 0xd2: skip = 4; break
-        case 0xd4: skip = 2; break
-        case 0xd5: skip = 3; break
-        case 0xd6: skip = 5; break
-        case 0xd7: skip = 9; break
-        case 0xd8: skip = 17; break
-        case 0xdc: items = u16(); skip = 2; break
-        case 0xdd: items = u32(); skip = 4; break
-        case 0xde: items = u16() < 0 ? -1 : u16() * 2; skip = 2; break
-        case 0xdf: items = u32() < 0 ? -1 : u32() * 2; skip = 4; break
-        default: return -1
-      }
-    }
-    if (skip < 0 || items < 0 || items > end - at) return -1
-    at += skip
-    pending += items - 1
+    if (at >= bytes.byteLength || !spend()) return -1
+    const header = headerAt(bytes, view, at)
+    if (header.size < 0 || header.items > bytes.byteLength - at) return -1
+    at += header.size
+    pending += header.items - 1
   }
-  return at > end ? -1 : at
+  return at > bytes.byteLength ? -1 : at
 }
+
+/** Strings, integers, floats, booleans and nil: what a map key may be. */
+const isKeyHead = (head: number): boolean =>
+  head <= 0x7f || head >= 0xe0 || (head >= 0xa0 && head <= 0xbf) || (head >= 0xd9 && head <= 0xdb) ||
+  (head >= 0xca && head <= 0xd3) || head === 0xc0 || head === 0xc2 || head === 0xc3
+
+const extensionType = (byte: number | undefined): number => byte == null ? -1 : (byte << 24) >> 24
