@@ -11,7 +11,8 @@ export const sendCommand: Command = {
   args: 'PEER TYPE JSON',
   summary: 'Send a typed message (body given as JSON) to a peer.',
   help: [
-    '  --request       wait for the reply and print it',
+    '  --request       wait for the reply and print it (or the refusal, exit 1);',
+    '                  without it the message is one-way: "sent" means the stream took it',
     '  --timeout MS    reply timeout with --request (default 10000)',
     '',
     'example: dms-net send 12D3KooW... chat.message \'{"text":"hi"}\'',
