@@ -7,11 +7,8 @@ const BASE58 = '[1-9A-HJ-NP-Za-km-z]'
 /** Ed25519 (12D3KooW…), RSA/sha256 (Qm…) and secp256k1 (16Uiu2…) ids in base58btc, or a base32 CID (b…). */
 const PEER_ID = new RegExp(`^(?:12D3KooW${BASE58}{44}|Qm${BASE58}{44}|16Uiu2${BASE58}{47}|b[a-z2-7]{50,70})$`)
 
-/** A peer id argument; a UsageError that says what a peer id looks like otherwise. */
-export function peerIdArg (text: string, what = 'PEER'): string {
-  if (!PEER_ID.test(text)) throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id (peer ids look like 12D3KooW… and come from dms-net id or dms-net peers)`)
-  return text
-}
+/** Whether `text` is a whole peer id (its form; not whether the key in it is valid). */
+export const isPeerId = (text: string): boolean => PEER_ID.test(text)
 
 /** A JSON argument. */
 export function jsonArg (what: string, text: string): unknown {

@@ -11,11 +11,11 @@ export function table (rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n')
 }
 
-export function peerTable (peers: PeerStatus[]): string {
+export function peerTable (peers: PeerStatus[], full = false): string {
   if (peers.length === 0) return '(no peers yet)'
   return table([
     ['PEER', 'NETWORK', 'STATE', 'CONNS', 'PROTOCOLS', 'LAST ERROR'],
-    ...peers.map((p) => [shortId(p.peerId) + (p.bootstrap ? ' (bootstrap)' : ''), p.network, p.state, String(p.connections), String(p.protocols.length), p.lastError ?? ''])
+    ...peers.map((p) => [(full ? p.peerId : shortId(p.peerId)) + (p.bootstrap ? ' (bootstrap)' : ''), p.network, p.state, String(p.connections), String(p.protocols.length), p.lastError ?? ''])
   ])
 }
 

@@ -45,6 +45,25 @@ test('dial: already connected says so; the address asked for is tried, and a wro
   void a
 })
 
+test('peer ids: any unique prefix, and the short form peers prints, are taken; --full prints whole ids', async () => {
+  const peers = JSON.parse((await runCli(['peers', '--json', '--data', dirs.a!])).stdout) as Array<{ peerId: string }>
+  const target = peers[0]!.peerId
+  const full = await runCli(['peers', '--full', '--data', dirs.a!])
+  assert.match(full.stdout, new RegExp(target))
+  const short = /(\S+…\S+)/.exec((await runCli(['peers', '--data', dirs.a!])).stdout)![1]!
+  for (const given of [target.slice(0, 14), short]) {
+    const pinged = await runCli(['ping', given, '--count', '1', '--data', dirs.a!])
+    assert.is(pinged.code, 0, `${given}: ${pinged.stderr}`)
+    assert.match(pinged.stdout, new RegExp(`pong from ${target}`))
+  }
+  const ambiguous = await runCli(['ping', '12D3KooW', '--count', '1', '--data', dirs.a!])
+  assert.is(ambiguous.code, 2)
+  assert.match(ambiguous.stderr, /could be any of|is not a peer id/)
+  const unknown = await runCli(['ping', '12D3KooWzzzz', '--count', '1', '--data', dirs.a!])
+  assert.is(unknown.code, 2)
+  assert.match(unknown.stderr, /no peer this node knows/)
+})
+
 test('disconnect of a peer with no connection exits non-zero in one line and leaves no ghost row', async () => {
   const stranger = '12D3KooWRnhfNPCsy3ebbMpmhDw8EEKmSWH3C39qFtf5Mu7Ye6i3'
   const result = await runCli(['disconnect', stranger, '--data', dirs.a!])

@@ -1,7 +1,8 @@
 import type { Command } from '../command.js'
 import { call, output } from '../client-call.js'
 import { peerTable, statusText } from '../format.js'
-import { countArg, multiaddrArg, peerIdArg } from '../arguments.js'
+import { countArg, multiaddrArg } from '../arguments.js'
+import { peerArg } from '../peer-arg.js'
 import type { NodeStatus, PeerStatus } from '../../events.js'
 import { DmsError } from '../../errors.js'
 
@@ -18,9 +19,11 @@ export const statusCommand: Command = {
 export const peersCommand: Command = {
   name: 'peers',
   summary: 'List the peer actors of the running node and their connectedness.',
+  help: '  --full   whole peer ids (commands take any unique prefix, and the short form shown here)',
+  options: { full: { type: 'boolean' } },
   run: async (parsed) => {
     const peers = await call<PeerStatus[]>(parsed.dataDir, 'peers')
-    output(parsed, peers, () => peerTable(peers))
+    output(parsed, peers, () => peerTable(peers, parsed.values.full === true))
     return 0
   }
 }
@@ -34,8 +37,8 @@ export const dialCommand: Command = {
   run: async (parsed) => {
     const target = parsed.positionals[0]!
     if (target.startsWith('/')) await multiaddrArg(target, false)
-    else peerIdArg(target, 'TARGET')
-    const result = await call<{ peerId: string, remoteAddr: string, alreadyConnected?: boolean }>(parsed.dataDir, 'dial', { target })
+    const resolved = target.startsWith('/') ? target : await peerArg(parsed.dataDir, target, 'TARGET')
+    const result = await call<{ peerId: string, remoteAddr: string, alreadyConnected?: boolean }>(parsed.dataDir, 'dial', { target: resolved })
     output(parsed, result, () => `${result.alreadyConnected === true ? 'already connected' : 'connected'} to ${result.peerId} via ${result.remoteAddr}`)
     return 0
   }
@@ -47,7 +50,7 @@ export const disconnectCommand: Command = {
   summary: 'Close every connection to a peer (a bootstrap peer is redialled).',
   positionals: { required: ['PEER'] },
   run: async (parsed) => {
-    const peer = peerIdArg(parsed.positionals[0]!)
+    const peer = await peerArg(parsed.dataDir, parsed.positionals[0]!)
     const result = await call<{ closed: number }>(parsed.dataDir, 'disconnect', { peer })
     if (result.closed === 0) throw new DmsError('NOT_CONNECTED', `not connected to ${peer}: nothing to close`)
     output(parsed, { peer, ...result }, () => `closed ${result.closed} connection(s) to ${peer}`)
@@ -63,7 +66,7 @@ export const pingCommand: Command = {
   options: { count: { type: 'string', short: 'c' } },
   positionals: { required: ['PEER'] },
   run: async (parsed) => {
-    const peer = peerIdArg(parsed.positionals[0]!)
+    const peer = await peerArg(parsed.dataDir, parsed.positionals[0]!)
     const count = countArg('count', parsed.values.count, 1000) ?? 3
     const rtts: number[] = []
     for (let i = 0; i < count; i++) {

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js'
 import { call, follow, output, print } from '../client-call.js'
-import { countArg, jsonArg, peerIdArg, typeArg } from '../arguments.js'
+import { countArg, jsonArg, typeArg } from '../arguments.js'
+import { peerArg } from '../peer-arg.js'
 import { shortId } from '../format.js'
 import { safeText } from '../../../actors/messenger/safe-text.js'
 import type { ReceivedMessage } from '../../control/message-inbox.js'
@@ -22,9 +23,9 @@ export const sendCommand: Command = {
   positionals: { required: ['PEER', 'TYPE', 'JSON'] },
   run: async (parsed) => {
     const [peerText, typeText, json] = parsed.positionals as [string, string, string]
-    const peer = peerIdArg(peerText)
     const type = typeArg(typeText)
     const body = jsonArg('the message body', json)
+    const peer = await peerArg(parsed.dataDir, peerText)
     const timeoutMs = countArg('timeout', parsed.values.timeout)
     if (parsed.values.request === true) {
       const reply = await call(parsed.dataDir, 'request', { peer, type, body, ...(timeoutMs != null ? { timeoutMs } : {}) })

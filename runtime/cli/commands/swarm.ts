@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../../atomic-file.js'
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { shortId } from '../format.js'
+import { peerArg } from '../peer-arg.js'
 
 const print = (text: string): void => { process.stdout.write(`${text}\n`) }
 
@@ -64,8 +65,8 @@ export const swarmCommand: Command = {
     const show = (s: SwarmStatus): void => { print(values.json === true ? JSON.stringify(s, null, 2) : statusText(s)) }
     switch (sub) {
       case 'create': need(0, 'only --authorise PEER...'); show(await call(dataDir, 'swarm.create', { authorised: (values.authorise as string[] | undefined) ?? [] })); return 0
-      case 'authorise': need(1, 'PEER'); show(await call(dataDir, 'swarm.authorise', { peer: args[0] })); return 0
-      case 'revoke': need(1, 'PEER'); show(await call(dataDir, 'swarm.revoke', { peer: args[0] })); return 0
+      case 'authorise': need(1, 'PEER'); show(await call(dataDir, 'swarm.authorise', { peer: await peerArg(dataDir, args[0]!) })); return 0
+      case 'revoke': need(1, 'PEER'); show(await call(dataDir, 'swarm.revoke', { peer: await peerArg(dataDir, args[0]!) })); return 0
       case 'join': {
         const owner = values.owner
         if (typeof owner !== 'string') throw new UsageError('swarm join needs --owner MULTIADDR (the owner\'s public address with /p2p/)')

@@ -4,6 +4,7 @@ import type { VpnStatus } from '../../vpn/vpn-service.js'
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { shortId, table } from '../format.js'
+import { peerArg } from '../peer-arg.js'
 
 const print = (text: string): void => { process.stdout.write(`${text}\n`) }
 
@@ -78,8 +79,8 @@ export const vpnCommand: Command = {
         if (peers.length === 0) throw new UsageError('vpn start needs --peers PEER,... (at least one other peer)')
         return show(await call(dataDir, 'vpn.start', { subnet: values.subnet, peers }))
       }
-      case 'add': need(1, 'PEER'); return show(await call(dataDir, 'vpn.add', { peer: args[0] }))
-      case 'remove': need(1, 'PEER'); return show(await call(dataDir, 'vpn.remove', { peer: args[0] }))
+      case 'add': need(1, 'PEER'); return show(await call(dataDir, 'vpn.add', { peer: args[0]!.startsWith('/') ? args[0] : await peerArg(dataDir, args[0]!) }))
+      case 'remove': need(1, 'PEER'); return show(await call(dataDir, 'vpn.remove', { peer: await peerArg(dataDir, args[0]!) }))
       case 'stop': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.stop'))
       case 'status': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.status'))
       default: throw new UsageError(`unknown vpn subcommand ${JSON.stringify(sub)}\n${usage}`)
