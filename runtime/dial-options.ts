@@ -13,6 +13,9 @@ export interface DialOptions {
   signal?: AbortSignal
 }
 
+/** What a dial reached: the peer, the address of the connection, and whether it existed before (at an address the peer announced). */
+export interface DialResult { peerId: string, remoteAddr: string, alreadyConnected?: true }
+
 /** Refuse a dial target that is neither a multiaddr nor a peer id (BAD_ADDRESS, BAD_PEER_ID), or a bad timeout (INVALID). */
 export function checkDial (target: unknown, options: DialOptions): asserts target is string {
   if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')

@@ -10,7 +10,7 @@
 import '../actors/polyfill.js'
 
 export { createNode, DmsNode } from './node.js'
-export type { CreateNodeInit, DialOptions } from './node.js'
+export type { CreateNodeInit, DialOptions, DialResult } from './node.js'
 export { parseConfig, defaultDataDir } from './config.js'
 export type { NodeConfig, NodeConfigInit } from './config.js'
 export { DmsError, DMS_ERROR_CODES, errorCode, isDmsErrorCode } from './errors.js'

@@ -6,7 +6,7 @@ import { nodeMachine } from '../machines/node.js'
 import type { NodeEmitted } from '../machines/node.js'
 import { parseConfig } from './config.js'
 import { checkDial } from './dial-options.js'
-import type { DialOptions } from './dial-options.js'
+import type { DialOptions, DialResult } from './dial-options.js'
 import type { NodeConfig, NodeConfigInit } from './config.js'
 import { DmsError, describeError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
@@ -28,7 +28,7 @@ import type { BidRequest, BidRequestInit } from '../actors/wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
 import { DataDirLock } from './data-dir-lock.js'
 
-export type { DialOptions }
+export type { DialOptions, DialResult }
 
 export interface CreateNodeInit extends NodeConfigInit {
   /**
@@ -149,13 +149,13 @@ export class DmsNode {
   }
 
   /** Dial a peer by peer id (known addresses) or multiaddr, on either host. Error codes: docs/errors.md. */
-  async dial (target: string, options: DialOptions = {}): Promise<{ peerId: string, remoteAddr: string }> {
+  async dial (target: string, options: DialOptions = {}): Promise<DialResult> {
     checkDial(target, options)
     const dialMs = options.timeoutMs ?? this.config.dialTimeoutMs
     // by peer id with the DHT on, a lookup may come between a failed and a second dial
     const lookupMs = this.config.discovery.dht && !target.startsWith('/') ? dialMs + 15_000 : 0
     const event = { type: 'host.dial' as const, reqId: randomUUID(), target, ...(options.timeoutMs != null ? { timeoutMs: options.timeoutMs } : {}) }
-    return await this.hosts.request(event, dialMs + lookupMs + 5000, options.network, options.signal) as { peerId: string, remoteAddr: string }
+    return await this.hosts.request(event, dialMs + lookupMs + 5000, options.network, options.signal) as DialResult
   }
 
   /** Listen on another multiaddr at run time; resolves with all listen addresses. */
