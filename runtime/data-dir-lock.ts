@@ -26,7 +26,7 @@ export class DataDirLock {
   /** Take the lock, or throw DATA_DIR_LOCKED naming the holder. */
   async acquire (): Promise<void> {
     if (this.held) return
-    if (heldHere.has(this.dir)) throw new DmsError('DATA_DIR_LOCKED', `data dir ${this.dir} is in use by another node of this process (pid ${process.pid})`)
+    if (heldHere.has(this.dir)) throw new DmsError('DATA_DIR_LOCKED', `data dir ${this.dir} is in use by another node of this process`)
     heldHere.add(this.dir)
     try {
       await mkdir(this.dir, { recursive: true, mode: 0o700 })
@@ -38,7 +38,7 @@ export class DataDirLock {
         }
         await this.removeStale(holder)
       }
-      throw new DmsError('DATA_DIR_LOCKED', `could not take ${this.path}: other processes keep taking it`)
+      throw new DmsError('DATA_DIR_LOCKED', `could not take ${this.path}`)
     } catch (err) {
       heldHere.delete(this.dir)
       if (err instanceof DmsError) throw err

@@ -13,15 +13,15 @@ export async function peerArg (dataDir: string, text: string, what = 'PEER'): Pr
   const [prefix, suffix = ''] = text.split('…')
   // a prefix names its kind of key (12D3KooW…, Qm…, 16Uiu2…) and at least one character more
   if (prefix == null || !/^(12D3KooW|Qm|16Uiu2)[1-9A-HJ-NP-Za-km-z]+$/.test(prefix) || !/^[1-9A-HJ-NP-Za-km-z]*$/.test(suffix)) {
-    throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id, nor a prefix of one (peer ids look like 12D3KooW… and come from dms-net id or dms-net peers)`)
+    throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id (12D3KooW…: see dms-net id, dms-net peers)`)
   }
   const peers = await call<PeerStatus[]>(dataDir, 'peers').catch((err: { code?: string }) => {
     if (err?.code !== 'NODE_UNREACHABLE') throw err
-    throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id (a prefix is looked up on the running node, and none runs on this data dir)`)
+    throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id (and no node runs to look up a prefix)`)
   })
   const known = [...new Set(peers.map((p) => p.peerId))]
   const matches = known.filter((id) => id.startsWith(prefix) && id.endsWith(suffix))
   if (matches.length === 1) return matches[0]!
-  if (matches.length === 0) throw new UsageError(`${what} ${text}: no peer this node knows starts so (dms-net peers --full lists them)`)
-  throw new UsageError(`${what} ${text} could be any of ${matches.length} peers: ${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', …' : ''}; give more of it`)
+  if (matches.length === 0) throw new UsageError(`${what} ${text}: no peer this node knows (dms-net peers --full)`)
+  throw new UsageError(`${what} ${text} could be any of ${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', …' : ''}`)
 }

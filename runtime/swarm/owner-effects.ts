@@ -17,6 +17,7 @@ import { generateSwarmKey } from './key-file.js'
 import { SWARM_KEY_PROTOCOL, checkKeyRequest, createEvictionNotice, createKeyDenial, createKeyGrant, createRotationNotice, isUnauthenticated } from './key-exchange.js'
 import type { SwarmKeyMessage } from './key-exchange.js'
 import type { DenialReason, KeyRequest } from './key-exchange.js'
+import type { DenialCounts } from './swarm-status.js'
 import { awaitCommand } from './commands.js'
 import { DmsError } from '../errors.js'
 
@@ -43,8 +44,6 @@ export interface OwnerDeps extends SwarmEffectDeps<RestoredOwner, OwnerActor> {
   replay: ReplayStore
 }
 
-/** Denials of unauthenticated requests since the last summary line, by reason. */
-export type DenialCounts = Partial<Record<DenialReason, number>>
 
 /**
  * The owner's I/O: the effects its machine invokes, and the desk that turns an

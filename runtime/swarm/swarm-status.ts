@@ -3,7 +3,10 @@ import type { swarmOwnerMachine } from '../../machines/swarm-owner.js'
 import type { swarmMemberMachine } from '../../machines/swarm-member.js'
 import type { HostControl } from '../host-control.js'
 import type { KeyEndpointStats } from './key-endpoint.js'
-import type { DenialCounts } from './owner-effects.js'
+import type { DenialReason } from './key-exchange.js'
+
+/** Key requests denied, by reason. */
+export type DenialCounts = Partial<Record<DenialReason, number>>
 
 export interface SwarmStatus {
   role: 'owner' | 'member' | 'none'

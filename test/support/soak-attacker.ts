@@ -51,14 +51,17 @@ for (let i = 0; i < 200; i++) deep = [deep]
 const hostileValues: unknown[] = [2n ** 63n, new Date(), new Set([1]), deep, { big: -(2n ** 62n) }]
 const victimPort = Number(/\/tcp\/(\d+)/.exec(init.victim)![1])
 
-/** Hold `count` TCP sockets that never speak to the victim, from another address, renewing each one it closes. */
+/**
+ * Hold `sockets` TCP sockets that never speak to the victim, from another address, renewing each one it
+ * closes a second later (the slot-holding attack; a connection flood is another, for the OS to limit).
+ */
 async function idleSockets (sockets: number): Promise<void> {
   const open = (): void => {
     if (Date.now() >= deadline) return
     count('idleSockets')
     const socket = createConnection({ host: '127.0.0.1', port: victimPort, localAddress: '127.0.0.2' })
     socket.on('error', () => {})
-    socket.on('close', () => { setTimeout(open, 50) })
+    socket.on('close', () => { setTimeout(open, 1000) })
     setTimeout(() => { socket.destroy() }, Math.max(0, deadline - Date.now()))
   }
   for (let i = 0; i < sockets; i++) open()

@@ -18,7 +18,7 @@ export const eventsCommand: Command = {
     const types = parsed.values.type as string[] | undefined
     const unknown = (types ?? []).filter((type) => !(NODE_EVENT_TYPES as readonly string[]).includes(type))
     // an unknown type would be accepted and then wait forever for an event that never comes
-    if (unknown.length > 0) throw new UsageError(`--type ${unknown.join(', ')}: no such event (known: ${NODE_EVENT_TYPES.join(', ')})`)
+    if (unknown.length > 0) throw new UsageError(`--type ${unknown.join(', ')}: no such event (known: ${NODE_EVENT_TYPES.join(' ')})`)
     return await follow(parsed.dataDir, 'events', types != null ? { types } : {}, (item) => {
       output(parsed, { time: Date.now(), ...(item as object) }, () => eventLine(item as NodeEvent))
     })
