@@ -15,32 +15,21 @@ interface Header { size: number, items: number, kind: 'plain' | 'int64' | 'undef
 
 /** The msgpack header at `at` (its first byte), read without trusting any length beyond the bytes there. */
 function headerAt (bytes: Uint8Array, view: DataView, at: number): Header {
-  const end = bytes.byteLength
+  // no closures here: this runs for every value of every message
   const head = bytes[at]!
-  const sized = (lengthBytes: number, extra: number): number => {
-    if (at + 1 + lengthBytes > end) return -1
-    const length = lengthBytes === 1 ? bytes[at + 1]! : lengthBytes === 2 ? view.getUint16(at + 1) : view.getUint32(at + 1)
-    return 1 + lengthBytes + extra + length
-  }
-  const counted = (lengthBytes: number, perItem: number): Header => {
-    if (at + 1 + lengthBytes > end) return { size: -1, items: 0, kind: 'plain' }
-    const count = lengthBytes === 2 ? view.getUint16(at + 1) : view.getUint32(at + 1)
-    return { size: 1 + lengthBytes, items: count * perItem, kind: 'plain' }
-  }
-  const plain = (size: number): Header => ({ size, items: 0, kind: 'plain' })
-  if (head <= 0x7f || head >= 0xe0 || head === 0xc0 || head === 0xc2 || head === 0xc3) return plain(1)
+  if (head <= 0x7f || head >= 0xe0 || head === 0xc0 || head === 0xc2 || head === 0xc3) return scalar(1)
   if (head <= 0x8f) return { size: 1, items: (head & 0x0f) * 2, kind: 'plain' }
   if (head <= 0x9f) return { size: 1, items: head & 0x0f, kind: 'plain' }
-  if (head <= 0xbf) return plain(1 + (head & 0x1f))
+  if (head <= 0xbf) return scalar(1 + (head & 0x1f))
   switch (head) {
-    case 0xc4: case 0xd9: return plain(sized(1, 0))
-    case 0xc5: case 0xda: return plain(sized(2, 0))
-    case 0xc6: case 0xdb: return plain(sized(4, 0))
-    case 0xca: return plain(5)
-    case 0xcb: return plain(9)
-    case 0xcc: case 0xd0: return plain(2)
-    case 0xcd: case 0xd1: return plain(3)
-    case 0xce: case 0xd2: return plain(5)
+    case 0xc4: case 0xd9: return scalar(sized(bytes, view, at, 1, 0))
+    case 0xc5: case 0xda: return scalar(sized(bytes, view, at, 2, 0))
+    case 0xc6: case 0xdb: return scalar(sized(bytes, view, at, 4, 0))
+    case 0xca: return scalar(5)
+    case 0xcb: return scalar(9)
+    case 0xcc: case 0xd0: return scalar(2)
+    case 0xcd: case 0xd1: return scalar(3)
+    case 0xce: case 0xd2: return scalar(5)
     case 0xcf: case 0xd3: return { size: 9, items: 0, kind: 'int64' }
     // msgpackr writes `undefined` as the one-byte extension 0 (a map entry whose value is undefined)
     case 0xd4: return { size: 3, items: 0, kind: bytes[at + 1] === 0x00 ? 'undefined' : 'extension' }
@@ -48,15 +37,31 @@ function headerAt (bytes: Uint8Array, view: DataView, at: number): Header {
     case 0xd6: return { size: 6, items: 0, kind: 'extension' }
     case 0xd7: return { size: 10, items: 0, kind: 'extension' }
     case 0xd8: return { size: 18, items: 0, kind: 'extension' }
-    case 0xc7: return { size: sized(1, 1), items: 0, kind: 'extension' }
-    case 0xc8: return { size: sized(2, 1), items: 0, kind: 'extension' }
-    case 0xc9: return { size: sized(4, 1), items: 0, kind: 'extension' }
-    case 0xdc: return counted(2, 1)
-    case 0xdd: return counted(4, 1)
-    case 0xde: return counted(2, 2)
-    case 0xdf: return counted(4, 2)
+    case 0xc7: return { size: sized(bytes, view, at, 1, 1), items: 0, kind: 'extension' }
+    case 0xc8: return { size: sized(bytes, view, at, 2, 1), items: 0, kind: 'extension' }
+    case 0xc9: return { size: sized(bytes, view, at, 4, 1), items: 0, kind: 'extension' }
+    case 0xdc: return counted(bytes, view, at, 2, 1)
+    case 0xdd: return counted(bytes, view, at, 4, 1)
+    case 0xde: return counted(bytes, view, at, 2, 2)
+    case 0xdf: return counted(bytes, view, at, 4, 2)
     default: return { size: 1, items: 0, kind: 'reserved' }
   }
+}
+
+const scalar = (size: number): Header => ({ size, items: 0, kind: 'plain' })
+
+/** Header and payload bytes of a str, bin or ext whose length follows the head in `lengthBytes` bytes (-1: past the end). */
+function sized (bytes: Uint8Array, view: DataView, at: number, lengthBytes: 1 | 2 | 4, extra: number): number {
+  if (at + 1 + lengthBytes > bytes.byteLength) return -1
+  const length = lengthBytes === 1 ? bytes[at + 1]! : lengthBytes === 2 ? view.getUint16(at + 1) : view.getUint32(at + 1)
+  return 1 + lengthBytes + extra + length
+}
+
+/** An array or map whose count follows the head in `lengthBytes` bytes; a map counts keys and values. */
+function counted (bytes: Uint8Array, view: DataView, at: number, lengthBytes: 2 | 4, perItem: number): Header {
+  if (at + 1 + lengthBytes > bytes.byteLength) return { size: -1, items: 0, kind: 'plain' }
+  const count = lengthBytes === 2 ? view.getUint16(at + 1) : view.getUint32(at + 1)
+  return { size: 1 + lengthBytes, items: count * perItem, kind: 'plain' }
 }
 
 /** Why `bytes` is not one plain msgpack value, or undefined when it is. */
