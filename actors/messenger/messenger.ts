@@ -251,7 +251,7 @@ export class Messenger {
   }
 
   /** Answer on the stream the request came in on (now, unless it waits for drain). */
-  private reply (channel: Channel, request: Envelope, kind: 'res' | 'err', body: unknown): void {
+  private reply (channel: Channel, request: Pick<Envelope, 'id' | 'type'>, kind: 'res' | 'err', body: unknown): void {
     if (channel.isClosed) return
     let bytes: Uint8Array
     try {
@@ -265,10 +265,12 @@ export class Messenger {
 
   /** A frame with no valid envelope: counted and reported; a request or message whose id can be read is answered. */
   private refuseEnvelope (error: WireError, frame: Uint8Array, channel: Channel): void {
-    this.reports.reportRefusal(error.code, `${channel.remotePeer} sent an envelope that was refused: ${error.message}`, channel.remotePeer)
+    // the reason may quote the peer's own text (a 1 MiB "type"): cut and escaped before any log or reply
+    const reason = safeText(error.message)
+    this.reports.reportRefusal(error.code, `${channel.remotePeer} sent an envelope that was refused: ${reason}`, channel.remotePeer)
     const head = envelopeHeadOf(frame)
     if (head == null || (head.kind !== 'req' && head.kind !== 'msg')) return
-    this.reply(channel, { id: head.id, type: 'invalid' } as Envelope, 'err', { code: error.code, message: error.message })
+    this.reply(channel, { id: head.id, type: 'invalid' }, 'err', { code: error.code, message: reason })
   }
 
   private settle (envelope: Envelope, channel: Channel): void {

@@ -113,6 +113,7 @@ for (const [name, bytes, code] of [
   ['garbage bytes', encodeFrame(new Uint8Array([0x82, 0xa1])), 'MALFORMED'],
   ['wrong field types', encodeFrame(encodeValue({ v: 1, id: 9, kind: 'msg', type: 'hello', from: 'x', ts: 1, body: null })), 'INVALID'],
   ['an unknown message type', encodeFrame(encodeValue({ ...goodEnvelope('x'), type: 'no.such.type' })), 'UNKNOWN_TYPE'],
+  ['a 100 kB message type', encodeFrame(encodeValue({ ...goodEnvelope('x'), type: 'x'.repeat(100_000) })), 'INVALID'],
   ['a 64-bit integer', encodeFrame(new Uint8Array([...encodeValue({ ...goodEnvelope('x') }).subarray(0, -3), 0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0])), 'MALFORMED']
 ] as const) {
   test(`bad input (${name}): an error event; the stream and everything else keep working`, async () => {
@@ -131,6 +132,8 @@ for (const [name, bytes, code] of [
     assert.equal(new Set(received), new Set(['before', 'same stream', 'after']))
     assert.is(stream.status, 'open')
     assert.is(b.status().host.state, 'running')
+    // what a peer wrote reaches the report cut to a readable length
+    for (const event of events) if (event.type === 'messenger.error') assert.ok(event.message.length < 400, `${event.message.length} characters`)
   })
 }
 
