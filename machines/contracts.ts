@@ -103,6 +103,19 @@ export interface PeerStatus {
   agentVersion?: string
   bootstrap: boolean
   lastError?: string
+  /** The open connections, as the host sees them (absent from the pure status of the actors alone). */
+  links?: PeerLink[]
+}
+
+/** One open connection to a peer. */
+export interface PeerLink {
+  /** The remote address, `/p2p-circuit` in it when relayed. */
+  address: string
+  /** Who dialled: `outbound`, this node. */
+  direction: 'inbound' | 'outbound'
+  relayed: boolean
+  /** The last round trip libp2p's connection monitor measured on it, in ms. */
+  rttMs?: number
 }
 
 export type HostState = 'idle' | 'configured' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed'
@@ -129,9 +142,13 @@ export interface DiscoveryStatus {
   rendezvous?: { namespace: string, rounds: number, providers: number, dialled: number, lastError?: string }
 }
 
+export interface HostStatus { state: HostState, network: NetworkKind, addresses: string[], error?: string }
+
 export interface NodeStatus {
   peerId: string
-  host: { state: HostState, network: NetworkKind, addresses: string[], error?: string }
+  host: HostStatus
+  /** The private host, while this node is in a private swarm. */
+  privateHost?: HostStatus
   peers: PeerStatus[]
   /** One entry per running host. */
   discovery: DiscoveryStatus[]

@@ -1,7 +1,7 @@
 // The public events and status types live beside the machines that produce them (machines/contracts.ts).
 import type { NodeEventType } from '../machines/contracts.js'
 export type {
-  NodeEventMap, NodeEventType, NodeEvent, NetworkKind, PeerConnectedness, PeerStatus, HostState, DiscoveryStatus, NodeStatus
+  NodeEventMap, NodeEventType, NodeEvent, NetworkKind, PeerConnectedness, PeerStatus, PeerLink, HostState, HostStatus, DiscoveryStatus, NodeStatus
 } from '../machines/contracts.js'
 
 /** Every public event type, for checking what a user asks for (`dms-net events --type`) and completion. */

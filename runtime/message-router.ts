@@ -8,6 +8,7 @@ import type { HostAttachment } from './host-attachment.js'
 import type { HostControl } from './host-control.js'
 import type { NetworkKind, NodeEvent } from './events.js'
 import { checkPeerId } from './peer-id.js'
+import { CLOCK_TYPE, answerClock } from './clock-skew.js'
 
 export interface MessageRouterInit {
   config: NodeConfig
@@ -43,6 +44,7 @@ export class MessageRouter {
     })
     this.messengers = { public: messenger('public'), private: messenger('private') }
     for (const created of Object.values(this.messengers)) created.onJob((bid, from) => { init.emit({ type: 'job.received', from, bid }) })
+    this.handle(CLOCK_TYPE, answerClock)
   }
 
   /** How each messenger hangs off its host. */

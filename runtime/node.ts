@@ -27,6 +27,7 @@ import type { MessageHandler, MessengerStats, RequestOptions, SendOptions } from
 import type { BidRequest, BidRequestInit } from '../actors/wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
 import { DataDirLock } from './data-dir-lock.js'
+import type { PingResult } from '../actors/ping-client.js'
 
 export type { DialOptions, DialResult }
 
@@ -199,8 +200,13 @@ export class DmsNode {
     return this.messages.stats()
   }
 
-  /** Round-trip time to a peer in ms (libp2p ping; dials it when not connected). PING_FAILED, BAD_PEER_ID, HOST_NOT_RUNNING. */
+  /** Round-trip time to a peer in ms, to the µs (libp2p ping; dials it when not connected). PING_FAILED, BAD_PEER_ID, HOST_NOT_RUNNING. */
   async ping (peer: string): Promise<number> {
+    return (await this.pingRoute(peer)).rttMs
+  }
+
+  /** `ping`, with the connection the ping took: its remote address and whether it is relayed. */
+  async pingRoute (peer: string): Promise<PingResult> {
     return await pingPeer(this.hosts.libp2p(this.messages.networkFor(peer)), peer, this.config.dialTimeoutMs)
   }
 

@@ -1,16 +1,18 @@
 import { stopWhenStarted } from '../actors/libp2p-host.js'
 import { explainNetworkError } from '../actors/network-errors.js'
+import { pingOnce } from '../actors/ping-client.js'
+import type { PingResult } from '../actors/ping-client.js'
 import type { DmsLibp2p } from '../actors/libp2p-node.js'
 import { DmsError } from './errors.js'
 import type { HostControl } from './host-control.js'
 import { parsePeerId } from './peer-id.js'
 
-/** Round-trip time to `peer` in ms over `libp2p` (libp2p ping; it dials the peer when not connected). */
-export async function pingPeer (libp2p: DmsLibp2p | undefined, peer: string, timeoutMs: number): Promise<number> {
+/** One ping to `peer` over `libp2p` (it dials the peer when not connected): the round trip and the connection it took. */
+export async function pingPeer (libp2p: DmsLibp2p | undefined, peer: string, timeoutMs: number): Promise<PingResult> {
   const peerId = parsePeerId(peer)
   if (libp2p == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
   try {
-    return await libp2p.services.ping.ping(peerId, { signal: AbortSignal.timeout(timeoutMs) })
+    return await pingOnce(libp2p, peerId, AbortSignal.timeout(timeoutMs))
   } catch (err) {
     throw new DmsError('PING_FAILED', `no ping reply from ${peer}: ${explainNetworkError(err)}`, { cause: err })
   }

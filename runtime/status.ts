@@ -1,6 +1,7 @@
 import type { Actor } from 'xstate'
 import type { nodeMachine } from '../machines/node.js'
-import type { HostState, NodeStatus, PeerConnectedness, PeerStatus } from './events.js'
+import type { HostState, HostStatus, NodeStatus, PeerConnectedness, PeerLink, PeerStatus } from './events.js'
+import { isRelayed } from '../actors/ping-client.js'
 import type { DmsLibp2p } from '../actors/libp2p-node.js'
 import { BID_REQUEST_TOPIC } from '../actors/wire/bid-request.js'
 import type { DiscoveryConfig } from '../actors/discovery/discovery-config.js'
@@ -20,20 +21,30 @@ export function readNodeStatus (init: { root: Actor<typeof nodeMachine> | undefi
     if (pubsub == null) return []
     return [{ network, topic: BID_REQUEST_TOPIC, subscribers: pubsub.getSubscribers(BID_REQUEST_TOPIC).length, mesh: pubsub.getMeshPeers?.(BID_REQUEST_TOPIC).length ?? 0 }]
   })
-  return { ...readStatus(init.root, init.peerId, init.rootError, init.stopped), discovery, jobs }
+  const status = readStatus(init.root, init.peerId, init.rootError, init.stopped)
+  return { ...status, peers: withLinks(status.peers, init.hosts), discovery, jobs }
+}
+
+/** Each peer with its open connections on the host that knows it. */
+function withLinks (peers: PeerStatus[], hosts: HostControl): PeerStatus[] {
+  const links = new Map<string, PeerLink[]>()
+  for (const network of ['public', 'private'] as const) {
+    for (const connection of hosts.libp2p(network)?.getConnections() ?? []) {
+      if (connection.status !== 'open') continue
+      const key = `${network} ${connection.remotePeer.toString()}`
+      const link: PeerLink = { address: connection.remoteAddr.toString(), direction: connection.direction, relayed: isRelayed(connection), ...(connection.rtt != null ? { rttMs: connection.rtt } : {}) }
+      links.set(key, [...(links.get(key) ?? []), link])
+    }
+  }
+  return peers.map((peer) => ({ ...peer, links: links.get(`${peer.network} ${peer.peerId}`) ?? [] }))
 }
 
 /** Read the node's status from its actors' snapshots (no I/O). */
 export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError?: string, stopped = false): Omit<NodeStatus, 'discovery' | 'jobs'> {
   // a node with no actor system was never started (idle), or was stopped
   if (root == null) return { peerId, host: { state: stopped ? 'stopped' : 'idle', network: 'public', addresses: [] }, peers: [] }
-  const host = root.system.get('host.public')?.getSnapshot() as
-    | { value: string | Record<string, string>, context: { addresses: string[], error?: string, network: 'public' | 'private' } }
-    | undefined
-  const hostState: HostState = host == null
-    ? 'idle'
-    : typeof host.value === 'string' ? host.value as HostState : (Object.values(host.value)[0] as HostState)
-  const error = host?.context.error ?? rootError
+  const host = hostStatus(root.system.get('host.public')?.getSnapshot() as HostSnapshot | undefined, rootError)
+  const privateHost = root.system.get('host.private')?.getSnapshot() as HostSnapshot | undefined
   const peers: PeerStatus[] = Object.values(root.getSnapshot().context.peers).map((ref) => {
     const snapshot = ref.getSnapshot()
     const context = snapshot.context
@@ -49,9 +60,15 @@ export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId:
       ...(context.lastError != null ? { lastError: context.lastError } : {})
     }
   }).sort((a, b) => a.network.localeCompare(b.network) || a.peerId.localeCompare(b.peerId))
-  return {
-    peerId,
-    host: { state: hostState, network: host?.context.network ?? 'public', addresses: host?.context.addresses ?? [], ...(error != null ? { error } : {}) },
-    peers
-  }
+  return { peerId, host, ...(privateHost != null ? { privateHost: hostStatus(privateHost) } : {}), peers }
+}
+
+type HostSnapshot = { value: string | Record<string, string>, context: { addresses: string[], error?: string, network: 'public' | 'private' } }
+
+function hostStatus (host: HostSnapshot | undefined, rootError?: string): HostStatus {
+  const state: HostState = host == null
+    ? 'idle'
+    : typeof host.value === 'string' ? host.value as HostState : (Object.values(host.value)[0] as HostState)
+  const error = host?.context.error ?? rootError
+  return { state, network: host?.context.network ?? 'public', addresses: host?.context.addresses ?? [], ...(error != null ? { error } : {}) }
 }

@@ -26,6 +26,8 @@ export interface PumpStats {
   drops: { noRoute: number, spoofed: number, overload: number, nonMember: number, malformed: number, notForUs: number, deviceClosed: number }
 }
 
+export interface PeerTraffic { bytesIn: number, bytesOut: number }
+
 /** IPv4 address bytes at `offset` as a number, without allocating. */
 const ipAt = (packet: Uint8Array, offset: number): number =>
   ((packet[offset]! << 24) | (packet[offset + 1]! << 16) | (packet[offset + 2]! << 8) | packet[offset + 3]!) >>> 0
@@ -38,9 +40,8 @@ interface Outbound {
   /** Frames that arrived while the stream was opening, sent once it is open (bounded by `maxQueueBytes / 16`). */
   waiting: Array<{ frame: Uint8Array, packets: number }>
   waitingBytes: number
+  traffic: PeerTraffic
 }
-
-const newOutbound = (): Outbound => ({ congested: false, waiting: [], waitingBytes: 0 })
 
 /**
  * The packet path: TUN read → destination lookup → batched frames on the
@@ -52,6 +53,8 @@ export class PacketPump {
   private peerByIp = new Map<number, string>()
   private ipByPeer = new Map<string, number>()
   private readonly outbound = new Map<string, Outbound>()
+  /** Bytes of IP packets to and from each member (for status; a few adds per batch, not per packet). */
+  private readonly perPeer = new Map<string, PeerTraffic>()
   private readonly maxQueueBytes: number
   private readonly localIp: number
   readonly stats: PumpStats = { packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0, deviceClosed: 0 } }
@@ -76,9 +79,13 @@ export class PacketPump {
   private connectAll (): void {
     for (const peer of this.ipByPeer.keys()) {
       let out = this.outbound.get(peer)
-      if (out == null) { out = newOutbound(); this.outbound.set(peer, out) }
+      if (out == null) { out = this.newOutbound(peer); this.outbound.set(peer, out) }
       if (out.stream == null) out.opening ??= this.open(peer, out)
     }
+  }
+
+  private newOutbound (peer: string): Outbound {
+    return { congested: false, waiting: [], waitingBytes: 0, traffic: this.trafficOf(peer) }
   }
 
   /** Replace the routing table; streams of peers no longer in it are closed. */
@@ -86,7 +93,7 @@ export class PacketPump {
     this.peerByIp = new Map([...routes].map(([ip, peer]) => [ipToNumber(ip), peer]))
     this.ipByPeer = new Map([...routes].map(([ip, peer]) => [peer, ipToNumber(ip)]))
     for (const [peer, out] of this.outbound) {
-      if (!this.ipByPeer.has(peer)) { out.stream?.abort(new Error('removed from the VPN')); this.outbound.delete(peer) }
+      if (!this.ipByPeer.has(peer)) { out.stream?.abort(new Error('removed from the VPN')); this.outbound.delete(peer); this.perPeer.delete(peer) }
     }
     if (this.started) this.connectAll()
   }
@@ -118,7 +125,7 @@ export class PacketPump {
 
   private sendBatch (peer: string, packets: Buffer, parts: Array<[number, number]>, bytes: number): void {
     let out = this.outbound.get(peer)
-    if (out == null) { out = newOutbound(); this.outbound.set(peer, out) }
+    if (out == null) { out = this.newOutbound(peer); this.outbound.set(peer, out) }
     const stream = out.stream
     if (stream == null) {
       out.opening ??= this.open(peer, out)
@@ -145,9 +152,21 @@ export class PacketPump {
     return frame
   }
 
+  /** Traffic with one member since the pump started. */
+  traffic (peer: string): PeerTraffic {
+    return { ...(this.perPeer.get(peer) ?? { bytesIn: 0, bytesOut: 0 }) }
+  }
+
+  private trafficOf (peer: string): PeerTraffic {
+    let traffic = this.perPeer.get(peer)
+    if (traffic == null) { traffic = { bytesIn: 0, bytesOut: 0 }; this.perPeer.set(peer, traffic) }
+    return traffic
+  }
+
   private write (out: Outbound, stream: Stream, frame: Uint8Array, packets: number): void {
     this.stats.packetsOut += packets
     this.stats.bytesOut += frame.byteLength - 2 * packets
+    out.traffic.bytesOut += frame.byteLength - 2 * packets
     try {
       if (!stream.send(frame)) out.congested = true
     } catch {
@@ -177,6 +196,7 @@ export class PacketPump {
     const ip = this.ipByPeer.get(peer)
     if (ip == null) { this.stats.drops.nonMember++; stream.abort(new Error('not a member of this VPN')); return }
     stream.inactivityTimeout = 0
+    const traffic = this.trafficOf(peer)
     let pending: Uint8Array = new Uint8Array(0)
     stream.addEventListener('message', (event) => {
       const chunk = event.data instanceof Uint8Array ? event.data : event.data.subarray()
@@ -201,6 +221,7 @@ export class PacketPump {
       }
       pending = data.slice(at)
       if (lengths.length === 0) return
+      traffic.bytesIn += used
       try {
         this.init.tun.writeBatch(out, Uint32Array.from(lengths), lengths.length)
       } catch {

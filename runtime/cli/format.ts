@@ -1,4 +1,4 @@
-import type { DiscoveryStatus, NodeEvent, NodeStatus, PeerStatus } from '../events.js'
+import type { NodeEvent, PeerStatus } from '../events.js'
 import { safeText } from '../../actors/messenger/safe-text.js'
 import { jsonText } from '../json-text.js'
 
@@ -11,53 +11,44 @@ export function table (rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n')
 }
 
-export function peerTable (peers: PeerStatus[], full = false): string {
+export function peerTable (peers: PeerStatus[], full = false, aliases = new Map<string, string>()): string {
   if (peers.length === 0) return '(no peers yet)'
-  return table([
-    ['PEER', 'NETWORK', 'STATE', 'CONNS', 'PROTOCOLS', 'LAST ERROR'],
-    ...peers.map((p) => [(full ? p.peerId : shortId(p.peerId)) + (p.bootstrap ? ' (bootstrap)' : ''), p.network, p.state, String(p.connections), String(p.protocols.length), p.lastError ?? ''])
-  ])
-}
-
-export function statusText (status: NodeStatus): string {
+  const name = (p: PeerStatus): string => full ? p.peerId : aliases.get(p.peerId) ?? shortId(p.peerId)
+  const errors = peers.filter((p) => p.lastError != null)
   return [
-    `peer id   ${status.peerId}`,
-    `host      ${status.host.state}${status.host.error != null ? ` (${status.host.error})` : ''}`,
-    ...status.host.addresses.map((address, i) => `${i === 0 ? 'addresses' : '         '} ${address}`),
-    ...status.discovery.flatMap(discoveryLines),
-    ...(status.jobs ?? []).map((j) => `jobs ${j.network}: ${j.subscribers} peer(s) subscribed to ${j.topic}, ${j.mesh} in the mesh`),
-    '',
-    peerTable(status.peers)
+    table([
+      ['PEER', 'NETWORK', 'STATE', 'CONNS', 'PROTOCOLS'],
+      ...peers.map((p) => [name(p) + (p.bootstrap ? ' (bootstrap)' : ''), p.network, p.state, String(p.connections), String(p.protocols.length)])
+    ]),
+    // a reason is a sentence: below the table, never inside a cell
+    ...(errors.length > 0 ? ['', 'last errors:'] : []),
+    ...errors.map((p) => `  ${name(p)}: ${safeText(p.lastError!, 400)}`)
   ].join('\n')
 }
 
-/** The discovery and reachability of one host, a few lines. */
-function discoveryLines (d: DiscoveryStatus): string[] {
-  const relay = d.relay === 'reserved' ? `reserved on ${d.relays.map(shortId).join(', ')}` : d.relay
-  return [
-    `discovery ${d.network}: ${d.mechanisms.length > 0 ? d.mechanisms.join(', ') : 'bootstrap only'}`,
-    `  reachability ${d.reachability}, relay ${relay}`,
-    `  found        ${Object.entries(d.found).map(([source, n]) => `${source} ${n}`).join(', ')}`,
-    ...d.punched.map((p) => `  direct       ${shortId(p.peerId)} by TCP hole punch, ${p.remoteAddr.replace(/\/p2p\/[^/]+$/, '')}`),
-    ...d.relayedPeers.map((peer) => `  relayed      ${shortId(peer)} (${safeText(d.noDirectPath.find((n) => n.peerId === peer)?.reason ?? noDirectYet(d), 400)})`),
-    ...(d.upgradedPeers.length > 0 ? [`  upgraded     ${d.upgradedPeers.map(shortId).join(', ')} (relayed, then direct)`] : []),
-    ...(d.rendezvous != null ? [`  rendezvous   ${d.rendezvous.namespace}: ${d.rendezvous.rounds} rounds, ${d.rendezvous.providers} providers, ${d.rendezvous.dialled} dialled${d.rendezvous.lastError != null ? ` (last error: ${d.rendezvous.lastError})` : ''}`] : [])
-  ]
-}
-
-const noDirectYet = (d: DiscoveryStatus): string => d.mechanisms.some((m) => m.startsWith('stun '))
-  ? 'no direct connection yet'
-  : 'no direct connection yet; with a STUN server (--stun) two NATs can punch one'
-
-/** One human-readable line per public event. */
-export function eventLine (event: NodeEvent): string {
+/**
+ * One human-readable line per public event. With `width` (a terminal), a line
+ * that would not fit breaks between its facts, never inside one, the next
+ * lines under the first fact.
+ */
+export function eventLine (event: NodeEvent, width = Infinity): string {
   const time = new Date().toISOString().slice(11, 19)
   const { type, ...rest } = event
+  const self = (rest as { peerId?: unknown }).peerId
+  // on a terminal, an address drops the peer id the line names already, and shortens any other
+  const fit = (text: string): string => width === Infinity ? text : text.replace(/\/p2p\/([1-9A-HJ-NP-Za-km-z]{40,})/g, (_, id: string) => id === self ? '' : `/p2p/${shortId(id)}`)
   const facts = Object.entries(rest).map(([key, value]) => {
     if (key === 'peerId' && typeof value === 'string') return shortId(value)
-    if (Array.isArray(value)) return `${key}=${value.length > 3 ? `${value.length} items` : value.join(',')}`
+    if (Array.isArray(value)) return `${key}=${value.length > 3 ? `${value.length} items` : fit(value.join(','))}`
     // event fields may carry a remote peer's words: never raw control characters on the terminal
-    return `${key}=${safeText(typeof value === 'string' ? value : jsonText(value), 400)}`
+    return `${key}=${fit(safeText(typeof value === 'string' ? value : jsonText(value), 400))}`
   })
-  return `${time} ${type.padEnd(20)} ${facts.join(' ')}`.trimEnd()
+  const lines = [`${time} ${type.padEnd(20)}`]
+  const indent = ' '.repeat(11)
+  for (const fact of facts) {
+    const last = lines.at(-1)!
+    if ((lines.length > 1 || last.length > 29) && last.length + 1 + fact.length > width) lines.push(`${indent}${fact}`)
+    else lines[lines.length - 1] = `${last} ${fact}`
+  }
+  return lines.join('\n').trimEnd()
 }

@@ -1,6 +1,8 @@
 import { commands } from './commands/index.js'
 import { UsageError, commandHelp, parseCommand } from './command.js'
 import { versionCommand } from './commands/version.js'
+import { errorJson, renderError } from './render-error.js'
+import { fitText, terminalWidth } from './terminal.js'
 
 /** Error codes that mean the arguments were wrong, wherever they were found: exit code 2. */
 const usageCodes = new Set(['CONFIG_INVALID', 'BAD_ADDRESS', 'BAD_PEER_ID', 'BAD_REQUEST'])
@@ -18,17 +20,6 @@ export function overview (): string {
   ].join('\n')
 }
 
-/**
- * One sentence for the terminal: the first line of the message, no stack
- * (DEBUG set shows the stack too).
- */
-export function renderError (err: unknown): string {
-  const message = (err as Error)?.message ?? String(err)
-  const line = message.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? String(err)
-  if (process.env.DEBUG != null && process.env.DEBUG !== '' && (err as Error)?.stack != null) return `${line}\n${(err as Error).stack!}`
-  return line
-}
-
 /** A closed stdout (`dms-net node | head`) ends output quietly instead of crashing. */
 function ignoreClosedOutput (): void {
   for (const stream of [process.stdout, process.stderr]) {
@@ -43,7 +34,7 @@ export async function main (argv: string[]): Promise<number> {
   ignoreClosedOutput()
   const [name, ...rest] = argv
   if (name == null || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${overview()}\n`)
+    process.stdout.write(`${fitText(overview(), terminalWidth())}\n`)
     return name == null ? 2 : 0
   }
   if (name === '--version' || name === '-V') return await versionCommand.run({ values: {}, positionals: [], dataDir: '', json: rest.includes('--json') }) ?? 0
@@ -52,13 +43,18 @@ export async function main (argv: string[]): Promise<number> {
     if (command == null) throw new UsageError(`unknown command ${JSON.stringify(name)}`)
     const parsed = parseCommand(command, rest)
     if (parsed.help) {
-      process.stdout.write(`${commandHelp(command, parsed.positionals[0])}\n`)
+      process.stdout.write(`${fitText(commandHelp(command, parsed.positionals[0]), terminalWidth())}\n`)
       return 0
     }
     return await command.run(parsed) ?? 0
   } catch (err) {
     const code = (err as { code?: unknown }).code
     const usage = err instanceof UsageError || (typeof code === 'string' && usageCodes.has(code))
+    if (rest.includes('--json')) {
+      // a script reading --json gets JSON on both streams: one object on stderr, the exit code as always
+      process.stderr.write(`${errorJson(err, usage ? 'USAGE' : 'FAILED')}\n`)
+      return usage ? 2 : 1
+    }
     process.stderr.write(`dms-net${command != null ? ` ${command.name}` : ''}: ${renderError(err)}\n`)
     if (usage) {
       process.stderr.write(`try: dms-net ${command != null ? `${command.name} ` : ''}--help\n`)

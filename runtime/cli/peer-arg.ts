@@ -2,18 +2,21 @@ import { UsageError } from './command.js'
 import { call } from './client-call.js'
 import { isPeerId } from './arguments.js'
 import type { PeerStatus } from '../events.js'
+import { readAliases } from './aliases.js'
 
 /**
- * A peer given as its full id, a unique prefix of one the node knows (as git takes commits),
- * or the short form `peers` prints (`12D3KooWAb…Xy9z`). Asks the running node only when the
- * text is not a whole peer id.
+ * A peer given as its full id, an alias (`dms-net alias set`), a unique prefix of one the node
+ * knows (as git takes commits), or the short form `peers` prints (`12D3KooWAb…Xy9z`). Asks the
+ * running node only for a prefix.
  */
 export async function peerArg (dataDir: string, text: string, what = 'PEER'): Promise<string> {
   if (isPeerId(text)) return text
+  const aliased = (await readAliases(dataDir))[text]
+  if (aliased != null) return aliased
   const [prefix, suffix = ''] = text.split('…')
   // a prefix names its kind of key (12D3KooW…, Qm…, 16Uiu2…) and at least one character more
   if (prefix == null || !/^(12D3KooW|Qm|16Uiu2)[1-9A-HJ-NP-Za-km-z]+$/.test(prefix) || !/^[1-9A-HJ-NP-Za-km-z]*$/.test(suffix)) {
-    throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id (12D3KooW…: see dms-net id, dms-net peers)`)
+    throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id or alias (12D3KooW…: see dms-net peers, dms-net alias)`)
   }
   const peers = await call<PeerStatus[]>(dataDir, 'peers').catch((err: { code?: string }) => {
     if (err?.code !== 'NODE_UNREACHABLE') throw err

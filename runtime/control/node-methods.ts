@@ -6,6 +6,7 @@ import { validateBidRequest } from '../../actors/wire/bid-request.js'
 import { JobLog } from './job-log.js'
 import { MessageInbox } from './message-inbox.js'
 import { DmsError } from '../errors.js'
+import { measureClockSkew } from '../clock-skew.js'
 
 const badRequest = (message: string): DmsError => new DmsError('BAD_REQUEST', message)
 
@@ -29,7 +30,7 @@ export function nodeControl (node: DmsNode): { methods: Record<string, ControlMe
     peers: () => node.status().peers,
     dial: async (params) => await node.dial(textParam(params, 'target')),
     disconnect: async (params) => await node.disconnect(textParam(params, 'peer')),
-    ping: async (params) => ({ rttMs: await node.ping(textParam(params, 'peer')) }),
+    ping: async (params) => await node.pingRoute(textParam(params, 'peer')),
     listen: async (params) => await node.listen(textParam(params, 'address')),
     send: async (params) => { await node.send(textParam(params, 'peer'), textParam(params, 'type'), params.body); return { sent: true } },
     request: async (params) => await node.request(textParam(params, 'peer'), textParam(params, 'type'), params.body, {
@@ -40,7 +41,14 @@ export function nodeControl (node: DmsNode): { methods: Record<string, ControlMe
       validateBidRequest({ ...bid, requester: node.peerId })
       return await node.publishJob(bid as never)
     },
-    jobs: (params) => jobs.list(typeof params.limit === 'number' ? params.limit : undefined)
+    jobs: (params) => jobs.list(typeof params.limit === 'number' ? params.limit : undefined),
+    /** What netcheck needs from the node: discovery and reachability, and the clock of up to 8 connected peers. */
+    netcheck: async () => {
+      const status = node.status()
+      const connected = [...new Set(status.peers.filter((p) => p.connections > 0).map((p) => p.peerId))].slice(0, 8)
+      const clock = await measureClockSkew(async (peer, type, body, options) => await node.request(peer, type, body, options), connected)
+      return { peerId: status.peerId, pid: process.pid, host: status.host, discovery: status.discovery, clock }
+    }
   }
   const streams: Record<string, ControlStream> = {
     /** Every public event, or those of `types`. */

@@ -4,12 +4,17 @@ import { parseStunServer } from '../../actors/discovery/stun.js'
 /** The option types live beside the actors that read them (actors/ never imports runtime/). */
 export type { DiscoveryConfig, DiscoveryInit }
 
+const DISCOVERY_KEYS: readonly string[] = ['dht', 'dhtPrefix', 'relayClient', 'relayServer', 'relayLimits', 'autonat', 'holePunching', 'stun', 'mdns', 'rendezvous', 'rendezvousIntervalMs', 'rendezvousMaxDials', 'announce'] satisfies ReadonlyArray<keyof DiscoveryInit>
+
 /** Validate and fill defaults; problems are appended to `problems` (the config parser reports them together). */
 export function parseDiscovery (init: DiscoveryInit | undefined, problems: string[]): DiscoveryConfig {
   const value = init ?? {}
   if (typeof value !== 'object' || Array.isArray(value)) {
     problems.push('discovery must be an object')
   }
+  // a misspelt option (discovery.dth) must not be dropped silently: the node would run without it
+  const unknown = typeof value === 'object' ? Object.keys(value).filter((key) => !DISCOVERY_KEYS.includes(key)) : []
+  if (unknown.length > 0) problems.push(`unknown discovery option ${unknown.map((key) => JSON.stringify(key)).join(', ')} (known: ${DISCOVERY_KEYS.join(', ')})`)
   const flag = (name: keyof DiscoveryInit, fallback: boolean): boolean => {
     const v = (value as Record<string, unknown>)[name]
     if (v === undefined) return fallback

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { openTun } from '../../actors/tun/tun-device.js'
 import type { TunDevice } from '../../actors/tun/tun-device.js'
 import { createPacketPump } from '../../actors/vpn/packet-pump.js'
-import type { PacketPump, PumpStats } from '../../actors/vpn/packet-pump.js'
+import type { PacketPump, PeerTraffic, PumpStats } from '../../actors/vpn/packet-pump.js'
 import { parseSubnet, routesOf } from '../../machines/vpn-table.js'
 import type { RoutingTable } from '../../machines/vpn-table.js'
 import type { VpnDataPlaneInput, VpnDeviceInput, VpnRoutesEvent } from '../../machines/vpn.js'
@@ -42,6 +42,11 @@ export class VpnDataPlane {
 
   get stats (): PumpStats {
     return this.pump?.stats ?? this.lastStats
+  }
+
+  /** Bytes to and from one member on the running pump (none while it is down). */
+  traffic (peer: string): PeerTraffic | undefined {
+    return this.pump?.traffic(peer)
   }
 
   /** The host the pump runs on now, for the data-plane attachment. */

@@ -179,7 +179,8 @@ export class Vpn {
       ...(context.network != null ? { network: context.network } : {}),
       routes: Object.entries(table.members).map(([peer, m]) => {
         const via = peer === self ? undefined : relayOf(this.node.hosts.libp2p(context.network ?? 'public'), peer)
-        return { ip: m.ip, peer, self: peer === self, ...(via != null ? { via } : {}) }
+        const traffic = peer === self ? undefined : this.plane.traffic(peer)
+        return { ip: m.ip, peer, self: peer === self, ...(via != null ? { via } : {}), ...(traffic != null ? { traffic } : {}) }
       }).sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip)),
       members: table.leader === self ? this.versions.deliveries() : {}
     }

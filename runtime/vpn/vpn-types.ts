@@ -30,6 +30,8 @@ export interface VpnRoute {
   self: boolean
   /** The relay this node reaches the peer through (the swarm owner, for members behind NAT); absent when connected directly or not at all. */
   via?: string
+  /** Bytes of IP packets to and from the peer since this node's data plane started. */
+  traffic?: { bytesIn: number, bytesOut: number }
 }
 
 export interface VpnStatus {

@@ -92,7 +92,7 @@ for (const [args, pattern] of [
   [['jobs', '--limit', '0'], /--limit needs a whole number from 1 to 100/],
   [['publish-job', '{"jobId":""}'], /invalid bid request: jobId/],
   [['node', '--config', '/nonexistent/dms.json'], /cannot read --config/],
-  [['completion', 'fish'], /completion is for bash or zsh/],
+  [['completion', 'tcsh'], /completion is for bash, zsh or fish/],
   [['publish-job', '[1'], /not valid JSON/],
   [['id', 'extra'], /unexpected argument "extra"/],
   [['node', '--relay-max-reservations', 'lots'], /--relay-max-reservations must be a positive whole number/],

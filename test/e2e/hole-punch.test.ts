@@ -53,7 +53,7 @@ test('two NATs that keep ports: a TCP hole punch makes the relayed connection di
     await requestReaches(a, b)
     await requestReaches(b, a)
     const text = await runCli(['status', '--data', a.dir])
-    assert.match(text.stdout, new RegExp(`direct\\s+${b.peerId.slice(0, 10)}.* by TCP hole punch, /ip4/${publicIps[1]!.replaceAll('.', '\\.')}/tcp/`))
+    assert.match(text.stdout, new RegExp(`direct\\s+${b.peerId.slice(0, 10)}\\S*\\s+by\\s+TCP\\s+hole\\s+punch,\\s+/ip4/${publicIps[1]!.replaceAll('.', '\\.')}/tcp/`))
 
     // the VPN (public network) runs over the punched connection: no relay in the route, a real ping
     const started = await a.call<VpnStatus>('vpn.start', { peers: [b.peerId], subnet: '10.98.0.0/24' })
@@ -96,7 +96,7 @@ test('a NAT that changes ports (symmetric): no direct path, the connection stays
     // messages still cross, through the relay
     await requestReaches(a, b)
     const text = await runCli(['status', '--data', a.dir])
-    assert.match(text.stdout, new RegExp(`relayed\\s+${b.peerId.slice(0, 10)}.*this node's NAT changes ports`))
+    assert.match(text.stdout, new RegExp(`relayed\\s+${b.peerId.slice(0, 10)}\\S*\\s+\\(this\\s+node.s\\s+NAT\\s+changes\\s+ports`))
   } finally {
     await net.stop()
   }

@@ -1,5 +1,20 @@
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
+import { NODE_EVENT_TYPES } from '../../events.js'
+import { call } from '../client-call.js'
+import { readAliases } from '../aliases.js'
+import type { PeerStatus } from '../../events.js'
+
+/** Commands whose arguments are peers: completion offers aliases and the ids the running node knows. */
+const PEER_COMMANDS = 'ping|send|disconnect|dial|alias|swarm|vpn'
+const EVENT_TYPES = NODE_EVENT_TYPES.join(' ')
+
+/** Aliases, then the peer ids the running node knows: for the shell scripts, quiet when no node runs. */
+async function peerWords (dataDir: string): Promise<string[]> {
+  const aliases = Object.keys(await readAliases(dataDir).catch(() => ({})))
+  const peers = await call<PeerStatus[]>(dataDir, 'peers').catch(() => [])
+  return [...new Set([...aliases, ...peers.map((p) => p.peerId)])]
+}
 
 /** Every command with its flags (`--name`) and subcommands, for the shell scripts. */
 async function words (): Promise<Array<{ name: string, flags: string[], subcommands: string[] }>> {
@@ -21,9 +36,16 @@ _dms_net () {
     COMPREPLY=( $(compgen -W "${list.map((c) => c.name).join(' ')} --help --version" -- "$cur") )
     return
   fi
+  if [ "\${COMP_WORDS[COMP_CWORD-1]}" = "--type" ]; then
+    COMPREPLY=( $(compgen -W "${EVENT_TYPES}" -- "$cur") )
+    return
+  fi
   case "\${COMP_WORDS[1]}" in
 ${cases}
     *) opts="--data --json --help" ;;
+  esac
+  case "\${COMP_WORDS[1]}" in
+    ${PEER_COMMANDS}) [[ "$cur" != -* ]] && opts="$opts $(dms-net completion peers 2>/dev/null)" ;;
   esac
   COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
 }
@@ -39,10 +61,15 @@ _dms_net () {
   local -a opts
   if (( CURRENT == 2 )); then
     opts=(${list.map((c) => c.name).join(' ')} --help --version)
+  elif [[ "$words[CURRENT-1]" == --type ]]; then
+    opts=(${EVENT_TYPES})
   else
     case "$words[2]" in
 ${cases}
     *) opts=(--data --json --help) ;;
+    esac
+    case "$words[2]" in
+      ${PEER_COMMANDS}) [[ "$words[CURRENT]" != -* ]] && opts+=(\${(f)"$(dms-net completion peers 2>/dev/null)"}) ;;
     esac
   fi
   compadd -a opts
@@ -51,15 +78,39 @@ compdef _dms_net dms-net
 `
 }
 
+function fish (list: Awaited<ReturnType<typeof words>>): string {
+  const on = (name: string): string => `-n '__fish_seen_subcommand_from ${name}'`
+  return [
+    '# dms-net completion for fish: dms-net completion fish | source',
+    'complete -c dms-net -f',
+    `complete -c dms-net -n '__fish_use_subcommand' -a '${list.map((c) => c.name).join(' ')}'`,
+    ...list.flatMap((c) => [
+      ...(c.subcommands.length > 0 ? [`complete -c dms-net ${on(c.name)} -a '${c.subcommands.join(' ')}'`] : []),
+      ...c.flags.map((flag) => `complete -c dms-net ${on(c.name)} -l ${flag.slice(2)}`)
+    ]),
+    `complete -c dms-net ${on('events')} -l type -xa '${EVENT_TYPES}'`,
+    `complete -c dms-net ${on(PEER_COMMANDS.replaceAll('|', ' '))} -a '(dms-net completion peers 2>/dev/null)'`,
+    ''
+  ].join('\n')
+}
+
 export const completionCommand: Command = {
   name: 'completion',
-  args: 'bash|zsh',
+  args: 'bash|zsh|fish',
   summary: 'Print a shell completion script: source <(dms-net completion bash).',
+  help: [
+    'bash: source <(dms-net completion bash)   zsh: source <(dms-net completion zsh)',
+    'fish: dms-net completion fish | source',
+    'PEER arguments complete to aliases and the running node\'s peers; --type to event types.'
+  ].join('\n'),
   positionals: { required: ['SHELL'] },
   run: async (parsed) => {
     const shell = parsed.positionals[0]
-    if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`completion is for bash or zsh (got ${JSON.stringify(shell)})`)
-    process.stdout.write((shell === 'bash' ? bash : zsh)(await words()))
+    // what the scripts call for peer arguments: one word a line
+    if (shell === 'peers') { process.stdout.write((await peerWords(parsed.dataDir)).map((w) => `${w}\n`).join('')); return 0 }
+    const scripts = { bash, zsh, fish }
+    if (shell !== 'bash' && shell !== 'zsh' && shell !== 'fish') throw new UsageError(`completion is for bash, zsh or fish (got ${JSON.stringify(shell)})`)
+    process.stdout.write(scripts[shell](await words()))
     return 0
   }
 }

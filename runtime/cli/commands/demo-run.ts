@@ -9,9 +9,9 @@ import { demoSteps } from '../demo/steps.js'
 import { statusBoard } from '../demo/status-board.js'
 import { until } from '../demo/context.js'
 import type { DemoContext } from '../demo/context.js'
+import { colour, paint } from '../terminal.js'
 
-const tty = process.stdout.isTTY === true
-const paint = (code: string, text: string): string => tty ? `\x1b[${code}m${text}\x1b[0m` : text
+const tty = colour
 const bold = (text: string): string => paint('1', text)
 const dim = (text: string): string => paint('2', text)
 const green = (text: string): string => paint('32', text)

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js'
 import { follow, output } from '../client-call.js'
 import { eventLine } from '../format.js'
+import { terminalWidth } from '../terminal.js'
 import { NODE_EVENT_TYPES } from '../../events.js'
 import type { NodeEvent } from '../../events.js'
 import { UsageError } from '../command.js'
@@ -20,7 +21,7 @@ export const eventsCommand: Command = {
     // an unknown type would be accepted and then wait forever for an event that never comes
     if (unknown.length > 0) throw new UsageError(`--type ${unknown.join(', ')}: no such event (known: ${NODE_EVENT_TYPES.join(' ')})`)
     return await follow(parsed.dataDir, 'events', types != null ? { types } : {}, (item) => {
-      output(parsed, { time: Date.now(), ...(item as object) }, () => eventLine(item as NodeEvent))
+      output(parsed, { time: Date.now(), ...(item as object) }, () => eventLine(item as NodeEvent, process.stdout.isTTY === true ? terminalWidth() : Infinity))
     })
   }
 }

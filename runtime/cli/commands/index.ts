@@ -1,7 +1,11 @@
 import type { Command } from '../command.js'
 import { nodeCommand } from './node.js'
 import { idCommand } from './id.js'
-import { statusCommand, peersCommand, dialCommand, disconnectCommand, pingCommand, listenCommand } from './client.js'
+import { pingCommand } from './ping.js'
+import { aliasCommand } from './alias.js'
+import { netcheckCommand } from './netcheck.js'
+import { configCommand } from './config.js'
+import { statusCommand, peersCommand, dialCommand, disconnectCommand, listenCommand } from './client.js'
 import { sendCommand, receiveCommand } from './messages.js'
 import { publishJobCommand, jobsCommand } from './jobs.js'
 import { eventsCommand } from './events.js'
@@ -16,11 +20,13 @@ export const commands: Command[] = [
   nodeCommand,
   idCommand,
   statusCommand,
+  netcheckCommand,
   peersCommand,
   dialCommand,
   disconnectCommand,
   pingCommand,
   listenCommand,
+  aliasCommand,
   sendCommand,
   receiveCommand,
   publishJobCommand,
@@ -28,6 +34,7 @@ export const commands: Command[] = [
   eventsCommand,
   swarmCommand,
   vpnCommand,
+  configCommand,
   demoCommand,
   versionCommand,
   completionCommand

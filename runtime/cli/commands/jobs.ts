@@ -11,7 +11,7 @@ export const publishJobCommand: Command = {
   name: 'publish-job',
   args: 'JSON',
   summary: 'Publish a job bid request on gossipsub.',
-  help: 'example: dms-net publish-job \'{"jobId":"j1","resources":{"cpuCores":2,"memoryMb":512},"price":{"max":5,"currency":"DMS"},"deadline":1900000000000}\'',
+  help: 'example: dms-net publish-job \'{"jobId": "j1", "resources": {"cpuCores": 2, "memoryMb": 512}, "price": {"max": 5, "currency": "DMS"}, "deadline": 1900000000000}\'',
   positionals: { required: ['JSON'] },
   run: async (parsed) => {
     const bid = jsonArg('the bid request', parsed.positionals[0]!)

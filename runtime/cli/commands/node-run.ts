@@ -1,3 +1,5 @@
+import { createWriteStream } from 'node:fs'
+import type { WriteStream } from 'node:fs'
 import { createNode } from '../../node.js'
 import { startControlServer } from '../../control/server.js'
 import { nodeControl } from '../../control/node-methods.js'
@@ -8,17 +10,32 @@ import { createVpn } from '../../vpn/vpn-service.js'
 import { UsageError } from '../command.js'
 import { inspectPort } from '../arguments.js'
 import { eventLine } from '../format.js'
+import { terminalWidth } from '../terminal.js'
 import { discoveryFromFlags } from '../discovery-flags.js'
 import type { Parsed } from '../command.js'
 import { readConfigFile } from '../config-file.js'
+import { readSavedConfig } from '../saved-config.js'
 import { jsonText } from '../../json-text.js'
+
+/** The --log-file: appended to, mode 0600; an unusable path is a usage error before the node starts. */
+async function openLogFile (path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path, { flags: 'a', mode: 0o600 })
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => { resolve() })
+    stream.once('error', (err: NodeJS.ErrnoException) => { reject(new UsageError(`cannot open --log-file ${path}: ${err.code ?? err.message}`)) })
+  })
+  return stream
+}
 
 /** `dms-net node`: the daemon. Loaded only when that command runs, so client commands load no libp2p. */
 export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promise<number> {
   const json = values.json === true
-  const file = typeof values.config === 'string' ? await readConfigFile(values.config) : {}
+  const given = typeof values.config === 'string' ? await readConfigFile(values.config) : {}
   // --data wins over the file's dataDir, which wins over $DMS_NET_DATA and the default
-  const dataDir = values.data === undefined && typeof file.dataDir === 'string' ? file.dataDir : flagDataDir
+  const dataDir = values.data === undefined && typeof given.dataDir === 'string' ? given.dataDir : flagDataDir
+  // the data dir's saved options (dms-net config set), under --config's and the flags
+  const saved = await readSavedConfig(dataDir)
+  const file = { ...saved, ...given, discovery: { ...saved.discovery, ...given.discovery }, ...(saved.pubsub != null || given.pubsub != null ? { pubsub: { ...saved.pubsub, ...given.pubsub } } : {}) }
   const port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined
   // the inspector (and its WebSocket library) is loaded only when asked for
   const inspector = port != null ? await (await import('../../inspect/inspector-server.js')).startInspectorServer({ port }) : undefined
@@ -30,8 +47,14 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
     ...(values.listen != null ? { listen: values.listen as string[] } : {}),
     ...(values.bootstrap != null ? { bootstrap: values.bootstrap as string[] } : {})
   })
-  const print = (line: string): void => { process.stdout.write(`${line}\n`) }
-  node.on('*', (event) => { print(json ? jsonText({ time: Date.now(), ...event }) : eventLine(event)) })
+  const log = typeof values['log-file'] === 'string' ? await openLogFile(values['log-file']) : undefined
+  const print = (line: string, onScreen = line): void => { process.stdout.write(`${onScreen}\n`); log?.write(`${line}\n`) }
+  // on a terminal, a long event breaks between its facts; to a file or pipe, one line per event
+  const width = process.stdout.isTTY === true ? terminalWidth() : Infinity
+  node.on('*', (event) => {
+    if (json) print(jsonText({ time: Date.now(), ...event }))
+    else print(eventLine(event), eventLine(event, width))
+  })
   const swarm = createSwarm(node)
   const accept = (values['vpn-accept'] as string[] | undefined) ?? []
   let vpn
@@ -63,10 +86,13 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   if (json) print(JSON.stringify({ type: 'node.running', peerId: status.peerId, addresses: status.host.addresses, control: control.path }))
   else {
     print(`dms-net node ${status.peerId}`)
-    for (const address of status.host.addresses) print(`  listening on ${address}`)
+    // a whole multiaddr with its peer id is wider than a terminal: there, the id is the line above
+    for (const address of status.host.addresses) print(`  listening on ${address}`, `  listening on ${width === Infinity ? address : address.replace(`/p2p/${status.peerId}`, '')}`)
+    if (width !== Infinity) print('  (dial it as that address + /p2p/ + the id above)')
     const mechanisms = status.discovery.find((d) => d.network === 'public')?.mechanisms ?? []
     print(`  discovery ${mechanisms.length > 0 ? mechanisms.join(', ') : 'bootstrap peers only (see --help: --dht, --nat, …)'}`)
-    print(`  control socket ${control.path} (try: dms-net status --data ${dataDir})`)
+    print(`  control socket ${control.path}`)
+    print(`  try: dms-net status --data ${dataDir}`)
   }
   if (inspector != null) print(json ? JSON.stringify({ type: 'inspector', url: inspector.url, stately: inspector.statelyUrl }) : `  inspector ${inspector.url} (Stately inspector: ${inspector.statelyUrl})`)
   await new Promise<void>((resolve) => {
@@ -78,5 +104,6 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   await vpn.close()
   await node.stop()
   await inspector?.close()
+  await new Promise((resolve) => { if (log == null) resolve(undefined); else log.end(resolve) })
   return 0
 }

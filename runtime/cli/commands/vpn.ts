@@ -32,12 +32,19 @@ export function vpnStatusText (s: VpnStatus): string {
           ['IP', 'PEER', s.role === 'leader' ? 'CONFIRMED' : '', 'PATH'],
           ...s.routes.map((r) => {
             const delivery = s.members[r.peer]
-            const confirmed = r.self ? '(this node)' : delivery == null ? '' : `v${delivery.version}${delivery.error != null ? ` (${delivery.error})` : ''}`
+            const confirmed = r.self ? '(this node)' : delivery == null ? '' : `v${delivery.version}${delivery.error != null ? ' (failed)' : ''}`
             return [r.ip, shortId(r.peer), s.role === 'leader' || r.self ? confirmed : '', r.via != null ? `relayed via ${shortId(r.via)}` : '']
           })
         ])]
-      : [])
+      : []),
+    // a reason is a sentence: below the table, never in a cell
+    ...unconfirmed(s).map(([peer, error]) => `  ${shortId(peer)}: ${error}`)
   ].join('\n')
+}
+
+/** Leader: members that have not confirmed the current table, and why the last delivery failed. */
+function unconfirmed (s: VpnStatus): Array<[string, string]> {
+  return Object.entries(s.members).filter(([, d]) => d.error != null && d.version < (s.version ?? 0)).map(([peer, d]) => [peer, d.error!])
 }
 
 const usage = `subcommands:
@@ -70,6 +77,14 @@ export const vpnCommand: Command = {
       print(values.json === true ? JSON.stringify(s, null, 2) : vpnStatusText(s))
       return s.state === 'failed' ? 1 : 0
     }
+    /** After start or add: a member that could not be told its IP is a failure the exit code says. */
+    const showChange = (s: VpnStatus): number => {
+      const missed = unconfirmed(s)
+      if (show(s) !== 0) return 1
+      if (missed.length === 0) return 0
+      process.stderr.write(`dms-net vpn ${sub}: ${missed.length} member(s) did not confirm their IP (unreachable?): ${missed.map(([peer]) => shortId(peer)).join(', ')} (dms-net vpn status)\n`)
+      return 1
+    }
     switch (sub) {
       case 'start': {
         need(0, 'only --subnet CIDR --peers PEER,...')
@@ -77,9 +92,9 @@ export const vpnCommand: Command = {
         try { parseSubnet(values.subnet) } catch (err) { throw new UsageError((err as Error).message) }
         const peers = typeof values.peers === 'string' ? values.peers.split(',').map((p) => p.trim()).filter((p) => p !== '') : []
         if (peers.length === 0) throw new UsageError('vpn start needs --peers PEER,... (at least one other peer)')
-        return show(await call(dataDir, 'vpn.start', { subnet: values.subnet, peers }))
+        return showChange(await call(dataDir, 'vpn.start', { subnet: values.subnet, peers }))
       }
-      case 'add': need(1, 'PEER'); return show(await call(dataDir, 'vpn.add', { peer: args[0]!.startsWith('/') ? args[0] : await peerArg(dataDir, args[0]!) }))
+      case 'add': need(1, 'PEER'); return showChange(await call(dataDir, 'vpn.add', { peer: args[0]!.startsWith('/') ? args[0] : await peerArg(dataDir, args[0]!) }))
       case 'remove': need(1, 'PEER'); return show(await call(dataDir, 'vpn.remove', { peer: await peerArg(dataDir, args[0]!) }))
       case 'stop': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.stop'))
       case 'status': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.status'))

@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeFileAtomic } from '../atomic-file.js'
+import { UsageError } from './command.js'
+import { isPeerId } from './arguments.js'
+
+/** Local names for peers (`gpu-box` → `12D3KooW…`), kept by the CLI in `DATA/aliases.json`. */
+export type Aliases = Record<string, string>
+
+/** A name: a lower-case letter, then letters, digits, `-`, `_` or `.` (at most 32); never the start of a peer id. */
+const ALIAS = /^[a-z][a-z0-9._-]{0,31}$/
+
+const aliasFile = (dataDir: string): string => join(dataDir, 'aliases.json')
+
+export async function readAliases (dataDir: string): Promise<Aliases> {
+  let text: string
+  try {
+    text = await readFile(aliasFile(dataDir), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw err
+  }
+  const parsed = JSON.parse(text) as unknown
+  if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${aliasFile(dataDir)} is not a JSON object of names`)
+  // keep only well-formed entries: a hand-edited file cannot smuggle anything else into a command
+  return Object.fromEntries(Object.entries(parsed).filter(([name, peer]) => ALIAS.test(name) && typeof peer === 'string' && isPeerId(peer)))
+}
+
+export function checkAliasName (name: string): string {
+  if (!ALIAS.test(name)) throw new UsageError(`alias ${JSON.stringify(name.slice(0, 40))}: a name is a lower-case letter, then at most 31 of a-z 0-9 . _ -`)
+  return name
+}
+
+export async function writeAliases (dataDir: string, aliases: Aliases): Promise<void> {
+  const sorted = Object.fromEntries(Object.entries(aliases).sort(([a], [b]) => a.localeCompare(b)))
+  await writeFileAtomic(aliasFile(dataDir), `${JSON.stringify(sorted, null, 2)}\n`)
+}
+
+/** The alias of each peer that has one, to show beside its id. */
+export const aliasOf = (aliases: Aliases): Map<string, string> => new Map(Object.entries(aliases).map(([name, peer]) => [peer, name]))
