@@ -41,6 +41,17 @@ export class TablePublisher {
     }))
   }
 
+  /**
+   * Resolves once each of `peers` has confirmed `version` or failed a first
+   * try (the loop goes on retrying), or after `timeoutMs`: what a caller that
+   * just invited them can truthfully report.
+   */
+  async firstOutcome (peers: string[], version: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const known = (peer: string): boolean => this.confirmed(peer) >= version || this.deliveries.get(peer)?.error != null
+    while (Date.now() < deadline && !peers.every(known)) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+
   /** What each peer confirmed, for status. */
   status (): Record<string, Delivery> {
     return Object.fromEntries(this.deliveries)

@@ -56,6 +56,11 @@ export class TableVersions {
   }
 
   /** Leader: the version each member confirmed. */
+  /** After inviting `peers`: wait until each took `version` or failed a first try, so status says which (at most 12 s). */
+  async firstOutcome (peers: string[], version: number | undefined, timeoutMs = 12_000): Promise<void> {
+    if (version != null) await this.publisher.firstOutcome(peers, version, timeoutMs)
+  }
+
   deliveries (): Record<string, Delivery> {
     return this.publisher.status()
   }

@@ -97,6 +97,7 @@ export class Vpn {
     if (peers.length + 1 > capacity(subnet)) throw new DmsError('VPN_FULL', `${options.subnet} holds ${capacity(subnet)} members; ${peers.length + 1} asked for`)
     this.actor.send({ type: 'vpn.start', vpnId: randomUUID(), subnet: options.subnet, hosts: peers, addresses: await addressesOf(this.node, [this.self, ...peers]) })
     await this.settle(['running', 'failed'])
+    await this.versions.firstOutcome(peers, this.actor.getSnapshot().context.table?.version)
     return this.status()
   }
 
@@ -111,8 +112,10 @@ export class Vpn {
     this.actor.send({ type: 'vpn.addPeer', peers: [id!], addresses: await addressesOf(this.node, [id!]) })
     if (this.actor.getSnapshot().context.table?.members[id!] == null) throw new DmsError('VPN_FULL', `${id} was not added: the VPN stopped or its subnet ${table.subnet} is full`)
     await this.versions.settled()
+    await this.versions.firstOutcome([id!], this.actor.getSnapshot().context.table?.version)
     return this.status()
   }
+
 
   /** Leader: withdraw a member's IP and routes; the others are not disturbed. */
   async removePeer (peer: string): Promise<VpnStatus> {
