@@ -12,7 +12,7 @@ import { runCliBench } from './cli.js'
 const args = process.argv.slice(2)
 const benches: Array<[string, () => Promise<unknown>]> = [
   ['messenger', runMessengerBench],
-  ['swarm', runSwarmBench],
+  ['swarm', async () => { await runSwarmBench(args) }],
   ['vpn', runVpnBench],
   ['discovery', runDiscoveryBench],
   ['scale', async () => { await runScaleBench(args) }],

@@ -11,6 +11,7 @@ import { parsePeerId } from './peer-id.js'
 export async function pingPeer (libp2p: DmsLibp2p | undefined, peer: string, timeoutMs: number): Promise<PingResult> {
   const peerId = parsePeerId(peer)
   if (libp2p == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
+  if (peerId.equals(libp2p.peerId)) throw new DmsError('BAD_PEER_ID', `${peer} is this node's own id`)
   try {
     return await pingOnce(libp2p, peerId, AbortSignal.timeout(timeoutMs))
   } catch (err) {

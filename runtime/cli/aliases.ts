@@ -7,8 +7,8 @@ import { isPeerId } from './arguments.js'
 /** Local names for peers (`gpu-box` → `12D3KooW…`), kept by the CLI in `DATA/aliases.json`. */
 export type Aliases = Record<string, string>
 
-/** A name: a lower-case letter, then letters, digits, `-`, `_` or `.` (at most 32); never the start of a peer id. */
-const ALIAS = /^[a-z][a-z0-9._-]{0,31}$/
+/** A name: a lower-case letter, then letters, digits, `-`, `_` or `.` (at most 24, so `alias list` fits 80 columns). */
+const ALIAS = /^[a-z][a-z0-9._-]{0,23}$/
 
 const aliasFile = (dataDir: string): string => join(dataDir, 'aliases.json')
 
@@ -20,14 +20,22 @@ export async function readAliases (dataDir: string): Promise<Aliases> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw err
   }
-  const parsed = JSON.parse(text) as unknown
-  if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${aliasFile(dataDir)} is not a JSON object of names`)
-  // keep only well-formed entries: a hand-edited file cannot smuggle anything else into a command
-  return Object.fromEntries(Object.entries(parsed).filter(([name, peer]) => ALIAS.test(name) && typeof peer === 'string' && isPeerId(peer)))
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`${aliasFile(dataDir)} is not valid JSON (${(err as Error).message}): fix it or remove it`)
+  }
+  if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${aliasFile(dataDir)} is not a JSON object of names`)
+  // keep only well-formed entries: a hand-edited file cannot smuggle anything else into a command;
+  // no prototype, so `toString` or `constructor` are names like any other, never Object's own members
+  const aliases: Aliases = Object.create(null) as Aliases
+  for (const [name, peer] of Object.entries(parsed)) if (ALIAS.test(name) && typeof peer === 'string' && isPeerId(peer)) aliases[name] = peer
+  return aliases
 }
 
 export function checkAliasName (name: string): string {
-  if (!ALIAS.test(name)) throw new UsageError(`alias ${JSON.stringify(name.slice(0, 40))}: a name is a lower-case letter, then at most 31 of a-z 0-9 . _ -`)
+  if (!ALIAS.test(name)) throw new UsageError(`alias ${JSON.stringify(name.slice(0, 40))}: a name is a lower-case letter, then at most 23 of a-z 0-9 . _ -`)
   return name
 }
 
@@ -36,5 +44,9 @@ export async function writeAliases (dataDir: string, aliases: Aliases): Promise<
   await writeFileAtomic(aliasFile(dataDir), `${JSON.stringify(sorted, null, 2)}\n`)
 }
 
-/** The alias of each peer that has one, to show beside its id. */
-export const aliasOf = (aliases: Aliases): Map<string, string> => new Map(Object.entries(aliases).map(([name, peer]) => [peer, name]))
+/** The alias of each peer that has one, to show beside its id (the first by name when it has several). */
+export function aliasOf (aliases: Aliases): Map<string, string> {
+  const names = new Map<string, string>()
+  for (const [name, peer] of Object.entries(aliases).sort(([a], [b]) => a.localeCompare(b))) if (!names.has(peer)) names.set(peer, name)
+  return names
+}

@@ -2,11 +2,11 @@ import { ControlClient } from '../control/client.js'
 import type { Parsed } from './command.js'
 import { jsonText } from '../json-text.js'
 
-/** Run one call against the node that owns `dataDir`. */
-export async function call<T> (dataDir: string, method: string, params: Record<string, unknown> = {}): Promise<T> {
+/** Run one call against the node that owns `dataDir` (NODE_UNREACHABLE when it does not answer within `timeoutMs`). */
+export async function call<T> (dataDir: string, method: string, params: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
   const client = await ControlClient.connect(dataDir)
   try {
-    return await client.call<T>(method, params)
+    return await client.call<T>(method, params, timeoutMs)
   } finally {
     client.close()
   }

@@ -1,6 +1,7 @@
 import type { NodeEvent, PeerStatus } from '../events.js'
 import { safeText } from '../../actors/messenger/safe-text.js'
 import { jsonText } from '../json-text.js'
+import { wrap } from './terminal.js'
 
 /** `12D3KooWAbc…wxyz`: enough of a peer id to tell peers apart in a table. */
 export const shortId = (peerId: string): string => peerId.length > 16 ? `${peerId.slice(0, 10)}…${peerId.slice(-4)}` : peerId
@@ -11,7 +12,7 @@ export function table (rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n')
 }
 
-export function peerTable (peers: PeerStatus[], full = false, aliases = new Map<string, string>()): string {
+export function peerTable (peers: PeerStatus[], full = false, aliases = new Map<string, string>(), width = 80): string {
   if (peers.length === 0) return '(no peers yet)'
   const name = (p: PeerStatus): string => full ? p.peerId : aliases.get(p.peerId) ?? shortId(p.peerId)
   const errors = peers.filter((p) => p.lastError != null)
@@ -22,7 +23,7 @@ export function peerTable (peers: PeerStatus[], full = false, aliases = new Map<
     ]),
     // a reason is a sentence: below the table, never inside a cell
     ...(errors.length > 0 ? ['', 'last errors:'] : []),
-    ...errors.map((p) => `  ${name(p)}: ${safeText(p.lastError!, 400)}`)
+    ...errors.flatMap((p) => wrap(`  ${name(p)}: ${safeText(p.lastError!, 400)}`, width, '    '))
   ].join('\n')
 }
 

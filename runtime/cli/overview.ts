@@ -81,7 +81,7 @@ export function discoveryLines (d: DiscoveryStatus): string[] {
     ...d.punched.map((p) => `  direct       ${shortId(p.peerId)} by TCP hole punch, ${p.remoteAddr.replace(/\/p2p\/[^/]+$/, '')}`),
     ...d.relayedPeers.map((peer) => `  relayed      ${shortId(peer)} (${safeText(d.noDirectPath.find((n) => n.peerId === peer)?.reason ?? noDirectYet(d), 400)})`),
     ...(d.upgradedPeers.length > 0 ? [`  upgraded     ${d.upgradedPeers.map(shortId).join(', ')} (relayed, then direct)`] : []),
-    ...(d.rendezvous != null ? [`  rendezvous   ${d.rendezvous.namespace}: ${d.rendezvous.rounds} rounds, ${d.rendezvous.providers} providers, ${d.rendezvous.dialled} dialled${d.rendezvous.lastError != null ? ` (last error: ${d.rendezvous.lastError})` : ''}`] : [])
+    ...(d.rendezvous != null ? [`  rendezvous   ${d.rendezvous.namespace}: ${d.rendezvous.rounds} rounds, ${d.rendezvous.providers} providers, ${d.rendezvous.dialled} dialled${d.rendezvous.lastError != null ? ` (last error: ${safeText(d.rendezvous.lastError, 200)})` : ''}`] : [])
   ]
 }
 

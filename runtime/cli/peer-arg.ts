@@ -11,16 +11,17 @@ import { readAliases } from './aliases.js'
  */
 export async function peerArg (dataDir: string, text: string, what = 'PEER'): Promise<string> {
   if (isPeerId(text)) return text
-  const aliased = (await readAliases(dataDir))[text]
-  if (aliased != null) return aliased
+  const aliases = await readAliases(dataDir)
+  if (Object.hasOwn(aliases, text)) return aliases[text]!
   const [prefix, suffix = ''] = text.split('…')
   // a prefix names its kind of key (12D3KooW…, Qm…, 16Uiu2…) and at least one character more
   if (prefix == null || !/^(12D3KooW|Qm|16Uiu2)[1-9A-HJ-NP-Za-km-z]+$/.test(prefix) || !/^[1-9A-HJ-NP-Za-km-z]*$/.test(suffix)) {
     throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id or alias (12D3KooW…: see dms-net peers, dms-net alias)`)
   }
-  const peers = await call<PeerStatus[]>(dataDir, 'peers').catch((err: { code?: string }) => {
-    if (err?.code !== 'NODE_UNREACHABLE') throw err
-    throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 80))} is not a peer id (and no node runs to look up a prefix)`)
+  // no node running: NODE_UNREACHABLE (exit 1), the trouble is not the argument
+  const peers = await call<PeerStatus[]>(dataDir, 'peers').catch((err: Error & { code?: string }) => {
+    if (err.code === 'NODE_UNREACHABLE') err.message = `${err.message}; it is needed to look up the prefix ${text.slice(0, 60)}`
+    throw err
   })
   const known = [...new Set(peers.map((p) => p.peerId))]
   const matches = known.filter((id) => id.startsWith(prefix) && id.endsWith(suffix))

@@ -38,7 +38,8 @@ export function withValue (config: NodeConfigInit, key: string, text: string | u
   const copy = structuredClone(config) as Record<string, unknown>
   let parent = copy
   for (const part of path.slice(0, -1)) {
-    if (parent[part] == null || typeof parent[part] !== 'object') parent[part] = {}
+    if (!Object.hasOwn(parent, part)) parent[part] = {}
+    if (!isPlainObject(parent[part])) throw new UsageError(`${key}: ${part} is not an object of options in the saved config`)
     parent = parent[part] as Record<string, unknown>
   }
   const last = path.at(-1)!
@@ -54,26 +55,42 @@ export function withValue (config: NodeConfigInit, key: string, text: string | u
   return copy as NodeConfigInit
 }
 
+/** The saved value of `key`, own properties of plain objects only (never an array's length or Object's members). */
 export function valueAt (config: NodeConfigInit, key: string): unknown {
-  return keyPath(key).reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], config)
+  let value: unknown = config
+  for (const part of keyPath(key)) {
+    if (!isPlainObject(value) || !Object.hasOwn(value, part)) return undefined
+    value = value[part]
+  }
+  return value
 }
 
 export async function writeSavedConfig (dataDir: string, config: NodeConfigInit): Promise<void> {
   await writeFileAtomic(savedConfigPath(dataDir), `${JSON.stringify(config, null, 2)}\n`)
 }
 
-function keyPath (key: string): string[] {
+const isPlainObject = (value: unknown): value is Record<string, unknown> => value != null && typeof value === 'object' && !Array.isArray(value)
+
+/** A top-level `createNode` option, or one inside `discovery` (and `discovery.relayLimits`) or `pubsub`. */
+export function keyPath (key: string): string[] {
   const path = key.split('.')
-  if (!/^[a-zA-Z]+(\.[a-zA-Z]+)?$/.test(key) || !(CONFIG_KEYS as readonly string[]).includes(path[0]!) || path[0] === 'dataDir') {
-    throw new UsageError(`config key ${JSON.stringify(key.slice(0, 60))}: use one of ${CONFIG_KEYS.filter((k) => k !== 'dataDir').join(', ')} (discovery.dht, pubsub.D: a nested one)`)
+  const nested = path.length === 1 || (['discovery', 'pubsub'].includes(path[0]!) && (path.length === 2 || (path.length === 3 && path[1] === 'relayLimits')))
+  if (!/^[a-zA-Z]+(\.[a-zA-Z]+){0,2}$/.test(key) || !nested || !(CONFIG_KEYS as readonly string[]).includes(path[0]!) || path[0] === 'dataDir') {
+    throw new UsageError(`config key ${JSON.stringify(key.slice(0, 60))}: use one of ${CONFIG_KEYS.filter((k) => k !== 'dataDir').join(', ')}, or a nested discovery.X or pubsub.X`)
   }
   return path
 }
 
 function valueOf (key: string, text: string): unknown {
+  let value: unknown
   try {
-    return JSON.parse(text) as unknown
+    value = JSON.parse(text) as unknown
   } catch {
-    return LIST_KEYS.has(key) ? text.split(',').map((part) => part.trim()).filter((part) => part !== '') : text
+    value = LIST_KEYS.has(key) ? text.split(',').map((part) => part.trim()).filter((part) => part !== '') : text
   }
+  // an empty shell variable must not save a node that listens nowhere
+  if (value === null || value === '' || (Array.isArray(value) && value.length === 0 && text.trim() !== '[]')) {
+    throw new UsageError(`${key}: an empty value; to go back to the default, use dms-net config unset ${key}`)
+  }
+  return value
 }

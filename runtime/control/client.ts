@@ -44,12 +44,19 @@ export class ControlClient {
     })
   }
 
-  async call<T = unknown> (method: string, params: Record<string, unknown> = {}): Promise<T> {
+  /** One call; a node that does not answer within `timeoutMs` (stopped with SIGSTOP, overloaded) fails it with NODE_UNREACHABLE. */
+  async call<T = unknown> (method: string, params: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<T> {
     const id = this.nextId++
+    let timer: NodeJS.Timeout | undefined
     const response = await new Promise<ControlResponse>((resolve) => {
       this.waiting.set(id, resolve)
+      timer = setTimeout(() => {
+        this.waiting.delete(id)
+        resolve({ id, ok: false, error: { code: 'NODE_UNREACHABLE', message: `the node did not answer ${method} within ${Math.round(timeoutMs / 1000)} s (stopped or overloaded?)` } })
+      }, timeoutMs)
       this.socket.write(`${JSON.stringify({ id, method, params })}\n`)
     })
+    clearTimeout(timer)
     if ('event' in response) throw new DmsError('CONTROL_FAILED', 'unexpected event')
     // the node's own code when it is one of ours; a newer node's unknown code still reads as a failed call
     if (!response.ok) throw new DmsError(isDmsErrorCode(response.error.code) ? response.error.code : 'CONTROL_FAILED', response.error.message)

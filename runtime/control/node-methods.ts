@@ -47,7 +47,7 @@ export function nodeControl (node: DmsNode): { methods: Record<string, ControlMe
       const status = node.status()
       const connected = [...new Set(status.peers.filter((p) => p.connections > 0).map((p) => p.peerId))].slice(0, 8)
       const clock = await measureClockSkew(async (peer, type, body, options) => await node.request(peer, type, body, options), connected)
-      return { peerId: status.peerId, pid: process.pid, host: status.host, discovery: status.discovery, clock }
+      return { peerId: status.peerId, pid: process.pid, host: status.host, ...(status.privateHost != null ? { privateHost: status.privateHost } : {}), discovery: status.discovery, clock }
     }
   }
   const streams: Record<string, ControlStream> = {

@@ -25,7 +25,7 @@ export interface ControlServerInit {
  */
 export async function startControlServer (init: ControlServerInit): Promise<{ path: string, close: () => Promise<void> }> {
   const path = controlSocketPath(init.dataDir)
-  if (await answers(path)) throw new DmsError('HOST_BUSY', `another node is already running with data dir ${init.dataDir} (its control socket ${path} answers)`)
+  if (await answers(path)) throw new DmsError('DATA_DIR_LOCKED', `another node is already running with data dir ${init.dataDir} (its control socket ${path} answers)`)
   await unlink(path).catch(() => {})
   // looked up in Maps: a method named `__proto__` or `constructor` is just unknown
   const methods = new Map(Object.entries(init.methods))

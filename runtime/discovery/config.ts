@@ -15,6 +15,10 @@ export function parseDiscovery (init: DiscoveryInit | undefined, problems: strin
   // a misspelt option (discovery.dth) must not be dropped silently: the node would run without it
   const unknown = typeof value === 'object' ? Object.keys(value).filter((key) => !DISCOVERY_KEYS.includes(key)) : []
   if (unknown.length > 0) problems.push(`unknown discovery option ${unknown.map((key) => JSON.stringify(key)).join(', ')} (known: ${DISCOVERY_KEYS.join(', ')})`)
+  const limits = (value as { relayLimits?: unknown }).relayLimits
+  if (limits !== undefined && (limits == null || typeof limits !== 'object' || Array.isArray(limits))) problems.push('discovery.relayLimits must be an object')
+  const unknownLimits = limits != null && typeof limits === 'object' ? Object.keys(limits).filter((key) => !['maxReservations', 'durationMs', 'dataBytes'].includes(key)) : []
+  if (unknownLimits.length > 0) problems.push(`unknown discovery.relayLimits option ${unknownLimits.map((key) => JSON.stringify(key)).join(', ')} (known: maxReservations, durationMs, dataBytes)`)
   const flag = (name: keyof DiscoveryInit, fallback: boolean): boolean => {
     const v = (value as Record<string, unknown>)[name]
     if (v === undefined) return fallback

@@ -49,6 +49,28 @@ test('aliases: set, used wherever a PEER is, listed, removed; a bad name exits 2
     assert.is(refused.code, 2, `${bad.join(' ')}: ${refused.stderr}`)
   }
   assert.match((await runCli(['peers', '--data', dirs.b!])).stdout, /^hub \(bootstrap\)\s+public/m)
+  // Object's own members are no aliases: never resolved, never stored
+  for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+    const taken = await runCli(['ping', name, '--count', '1', '--data', dirs.b!])
+    assert.is(taken.code, 2, `${name}: ${taken.stdout}${taken.stderr}`)
+    assert.match(taken.stderr, /is not a peer id or alias/)
+    assert.is((await runCli(['alias', 'set', 'x', name, '--data', dirs.b!])).code, 2)
+  }
+  assert.equal(JSON.parse(await readFile(join(dirs.b!, 'aliases.json'), 'utf8')), { hub: peers.a!.peerId })
+  // a prefix, or the own id, with the trouble named: no node is exit 1, this node's own id exit 2
+  assert.is((await runCli(['ping', '12D3KooWQw', '--data', join(root, 'none')])).code, 1)
+  const self = await runCli(['ping', peers.b!.peerId, '--count', '1', '--data', dirs.b!])
+  assert.is(self.code, 2)
+  assert.match(self.stderr, /this node's own id/)
+  // a 100 kB argument is cut in the error line
+  const long = await runCli(['ping', `12D3KooW${'x'.repeat(100_000)}`, '--data', dirs.b!])
+  assert.is(long.code, 2)
+  assert.ok(long.stderr.length < 1000, `${long.stderr.length} characters`)
+  await writeFile(join(dirs.b!, 'aliases.json'), '{ "hub": ')
+  const corrupt = await runCli(['ping', 'hub', '--data', dirs.b!])
+  assert.is(corrupt.code, 2)
+  assert.match(corrupt.stderr, /aliases\.json is not valid JSON/)
+  await writeFile(join(dirs.b!, 'aliases.json'), JSON.stringify({ hub: peers.a!.peerId }))
 })
 
 test('ping: an alias, sub-millisecond times, the path; JSON shape; an unknown VPN IP exits 2', async () => {
@@ -111,7 +133,7 @@ test('a swarm member\'s status shows its private host and role, not only a stopp
 test('netcheck: each line ok or what to fix; the clock against a peer; --json; a bad STUN server fails', async () => {
   const text = await runCli(['netcheck', '--data', dirs.b!])
   assert.is(text.code, 0, text.stdout + text.stderr)
-  assert.match(text.stdout, /^ok {4}node {4}node \(pid \d+\) running$/m)
+  assert.match(text.stdout, /^ok {4}node {4}node \(pid \d+\): public host running$/m)
   assert.match(text.stdout, /^ok {4}clock {3}\d+\.\d s (behind|ahead of) 12D3KooW/m)
   assert.match(text.stdout, /^(ok {4}|FAIL {2})tun /m)
   assert.match(text.stdout, /^-- {4}nat {5}NAT type unknown: no STUN server\n {14}fix: /m)
@@ -132,10 +154,17 @@ test('config: set, get, unset, show; bad keys and values exit 2; node starts wit
   assert.is((await runCli(['config', 'set', 'listen', '/ip4/127.0.0.1/tcp/0', '--data', dir])).code, 0)
   assert.is((await runCli(['config', 'set', 'networkName', 'saved-net', '--data', dir])).code, 0)
   assert.is((await runCli(['config', 'get', 'networkName', '--data', dir])).stdout.trim(), '"saved-net"')
-  for (const bad of [['set', 'bogus', '1'], ['set', 'dialTimeoutMs', '-5'], ['set', 'dataDir', '/tmp'], ['set', 'discovery.bogus', 'true'], ['get', 'redialMaxMs']]) {
+  const refusals = [['set', 'bogus', '1'], ['set', 'dialTimeoutMs', '-5'], ['set', 'dataDir', '/tmp'], ['set', 'discovery.bogus', 'true'],
+    ['set', 'listen.length', '0'], ['set', 'listen.foo', 'bar'], ['set', 'listen', ''], ['set', 'listen', ','], ['set', 'networkName', 'null'],
+    ['set', 'discovery', 'null'], ['set', 'discovery.relayLimits', '{"x":1}'], ['set', 'discovery.constructor', '1'], ['get', 'listen.length'],
+    ['set', '__proto__.polluted', '1'], ['set', 'pubsub.nope', '1']]
+  for (const bad of refusals) {
     const refused = await runCli(['config', ...bad, '--data', dir])
-    assert.is(refused.code, 2, `${bad.join(' ')}: ${refused.stdout}`)
+    assert.is(refused.code, 2, `${bad.join(' ')}: ${refused.stdout}${refused.stderr}`)
   }
+  // a key that is not set: a failure, as in git config
+  assert.is((await runCli(['config', 'get', 'redialMaxMs', '--data', dir])).code, 1)
+  assert.is((await runCli(['config', 'get', 'discovery.constructor', '--data', dir])).code, 1)
   assert.equal(JSON.parse((await runCli(['config', 'show', '--json', '--data', dir])).stdout), { listen: ['/ip4/127.0.0.1/tcp/0'], networkName: 'saved-net' })
   assert.is((await runCli(['config', 'unset', 'networkName', '--data', dir])).code, 0)
   assert.is((await runCli(['config', 'set', 'listen', '/ip4/127.0.0.1/tcp/4391', '--data', dir])).code, 0)
@@ -163,6 +192,12 @@ test('--log-file keeps the node log; --json errors are JSON on stderr', async ()
   assert.is((JSON.parse(noNode.stderr) as { error: { code: string } }).error.code, 'NODE_UNREACHABLE')
 })
 
+test('swarm create and vpn start take aliases and prefixes too', async () => {
+  const created = await runCli(['swarm', 'create', '--authorise', 'hub', '--json', '--data', dirs.b!])
+  assert.is(created.code, 0, created.stderr)
+  assert.equal((JSON.parse(created.stdout) as { authorised: string[] }).authorised, [peers.a!.peerId])
+})
+
 test('completion: bash offers aliases, peer ids and event types; zsh and fish scripts are made', async () => {
   const script = join(root, 'completion.bash')
   await writeFile(script, (await runCli(['completion', 'bash'])).stdout)
@@ -177,6 +212,9 @@ test('completion: bash offers aliases, peer ids and event types; zsh and fish sc
   assert.ok(complete(['dms-net', 'ping', '']).includes(peers.a!.peerId))
   assert.equal(complete(['dms-net', 'events', '--type', 'peer.con']), ['peer.connected'])
   assert.ok(complete(['dms-net', 'net']).includes('netcheck'))
+  assert.equal(complete(['dms-net', 'completion', 'f']), ['fish'])
+  // the peers of the node named by --data on the command line
+  assert.ok(complete(['dms-net', 'ping', '--data', dirs.a!, '']).includes(peers.b!.peerId))
   assert.match((await runCli(['completion', 'zsh'])).stdout, /compdef _dms_net dms-net/)
   assert.match((await runCli(['completion', 'fish'])).stdout, /complete -c dms-net .* -l type -xa '.*peer\.connected/)
 })

@@ -34,7 +34,7 @@ export const aliasCommand: Command = {
       }
       case 'remove': {
         need(1, 'NAME')
-        if (aliases[args[0]!] == null) throw new UsageError(`no alias ${JSON.stringify(args[0]!.slice(0, 40))} (dms-net alias list)`)
+        if (!Object.hasOwn(aliases, args[0]!)) throw new UsageError(`no alias ${JSON.stringify(args[0]!.slice(0, 40))} (dms-net alias list)`)
         const { [args[0]!]: removed, ...rest } = aliases
         await writeAliases(parsed.dataDir, rest)
         output(parsed, { name: args[0], peer: removed }, () => `removed ${args[0]!} (was ${removed!})`)

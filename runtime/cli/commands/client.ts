@@ -40,7 +40,7 @@ export const peersCommand: Command = {
   run: async (parsed) => {
     const peers = await call<PeerStatus[]>(parsed.dataDir, 'peers')
     const aliases = aliasOf(await readAliases(parsed.dataDir).catch(() => ({})))
-    output(parsed, peers, () => peerTable(peers, parsed.values.full === true, aliases))
+    output(parsed, peers, () => peerTable(peers, parsed.values.full === true, aliases, terminalWidth()))
     return 0
   }
 }

@@ -12,7 +12,7 @@ const EVENT_TYPES = NODE_EVENT_TYPES.join(' ')
 /** Aliases, then the peer ids the running node knows: for the shell scripts, quiet when no node runs. */
 async function peerWords (dataDir: string): Promise<string[]> {
   const aliases = Object.keys(await readAliases(dataDir).catch(() => ({})))
-  const peers = await call<PeerStatus[]>(dataDir, 'peers').catch(() => [])
+  const peers = await call<PeerStatus[]>(dataDir, 'peers', {}, 1500).catch(() => [])
   return [...new Set([...aliases, ...peers.map((p) => p.peerId)])]
 }
 
@@ -28,7 +28,7 @@ async function words (): Promise<Array<{ name: string, flags: string[], subcomma
 }
 
 function bash (list: Awaited<ReturnType<typeof words>>): string {
-  const cases = list.map((c) => `    ${c.name}) opts="${[...c.subcommands, ...c.flags].join(' ')}" ;;`).join('\n')
+  const cases = list.filter((c) => c.name !== 'completion').map((c) => `    ${c.name}) opts="${[...c.subcommands, ...c.flags].join(' ')}" ;;`).join('\n')
   return `# dms-net completion for bash: source <(dms-net completion bash)
 _dms_net () {
   local cur="\${COMP_WORDS[COMP_CWORD]}" opts
@@ -36,16 +36,22 @@ _dms_net () {
     COMPREPLY=( $(compgen -W "${list.map((c) => c.name).join(' ')} --help --version" -- "$cur") )
     return
   fi
-  if [ "\${COMP_WORDS[COMP_CWORD-1]}" = "--type" ]; then
-    COMPREPLY=( $(compgen -W "${EVENT_TYPES}" -- "$cur") )
-    return
-  fi
+  case "\${COMP_WORDS[COMP_CWORD-1]}" in
+    --type) COMPREPLY=( $(compgen -W "${EVENT_TYPES}" -- "$cur") ); return ;;
+    --data|--config|--log-file|--out) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+  esac
+  # the peers of the node this command line talks to: its --data, else the default
+  local data=() i
+  for (( i = 1; i < \${#COMP_WORDS[@]} - 1; i++ )); do
+    [ "\${COMP_WORDS[i]}" = "--data" ] && data=(--data "\${COMP_WORDS[i+1]}")
+  done
   case "\${COMP_WORDS[1]}" in
 ${cases}
+    completion) opts="bash zsh fish" ;;
     *) opts="--data --json --help" ;;
   esac
   case "\${COMP_WORDS[1]}" in
-    ${PEER_COMMANDS}) [[ "$cur" != -* ]] && opts="$opts $(dms-net completion peers 2>/dev/null)" ;;
+    ${PEER_COMMANDS}) [[ "$cur" != -* ]] && opts="$opts $(timeout 2 dms-net completion peers "\${data[@]}" 2>/dev/null)" ;;
   esac
   COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
 }
@@ -69,7 +75,7 @@ ${cases}
     *) opts=(--data --json --help) ;;
     esac
     case "$words[2]" in
-      ${PEER_COMMANDS}) [[ "$words[CURRENT]" != -* ]] && opts+=(\${(f)"$(dms-net completion peers 2>/dev/null)"}) ;;
+      ${PEER_COMMANDS}) [[ "$words[CURRENT]" != -* ]] && opts+=(\${(f)"$(timeout 2 dms-net completion peers \${words[(r)--data]:+--data} \${words[\${words[(i)--data]}+1]} 2>/dev/null)"}) ;;
     esac
   fi
   compadd -a opts

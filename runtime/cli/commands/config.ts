@@ -8,7 +8,9 @@ const usage = `subcommands:
   get KEY              one option, as JSON
   set KEY VALUE        save an option: VALUE is JSON, or text (a list at commas)
   unset KEY            remove an option (back to its default)
-KEY: a createNode option (docs/cli.md), or a nested one: discovery.dht, pubsub.D.
+KEY: a createNode option (docs/cli.md), or a nested one: discovery.dht,
+pubsub.colocationThreshold. A negative VALUE goes after --, with --data before:
+dms-net config --data DIR set pubsub.colocationWeight -- -10
 The options live in DATA/config.json; dms-net node starts with them, --config FILE
 and flags override them. A running node takes them when it restarts.
 examples: dms-net config set listen /ip4/0.0.0.0/tcp/4001
@@ -32,15 +34,16 @@ export const configCommand: Command = {
         return 0
       case 'get': {
         need(1, 'KEY')
-        withValue(config, args[0]!, undefined) // checks the key
         const value = valueAt(config, args[0]!)
-        if (value === undefined) throw new UsageError(`${args[0]!} is not set (its default applies)`)
+        // like git config: a key that is not set is a failure (exit 1), not a bad argument
+        if (value === undefined) throw new Error(`${args[0]!} is not set (its default applies)`)
         print(JSON.stringify(value))
         return 0
       }
       case 'set':
       case 'unset': {
         need(sub === 'set' ? 2 : 1, sub === 'set' ? 'KEY VALUE' : 'KEY')
+        if (sub === 'unset' && valueAt(config, args[0]!) === undefined) throw new Error(`${args[0]!} is not set`)
         const next = withValue(config, args[0]!, sub === 'set' ? args[1]! : undefined)
         await writeSavedConfig(parsed.dataDir, next)
         const value = valueAt(next, args[0]!)

@@ -8,7 +8,7 @@ import type { DiscoveryStatus, HostStatus } from '../../events.js'
 import { UsageError } from '../command.js'
 import { paint, terminalWidth, wrap } from '../terminal.js'
 
-interface NodeFacts { pid: number, host: HostStatus, discovery: DiscoveryStatus[], clock: ClockSkew[] }
+interface NodeFacts { pid: number, host: HostStatus, privateHost?: HostStatus, discovery: DiscoveryStatus[], clock: ClockSkew[] }
 
 const marks: Record<Check['status'], [string, string]> = { ok: ['ok  ', '32'], warn: ['warn', '33'], fail: ['FAIL', '31'], skip: ['--  ', '0'] }
 
@@ -21,6 +21,13 @@ function checkLines (check: Check, width: number): string[] {
     ...(check.fix != null ? wrap(`${indent}fix: ${check.fix}`, width, `${indent}     `) : [])
   ]
   return [`${paint(colour, mark)}${lines[0]!.slice(mark.length)}`, ...lines.slice(1)]
+}
+
+/** The node answers; which of its hosts run (a swarm member's public host may be stopped, its private one running). */
+function nodeCheck (facts: NodeFacts): Check {
+  const hosts = [`public host ${facts.host.state}`, ...(facts.privateHost != null ? [`private host ${facts.privateHost.state}`] : [])]
+  const running = facts.host.state === 'running' || facts.privateHost?.state === 'running'
+  return { name: 'node', status: running ? 'ok' : 'warn', detail: `node (pid ${facts.pid}): ${hosts.join(', ')}` }
 }
 
 export const netcheckCommand: Command = {
@@ -47,10 +54,9 @@ export const netcheckCommand: Command = {
     const nodeStun = facts?.discovery.flatMap((d) => d.mechanisms.filter((m) => m.startsWith('stun ')).flatMap((m) => m.slice(5).split(' '))) ?? []
     if (servers.length === 0) servers = [...new Set(nodeStun)].map(parseStunServer)
     const checks: Check[] = [
-      facts != null
-        ? { name: 'node', status: facts.host.state === 'running' ? 'ok' : 'warn', detail: `node (pid ${facts.pid}) ${facts.host.state}` }
-        : { name: 'node', status: 'skip', detail: `no node runs for ${parsed.dataDir}: reachability, relay and clocks not checked`, fix: `dms-net node --data ${parsed.dataDir}` },
-      ...(facts?.discovery.flatMap((d) => reachabilityChecks(d, d.network === 'public' ? facts.host.addresses : [])) ?? []),
+      facts != null ? nodeCheck(facts) : { name: 'node', status: 'skip', detail: `no node runs for ${parsed.dataDir}: reachability, relay and clocks not checked`, fix: `dms-net node --data ${parsed.dataDir}` },
+      // the private host of a swarm is reached through the owner, never from outside: only the public host's reachability counts
+      ...(facts?.discovery.filter((d) => d.network === 'public').flatMap((d) => reachabilityChecks(d, facts.host.addresses)) ?? []),
       await checkNat(servers),
       await checkTun(),
       await checkNetAdmin(facts?.pid),

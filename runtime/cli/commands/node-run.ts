@@ -21,7 +21,11 @@ import { jsonText } from '../../json-text.js'
 async function openLogFile (path: string): Promise<WriteStream> {
   const stream = createWriteStream(path, { flags: 'a', mode: 0o600 })
   await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => { resolve() })
+    stream.once('open', () => {
+      // a log that fails later (a full disk) is said once on stderr; the node goes on
+      stream.on('error', (err: NodeJS.ErrnoException) => { process.stderr.write(`dms-net node: --log-file ${path}: ${err.code ?? err.message}; logging there stops\n`) })
+      resolve()
+    })
     stream.once('error', (err: NodeJS.ErrnoException) => { reject(new UsageError(`cannot open --log-file ${path}: ${err.code ?? err.message}`)) })
   })
   return stream
@@ -37,6 +41,8 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   const saved = await readSavedConfig(dataDir)
   const file = { ...saved, ...given, discovery: { ...saved.discovery, ...given.discovery }, ...(saved.pubsub != null || given.pubsub != null ? { pubsub: { ...saved.pubsub, ...given.pubsub } } : {}) }
   const port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined
+  // before anything that would need closing: a bad --log-file is refused with nothing started
+  const log = typeof values['log-file'] === 'string' ? await openLogFile(values['log-file']) : undefined
   // the inspector (and its WebSocket library) is loaded only when asked for
   const inspector = port != null ? await (await import('../../inspect/inspector-server.js')).startInspectorServer({ port }) : undefined
   const node = createNode({
@@ -47,7 +53,6 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
     ...(values.listen != null ? { listen: values.listen as string[] } : {}),
     ...(values.bootstrap != null ? { bootstrap: values.bootstrap as string[] } : {})
   })
-  const log = typeof values['log-file'] === 'string' ? await openLogFile(values['log-file']) : undefined
   const print = (line: string, onScreen = line): void => { process.stdout.write(`${onScreen}\n`); log?.write(`${line}\n`) }
   // on a terminal, a long event breaks between its facts; to a file or pipe, one line per event
   const width = process.stdout.isTTY === true ? terminalWidth() : Infinity

@@ -1,6 +1,7 @@
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { call, output, print } from '../client-call.js'
+import { ControlClient } from '../../control/client.js'
 import { countArg } from '../arguments.js'
 import { peerArg } from '../peer-arg.js'
 import { renderError } from '../render-error.js'
@@ -14,7 +15,8 @@ const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/
 /** The peer behind TARGET: a VPN IP (looked up in the node's VPN routes) or a peer id, alias or prefix. */
 async function pingTarget (dataDir: string, target: string): Promise<{ peer: string, ip?: string }> {
   if (!IPV4.test(target)) return { peer: await peerArg(dataDir, target, 'TARGET') }
-  const vpn = await call<VpnStatus>(dataDir, 'vpn.status').catch(() => undefined)
+  // a node without the VPN feature does not know the method: no VPN; no node at all is NODE_UNREACHABLE
+  const vpn = await call<VpnStatus>(dataDir, 'vpn.status').catch((err: { code?: string }) => { if (err?.code === 'NODE_UNREACHABLE') throw err })
   const route = vpn?.routes.find((r) => r.ip === target)
   if (route == null) throw new UsageError(`TARGET ${target} is no member of this node's VPN${vpn?.subnet != null ? ` (${vpn.subnet}: dms-net vpn status)` : ' (it is in no VPN)'}`)
   if (route.self) throw new UsageError(`TARGET ${target} is this node's own VPN IP`)
@@ -53,21 +55,28 @@ export const pingCommand: Command = {
     const count = countArg('count', parsed.values.count, 1_000_000) ?? 3
     const name = ip != null ? `${ip} (${shortId(peer)})` : shortId(peer)
     const rtts: number[] = []
+    const errors: string[] = []
     let last: PingResult | undefined
     let sent = 0
+    // one connection for every ping; Ctrl-C closes it, so a ping in flight does not hold the process
+    const client = await ControlClient.connect(parsed.dataDir)
     let interrupted = false
     let wake = (): void => {}
-    const onInterrupt = (): void => { interrupted = true; wake() }
+    const onInterrupt = (): void => { interrupted = true; client.close(); wake() }
     process.once('SIGINT', onInterrupt)
     try {
       while (sent < count && !interrupted) {
         sent++
-        const reply = call<PingResult>(parsed.dataDir, 'ping', { peer }).then((result) => result, (err: unknown) => err as Error)
+        const reply = client.call<PingResult>('ping', { peer }).then((result) => result, (err: unknown) => err as Error)
         const result = await Promise.race([reply, new Promise<undefined>((resolve) => { wake = () => { resolve(undefined) } })])
-        if (result === undefined) { sent--; break }
+        if (result === undefined) break
         if (result instanceof Error) {
-          if ((result as { code?: string }).code === 'NODE_UNREACHABLE') throw result
-          if (!parsed.json) process.stderr.write(`no reply from ${name}: ${renderError(result).replace(/^no ping reply from \S+: /, '')}\n`)
+          const code = (result as { code?: string }).code
+          // no node, or a target that can never answer (this node's own id): not a lost ping
+          if (code === 'NODE_UNREACHABLE' || code === 'BAD_PEER_ID') throw result
+          const reason = renderError(result).replace(/^no ping reply from \S+: /, '')
+          errors.push(reason)
+          if (!parsed.json) process.stderr.write(`no reply from ${name}: ${reason}\n`)
         } else {
           rtts.push(result.rttMs)
           last = result
@@ -77,8 +86,9 @@ export const pingCommand: Command = {
       }
     } finally {
       process.removeListener('SIGINT', onInterrupt)
+      client.close()
     }
-    output(parsed, { peer, ...(ip != null ? { ip } : {}), sent, received: rtts.length, rttMs: rtts, ...(last != null ? { via: last.via, relayed: last.relayed } : {}) }, () => pingSummary(sent, rtts))
+    output(parsed, { peer, ...(ip != null ? { ip } : {}), sent, received: rtts.length, rttMs: rtts, ...(last != null ? { via: last.via, relayed: last.relayed } : {}), ...(errors.length > 0 ? { errors } : {}) }, () => pingSummary(sent, rtts))
     return rtts.length > 0 ? 0 : 1
   }
 }

@@ -64,7 +64,12 @@ export const swarmCommand: Command = {
     const need = (count: number, what: string): void => { if (args.length !== count) throw new UsageError(`swarm ${sub} needs ${what}`) }
     const show = (s: SwarmStatus): void => { print(values.json === true ? JSON.stringify(s, null, 2) : statusText(s)) }
     switch (sub) {
-      case 'create': need(0, 'only --authorise PEER...'); show(await call(dataDir, 'swarm.create', { authorised: (values.authorise as string[] | undefined) ?? [] })); return 0
+      case 'create': {
+        need(0, 'only --authorise PEER...')
+        const authorised = await Promise.all(((values.authorise as string[] | undefined) ?? []).map(async (peer) => await peerArg(dataDir, peer)))
+        show(await call(dataDir, 'swarm.create', { authorised }))
+        return 0
+      }
       case 'authorise': need(1, 'PEER'); show(await call(dataDir, 'swarm.authorise', { peer: await peerArg(dataDir, args[0]!) })); return 0
       case 'revoke': need(1, 'PEER'); show(await call(dataDir, 'swarm.revoke', { peer: await peerArg(dataDir, args[0]!) })); return 0
       case 'join': {

@@ -90,8 +90,10 @@ export const vpnCommand: Command = {
         need(0, 'only --subnet CIDR --peers PEER,...')
         if (typeof values.subnet !== 'string') throw new UsageError('vpn start needs --subnet CIDR, e.g. 10.88.0.0/24')
         try { parseSubnet(values.subnet) } catch (err) { throw new UsageError((err as Error).message) }
-        const peers = typeof values.peers === 'string' ? values.peers.split(',').map((p) => p.trim()).filter((p) => p !== '') : []
-        if (peers.length === 0) throw new UsageError('vpn start needs --peers PEER,... (at least one other peer)')
+        const given = typeof values.peers === 'string' ? values.peers.split(',').map((p) => p.trim()).filter((p) => p !== '') : []
+        if (given.length === 0) throw new UsageError('vpn start needs --peers PEER,... (at least one other peer)')
+        // a multiaddr with /p2p/ is dialled by the node; anything else is a peer id, alias or prefix
+        const peers = await Promise.all(given.map(async (peer) => peer.startsWith('/') ? peer : await peerArg(dataDir, peer)))
         return showChange(await call(dataDir, 'vpn.start', { subnet: values.subnet, peers }))
       }
       case 'add': need(1, 'PEER'); return showChange(await call(dataDir, 'vpn.add', { peer: args[0]!.startsWith('/') ? args[0] : await peerArg(dataDir, args[0]!) }))
