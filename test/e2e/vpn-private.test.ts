@@ -46,8 +46,10 @@ test('VPN inside a private swarm: invitations over the swarm, peers added at onc
     const [a, b, c, d] = hosts as [Host, Host, Host, Host]
 
     // on the public network, b refuses an invitation from a peer it was not told to accept
-    const refused = await vpn(a, 'start', '--subnet', '10.66.0.0/24', '--peers', b.address)
-    assert.is(refused.state, 'running')
+    const refused = await runCli(['vpn', 'start', '--subnet', '10.66.0.0/24', '--peers', b.address, '--json', '--data', a.dir], 60_000)
+    assert.is(refused.code, 1, 'a member that refused its IP is a failed start')
+    assert.is((JSON.parse(refused.stdout) as VpnStatus).state, 'running')
+    assert.match(refused.stderr, /did not confirm their IP: \S+ \((VPN_REFUSED|unreachable\?)\)/)
     await passes(async () => { assert.match((await vpn(a, 'status')).members[b.id]?.error ?? '', /does not accept VPN invitations/) }, 10_000)
     assert.is((await vpn(b, 'status')).state, 'stopped')
     await vpn(a, 'stop')

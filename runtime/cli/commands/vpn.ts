@@ -82,7 +82,8 @@ export const vpnCommand: Command = {
       const missed = unconfirmed(s)
       if (show(s) !== 0) return 1
       if (missed.length === 0) return 0
-      process.stderr.write(`dms-net vpn ${sub}: ${missed.length} member(s) did not confirm their IP (unreachable?): ${missed.map(([peer]) => shortId(peer)).join(', ')} (dms-net vpn status)\n`)
+      const named = missed.map(([peer, error]) => `${shortId(peer)} (${/^[A-Z_]+(?=:)/.exec(error)?.[0] ?? 'unreachable?'})`)
+      process.stderr.write(`dms-net vpn ${sub}: ${missed.length} member(s) did not confirm their IP: ${named.join(', ')} (dms-net vpn status)\n`)
       return 1
     }
     switch (sub) {
