@@ -22,6 +22,7 @@ export const startLibp2p = fromPromise<void, { libp2p: Libp2pHandle }>(async ({ 
   try {
     await libp2p.start()
   } catch (err) {
+    // the start's error is what the caller gets; the stop only frees what the start took
     await Promise.resolve(libp2p.stop()).catch(() => {})
     throw new DmsError(isAddressInUse(err) ? 'ADDRESS_IN_USE' : 'HOST_START_FAILED', `could not start the host: ${explainNetworkError(err)}`, { cause: err })
   }

@@ -47,6 +47,8 @@ export type ProtectorFactory = (components: { logger: ComponentLogger }) => Conn
 export interface Libp2pNodeInit {
   /** The node's identity; the peer id derives from it. */
   privateKey: PrivateKey
+  /** Where libp2p logs. @default libp2p's debug logger */
+  logger?: ComponentLogger
   /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
   /** Private-network protector; absent for the public network. */
@@ -107,6 +109,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
   const node = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
+    ...(init.logger != null ? { logger: init.logger } : {}),
     ...(init.agentVersion != null ? { nodeInfo: { userAgent: init.agentVersion } } : {}),
     addresses: {
       // '/p2p-circuit' asks the relay transport to hold a reservation on a relay it finds

@@ -3,6 +3,8 @@
 //   machines/  imports only xstate and other machines/ files
 //   actors/    never imports runtime/
 //   no source file is longer than 300 lines
+//   product code (actors/, machines/, runtime/, bin/) ignores no error silently: a `.catch(() => {})`
+//   has a comment on its line or the line before saying why, and an empty `catch {}` block is refused
 // Prints each violation as FILE: reason and exits 1 when there is any. `--json` prints them as JSON.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -11,6 +13,19 @@ import { fileURLToPath } from 'node:url'
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const MAX_LINES = 300
 const sourceDirs = ['actors', 'machines', 'runtime', 'bin', 'bench', 'test']
+const productDirs = new Set(['actors', 'machines', 'runtime', 'bin'])
+
+/** Silent catches: a `.catch(() => {})` with no comment on its line or the one before, and empty `catch {}` blocks. */
+function silentCatches (text) {
+  const found = []
+  const lines = text.split('\n')
+  lines.forEach((line, index) => {
+    const before = (lines[index - 1] ?? '').trim()
+    if (/\.catch\(\(\) => \{\s*\}\)/.test(line) && !line.includes('//') && !/^(\/\/|\*)/.test(before)) found.push(index + 1)
+  })
+  for (const m of text.matchAll(/catch\s*(\(\s*\w*\s*\))?\s*\{\s*\}/g)) found.push(text.slice(0, m.index).split('\n').length)
+  return found
+}
 
 function * sourceFiles (dir) {
   for (const name of readdirSync(dir)) {
@@ -46,6 +61,9 @@ export function checkLayers (root = projectRoot) {
       const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
       if (lines > MAX_LINES) problems.push(`${name}: ${lines} lines (at most ${MAX_LINES}: split it by what it does)`)
       const layer = name.split('/')[0]
+      if (productDirs.has(layer) && name !== 'bin/check-layers.js') {
+        for (const line of silentCatches(text)) problems.push(`${name}:${line}: an error ignored without a word (log it, or say in a comment why nothing is lost)`)
+      }
       for (const { specifier } of importsOf(text)) {
         const target = layerOf(root, file, specifier)
         if (layer === 'machines' && specifier !== 'xstate' && target !== 'machines') {
@@ -66,6 +84,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (!process.argv.includes('--json')) console.log(`${problems.length} layering problem(s)`)
     process.exitCode = 1
   } else if (!process.argv.includes('--json')) {
-    console.log('layers ok: machines/ import only xstate and machines/, actors/ free of runtime/, every file at most 300 lines')
+    console.log('layers ok: machines/ import only xstate and machines/, actors/ free of runtime/, every file at most 300 lines, no silent catch')
   }
 }

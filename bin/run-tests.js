@@ -63,7 +63,7 @@ function runFile (file) {
     child.stderr.on('data', (chunk) => { output += chunk })
     const timer = setTimeout(() => {
       output += `\n[run-tests] ${file} timed out after ${perFileTimeoutMs} ms\n`
-      try { process.kill(-child.pid, 'SIGKILL') } catch {}
+      try { process.kill(-child.pid, 'SIGKILL') } catch { /* the group exited already */ }
     }, perFileTimeoutMs)
     child.on('close', (code) => {
       clearTimeout(timer)

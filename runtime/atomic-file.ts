@@ -22,14 +22,14 @@ export async function writeFileAtomic (path: string, data: string | Uint8Array, 
     await handle.sync()
   } catch (err) {
     await handle.close()
-    await unlink(temp).catch(() => {})
+    await unlink(temp).catch(() => {}) // the write's error is what the caller gets
     throw err
   }
   await handle.close()
   try {
     await rename(temp, path)
   } catch (err) {
-    await unlink(temp).catch(() => {})
+    await unlink(temp).catch(() => {}) // the write's error is what the caller gets
     throw err
   }
   const dirHandle = await open(dir, 'r')

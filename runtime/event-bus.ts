@@ -1,10 +1,12 @@
-import { log } from '../actors/log.js'
+import type { Logger } from '../actors/log.js'
 import type { NodeEmitted } from '../machines/node.js'
 import type { NodeEvent, NodeEventMap, NodeEventType } from './events.js'
 
 /** The node's public events: what `node.on()` subscribers, the CLI and the control socket see. */
 export class EventBus {
   private readonly listeners = new Map<string, Set<(event: NodeEvent) => void>>()
+
+  constructor (private readonly log: Logger) {}
 
   on<K extends NodeEventType> (type: K, listener: (event: { type: K } & NodeEventMap[K]) => void): () => void
   on (type: '*', listener: (event: NodeEvent) => void): () => void
@@ -17,14 +19,15 @@ export class EventBus {
 
   /** Hand an event to its subscribers; the readiness events stay inside the runtime. */
   emit (event: NodeEmitted): void {
-    log.node('%s %o', event.type, event)
+    this.log('%s %o', event.type, event)
     if (event.type === 'node.ready' || event.type === 'node.services-failed') return
     for (const key of [event.type, '*']) {
       for (const listener of this.listeners.get(key) ?? []) {
         try {
           listener(event as NodeEvent)
-        } catch {
-          // a subscriber's bug must not break the node or other subscribers
+        } catch (err) {
+          // a subscriber's bug must not break the node or other subscribers, but it is recorded
+          this.log.error('a subscriber of %s threw: %s', event.type, err instanceof Error ? err.message : String(err))
         }
       }
     }

@@ -1,6 +1,6 @@
 import { fromCallback, fromPromise } from 'xstate'
 import type { EventObject } from 'xstate'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, PrivateKey } from '@libp2p/interface'
 import { createLibp2pNode } from '../actors/libp2p-node.js'
 import { asLibp2p } from '../actors/libp2p-node.js'
 import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
@@ -16,6 +16,7 @@ import type { NetworkKind } from './events.js'
 import { agentVersion } from './version.js'
 import { BID_REQUEST_TOPIC } from '../actors/wire/bid-request.js'
 import { DmsError } from './errors.js'
+import { logged } from '../actors/log.js'
 
 /** The peer ids named by `/p2p/<id>` in bootstrap multiaddrs. */
 const bootstrapPeerIds = (addresses: string[]): string[] => addresses.flatMap((address) => /\/p2p\/([^/]+)$/.exec(address)?.[1] ?? [])
@@ -34,6 +35,8 @@ export function nodeInput (config: NodeConfig): NodeInput {
 
 export interface NodeActorsInit {
   config: NodeConfig
+  /** The node's logger: libp2p logs through it, and a failed detach is recorded in it. */
+  logger: ComponentLogger
   privateKey: PrivateKey
   attachments: HostAttachment[]
   /** The protector for the private host, read at each (re)start so a rotated key takes effect. */
@@ -49,6 +52,7 @@ export interface NodeActorsInit {
  * travel in events or context (the private key, network keys, services).
  */
 export function nodeActors (init: NodeActorsInit) {
+  const log = init.logger.forComponent('dms:node')
   // A restart detaches from the old host and attaches to the new one: never overlap the two.
   const previousDetach: Record<NetworkKind, Promise<void>> = { public: Promise.resolve(), private: Promise.resolve() }
   const createLibp2p = fromPromise<Libp2pHandle, CreateLibp2pInput>(async ({ input }) => {
@@ -57,6 +61,7 @@ export function nodeActors (init: NodeActorsInit) {
       if (input.network === 'private' && protector == null) throw new DmsError('SWARM_FAILED', 'no private network key is configured')
       const libp2p = await createLibp2pNode({
         privateKey: init.privateKey,
+        logger: init.logger,
         listen: input.listen,
         dialTimeoutMs: init.config.dialTimeoutMs,
         // announced addresses name the public host's ports: the private host listens on its own
@@ -95,7 +100,7 @@ export function nodeActors (init: NodeActorsInit) {
       })()
       return () => {
         detached = true
-        previousDetach[network] = Promise.all(attached.reverse().map(async (attachment) => { await attachment.detach(network).catch(() => {}) })).then(() => {})
+        previousDetach[network] = Promise.all(attached.reverse().map(async (attachment) => { await attachment.detach(network).catch(logged(log, `detach ${attachment.name} from the ${network} host`)) })).then(() => {})
       }
     })
   }

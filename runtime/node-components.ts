@@ -1,6 +1,7 @@
-import type { PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, PrivateKey } from '@libp2p/interface'
 import type { NodeConfig } from './config.js'
 import type { FeatureActors } from './feature-actors.js'
+import type { FeatureLifecycle } from './feature-lifecycle.js'
 import type { HostControl } from './host-control.js'
 import type { MessageRouter } from './message-router.js'
 import type { EventBus } from './event-bus.js'
@@ -14,6 +15,8 @@ import { DmsError } from './errors.js'
  */
 export interface NodeComponents {
   readonly config: NodeConfig
+  /** The node's logger: `logger.forComponent('dms:swarm')` gives a feature its scoped one (the embedder's, when it gave createNode one). */
+  readonly logger: ComponentLogger
   readonly identity: {
     /** This node's peer id (after `init()`). */
     peerId: () => string
@@ -28,6 +31,8 @@ export interface NodeComponents {
   readonly events: EventBus
   /** The node's actor system: run a feature's actor as a child of the node. */
   readonly features: FeatureActors
+  /** Start and stop hooks: `lifecycle.add({ name, stop })` releases a feature's timers and devices on every node stop. */
+  readonly lifecycle: Pick<FeatureLifecycle, 'add'>
   /** Dial a peer id or multiaddr on the public host (through the node, so peer actors follow). */
   dial: (target: string, options?: { network?: NetworkKind }) => Promise<{ peerId: string, remoteAddr: string }>
   /** The node was started (its actor system exists). */

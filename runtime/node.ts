@@ -7,13 +7,14 @@ import type { NodeEmitted } from '../machines/node.js'
 import { parseConfig } from './config.js'
 import { checkDial } from './dial-options.js'
 import type { DialOptions, DialResult } from './dial-options.js'
-import type { NodeConfig, NodeConfigInit } from './config.js'
+import type { NodeConfig } from './config.js'
 import { DmsError, describeError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
 import type { Identity } from './identity.js'
 import { nodeActors, nodeInput } from './node-actors.js'
 import { readNodeStatus } from './status.js'
 import { FeatureActors } from './feature-actors.js'
+import { FeatureLifecycle } from './feature-lifecycle.js'
 import { HostControl } from './host-control.js'
 import { MessageRouter } from './message-router.js'
 import { EventBus } from './event-bus.js'
@@ -21,30 +22,22 @@ import { registerComponents } from './node-components.js'
 import { discoveryAttachment } from './discovery/discovery-attachment.js'
 import { messengerActorAttachment } from './messenger-actor.js'
 import { sanitizedInspector } from './inspect/sanitized-inspector.js'
-import type { InspectObserver } from './inspect/sanitized-inspector.js'
 import { LiveLibp2p, hangUp, pingPeer } from './peer-links.js'
 import type { MessageHandler, MessengerStats, RequestOptions, SendOptions } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from '../actors/wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
 import { DataDirLock } from './data-dir-lock.js'
 import type { PingResult } from '../actors/ping-client.js'
+import type { ComponentLogger } from '@libp2p/interface'
+import { NODE_ONLY_KEYS, checkLogger } from './node-init.js'
+import type { CreateNodeInit } from './node-init.js'
+import { logged } from '../actors/log.js'
+import type { Logger } from '../actors/log.js'
 
-export type { DialOptions, DialResult }
+export type { CreateNodeInit, DialOptions, DialResult }
 
-export interface CreateNodeInit extends NodeConfigInit {
-  /**
-   * Sees every actor's events and snapshots, sanitised to plain data (no key
-   * material, no libp2p objects) before they leave the runtime.
-   */
-  inspect?: InspectObserver
-  /** How long `start()` waits for the host and its services. @default 30000 */
-  startTimeoutMs?: number
-}
 
 type RootActor = Actor<typeof nodeMachine>
-
-/** The options of CreateNodeInit beyond the configuration. */
-const NODE_ONLY_KEYS: ReadonlyArray<Exclude<keyof CreateNodeInit, keyof NodeConfigInit>> = ['inspect', 'startTimeoutMs']
 
 /**
  * Create a dms-network node. The configuration is validated at once (throws a
@@ -76,23 +69,30 @@ export class DmsNode {
   private root?: RootActor
   private rootError?: string
   private readonly inspect?: (event: InspectionEvent) => void
-  private readonly events = new EventBus()
+  private readonly events: EventBus
   private readonly hosts: HostControl
   private readonly messages: MessageRouter
   private initializing?: Promise<void>
   /** start() and stop() run one after the other, in the order they were called. */
-  private lifecycle: Promise<unknown> = Promise.resolve()
+  private order: Promise<unknown> = Promise.resolve()
   /** Every libp2p node this node's actors created and that has not stopped. */
   private readonly liveLibp2p = new LiveLibp2p()
   /** stop() ran since the last start(): status says stopped, not idle. */
   private stopped = false
   /** Held from start() to stop(): one running node per data dir. */
   private readonly lock: DataDirLock
+  private readonly logger: ComponentLogger
+  private readonly log: Logger
+  private readonly hooks: FeatureLifecycle
 
   constructor (init: CreateNodeInit) {
     this.config = parseConfig(init, NODE_ONLY_KEYS)
     this.lock = new DataDirLock(this.config.dataDir)
     this.startTimeoutMs = init.startTimeoutMs ?? 30_000
+    this.logger = checkLogger(init.logger)
+    this.log = this.logger.forComponent('dms:node')
+    this.hooks = new FeatureLifecycle(this.log)
+    this.events = new EventBus(this.log)
     this.inspect = init.inspect == null ? undefined : sanitizedInspector(init.inspect)
     this.features = new FeatureActors(() => this.root)
     this.hosts = new HostControl({
@@ -109,8 +109,9 @@ export class DmsNode {
     this.hosts.addAttachment(discoveryAttachment({ config: this.config, features: this.features, emit }))
     registerComponents(this, {
       config: this.config,
+      logger: this.logger,
       identity: { peerId: () => this.peerId, privateKey: () => this.requireIdentity().privateKey },
-      hosts: this.hosts, messages: this.messages, events: this.events, features: this.features,
+      hosts: this.hosts, messages: this.messages, events: this.events, features: this.features, lifecycle: this.hooks,
       dial: async (target, options) => await this.dial(target, options),
       started: () => this.root != null
     })
@@ -233,6 +234,7 @@ export class DmsNode {
     const root = createActor(nodeMachine.provide({
       actors: nodeActors({
         config: this.config,
+        logger: this.logger,
         privateKey: this.identity.privateKey,
         attachments: this.hosts.attachments,
         privateProtector: () => this.hosts.privateProtector(),
@@ -248,8 +250,8 @@ export class DmsNode {
   }
 
   private async serialised (operation: () => Promise<void>): Promise<void> {
-    const run = this.lifecycle.then(operation, operation)
-    this.lifecycle = run.catch(() => {})
+    const run = this.order.then(operation, operation)
+    this.order = run.catch(() => {}) // the caller gets the outcome from `run`; the chain only keeps the order
     await run
   }
 
@@ -259,6 +261,7 @@ export class DmsNode {
     try {
       await this.init()
       await this.hosts.startPublicHost()
+      await this.hooks.startAll()
     } catch (err) {
       // a node that did not start holds nothing: another may take the data dir
       if (this.hosts.libp2p('public') == null) await this.lock.release()
@@ -270,8 +273,9 @@ export class DmsNode {
     await this.initializing
     const root = this.root
     if (root == null) return
-    await this.hosts.stopPrivateHost().catch(() => {})
-    await this.hosts.stopPublicHost().catch(() => {})
+    await this.hooks.stopAll()
+    await this.hosts.stopPrivateHost().catch(logged(this.log, 'stop the private host'))
+    await this.hosts.stopPublicHost().catch(logged(this.log, 'stop the public host'))
     // whatever the machines managed, no libp2p node may outlive the node: also one
     // created or starting in a host restart that was still under way
     await this.liveLibp2p.stopAll()

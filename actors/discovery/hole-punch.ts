@@ -14,6 +14,7 @@ import type { PunchMessage } from './hole-punch-wire.js'
 import { WireError } from '../wire/envelope.js'
 import { DmsError } from '../errors.js'
 import { MAX_PROBES, MAX_PER_TARGET, PunchBudget } from './punch-budget.js'
+import { log, logged, traced } from '../log.js'
 
 export interface HolePunchOptions {
   /** STUN servers (TCP), tried in order until one answers. */
@@ -111,7 +112,7 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
         try {
           stream = await open()
           await punch(relayed, stream, initiator)
-          await stream.close({ signal: AbortSignal.timeout(1000) }).catch(() => {})
+          await stream.close({ signal: AbortSignal.timeout(1000) }).catch(traced(log.discovery, 'close the punch stream'))
         } catch (err) {
           stream?.abort(err as Error)
           // a relayed connection that closed under the punch (libp2p drops duplicates) says nothing about the path
@@ -136,11 +137,11 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
       if (!isRelayAddress(connection.remoteAddr.toString()) || hasDirect(connection)) { stream.abort(new Error('hole punching is only for relayed peers')); return }
       if (connection.remotePeer.toString() > self) { stream.abort(new Error('the peer with the lower id opens a hole punch')); return }
       run(connection, async () => stream, false, stream)
-    }, { runOnLimitedConnection: true, maxInboundStreams: 4 }).catch(() => {})
+    }, { runOnLimitedConnection: true, maxInboundStreams: 4 }).catch(logged(log.discovery, 'serve hole punching'))
     return () => {
       stopped = true
       libp2p.removeEventListener('connection:open', onOpen)
-      void handled.then(async () => { await libp2p.unhandle(HOLE_PUNCH_PROTOCOL) }).catch(() => {})
+      void handled.then(async () => { await libp2p.unhandle(HOLE_PUNCH_PROTOCOL) }).catch(traced(log.discovery, 'unhandle hole punching'))
     }
   })
 }

@@ -6,6 +6,7 @@ import type { Envelope } from '../wire/envelope.js'
 import type { ByteBudget } from './byte-budget.js'
 import { DmsError } from '../errors.js'
 import { FrameWriter } from './frame-writer.js'
+import { log, traced } from '../log.js'
 
 export interface ChannelInit {
   stream: Stream
@@ -133,7 +134,7 @@ export class Channel {
     if (this.closed) return
     this.writer.flush()
     this.finish()
-    await this.stream.close().catch(() => {})
+    await this.stream.close().catch(traced(log.messenger, 'close a messenger stream'))
     if (this.stream.status === 'open' || this.stream.status === 'closing') this.stream.abort(new Error('closed by the messenger'))
   }
 

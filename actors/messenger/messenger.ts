@@ -15,6 +15,7 @@ import { Handlers } from './handlers.js'
 import type { MessageHandler, MessengerInit, MessengerStats, RequestOptions, SendOptions } from './messenger-types.js'
 import { PendingRequests } from './pending-requests.js'
 import { abortError, abortable, checkTimeout, throwIfAborted } from './call-options.js'
+import { log, traced } from '../log.js'
 
 export { ACTOR_EVENT_TYPE, MessageError }
 export type { DeliveryResult, MessageHandler, MessageMeta, MessengerError, MessengerInit, MessengerStats, RequestOptions, SendOptions } from './messenger-types.js'
@@ -81,7 +82,7 @@ export class Messenger {
     if (libp2p == null) return
     this.libp2p = undefined
     this.jobs.detach()
-    await libp2p.unhandle(MESSENGER_PROTOCOL).catch(() => {})
+    await libp2p.unhandle(MESSENGER_PROTOCOL).catch(traced(log.messenger, 'unhandle the messenger protocol'))
     this.pending.failAll(new MessageError('NOT_ATTACHED', 'the messenger was detached from its host'))
     await this.pool.closeAll()
   }
@@ -143,9 +144,9 @@ export class Messenger {
     if (signal != null) this.abandonOnAbort(envelope.id, signal)
     // the timeout counts from the start: a dial that outlasts it (a slow peer-routing lookup)
     // ends the request with TIMEOUT, and neither promise may reject unobserved
-    reply.catch(() => {})
+    reply.catch(() => {}) // observed by the race below
     const written = this.write(peer, envelope.type, bytes).then((channel) => { this.pending.bind(envelope.id, channel) })
-    written.catch(() => {})
+    written.catch(() => {}) // observed by the race below
     try {
       await Promise.race([written, reply])
     } catch (err) {

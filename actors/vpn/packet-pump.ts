@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import type { TunDevice } from '../tun/tun-device.js'
 import { ipToNumber } from '../../machines/vpn-table.js'
+import { log, traced } from '../log.js'
 
 /** Protocol of the VPN data plane: batches of `[u16 length][IPv4 packet]` on one long-lived stream per peer. */
 export const VPN_PROTOCOL = '/dms/vpn/1.0.0'
@@ -100,7 +101,7 @@ export class PacketPump {
 
   async close (): Promise<void> {
     this.stopReading?.()
-    await this.init.libp2p.unhandle(VPN_PROTOCOL).catch(() => {})
+    await this.init.libp2p.unhandle(VPN_PROTOCOL).catch(traced(log.vpn, 'unhandle the VPN protocol'))
     for (const out of this.outbound.values()) out.stream?.abort(new Error('VPN stopped'))
     this.outbound.clear()
   }

@@ -26,7 +26,7 @@ export interface ControlServerInit {
 export async function startControlServer (init: ControlServerInit): Promise<{ path: string, close: () => Promise<void> }> {
   const path = controlSocketPath(init.dataDir)
   if (await answers(path)) throw new DmsError('DATA_DIR_LOCKED', `another node is already running with data dir ${init.dataDir} (its control socket ${path} answers)`)
-  await unlink(path).catch(() => {})
+  await unlink(path).catch(() => {}) // no socket file: nothing to remove
   // looked up in Maps: a method named `__proto__` or `constructor` is just unknown
   const methods = new Map(Object.entries(init.methods))
   const streams = new Map(Object.entries(init.streams ?? {}))
@@ -52,7 +52,7 @@ export async function startControlServer (init: ControlServerInit): Promise<{ pa
     close: async () => {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-      await unlink(path).catch(() => {})
+      await unlink(path).catch(() => {}) // no socket file: nothing to remove
     }
   }
 }

@@ -21,7 +21,7 @@ export async function createNamespace (prefix = 'dms'): Promise<Namespace> {
     delete: async () => {
       if (deleted) return
       deleted = true
-      await run('ip', ['netns', 'delete', name]).catch(() => {})
+      await run('ip', ['netns', 'delete', name]).catch(() => {}) // already gone: nothing left to delete
     }
   }
   await namespace.exec('ip', ['link', 'set', 'lo', 'up']).catch(async (err: unknown) => { await namespace.delete(); throw err })

@@ -47,7 +47,7 @@ export async function createVpnFirewall (init: VpnFirewallInit): Promise<VpnFire
     table,
     allow: setElements,
     drops: async () => Number(/counter packets (\d+)/.exec(await nft('list', 'chain', 'inet', table, 'input'))?.[1] ?? 0),
-    delete: async () => { await nft('delete', 'table', 'inet', table).catch(() => {}) }
+    delete: async () => { await nft('delete', 'table', 'inet', table).catch(() => {}) } // no table: nothing to delete
   }
   try {
     await nft('add', 'set', 'inet', table, 'members', '{ type ipv4_addr; }')

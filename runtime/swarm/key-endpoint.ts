@@ -6,6 +6,8 @@ import { RateLimiter } from '../../actors/rate-limit.js'
 import type { RateInit } from '../../actors/rate-limit.js'
 import { SWARM_KEY_PROTOCOL, validateSwarmKeyMessage } from './key-exchange.js'
 import type { EvictionNotice, KeyRequest, RotationNotice } from './key-exchange.js'
+import { traced } from '../../actors/log.js'
+import type { Logger } from '../../actors/log.js'
 
 export interface KeyEndpointLimits {
   /** Key-exchange streams per remote peer. @default { perSecond: 2, burst: 6 } */
@@ -47,7 +49,7 @@ export class KeyEndpoint {
   private readonly readTimeoutMs: number
   readonly stats: KeyEndpointStats = { streams: 0, rateLimited: 0, malformed: 0, refused: 0 }
 
-  constructor (limits: KeyEndpointLimits = {}) {
+  constructor (limits: KeyEndpointLimits = {}, private readonly log: Logger) {
     this.perPeer = new RateLimiter(limits.perPeer ?? { perSecond: 2, burst: 6 })
     this.perIp = new RateLimiter(limits.perIp ?? { perSecond: 20, burst: 40 })
     this.readTimeoutMs = limits.readTimeoutMs ?? 5000
@@ -85,7 +87,7 @@ export class KeyEndpoint {
   }
 
   private async unregister (libp2p: DmsLibp2p): Promise<void> {
-    await libp2p.unhandle(SWARM_KEY_PROTOCOL).catch(() => {})
+    await libp2p.unhandle(SWARM_KEY_PROTOCOL).catch(traced(this.log, 'unhandle the key exchange'))
   }
 
   private async accept (stream: Stream, connection: Connection): Promise<void> {

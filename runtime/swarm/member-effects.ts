@@ -9,6 +9,7 @@ import type { SwarmEffectDeps } from './owner-effects.js'
 import { SWARM_KEY_PROTOCOL, checkEvictionNotice, checkKeyDenial, createKeyRequest, openKeyGrant, openRotationNotice, validateSwarmKeyMessage } from './key-exchange.js'
 import type { EvictionNotice, KeyDenial, KeyGrant, RotationNotice } from './key-exchange.js'
 import { DmsError } from '../errors.js'
+import { logged, traced } from '../../actors/log.js'
 
 export type MemberActor = ActorRefFrom<typeof swarmMemberMachine>
 
@@ -59,7 +60,7 @@ export function memberEffects (deps: MemberDeps) {
     const stream = await libp2p.dialProtocol(peerIdFromString(input.owner), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(deps.exchangeTimeoutMs) })
     writeOne(stream, request)
     const answer = validateSwarmKeyMessage(await readOne(stream, deps.exchangeTimeoutMs))
-    await stream.close().catch(() => {})
+    await stream.close().catch(traced(deps.log, 'close a key exchange stream'))
     if (answer.kind === 'denial') {
       const checked = await checkKeyDenial(answer as KeyDenial, { owner: input.owner, request })
       if (!checked.ok) throw new DmsError('SWARM_FAILED', `ignored a denial: ${checked.reason}`)
@@ -80,7 +81,7 @@ export function memberEffects (deps: MemberDeps) {
         if (!answer.granted) await leaveQuietly()
         return answer
       } catch (err) {
-        await leaveQuietly().catch(() => {})
+        await leaveQuietly().catch(logged(deps.log, 'leave after a failed join'))
         throw err
       }
     }),
@@ -97,7 +98,7 @@ export function memberEffects (deps: MemberDeps) {
         if (deps.leavePublic) await node.hosts.suspendPublicHost()
         return { joined: true, addresses: node.hosts.libp2p('private')?.getMultiaddrs().map(String) ?? [] }
       } catch (err) {
-        await leaveQuietly().catch(() => {})
+        await leaveQuietly().catch(logged(deps.log, 'leave after a failed join'))
         throw err
       }
     }),
@@ -134,7 +135,7 @@ export function memberEffects (deps: MemberDeps) {
     const rotation = { type: 'swarm.rotation' as const, epoch: opened.epoch, fingerprint: '', bootstrap: opened.bootstrap }
     if (!member.getSnapshot().can(rotation)) throw new DmsError('SWARM_FAILED', 'this member takes no rotation now')
     writeOne(stream, { kind: 'ack', epoch: opened.epoch })
-    await stream.close().catch(() => {})
+    await stream.close().catch(traced(deps.log, 'close a key exchange stream'))
     member.send({ ...rotation, fingerprint: ring.add(opened.epoch, opened.key) })
   }
 

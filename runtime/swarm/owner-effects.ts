@@ -20,6 +20,8 @@ import type { DenialReason, KeyRequest } from './key-exchange.js'
 import type { DenialCounts } from './swarm-status.js'
 import { awaitCommand } from './commands.js'
 import { DmsError } from '../errors.js'
+import { traced } from '../../actors/log.js'
+import type { Logger } from '../../actors/log.js'
 
 export type OwnerActor = ActorRefFrom<typeof swarmOwnerMachine>
 
@@ -32,6 +34,8 @@ export interface RestoredOwner { key: Uint8Array, epoch: number, bootstrap: stri
 /** What both sides' effects work with; `takeRestored` hands the saved swarm to the next create or join once. */
 export interface SwarmEffectDeps<Restored, Role> {
   node: NodeComponents
+  /** The swarm's scoped logger. */
+  log: Logger
   store: SwarmStore
   ring: KeyRing
   endpoint: KeyEndpoint
@@ -64,7 +68,7 @@ export function ownerEffects (deps: OwnerDeps) {
     // an authenticated member's denial is on disk before it learns of it
     else await store.audit({ action: 'deny', peer, reason, ...(epoch != null ? { epoch } : {}) })
     writeOne(stream, await createKeyDenial(node.identity.privateKey(), node.identity.peerId(), peer, request.nonce, reason))
-    await stream.close().catch(() => {})
+    await stream.close().catch(traced(deps.log, 'close a key exchange stream'))
   }
 
   /** Write the denial counters as one audit line (called on a timer and when the swarm ends). */
@@ -148,7 +152,7 @@ export function ownerEffects (deps: OwnerDeps) {
       if (key == null) throw new DmsError('SWARM_FAILED', `no key for epoch ${input.epoch}`)
       await store.audit({ action: 'grant', peer: input.peer, epoch: input.epoch, fingerprint: input.fingerprint })
       writeOne(entry.stream, await createKeyGrant(node.identity.privateKey(), node.identity.peerId(), entry.request, key, input.epoch, input.bootstrap))
-      await entry.stream.close().catch(() => {})
+      await entry.stream.close().catch(traced(deps.log, 'close a key exchange stream'))
       return { granted: true }
     }),
 

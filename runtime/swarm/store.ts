@@ -107,8 +107,8 @@ export class SwarmStore {
 
   private async rotateAudit (): Promise<void> {
     await rm(`${this.auditPath}.${this.keepAudit}`, { force: true })
-    for (let n = this.keepAudit - 1; n >= 1; n--) await rename(`${this.auditPath}.${n}`, `${this.auditPath}.${n + 1}`).catch(() => {})
-    await rename(this.auditPath, `${this.auditPath}.1`).catch(() => {})
+    for (let n = this.keepAudit - 1; n >= 1; n--) await rename(`${this.auditPath}.${n}`, `${this.auditPath}.${n + 1}`).catch(() => {}) // moves only the files that exist
+    await rename(this.auditPath, `${this.auditPath}.1`).catch(() => {}) // no log yet: nothing to move
   }
 
   /**

@@ -21,6 +21,8 @@ import { awaitCommand } from './commands.js'
 import { SwarmError } from './swarm-error.js'
 import { swarmStatus } from './swarm-status.js'
 import type { SwarmStatus } from './swarm-status.js'
+import { logged } from '../../actors/log.js'
+import type { Logger } from '../../actors/log.js'
 
 export type { SwarmStatus }
 
@@ -58,18 +60,20 @@ export class Swarm {
   private restoredOwner?: RestoredOwner
   private restoredMember?: RestoredMember
   private summaryTimer?: NodeJS.Timeout
+  private readonly log: Logger
 
   constructor (private readonly node: NodeComponents, init: SwarmInit = {}) {
+    this.log = node.logger.forComponent('dms:swarm')
     this.store = new SwarmStore(node.config.dataDir, init.audit)
-    this.endpoint = new KeyEndpoint(init.limits)
+    this.endpoint = new KeyEndpoint(init.limits, this.log)
     const exchangeTimeoutMs = init.exchangeTimeoutMs ?? 5000
     this.ownerSide = ownerEffects({
-      node, store: this.store, ring: this.ring, replay: new ReplayStore(this.store.dir), endpoint: this.endpoint, exchangeTimeoutMs,
+      node, log: this.log, store: this.store, ring: this.ring, replay: new ReplayStore(this.store.dir), endpoint: this.endpoint, exchangeTimeoutMs,
       takeRestored: () => { const restored = this.restoredOwner; this.restoredOwner = undefined; return restored },
       actor: () => this.owner
     })
     this.memberSide = memberEffects({
-      node, store: this.store, ring: this.ring, endpoint: this.endpoint, exchangeTimeoutMs,
+      node, log: this.log, store: this.store, ring: this.ring, endpoint: this.endpoint, exchangeTimeoutMs,
       leavePublic: init.leavePublic ?? true, rejoinWindowMs: init.rejoinWindowMs ?? 6000,
       takeRestored: () => { const restored = this.restoredMember; this.restoredMember = undefined; return restored },
       actor: () => this.member
@@ -81,9 +85,11 @@ export class Swarm {
       attach: async (libp2p, network) => { await this.endpoint.attach(libp2p, network) },
       detach: async (network) => {
         await this.endpoint.detach(network)
-        if (network === 'public') await this.ownerSide.flushDenials().catch(() => {})
+        if (network === 'public') await this.ownerSide.flushDenials().catch(logged(this.log, 'write the denial summary to audit.log'))
       }
     })
+    // the actors of a run stop with the node: forget them, so a command after a restart meets NOT_OWNER at once, not a stopped actor
+    node.lifecycle.add({ name: 'swarm', stop: () => { clearInterval(this.summaryTimer); this.owner = undefined; this.member = undefined } })
   }
 
   // ---- the API -------------------------------------------------------------------------
@@ -186,7 +192,7 @@ export class Swarm {
     if (this.owner != null && this.owner.getSnapshot().status === 'active') return this.owner
     clearInterval(this.summaryTimer)
     this.owner = this.node.features.run('swarm.owner', swarmOwnerMachine.provide({ actors: this.ownerSide.actors }))
-    this.summaryTimer = setInterval(() => { void this.ownerSide.flushDenials().catch(() => {}) }, DENIAL_SUMMARY_MS)
+    this.summaryTimer = setInterval(() => { void this.ownerSide.flushDenials().catch(logged(this.log, 'write the denial summary to audit.log')) }, DENIAL_SUMMARY_MS)
     this.summaryTimer.unref()
     return this.owner
   }

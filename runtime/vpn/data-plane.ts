@@ -61,6 +61,7 @@ export class VpnDataPlane {
     this.tun = await openTun({ name: this.init.device, mtu: this.init.mtu })
     try {
       // the VPN carries IPv4 only: no IPv6 chatter (router solicitations) on its device
+      // a kernel without IPv6 has no such file, and nothing to switch off
       await writeFile(`/proc/sys/net/ipv6/conf/${this.tun.name}/disable_ipv6`, '1').catch(() => {})
       await configureLink(this.tun.name, { address: `${table.members[self]!.ip}/${prefix}`, mtu: this.init.mtu })
       if (this.init.firewall) this.firewall = await createVpnFirewall({ device: this.tun.name, allowed: [...routesOf(table, self).keys()] })

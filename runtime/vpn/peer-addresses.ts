@@ -68,7 +68,7 @@ export function learnAddresses (libp2p: DmsLibp2p | undefined, table: RoutingTab
   for (const [peer, member] of Object.entries(table.members)) {
     if (peer === self || member.addresses.length === 0) continue
     try {
-      void libp2p?.peerStore.merge(peerIdFromString(peer), { multiaddrs: member.addresses.map((a) => multiaddr(a)) }).catch(() => {})
+      void libp2p?.peerStore.merge(peerIdFromString(peer), { multiaddrs: member.addresses.map((a) => multiaddr(a)) }).catch(() => {}) // a stopping host's store: the next table teaches the next host
     } catch {
       // an unparsable address is skipped; the others still help
     }

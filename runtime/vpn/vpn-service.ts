@@ -11,8 +11,7 @@ import { MessageError } from '../../actors/messenger/messenger.js'
 import { vpnMachine } from '../../machines/vpn.js'
 import type { VpnDataPlaneInput, VpnDeviceInput, VpnRecordEvent, VpnRoutesEvent, VpnTearDownInput } from '../../machines/vpn.js'
 import { capacity, parseSubnet } from '../../machines/vpn-table.js'
-import { openSignedTable } from './signed-table.js'
-import type { SignedTable } from './signed-table.js'
+import { openSignedTable, type SignedTable } from './signed-table.js'
 import { TableVersions } from './table-versions.js'
 import { VpnDataPlane, emptyStats } from './data-plane.js'
 import { DEFAULT_VPN_MTU } from './vpn-types.js'
@@ -20,6 +19,7 @@ import type { VpnInit, VpnStatus } from './vpn-types.js'
 export { DEFAULT_VPN_MTU }
 export type { VpnInit, VpnRoute, VpnStatus } from './vpn-types.js'
 import { addressesOf, checkPeerId, relayOf, resolvePeers } from './peer-addresses.js'
+import { traced } from '../../actors/log.js'
 
 type VpnActor = ActorRefFrom<typeof vpnMachine>
 
@@ -58,6 +58,7 @@ export class Vpn {
       attach: async (_libp2p, network) => { if (network === this.plane.network) await this.plane.startPump() },
       detach: async (network) => { if (network === this.plane.network) await this.plane.stopPump() }
     })
+    node.lifecycle.add({ name: 'vpn', stop: async () => { await this.close() } }) // the device goes with the node; membership stays on disk
     node.messages.handle('vpn.table', async (body, meta) => await this.receiveTable(body, meta.from))
     node.messages.handle('vpn.sync', async (_body, meta) => this.answerSync(meta.from))
     node.messages.handle('vpn.leave', async (_body, meta) => { this.memberLeaves(meta.from); return { ok: true } })
@@ -70,9 +71,8 @@ export class Vpn {
     })
   }
 
-  /** The routing actor (systemId `vpn`), a child of the node; created once the node has started. */
+  /** The routing actor (systemId `vpn`), a child of the node for one run of it (a later start gets a fresh one). */
   get actor (): VpnActor {
-    // node.stop() stops every feature actor: a later start gets a fresh one
     if (this.vpnActor != null && this.vpnActor.getSnapshot().status === 'active') return this.vpnActor
     const logic = vpnMachine.provide({
       actors: {
@@ -152,8 +152,8 @@ export class Vpn {
   }
 
   /**
-   * Take the device down when the process ends, keeping membership on disk so
-   * `restore()` brings it back (a restart, not a leave: use `stop()` to leave).
+   * Take the device down, keeping membership on disk so `restore()` brings it
+   * back (a restart, not a leave: use `stop()` to leave). `node.stop()` does it.
    */
   async close (): Promise<void> {
     if (this.vpnActor == null) return
@@ -214,7 +214,7 @@ export class Vpn {
     await this.plane.close()
     // a member leaving asks the leader to remove it; the leader's closing version is published by adopt()
     if (table != null && reason === 'local' && table.leader !== self) {
-      await this.node.messages.request(table.leader, 'vpn.leave', {}, { timeoutMs: 3000 }).catch(() => {})
+      await this.node.messages.request(table.leader, 'vpn.leave', {}, { timeoutMs: 3000 }).catch(traced(this.node.logger.forComponent('dms:vpn'), 'tell the leader this member leaves'))
     }
     await this.versions.clear()
   }

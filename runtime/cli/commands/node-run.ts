@@ -106,8 +106,7 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   })
   if (!json) print('stopping…')
   await control.close()
-  await vpn.close()
-  await node.stop()
+  await node.stop() // takes the VPN device down too; membership stays for the next start
   await inspector?.close()
   await new Promise((resolve) => { if (log == null) resolve(undefined); else log.end(resolve) })
   return 0
