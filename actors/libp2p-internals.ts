@@ -18,3 +18,9 @@ export interface Libp2pInternals {
 }
 
 export const internalsOf = (libp2p: Libp2p): Libp2pInternals => (libp2p as unknown as { components: Libp2pInternals }).components
+
+/** Gossipsub's mesh peers on a topic: the implementation has them, its declared interface does not. */
+export function meshPeerCount (pubsub: object, topic: string): number {
+  const mesh = (pubsub as { getMeshPeers?: (topic: string) => string[] }).getMeshPeers
+  return typeof mesh === 'function' ? mesh.call(pubsub, topic).length : 0
+}

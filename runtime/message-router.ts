@@ -17,6 +17,8 @@ export interface MessageRouterInit {
   emit: (event: NodeEvent) => void
   /** Is this peer connected on the private host? (its peer actor says) */
   onPrivate: (peer: string) => boolean
+  /** Observes each request's time to its reply or failure, in seconds, labelled by outcome (`ok` or the error code). */
+  requestSeconds?: { observe: (labels: { outcome: string }, seconds: number) => void }
 }
 
 /**
@@ -68,7 +70,11 @@ export class MessageRouter {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.messengerFor(peer).request<T>(peer, type, body, options)
+    const started = performance.now()
+    const observe = (outcome: string): void => { this.init.requestSeconds?.observe({ outcome }, (performance.now() - started) / 1000) }
+    return this.messengerFor(peer).request<T>(peer, type, body, options).then(
+      (reply) => { observe('ok'); return reply },
+      (err: unknown) => { observe((err as { code?: string }).code ?? 'FAILED'); throw err })
   }
 
   handle (type: string, handler: MessageHandler): () => void {

@@ -2,6 +2,7 @@ import type { ComponentLogger, PrivateKey } from '@libp2p/interface'
 import type { NodeConfig } from './config.js'
 import type { FeatureActors } from './feature-actors.js'
 import type { FeatureLifecycle } from './feature-lifecycle.js'
+import type { NodeMetrics } from './metrics.js'
 import type { HostControl } from './host-control.js'
 import type { MessageRouter } from './message-router.js'
 import type { EventBus } from './event-bus.js'
@@ -33,6 +34,8 @@ export interface NodeComponents {
   readonly features: FeatureActors
   /** Start and stop hooks: `lifecycle.add({ name, stop })` releases a feature's timers and devices on every node stop. */
   readonly lifecycle: Pick<FeatureLifecycle, 'add'>
+  /** The node's metrics catalogue: a feature adds its gauges and counters, read at each scrape. */
+  readonly metrics: Pick<NodeMetrics, 'gauge' | 'counter' | 'histogram'>
   /** Dial a peer id or multiaddr on the public host (through the node, so peer actors follow). */
   dial: (target: string, options?: { network?: NetworkKind }) => Promise<{ peerId: string, remoteAddr: string }>
   /** The node was started (its actor system exists). */

@@ -5,16 +5,17 @@ import type { Actor, InspectionEvent } from 'xstate'
 import { nodeMachine } from '../machines/node.js'
 import type { NodeEmitted } from '../machines/node.js'
 import { parseConfig } from './config.js'
-import { checkDial } from './dial-options.js'
-import type { DialOptions, DialResult } from './dial-options.js'
+import { checkDial, type DialOptions, type DialResult } from './dial-options.js'
 import type { NodeConfig } from './config.js'
 import { DmsError, describeError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
 import type { Identity } from './identity.js'
 import { nodeActors, nodeInput } from './node-actors.js'
-import { readNodeStatus } from './status.js'
+import { readNodeStatus, readStatus } from './status.js'
 import { FeatureActors } from './feature-actors.js'
 import { FeatureLifecycle } from './feature-lifecycle.js'
+import { NodeMetrics } from './metrics.js'
+import { peerCounts, registerNodeMetrics, requestHistogram } from './node-metrics.js'
 import { HostControl } from './host-control.js'
 import { MessageRouter } from './message-router.js'
 import { EventBus } from './event-bus.js'
@@ -29,10 +30,9 @@ import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } 
 import { DataDirLock } from './data-dir-lock.js'
 import type { PingResult } from '../actors/ping-client.js'
 import type { ComponentLogger } from '@libp2p/interface'
-import { NODE_ONLY_KEYS, checkLogger } from './node-init.js'
+import { NODE_ONLY_KEYS, checkLogger, checkMetrics } from './node-init.js'
 import type { CreateNodeInit } from './node-init.js'
-import { logged } from '../actors/log.js'
-import type { Logger } from '../actors/log.js'
+import { logged, type Logger } from '../actors/log.js'
 
 export type { CreateNodeInit, DialOptions, DialResult }
 
@@ -64,6 +64,8 @@ export class DmsNode {
   readonly config: NodeConfig
   /** Actors addressable by systemId, from this node and (for the event types each lists) from remote peers. */
   readonly features: FeatureActors
+  /** The node's Prometheus metrics (docs/metrics.md): `await node.metrics.text()`, or its prom-client `registry`. */
+  readonly metrics: NodeMetrics
   private readonly startTimeoutMs: number
   private identity?: Identity
   private root?: RootActor
@@ -103,7 +105,9 @@ export class DmsNode {
       startTimeoutMs: this.startTimeoutMs
     })
     const emit = (event: NodeEvent): void => { this.events.emit(event) }
-    this.messages = new MessageRouter({ config: this.config, hosts: this.hosts, features: this.features, emit, onPrivate: (peer) => this.connectedOnPrivate(peer) })
+    this.metrics = new NodeMetrics(checkMetrics(init.metrics))
+    this.messages = new MessageRouter({ config: this.config, hosts: this.hosts, features: this.features, emit, onPrivate: (peer) => this.connectedOnPrivate(peer), requestSeconds: requestHistogram(this.metrics) })
+    registerNodeMetrics(this.metrics, { hosts: this.hosts, messengerStats: () => this.messages.stats(), peers: () => peerCounts(readStatus(this.root, '').peers) })
     for (const attachment of this.messages.attachments()) this.hosts.addAttachment(attachment)
     this.hosts.addAttachment(messengerActorAttachment({ features: this.features, stats: () => this.messages.stats() }))
     this.hosts.addAttachment(discoveryAttachment({ config: this.config, features: this.features, emit }))
@@ -111,7 +115,7 @@ export class DmsNode {
       config: this.config,
       logger: this.logger,
       identity: { peerId: () => this.peerId, privateKey: () => this.requireIdentity().privateKey },
-      hosts: this.hosts, messages: this.messages, events: this.events, features: this.features, lifecycle: this.hooks,
+      hosts: this.hosts, messages: this.messages, events: this.events, features: this.features, lifecycle: this.hooks, metrics: this.metrics,
       dial: async (target, options) => await this.dial(target, options),
       started: () => this.root != null
     })

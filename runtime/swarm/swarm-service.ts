@@ -19,7 +19,7 @@ import { memberEffects } from './member-effects.js'
 import type { MemberActor, RestoredMember } from './member-effects.js'
 import { awaitCommand } from './commands.js'
 import { SwarmError } from './swarm-error.js'
-import { swarmStatus } from './swarm-status.js'
+import { registerSwarmMetrics, swarmStatus } from './swarm-status.js'
 import type { SwarmStatus } from './swarm-status.js'
 import { logged } from '../../actors/log.js'
 import type { Logger } from '../../actors/log.js'
@@ -90,6 +90,7 @@ export class Swarm {
     })
     // the actors of a run stop with the node: forget them, so a command after a restart meets NOT_OWNER at once, not a stopped actor
     node.lifecycle.add({ name: 'swarm', stop: () => { clearInterval(this.summaryTimer); this.owner = undefined; this.member = undefined } })
+    registerSwarmMetrics(node.metrics, () => this.status())
   }
 
   // ---- the API -------------------------------------------------------------------------

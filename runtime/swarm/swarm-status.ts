@@ -1,4 +1,5 @@
 import type { SnapshotFrom } from 'xstate'
+import type { NodeComponents } from '../node-components.js'
 import type { swarmOwnerMachine } from '../../machines/swarm-owner.js'
 import type { swarmMemberMachine } from '../../machines/swarm-member.js'
 import type { HostControl } from '../host-control.js'
@@ -77,3 +78,16 @@ function reservedOn (hosts: HostControl, relay: string): boolean {
 
 /** The innermost state: `running.active` reads as `active`. */
 const stateName = (value: unknown): string => typeof value === 'string' ? value : stateName(Object.values(value as Record<string, unknown>)[0])
+
+/** The swarm's metrics, read from its status at each scrape. */
+export function registerSwarmMetrics (metrics: NodeComponents['metrics'], status: () => SwarmStatus): void {
+  metrics.gauge('dms_swarm_epoch', 'The private swarm key\'s epoch (0: no swarm), by role.', ['role'], () => { const s = status(); return [[{ role: s.role }, s.epoch]] })
+  metrics.gauge('dms_swarm_authorised', 'Peers authorised to ask for the key (owner).', [], () => [[{}, status().authorised.length]])
+  metrics.gauge('dms_swarm_private_peers', 'Peers connected on the private host.', [], () => [[{}, status().privatePeers.length]])
+  metrics.counter('dms_swarm_key_streams_total', 'Key exchange streams opened to this node, and how many were rate-limited, malformed or refused.', ['outcome'], () => {
+    const { streams, rateLimited, malformed, refused } = status().keyExchange
+    return [[{ outcome: 'opened' }, streams], [{ outcome: 'rate_limited' }, rateLimited], [{ outcome: 'malformed' }, malformed], [{ outcome: 'refused' }, refused]]
+  })
+  metrics.counter('dms_swarm_key_denials_total', 'Key requests denied, by reason.', ['reason'], () =>
+    Object.entries(status().keyExchange.denied).map(([reason, count]) => [{ reason }, count ?? 0]))
+}

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { fromCallback, fromPromise, waitFor } from 'xstate'
 import type { ActorRefFrom } from 'xstate'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { componentsOf } from '../node-components.js'
-import type { NodeComponents } from '../node-components.js'
+import { componentsOf, type NodeComponents } from '../node-components.js'
 import type { DmsNode } from '../node.js'
 import type { NetworkKind } from '../events.js'
 import { DmsError } from '../errors.js'
@@ -14,8 +13,8 @@ import { capacity, parseSubnet } from '../../machines/vpn-table.js'
 import { openSignedTable, type SignedTable } from './signed-table.js'
 import { TableVersions } from './table-versions.js'
 import { VpnDataPlane, emptyStats } from './data-plane.js'
-import { DEFAULT_VPN_MTU } from './vpn-types.js'
-import type { VpnInit, VpnStatus } from './vpn-types.js'
+import { DEFAULT_VPN_MTU, type VpnInit, type VpnStatus } from './vpn-types.js'
+import { registerVpnMetrics } from './vpn-metrics.js'
 export { DEFAULT_VPN_MTU }
 export type { VpnInit, VpnRoute, VpnStatus } from './vpn-types.js'
 import { addressesOf, checkPeerId, relayOf, resolvePeers } from './peer-addresses.js'
@@ -59,6 +58,7 @@ export class Vpn {
       detach: async (network) => { if (network === this.plane.network) await this.plane.stopPump() }
     })
     node.lifecycle.add({ name: 'vpn', stop: async () => { await this.close() } }) // the device goes with the node; membership stays on disk
+    registerVpnMetrics(node.metrics, () => this.status())
     node.messages.handle('vpn.table', async (body, meta) => await this.receiveTable(body, meta.from))
     node.messages.handle('vpn.sync', async (_body, meta) => this.answerSync(meta.from))
     node.messages.handle('vpn.leave', async (_body, meta) => { this.memberLeaves(meta.from); return { ok: true } })

@@ -9,6 +9,7 @@ import { vpnControlMethods } from '../../control/vpn-methods.js'
 import { createVpn } from '../../vpn/vpn-service.js'
 import { UsageError } from '../command.js'
 import { inspectPort } from '../arguments.js'
+import { metricsAddress, startMetricsServer } from '../metrics-server.js'
 import { eventLine } from '../format.js'
 import { terminalWidth } from '../terminal.js'
 import { discoveryFromFlags } from '../discovery-flags.js'
@@ -41,6 +42,7 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   const saved = await readSavedConfig(dataDir)
   const file = { ...saved, ...given, discovery: { ...saved.discovery, ...given.discovery }, ...(saved.pubsub != null || given.pubsub != null ? { pubsub: { ...saved.pubsub, ...given.pubsub } } : {}) }
   const port = typeof values.inspect === 'string' ? inspectPort(values.inspect) : undefined
+  const metricsAt = typeof values.metrics === 'string' ? metricsAddress(values.metrics) : undefined
   // before anything that would need closing: a bad --log-file is refused with nothing started
   const log = typeof values['log-file'] === 'string' ? await openLogFile(values['log-file']) : undefined
   // the inspector (and its WebSocket library) is loaded only when asked for
@@ -50,6 +52,7 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
     dataDir,
     discovery: { ...file.discovery, ...discoveryFromFlags(values) },
     ...(inspector != null ? { inspect: inspector.observer('node') } : {}),
+    ...(metricsAt != null ? { metrics: { process: true } } : {}),
     ...(values.listen != null ? { listen: values.listen as string[] } : {}),
     ...(values.bootstrap != null ? { bootstrap: values.bootstrap as string[] } : {})
   })
@@ -76,9 +79,12 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   await node.init()
   const nodeMethods = nodeControl(node)
   const control = await startControlServer({ dataDir, methods: { ...nodeMethods.methods, ...swarmControlMethods(swarm), ...vpnControlMethods(vpn) }, streams: nodeMethods.streams })
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined
   try {
+    if (metricsAt != null) metricsServer = await startMetricsServer(metricsAt, node.metrics)
     await node.start()
   } catch (err) {
+    await metricsServer?.close()
     await control.close()
     await node.stop()
     throw err
@@ -88,7 +94,7 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   const vpnRestored = await vpn.restore().catch((err: unknown) => { print(`could not bring the VPN back: ${(err as Error).message}`); return undefined })
   if (vpnRestored != null && vpnRestored.role !== 'none') print(`vpn: ${vpnRestored.role}, ${vpnRestored.state}, ${vpnRestored.ip ?? '-'} (version ${vpnRestored.version ?? '-'})`)
   const status = node.status()
-  if (json) print(JSON.stringify({ type: 'node.running', peerId: status.peerId, addresses: status.host.addresses, control: control.path }))
+  if (json) print(JSON.stringify({ type: 'node.running', peerId: status.peerId, addresses: status.host.addresses, control: control.path, ...(metricsServer != null ? { metrics: metricsServer.url } : {}) }))
   else {
     print(`dms-net node ${status.peerId}`)
     // a whole multiaddr with its peer id is wider than a terminal: there, the id is the line above
@@ -97,6 +103,7 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
     const mechanisms = status.discovery.find((d) => d.network === 'public')?.mechanisms ?? []
     print(`  discovery ${mechanisms.length > 0 ? mechanisms.join(', ') : 'bootstrap peers only (see --help: --dht, --nat, …)'}`)
     print(`  control socket ${control.path}`)
+    if (metricsServer != null) print(`  metrics ${metricsServer.url}`)
     print(`  try: dms-net status --data ${dataDir}`)
   }
   if (inspector != null) print(json ? JSON.stringify({ type: 'inspector', url: inspector.url, stately: inspector.statelyUrl }) : `  inspector ${inspector.url} (Stately inspector: ${inspector.statelyUrl})`)
@@ -105,6 +112,7 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
     process.once('SIGTERM', resolve)
   })
   if (!json) print('stopping…')
+  await metricsServer?.close()
   await control.close()
   await node.stop() // takes the VPN device down too; membership stays for the next start
   await inspector?.close()
