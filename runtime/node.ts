@@ -36,7 +36,6 @@ import { logged, type Logger } from '../actors/log.js'
 
 export type { CreateNodeInit, DialOptions, DialResult }
 
-
 type RootActor = Actor<typeof nodeMachine>
 
 /**
