@@ -1,3 +1,4 @@
+import { DEFAULT_DOMAIN, checkNames, namesWithout } from './vpn-names.js'
 /**
  * The VPN's routing table and its IP allocation: pure functions over plain
  * data, so the routing machine stays pure and a received table can be checked
@@ -27,6 +28,10 @@ export interface RoutingTable {
   retired: string[]
   /** The leader stopped the VPN: every member tears down. */
   closed: boolean
+  /** The DNS domain of the subnet's names. @default 'dms' */
+  domain?: string
+  /** DNS records: a full name (lower case, inside the domain) → a member's IP. */
+  names?: Record<string, string>
 }
 
 export interface Subnet {
@@ -78,8 +83,8 @@ function nextIp (subnet: Subnet, members: Record<string, VpnMember>, retired: st
 }
 
 /** The first table of a VPN: the leader first (so it gets the first address), then `hosts` in order. */
-export function createTable (init: { vpnId: string, leader: string, subnet: string, hosts: string[], addresses?: Record<string, string[]> }): RoutingTable {
-  let table: RoutingTable = { vpnId: init.vpnId, leader: init.leader, subnet: init.subnet, version: 0, members: {}, retired: [], closed: false }
+export function createTable (init: { vpnId: string, leader: string, subnet: string, hosts: string[], addresses?: Record<string, string[]>, domain?: string }): RoutingTable {
+  let table: RoutingTable = { vpnId: init.vpnId, leader: init.leader, subnet: init.subnet, version: 0, members: {}, retired: [], closed: false, ...(init.domain != null && init.domain !== DEFAULT_DOMAIN ? { domain: init.domain } : {}) }
   table = addMembers(table, [init.leader, ...init.hosts.filter((h) => h !== init.leader)], init.addresses ?? {})
   return { ...table, version: 1 }
 }
@@ -103,7 +108,8 @@ export function removeMember (table: RoutingTable, peer: string): RoutingTable {
   const removed = table.members[peer]
   if (removed == null) return table
   const { [peer]: _, ...members } = table.members
-  return { ...table, version: table.version + 1, members, retired: [...table.retired, removed.ip] }
+  const names = namesWithout(table.names, removed.ip)
+  return { ...table, version: table.version + 1, members, retired: [...table.retired, removed.ip], ...(names != null ? { names } : {}) }
 }
 
 /** The closing version: `closed`, members kept so the leader knows whom to tell. */
@@ -144,5 +150,5 @@ export function checkTable (value: unknown): string | undefined {
     }
   }
   if (t.members[t.leader] == null) return 'the leader is not a member'
-  return undefined
+  return checkNames(t, seen)
 }

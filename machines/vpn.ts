@@ -2,6 +2,7 @@ import { setup, assign, sendTo, fromPromise, fromCallback } from 'xstate'
 import type { RoutingTable } from './vpn-table.js'
 import type { NetworkKind } from './contracts.js'
 import { addMembers, capacity, closeTable, createTable, parseSubnet, removeMember } from './vpn-table.js'
+import { removeName, setName } from './vpn-names.js'
 
 /** Why a VPN stopped on this node. */
 export type VpnStopReason = 'local' | 'removed' | 'closed'
@@ -9,13 +10,16 @@ export type VpnStopReason = 'local' | 'removed' | 'closed'
 /** Commands to a node's VPN, and tables from its leader (already verified by the service). */
 export type VpnEvent =
   /** Lead a new VPN over `hosts` (this node is always a member). */
-  | { type: 'vpn.start', vpnId: string, subnet: string, hosts: string[], addresses: Record<string, string[]> }
+  | { type: 'vpn.start', vpnId: string, subnet: string, hosts: string[], addresses: Record<string, string[]>, domain?: string }
   /** Come back after a restart with the persisted table. */
   | { type: 'vpn.restore', table: RoutingTable }
   /** A table signed by the leader: an invitation when stopped, an update when running. */
   | { type: 'vpn.table', table: RoutingTable }
   | { type: 'vpn.addPeer', peers: string[], addresses: Record<string, string[]> }
   | { type: 'vpn.removePeer', peer: string }
+  /** Leader: a DNS record `name` → a member's `ip` (added or moved), or its removal. */
+  | { type: 'vpn.dns.set', name: string, ip: string }
+  | { type: 'vpn.dns.remove', name: string }
   | { type: 'vpn.stop' }
 
 export interface VpnContext {
@@ -44,6 +48,18 @@ const isNewer = (context: VpnContext, table: RoutingTable): boolean =>
   context.table == null || (table.vpnId === context.table.vpnId && table.leader === context.table.leader && table.version > context.table.version)
 const includesSelf = (context: VpnContext, table: RoutingTable): boolean => !table.closed && table.members[context.self] != null
 
+/** The leader's table after a DNS change, or undefined when the change is not valid (the service says why before sending). */
+function renamed (context: VpnContext, event: VpnEvent): RoutingTable | undefined {
+  if (!isLeader(context) || context.table == null) return undefined
+  try {
+    if (event.type === 'vpn.dns.set') return setName(context.table, event.name, event.ip)
+    if (event.type === 'vpn.dns.remove') return removeName(context.table, event.name)
+  } catch {
+    return undefined // refused: the table stays as it was
+  }
+  return undefined
+}
+
 /**
  * VPN routing on one node: stopped → starting → running → stopping → stopped,
  * or failed. The routing table is the context. The leader changes it (add,
@@ -67,6 +83,7 @@ export const vpnMachine = setup({
     invitesUs: ({ context, event }) => event.type === 'vpn.table' && includesSelf({ ...context, table: undefined }, event.table),
     newerWithUs: ({ context, event }) => event.type === 'vpn.table' && isNewer(context, event.table) && includesSelf(context, event.table),
     newerWithoutUs: ({ context, event }) => event.type === 'vpn.table' && isNewer(context, event.table) && !includesSelf(context, event.table),
+    canRename: ({ context, event }) => renamed(context, event) != null,
     canRemove: ({ context, event }) => event.type === 'vpn.removePeer' && isLeader(context) && event.peer !== context.self && context.table?.members[event.peer] != null
   },
   actions: {
@@ -88,7 +105,7 @@ export const vpnMachine = setup({
         'vpn.start': {
           target: 'starting',
           actions: assign({
-            table: ({ context, event }) => createTable({ vpnId: event.vpnId, leader: context.self, subnet: event.subnet, hosts: event.hosts, addresses: event.addresses }),
+            table: ({ context, event }) => createTable({ vpnId: event.vpnId, leader: context.self, subnet: event.subnet, hosts: event.hosts, addresses: event.addresses, ...(event.domain != null ? { domain: event.domain } : {}) }),
             lastError: undefined,
             stopReason: undefined
           })
@@ -129,6 +146,8 @@ export const vpnMachine = setup({
           actions: [assign({ table: ({ context, event }) => addMembers(context.table!, event.peers, event.addresses) }), 'pushRoutes', { type: 'record', params: { state: 'running' } }]
         },
         'vpn.removePeer': { guard: 'canRemove', actions: [assign({ table: ({ context, event }) => removeMember(context.table!, event.peer) }), 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.dns.set': { guard: 'canRename', actions: [assign({ table: ({ context, event }) => renamed(context, event)! }), 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.dns.remove': { guard: 'canRename', actions: [assign({ table: ({ context, event }) => renamed(context, event)! }), 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
         'vpn.table': [
           { guard: 'newerWithUs', actions: ['takeTable', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
           { guard: 'newerWithoutUs', target: 'stopping', actions: assign({ table: ({ event }) => event.table, stopReason: ({ event }) => event.table.closed ? 'closed' as const : 'removed' as const }) }

@@ -2,6 +2,7 @@
 export { createVpn, Vpn } from './vpn-service.js'
 export type { VpnInit, VpnStatus, VpnRoute } from './vpn-service.js'
 export type { Delivery } from './table-publisher.js'
+export type { VpnName, VpnDnsStatus, VpnDns } from './vpn-dns.js'
 export type { SignedTable } from './signed-table.js'
 export { vpnMachine } from '../../machines/vpn.js'
 export type { VpnEvent, VpnContext } from '../../machines/vpn.js'

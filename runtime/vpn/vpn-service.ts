@@ -12,6 +12,9 @@ import type { VpnDataPlaneInput, VpnDeviceInput, VpnRecordEvent, VpnRoutesEvent,
 import { capacity, parseSubnet } from '../../machines/vpn-table.js'
 import { openSignedTable, type SignedTable } from './signed-table.js'
 import { TableVersions } from './table-versions.js'
+import { VpnDns, nameChecked } from './vpn-dns.js'
+import { vpnStatusOf } from './vpn-status.js'
+import { checkDomain } from '../../machines/vpn-names.js'
 import { VpnDataPlane, emptyStats } from './data-plane.js'
 import { DEFAULT_VPN_MTU, type VpnInit, type VpnStatus } from './vpn-types.js'
 import { registerVpnMetrics } from './vpn-metrics.js'
@@ -42,6 +45,9 @@ export class Vpn {
   private readonly mtu: number
   private readonly acceptFrom: Set<string> | 'any'
   private readonly plane: VpnDataPlane
+  /** The subnet's names: `dns.add(name, ip)`, `dns.remove(name)` on the leader, `dns.list()`; every member answers them on its VPN address. */
+  readonly dns: VpnDns
+  private readonly serveDns: boolean
 
   constructor (private readonly node: NodeComponents, init: VpnInit = {}) {
     this.device = init.device ?? 'dmsvpn0'
@@ -50,6 +56,12 @@ export class Vpn {
     if (!Number.isInteger(this.mtu) || this.mtu < 576 || this.mtu > 65535) throw new DmsError('CONFIG_INVALID', `mtu must be a whole number from 576 to 65535 (got ${this.mtu})`)
     this.acceptFrom = init.acceptFrom === 'any' ? 'any' : new Set(init.acceptFrom ?? [])
     this.versions = new TableVersions(node, (message) => { this.report(message) })
+    this.serveDns = init.dns !== false
+    this.dns = new VpnDns({
+      table: () => this.vpnActor?.getSnapshot().context.table, self: () => this.self, requireLeader: () => { this.requireLeader() }, report: (message) => { this.report(message) },
+      change: async (event) => { this.actor.send(event); await this.versions.settled() },
+      ...(init.dns !== false && init.dns?.port != null ? { port: init.dns.port } : {})
+    })
     this.plane = new VpnDataPlane({ node, device: this.device, mtu: this.mtu, firewall: init.firewall ?? false, report: (message) => { this.report(message) } })
     node.hosts.addAttachment({
       name: 'vpn data plane',
@@ -89,20 +101,21 @@ export class Vpn {
   // ---- the API -------------------------------------------------------------------------
 
   /** Lead a new VPN over `hosts` (peer ids, or multiaddrs with /p2p/ to dial first). This node is the first member. */
-  async start (hosts: string[], options: { subnet: string }): Promise<VpnStatus> {
+  async start (hosts: string[], options: { subnet: string, domain?: string }): Promise<VpnStatus> {
     const subnet = parseSubnet(options.subnet)
+    const domain = options.domain == null ? undefined : nameChecked(() => checkDomain(options.domain))
     const state = this.state()
     if (state !== 'stopped') throw new DmsError('VPN_BUSY', `the VPN is ${state}: stop it first (dms-net vpn stop)`)
     const peers = await resolvePeers(this.node, hosts)
     if (peers.length + 1 > capacity(subnet)) throw new DmsError('VPN_FULL', `${options.subnet} holds ${capacity(subnet)} members; ${peers.length + 1} asked for`)
-    this.actor.send({ type: 'vpn.start', vpnId: randomUUID(), subnet: options.subnet, hosts: peers, addresses: await addressesOf(this.node, [this.self, ...peers]) })
+    this.actor.send({ type: 'vpn.start', vpnId: randomUUID(), subnet: options.subnet, hosts: peers, addresses: await addressesOf(this.node, [this.self, ...peers]), ...(domain != null ? { domain } : {}) })
     await this.settle(['running', 'failed'])
     await this.versions.firstOutcome(peers, this.actor.getSnapshot().context.table?.version)
     return this.status()
   }
 
   /** Leader: give a new peer the lowest free IP; existing members keep theirs. */
-  async addPeer (peer: string): Promise<VpnStatus> {
+  async addPeer (peer: string, options: { name?: string } = {}): Promise<VpnStatus> {
     const [id] = await resolvePeers(this.node, [peer])
     this.requireLeader()
     const table = this.actor.getSnapshot().context.table!
@@ -113,9 +126,9 @@ export class Vpn {
     if (this.actor.getSnapshot().context.table?.members[id!] == null) throw new DmsError('VPN_FULL', `${id} was not added: the VPN stopped or its subnet ${table.subnet} is full`)
     await this.versions.settled()
     await this.versions.firstOutcome([id!], this.actor.getSnapshot().context.table?.version)
+    if (options.name != null) await this.dns.add(options.name, this.actor.getSnapshot().context.table!.members[id!]!.ip)
     return this.status()
   }
-
 
   /** Leader: withdraw a member's IP and routes; the others are not disturbed. */
   async removePeer (peer: string): Promise<VpnStatus> {
@@ -160,33 +173,19 @@ export class Vpn {
     this.node.features.stop('vpn')
     this.vpnActor = undefined
     await this.plane.close()
+    await this.dns.close()
   }
 
   status (): VpnStatus {
     if (this.vpnActor == null) return { state: 'stopped', role: 'none', routes: [], traffic: emptyStats(), members: {} }
     const { context } = this.actor.getSnapshot()
-    const table = context.table
-    const self = this.self
-    const base: VpnStatus = { state: this.state(), role: 'none', routes: [], members: {}, traffic: structuredClone(this.plane.stats), ...(context.lastError != null ? { lastError: context.lastError } : {}) }
-    if (table == null) return base
-    return {
-      ...base,
-      role: table.leader === self ? 'leader' : 'member',
-      vpnId: table.vpnId,
-      leader: table.leader,
-      subnet: table.subnet,
-      version: table.version,
-      ...(table.members[self] != null ? { ip: table.members[self]!.ip } : {}),
-      device: this.device,
-      mtu: this.mtu,
-      ...(context.network != null ? { network: context.network } : {}),
-      routes: Object.entries(table.members).map(([peer, m]) => {
-        const via = peer === self ? undefined : relayOf(this.node.hosts.libp2p(context.network ?? 'public'), peer)
-        const traffic = peer === self ? undefined : this.plane.traffic(peer)
-        return { ip: m.ip, peer, self: peer === self, ...(via != null ? { via } : {}), ...(traffic != null ? { traffic } : {}) }
-      }).sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip)),
-      members: table.leader === self ? this.versions.deliveries() : {}
-    }
+    const dns = this.dns?.status()
+    return vpnStatusOf({
+      state: this.state(), self: this.self, ...(context.table != null ? { table: context.table } : {}), ...(context.network != null ? { network: context.network } : {}),
+      ...(context.lastError != null ? { lastError: context.lastError } : {}), device: this.device, mtu: this.mtu, traffic: this.plane.stats,
+      peerTraffic: (peer) => this.plane.traffic(peer), relayOf: (peer) => relayOf(this.node.hosts.libp2p(context.network ?? 'public'), peer),
+      deliveries: () => this.versions.deliveries(), ...(dns != null ? { dns } : {})
+    })
   }
 
   // ---- effects ---------------------------------------------------------------------------
@@ -194,6 +193,7 @@ export class Vpn {
   /** The recorder: announce each state or version, and sign, persist and publish each version in order. */
   private lastRecorded = { state: '', version: '' }
   private record ({ state, table }: VpnRecordEvent): void {
+    if (this.serveDns) this.dns.follow(state, table)
     // a version is named by its VPN too: a new VPN starts again at version 1
     const version = table == null ? '' : `${table.vpnId}/${table.version}`
     const changedState = state !== this.lastRecorded.state
@@ -276,7 +276,7 @@ export class Vpn {
   private requireLeader (): void {
     const { value, context } = this.actor.getSnapshot()
     if (value !== 'running') throw new DmsError('VPN_NOT_RUNNING', `the VPN is ${String(value)}${value === 'stopped' ? ': start one with dms-net vpn start' : ''}`)
-    if (context.table?.leader !== this.self) throw new DmsError('VPN_NOT_LEADER', `only the VPN's leader (${context.table?.leader ?? '?'}) can change its members`)
+    if (context.table?.leader !== this.self) throw new DmsError('VPN_NOT_LEADER', `only the VPN's leader (${context.table?.leader ?? '?'}) can change its members and names`)
   }
 
   private state (): string {
@@ -291,8 +291,6 @@ export class Vpn {
     this.node.events.emit({ type: 'vpn.error', message })
   }
 }
-
-const ipOrder = (ip: string): number => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0)
 
 /** Create the VPN service of a node (before `node.start()`); `restore()` after it. */
 export function createVpn (node: DmsNode, init: VpnInit = {}): Vpn {

@@ -1,6 +1,7 @@
 import type { NetworkKind } from '../events.js'
 import type { PumpStats } from '../../actors/vpn/packet-pump.js'
 import type { Delivery } from './table-publisher.js'
+import type { VpnDnsStatus } from './vpn-dns.js'
 
 /** The VPN device's MTU unless configured: see VpnInit.mtu. */
 export const DEFAULT_VPN_MTU = 16000
@@ -22,6 +23,8 @@ export interface VpnInit {
   acceptFrom?: string[] | 'any'
   /** Also drop traffic from non-member source IPs in the kernel (nftables). @default false */
   firewall?: boolean
+  /** Answer the subnet's names on this member's VPN address (UDP and TCP): `false` turns it off. @default { port: 53 } */
+  dns?: false | { port?: number }
 }
 
 export interface VpnRoute {
@@ -49,6 +52,10 @@ export interface VpnStatus {
   traffic: PumpStats
   /** Leader: the table version each member confirmed, and the last delivery error. */
   members: Record<string, Delivery>
+  /** The table's DNS records: full name → member IP. */
+  names?: Record<string, string>
+  /** The subnet's domain, and this member's name server. */
+  dns?: VpnDnsStatus
   lastError?: string
 }
 

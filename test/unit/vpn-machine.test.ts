@@ -94,4 +94,25 @@ test('a device that cannot come up fails with the reason; stop from failed clean
   assert.equal(log, ['down local'])
 })
 
+test('names: the leader\'s valid changes become new versions the pump and recorder see; a member\'s or a bad one changes nothing', async () => {
+  const { actor, log, records, settle } = harness('L')
+  actor.send({ type: 'vpn.start', vpnId: 'v', subnet: '10.88.0.0/24', hosts: ['A'], addresses: {}, domain: 'corp' })
+  await settle('running')
+  actor.send({ type: 'vpn.dns.set', name: 'web', ip: '10.88.0.2' })
+  assert.equal(actor.getSnapshot().context.table!.names, { 'web.corp': '10.88.0.2' })
+  assert.is(actor.getSnapshot().context.table!.version, 2)
+  for (const bad of [{ name: 'web', ip: '10.88.0.9' }, { name: 'x.dms', ip: '10.88.0.2' }, { name: 'bad name', ip: '10.88.0.2' }]) actor.send({ type: 'vpn.dns.set', ...bad })
+  actor.send({ type: 'vpn.dns.remove', name: 'nobody' })
+  assert.is(actor.getSnapshot().context.table!.version, 2, 'refused changes leave the table as it was')
+  actor.send({ type: 'vpn.dns.remove', name: 'web.corp' })
+  assert.equal(actor.getSnapshot().context.table!.names, {})
+  assert.ok(log.includes('routes v3') && records.includes('running v3'))
+
+  const member = harness('A')
+  member.actor.send({ type: 'vpn.table', table: actor.getSnapshot().context.table! })
+  await member.settle('running')
+  member.actor.send({ type: 'vpn.dns.set', name: 'mine', ip: '10.88.0.2' })
+  assert.is(member.actor.getSnapshot().context.table!.names?.['mine.corp'], undefined, 'only the leader names')
+})
+
 test.run()

@@ -1,6 +1,7 @@
 import { ControlClient } from '../../control/client.js'
 import { parseSubnet } from '../../../machines/vpn-table.js'
 import type { VpnStatus } from '../../vpn/vpn-service.js'
+import type { VpnName } from '../../vpn/vpn-dns.js'
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { shortId, table } from '../format.js'
@@ -8,9 +9,15 @@ import { peerArg } from '../peer-arg.js'
 
 const print = (text: string): void => { process.stdout.write(`${text}\n`) }
 
-async function call (dataDir: string, method: string, params: Record<string, unknown> = {}): Promise<VpnStatus> {
+async function call<T = VpnStatus> (dataDir: string, method: string, params: Record<string, unknown> = {}): Promise<T> {
   const client = await ControlClient.connect(dataDir)
-  try { return await client.call<VpnStatus>(method, params) } finally { client.close() }
+  try { return await client.call<T>(method, params) } finally { client.close() }
+}
+
+/** `vpn dns list`: records, then every member's stable name (its peer id), as NAME IP KIND rows. */
+function namesText (names: VpnName[]): string {
+  if (names.length === 0) return 'no names: the VPN is not running'
+  return table([['NAME', 'IP', 'KIND'], ...names.map((n) => [n.kind === 'peer' ? n.name.replace(/^(\w{10})\w+(\w{4}\.)/, '$1…$2') : n.name, n.ip, n.kind === 'peer' ? 'peer id' : 'record'])])
 }
 
 export function vpnStatusText (s: VpnStatus): string {
@@ -26,6 +33,7 @@ export function vpnStatusText (s: VpnStatus): string {
         ]
       : []),
     `traffic   out ${t.packetsOut} packets / ${t.bytesOut} bytes, in ${t.packetsIn} packets / ${t.bytesIn} bytes, drops: ${drops}`,
+    ...(s.dns != null ? [`dns       ${s.dns.domain}: ${s.dns.server != null ? `answering on ${s.dns.server}` : s.dns.error ?? 'not answering'}, ${Object.keys(s.names ?? {}).length} name(s) (dms-net vpn dns list)`] : []),
     ...(s.lastError != null ? [`error     ${s.lastError}`] : []),
     ...(s.routes.length > 0
       ? ['', table([
@@ -49,7 +57,11 @@ function unconfirmed (s: VpnStatus): Array<[string, string]> {
 
 const usage = `subcommands:
   start --subnet CIDR --peers PEER,...   lead a new VPN; every peer (id or multiaddr with /p2p/) gets an IP
-  add PEER                               leader: give one more peer an IP
+        [--domain DOMAIN]                the subnet's DNS domain (default dms)
+  add PEER [--name LABEL]                leader: give one more peer an IP (and the name LABEL.<domain>)
+  dns add NAME IP                        leader: NAME (a label or a name in the domain) answers IP
+  dns remove NAME                        leader: drop a name
+  dns list [--json]                      the names every member answers on its VPN address, port 53
   remove PEER                            leader: withdraw a peer's IP and routes
   stop                                   leader: close the VPN for everyone; member: leave it
   status [--json]                        routes, traffic in/out, drops
@@ -67,6 +79,8 @@ export const vpnCommand: Command = {
   options: {
     subnet: { type: 'string' },
     peers: { type: 'string' },
+    domain: { type: 'string' },
+    name: { type: 'string' },
     json: { type: 'boolean' }
   },
   positionals: { required: ['SUBCOMMAND'], rest: true },
@@ -95,13 +109,29 @@ export const vpnCommand: Command = {
         if (given.length === 0) throw new UsageError('vpn start needs --peers PEER,... (at least one other peer)')
         // a multiaddr with /p2p/ is dialled by the node; anything else is a peer id, alias or prefix
         const peers = await Promise.all(given.map(async (peer) => peer.startsWith('/') ? peer : await peerArg(dataDir, peer)))
-        return showChange(await call(dataDir, 'vpn.start', { subnet: values.subnet, peers }))
+        return showChange(await call(dataDir, 'vpn.start', { subnet: values.subnet, peers, ...(typeof values.domain === 'string' ? { domain: values.domain } : {}) }))
       }
-      case 'add': need(1, 'PEER'); return showChange(await call(dataDir, 'vpn.add', { peer: args[0]!.startsWith('/') ? args[0] : await peerArg(dataDir, args[0]!) }))
+      case 'add': need(1, 'PEER'); return showChange(await call(dataDir, 'vpn.add', { peer: args[0]!.startsWith('/') ? args[0] : await peerArg(dataDir, args[0]!), ...(typeof values.name === 'string' ? { name: values.name } : {}) }))
       case 'remove': need(1, 'PEER'); return show(await call(dataDir, 'vpn.remove', { peer: await peerArg(dataDir, args[0]!) }))
       case 'stop': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.stop'))
       case 'status': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.status'))
+      case 'dns': return await dnsCommand(dataDir, args, values.json === true)
       default: throw new UsageError(`unknown vpn subcommand ${JSON.stringify(sub)}\n${usage}`)
     }
   }
+}
+
+/** `vpn dns add NAME IP | remove NAME | list`: the leader's records; list works on every member. */
+async function dnsCommand (dataDir: string, args: string[], json: boolean): Promise<number> {
+  const [action, ...rest] = args
+  const want = (count: number, what: string): void => { if (rest.length !== count) throw new UsageError(`vpn dns ${action} needs ${what}`) }
+  let names: VpnName[]
+  switch (action) {
+    case 'add': want(2, 'NAME IP'); names = await call<VpnName[]>(dataDir, 'vpn.dns.add', { name: rest[0], ip: rest[1] }); break
+    case 'remove': want(1, 'NAME'); names = await call<VpnName[]>(dataDir, 'vpn.dns.remove', { name: rest[0] }); break
+    case 'list': want(0, 'no arguments'); names = await call<VpnName[]>(dataDir, 'vpn.dns.list'); break
+    default: throw new UsageError(`vpn dns takes add NAME IP, remove NAME or list (got ${JSON.stringify(action ?? '')})`)
+  }
+  print(json ? JSON.stringify(names, null, 2) : namesText(names))
+  return 0
 }

@@ -1,0 +1,150 @@
+import type { RoutingTable } from '../../machines/vpn-table.js'
+import { MAX_NAMES, domainOf, normaliseName } from '../../machines/vpn-names.js'
+import { startDnsServer } from '../../actors/vpn/dns-server.js'
+import type { DnsCounts, DnsServer } from '../../actors/vpn/dns-server.js'
+import type { Lookup } from '../../actors/vpn/dns-answer.js'
+import type { VpnState } from '../../machines/vpn.js'
+import { DmsError } from '../errors.js'
+
+/** One name the subnet answers for. `record`: in the signed table (a member's label or the DMS's own); `peer`: every member's stable name, its peer id. */
+export interface VpnName { name: string, ip: string, kind: 'record' | 'peer' }
+
+export interface VpnDnsStatus {
+  domain: string
+  /** Where this member answers (its VPN address, port 53), while the VPN runs. */
+  server?: string
+  /** Why it does not answer (e.g. port 53 taken on that address). */
+  error?: string
+  queries?: DnsCounts
+}
+
+export interface VpnDnsInit {
+  /** The current table and this node's peer id. */
+  table: () => RoutingTable | undefined
+  self: () => string
+  /** Leader: apply one change to the table (the machine checks and publishes it). */
+  change: (event: { type: 'vpn.dns.set', name: string, ip: string } | { type: 'vpn.dns.remove', name: string }) => Promise<void>
+  /** Leader only: the change APIs throw VPN_NOT_LEADER / VPN_NOT_RUNNING first. */
+  requireLeader: () => void
+  report: (message: string) => void
+  /** @default 53 */
+  port?: number
+}
+
+/**
+ * The subnet's names on one node: the API that changes the leader's records,
+ * and the name server each member runs on its VPN address while the VPN runs
+ * (UDP and TCP 53), answering from the current table only.
+ */
+export class VpnDns {
+  private server?: DnsServer
+  private serving?: string
+  private error?: string
+  /** Server starts and stops, one after the other. */
+  private queue: Promise<void> = Promise.resolve()
+  private index?: { key: string, names: Map<string, string> }
+
+  constructor (private readonly init: VpnDnsInit) {}
+
+  /** Leader: point `name` (a label, or a full name in the subnet's domain) at a member's IP. */
+  async add (name: string, ip: string): Promise<VpnName[]> {
+    this.init.requireLeader()
+    const table = this.init.table()!
+    const full = nameChecked(() => normaliseName(name, domainOf(table)))
+    if (!Object.values(table.members).some((member) => member.ip === ip)) throw new DmsError('VPN_BAD_NAME', `${String(ip).slice(0, 40)} is no member's address in this VPN (dms-net vpn status)`)
+    if (this.peerNames(table).has(full)) throw new DmsError('VPN_BAD_NAME', `${full} is a member's stable name`)
+    await this.init.change({ type: 'vpn.dns.set', name: full, ip })
+    if (this.init.table()?.names?.[full] !== ip) throw new DmsError('VPN_BAD_NAME', `${full} was not added: the VPN stopped, or its table holds ${MAX_NAMES} names already`)
+    return this.list()
+  }
+
+  /** Leader: remove a record. */
+  async remove (name: string): Promise<VpnName[]> {
+    this.init.requireLeader()
+    const table = this.init.table()!
+    const full = nameChecked(() => normaliseName(name, domainOf(table)))
+    if (table.names?.[full] == null) throw new DmsError('VPN_BAD_NAME', `no name ${full} in this VPN`)
+    await this.init.change({ type: 'vpn.dns.remove', name: full })
+    return this.list()
+  }
+
+  /** Every name the subnet answers for, records first. */
+  list (): VpnName[] {
+    const table = this.init.table()
+    if (table == null) return []
+    const records = Object.entries(table.names ?? {}).map(([name, ip]): VpnName => ({ name, ip, kind: 'record' })).sort((a, b) => a.name.localeCompare(b.name))
+    return [...records, ...[...this.peerNames(table)].map(([name, ip]): VpnName => ({ name, ip, kind: 'peer' }))]
+  }
+
+  /** What a query for `name` finds in the current table. */
+  lookup (name: string): Lookup {
+    const table = this.init.table()
+    if (table == null) return 'not-ours'
+    const domain = domainOf(table)
+    if (name !== domain && !name.endsWith(`.${domain}`)) return 'not-ours'
+    const ip = this.names(table).get(name)
+    return ip == null ? 'unknown' : { ip }
+  }
+
+  status (): VpnDnsStatus | undefined {
+    const table = this.init.table()
+    if (table == null) return undefined
+    return {
+      domain: domainOf(table),
+      ...(this.serving != null ? { server: `${this.serving}:${this.init.port ?? 53}`, queries: { ...this.server!.counts } } : {}),
+      ...(this.error != null ? { error: this.error } : {})
+    }
+  }
+
+  /** Told of every state the VPN records: serve while running with an address, stop otherwise. */
+  follow (state: VpnState, table: RoutingTable | undefined): void {
+    const ip = state === 'running' ? table?.members[this.init.self()]?.ip : undefined
+    this.queue = this.queue.then(async () => {
+      if (ip === this.serving) return
+      await this.stop()
+      if (ip == null) return
+      try {
+        this.server = await startDnsServer({ ip, port: this.init.port ?? 53, lookup: (name) => this.lookup(name) })
+        this.serving = ip
+        this.error = undefined
+      } catch (err) {
+        this.error = `no name server on ${ip}:${this.init.port ?? 53}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`
+        this.init.report(this.error)
+      }
+    })
+  }
+
+  /** Stop answering (the VPN or the node stops). */
+  async close (): Promise<void> {
+    this.queue = this.queue.then(async () => { await this.stop() })
+    await this.queue
+  }
+
+  private async stop (): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    this.serving = undefined
+    await server?.close()
+  }
+
+  /** name → IP for the table's version: its records and each member's stable name (cached per version). */
+  private names (table: RoutingTable): Map<string, string> {
+    const key = `${table.vpnId}/${table.version}`
+    if (this.index?.key !== key) this.index = { key, names: new Map([...this.peerNames(table), ...Object.entries(table.names ?? {})]) }
+    return this.index.names
+  }
+
+  private peerNames (table: RoutingTable): Map<string, string> {
+    const domain = domainOf(table)
+    return new Map(Object.entries(table.members).map(([peer, member]) => [`${peer.toLowerCase()}.${domain}`, member.ip]))
+  }
+}
+
+/** A pure check of a name or domain, its message as a DmsError VPN_BAD_NAME. */
+export function nameChecked<T> (check: () => T): T {
+  try {
+    return check()
+  } catch (err) {
+    throw new DmsError('VPN_BAD_NAME', (err as Error).message)
+  }
+}
