@@ -8,6 +8,7 @@ import { runVpnBench } from './vpn.js'
 import { runDiscoveryBench } from './discovery.js'
 import { runScaleBench } from './scale.js'
 import { runCliBench } from './cli.js'
+import { runSubnetBench } from './subnet.js'
 
 const args = process.argv.slice(2)
 const benches: Array<[string, () => Promise<unknown>]> = [
@@ -16,7 +17,8 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['vpn', runVpnBench],
   ['discovery', runDiscoveryBench],
   ['scale', async () => { await runScaleBench(args) }],
-  ['cli', runCliBench]
+  ['cli', runCliBench],
+  ['subnet', runSubnetBench]
 ]
 
 // names pick benchmarks; flags (--docs, --nodes N, ...) go to them

@@ -15,4 +15,6 @@ export function registerVpnMetrics (metrics: NodeComponents['metrics'], status: 
     status().routes.flatMap((route) => route.traffic == null ? [] : [[{ peer: route.peer, direction: 'in' }, route.traffic.bytesIn], [{ peer: route.peer, direction: 'out' }, route.traffic.bytesOut]]))
   metrics.counter('dms_vpn_drops_total', 'Packets the VPN dropped, by reason.', ['reason'], () =>
     Object.entries(status().traffic.drops).map(([reason, count]) => [{ reason }, count]))
+  metrics.counter('dms_vpn_dns_queries_total', 'DNS queries this member answered (or refused, or cut), by outcome.', ['outcome'], () =>
+    Object.entries(status().dns?.queries ?? {}).map(([outcome, count]) => [{ outcome }, count]))
 }
