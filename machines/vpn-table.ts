@@ -1,4 +1,6 @@
 import { DEFAULT_DOMAIN, checkNames, namesWithout } from './vpn-names.js'
+import { checkPorts, portsWithout } from './vpn-ports.js'
+import type { PublishedPort } from './vpn-ports.js'
 /**
  * The VPN's routing table and its IP allocation: pure functions over plain
  * data, so the routing machine stays pure and a received table can be checked
@@ -32,6 +34,8 @@ export interface RoutingTable {
   domain?: string
   /** DNS records: a full name (lower case, inside the domain) → a member's IP. */
   names?: Record<string, string>
+  /** Ports published on a member's host that forward into a member's service. */
+  ports?: PublishedPort[]
 }
 
 export interface Subnet {
@@ -109,7 +113,8 @@ export function removeMember (table: RoutingTable, peer: string): RoutingTable {
   if (removed == null) return table
   const { [peer]: _, ...members } = table.members
   const names = namesWithout(table.names, removed.ip)
-  return { ...table, version: table.version + 1, members, retired: [...table.retired, removed.ip], ...(names != null ? { names } : {}) }
+  const ports = portsWithout(table.ports, peer, removed.ip)
+  return { ...table, version: table.version + 1, members, retired: [...table.retired, removed.ip], ...(names != null ? { names } : {}), ...(ports != null ? { ports } : {}) }
 }
 
 /** The closing version: `closed`, members kept so the leader knows whom to tell. */
@@ -150,5 +155,5 @@ export function checkTable (value: unknown): string | undefined {
     }
   }
   if (t.members[t.leader] == null) return 'the leader is not a member'
-  return checkNames(t, seen)
+  return checkNames(t, seen) ?? checkPorts(t)
 }

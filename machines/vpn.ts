@@ -3,6 +3,8 @@ import type { RoutingTable } from './vpn-table.js'
 import type { NetworkKind } from './contracts.js'
 import { addMembers, capacity, closeTable, createTable, parseSubnet, removeMember } from './vpn-table.js'
 import { removeName, setName } from './vpn-names.js'
+import { publishPort, unpublishPort } from './vpn-ports.js'
+import type { PublishedPort } from './vpn-ports.js'
 
 /** Why a VPN stopped on this node. */
 export type VpnStopReason = 'local' | 'removed' | 'closed'
@@ -20,7 +22,13 @@ export type VpnEvent =
   /** Leader: a DNS record `name` → a member's `ip` (added or moved), or its removal. */
   | { type: 'vpn.dns.set', name: string, ip: string }
   | { type: 'vpn.dns.remove', name: string }
+  /** Leader: publish a port on a member's host into a member's service, or withdraw one. */
+  | { type: 'vpn.port.publish', entry: PublishedPort }
+  | { type: 'vpn.port.unpublish', at: string, protocol: 'tcp' | 'udp', port: number }
   | { type: 'vpn.stop' }
+
+/** The leader's edits of names and published ports (the service sends them; the machine checks them). */
+export type VpnEdit = Extract<VpnEvent, { type: 'vpn.dns.set' | 'vpn.dns.remove' | 'vpn.port.publish' | 'vpn.port.unpublish' }>
 
 export interface VpnContext {
   /** This node's peer id. */
@@ -48,12 +56,14 @@ const isNewer = (context: VpnContext, table: RoutingTable): boolean =>
   context.table == null || (table.vpnId === context.table.vpnId && table.leader === context.table.leader && table.version > context.table.version)
 const includesSelf = (context: VpnContext, table: RoutingTable): boolean => !table.closed && table.members[context.self] != null
 
-/** The leader's table after a DNS change, or undefined when the change is not valid (the service says why before sending). */
-function renamed (context: VpnContext, event: VpnEvent): RoutingTable | undefined {
+/** The leader's table after a change of names or published ports, or undefined when the change is not valid (the service says why before sending). */
+function edited (context: VpnContext, event: VpnEvent): RoutingTable | undefined {
   if (!isLeader(context) || context.table == null) return undefined
   try {
     if (event.type === 'vpn.dns.set') return setName(context.table, event.name, event.ip)
     if (event.type === 'vpn.dns.remove') return removeName(context.table, event.name)
+    if (event.type === 'vpn.port.publish') return publishPort(context.table, event.entry)
+    if (event.type === 'vpn.port.unpublish') return unpublishPort(context.table, event)
   } catch {
     return undefined // refused: the table stays as it was
   }
@@ -83,10 +93,11 @@ export const vpnMachine = setup({
     invitesUs: ({ context, event }) => event.type === 'vpn.table' && includesSelf({ ...context, table: undefined }, event.table),
     newerWithUs: ({ context, event }) => event.type === 'vpn.table' && isNewer(context, event.table) && includesSelf(context, event.table),
     newerWithoutUs: ({ context, event }) => event.type === 'vpn.table' && isNewer(context, event.table) && !includesSelf(context, event.table),
-    canRename: ({ context, event }) => renamed(context, event) != null,
+    canEdit: ({ context, event }) => edited(context, event) != null,
     canRemove: ({ context, event }) => event.type === 'vpn.removePeer' && isLeader(context) && event.peer !== context.self && context.table?.members[event.peer] != null
   },
   actions: {
+    takeEdit: assign({ table: ({ context, event }) => edited(context, event) ?? context.table }),
     takeTable: assign({ table: ({ event }) => (event as { table: RoutingTable }).table, lastError: undefined, stopReason: undefined }),
     pushRoutes: sendTo('dataPlane', ({ context }): VpnRoutesEvent => ({ type: 'vpn.routes', table: context.table! })),
     record: sendTo('recorder', ({ context }, params: { state: VpnState }): VpnRecordEvent => ({
@@ -146,8 +157,10 @@ export const vpnMachine = setup({
           actions: [assign({ table: ({ context, event }) => addMembers(context.table!, event.peers, event.addresses) }), 'pushRoutes', { type: 'record', params: { state: 'running' } }]
         },
         'vpn.removePeer': { guard: 'canRemove', actions: [assign({ table: ({ context, event }) => removeMember(context.table!, event.peer) }), 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
-        'vpn.dns.set': { guard: 'canRename', actions: [assign({ table: ({ context, event }) => renamed(context, event)! }), 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
-        'vpn.dns.remove': { guard: 'canRename', actions: [assign({ table: ({ context, event }) => renamed(context, event)! }), 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.dns.set': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.dns.remove': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.port.publish': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.port.unpublish': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
         'vpn.table': [
           { guard: 'newerWithUs', actions: ['takeTable', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
           { guard: 'newerWithoutUs', target: 'stopping', actions: assign({ table: ({ event }) => event.table, stopReason: ({ event }) => event.table.closed ? 'closed' as const : 'removed' as const }) }

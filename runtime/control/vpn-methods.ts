@@ -16,6 +16,14 @@ export function vpnControlMethods (vpn: Vpn): Record<string, ControlMethod> {
     'vpn.status': () => vpn.status(),
     'vpn.dns.add': async (params) => await vpn.dns.add(textParam(params, 'name'), textParam(params, 'ip')),
     'vpn.dns.remove': async (params) => await vpn.dns.remove(textParam(params, 'name')),
-    'vpn.dns.list': () => vpn.dns.list()
+    'vpn.dns.list': () => vpn.dns.list(),
+    'vpn.ports.publish': async (params) => await vpn.ports.publish({ ...portSlot(params), to: { ip: textParam(params, 'toIp'), port: Number(params.toPort) } }),
+    'vpn.ports.unpublish': async (params) => await vpn.ports.unpublish(portSlot(params)),
+    'vpn.ports.list': () => vpn.ports.list()
   }
+}
+
+/** The port, protocol and member of a publish/unpublish request (the service checks their values). */
+function portSlot (params: Record<string, unknown>): { port: number, protocol: 'tcp' | 'udp', at?: string } {
+  return { port: Number(params.port), protocol: params.protocol === 'udp' ? 'udp' : 'tcp', ...(params.at != null ? { at: textParam(params, 'at') } : {}) }
 }

@@ -9,6 +9,8 @@ import type { VpnDataPlaneInput, VpnDeviceInput, VpnRoutesEvent } from '../../ma
 import { configureLink } from '../netdev/link.js'
 import { createVpnFirewall } from '../netdev/nftables.js'
 import type { VpnFirewall } from '../netdev/nftables.js'
+import { createPortForwards, removeStaleForwards } from '../netdev/port-forward.js'
+import type { PortForwards } from '../netdev/port-forward.js'
 import type { NodeComponents } from '../node-components.js'
 import type { NetworkKind } from '../events.js'
 import { learnAddresses } from './peer-addresses.js'
@@ -35,6 +37,11 @@ export class VpnDataPlane {
   /** The table and host the pump routes by, while the machine's dataPlane actor runs. */
   private running?: VpnDataPlaneInput
   private firewall?: VpnFirewall
+  /** This member's published ports (nftables DNAT), once the table publishes one here. */
+  private forwards?: PortForwards
+  private forwarding: Promise<void> = Promise.resolve()
+  /** Why this member's published ports are not in place, if they are not. */
+  portsError?: string
   /** Traffic of the last pump, kept after it stops so status still shows it. */
   private lastStats = emptyStats()
 
@@ -65,6 +72,7 @@ export class VpnDataPlane {
       await writeFile(`/proc/sys/net/ipv6/conf/${this.tun.name}/disable_ipv6`, '1').catch(() => {})
       await configureLink(this.tun.name, { address: `${table.members[self]!.ip}/${prefix}`, mtu: this.init.mtu })
       if (this.init.firewall) this.firewall = await createVpnFirewall({ device: this.tun.name, allowed: [...routesOf(table, self).keys()] })
+      await removeStaleForwards(this.tun.name)
     } catch (err) {
       await this.closeDevice()
       throw err
@@ -76,8 +84,10 @@ export class VpnDataPlane {
   run (input: VpnDataPlaneInput, receive: (listener: (event: VpnRoutesEvent) => void) => void): () => void {
     this.running = input
     void this.startPump()
+    this.forward(input.table, input.self)
     receive((event) => {
       this.running = { ...input, table: event.table }
+      this.forward(event.table, input.self)
       this.learn(event.table)
       this.pump?.setRoutes(routesOf(event.table, input.self))
       void this.firewall?.allow([...routesOf(event.table, input.self).keys()]).catch((err: Error) => { this.init.report(err.message) })
@@ -124,10 +134,30 @@ export class VpnDataPlane {
   }
 
   private async closeDevice (): Promise<void> {
+    await this.forwarding
+    await this.forwards?.delete()
+    this.forwards = undefined
+    this.portsError = undefined
     await this.firewall?.delete()
     this.firewall = undefined
     this.tun?.close()
     this.tun = undefined
+  }
+
+  /** Put this member's published ports in place (one at a time, in table order); a failure is reported and kept for status. */
+  private forward (table: RoutingTable, self: string): void {
+    const mine = (table.ports ?? []).filter((p) => p.at === self).map(({ protocol, port, to }) => ({ protocol, port, to }))
+    this.forwarding = this.forwarding.then(async () => {
+      if (this.tun == null || (mine.length === 0 && this.forwards == null)) return
+      try {
+        this.forwards ??= await createPortForwards({ device: this.tun.name })
+        await this.forwards.apply(mine)
+        this.portsError = undefined
+      } catch (err) {
+        this.portsError = `published ports not in place: ${(err as Error).message}`
+        this.init.report(this.portsError)
+      }
+    })
   }
 
   private learn (table: RoutingTable): void {

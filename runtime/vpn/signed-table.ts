@@ -10,15 +10,16 @@ export interface SignedTable { table: RoutingTable, signature: Uint8Array }
 
 /**
  * Canonical bytes: a domain tag and the fields in a fixed order, members sorted
- * by peer id. A table with DNS names or its own domain signs as version 2 (the
- * names sorted too); one without them stays version 1, which members running an
+ * by peer id. A table with DNS names, published ports or its own domain signs as
+ * version 2 (names sorted, ports in table order); one without them stays version 1, which members running an
  * older release still verify.
  */
 function tableBytes (t: RoutingTable): Uint8Array {
   const members = Object.keys(t.members).sort().map((peer) => [peer, t.members[peer]!.ip, t.members[peer]!.addresses])
   const names = Object.keys(t.names ?? {}).sort().map((name) => [name, t.names![name]!])
-  if (names.length === 0 && t.domain == null) return encodeValue(['dms-vpn/table/1', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired])
-  return encodeValue(['dms-vpn/table/2', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired, t.domain ?? null, names])
+  const ports = (t.ports ?? []).map((p) => [p.at, p.protocol, p.port, p.to.ip, p.to.port])
+  if (names.length === 0 && ports.length === 0 && t.domain == null) return encodeValue(['dms-vpn/table/1', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired])
+  return encodeValue(['dms-vpn/table/2', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired, t.domain ?? null, names, ports])
 }
 
 export async function signTable (key: PrivateKey, table: RoutingTable): Promise<SignedTable> {

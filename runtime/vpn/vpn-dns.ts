@@ -1,9 +1,9 @@
 import type { RoutingTable } from '../../machines/vpn-table.js'
-import { MAX_NAMES, domainOf, normaliseName } from '../../machines/vpn-names.js'
+import { MAX_NAMES, checkDomain, domainOf, normaliseName } from '../../machines/vpn-names.js'
 import { startDnsServer } from '../../actors/vpn/dns-server.js'
 import type { DnsCounts, DnsServer } from '../../actors/vpn/dns-server.js'
 import type { Lookup } from '../../actors/vpn/dns-answer.js'
-import type { VpnState } from '../../machines/vpn.js'
+import type { VpnEdit, VpnState } from '../../machines/vpn.js'
 import { DmsError } from '../errors.js'
 
 /** One name the subnet answers for. `record`: in the signed table (a member's label or the DMS's own); `peer`: every member's stable name, its peer id. */
@@ -23,7 +23,7 @@ export interface VpnDnsInit {
   table: () => RoutingTable | undefined
   self: () => string
   /** Leader: apply one change to the table (the machine checks and publishes it). */
-  change: (event: { type: 'vpn.dns.set', name: string, ip: string } | { type: 'vpn.dns.remove', name: string }) => Promise<void>
+  change: (event: VpnEdit) => Promise<void>
   /** Leader only: the change APIs throw VPN_NOT_LEADER / VPN_NOT_RUNNING first. */
   requireLeader: () => void
   report: (message: string) => void
@@ -148,3 +148,6 @@ export function nameChecked<T> (check: () => T): T {
     throw new DmsError('VPN_BAD_NAME', (err as Error).message)
   }
 }
+
+/** A subnet domain given to `vpn.start`, checked (VPN_BAD_NAME). */
+export const checkedDomain = (domain: string): string => nameChecked(() => checkDomain(domain))

@@ -1,25 +1,22 @@
 import { randomUUID } from 'node:crypto'
-import { fromCallback, fromPromise, waitFor } from 'xstate'
-import type { ActorRefFrom } from 'xstate'
+import { fromCallback, fromPromise, waitFor, type ActorRefFrom } from 'xstate'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { componentsOf, type NodeComponents } from '../node-components.js'
 import type { DmsNode } from '../node.js'
 import type { NetworkKind } from '../events.js'
 import { DmsError } from '../errors.js'
 import { MessageError } from '../../actors/messenger/messenger.js'
-import { vpnMachine } from '../../machines/vpn.js'
-import type { VpnDataPlaneInput, VpnDeviceInput, VpnRecordEvent, VpnRoutesEvent, VpnTearDownInput } from '../../machines/vpn.js'
+import { vpnMachine, type VpnDataPlaneInput, type VpnDeviceInput, type VpnEdit, type VpnRecordEvent, type VpnRoutesEvent, type VpnTearDownInput } from '../../machines/vpn.js'
 import { capacity, parseSubnet } from '../../machines/vpn-table.js'
 import { openSignedTable, type SignedTable } from './signed-table.js'
 import { TableVersions } from './table-versions.js'
-import { VpnDns, nameChecked } from './vpn-dns.js'
+import { VpnDns, checkedDomain } from './vpn-dns.js'
+import { VpnPorts } from './vpn-ports.js'
 import { vpnStatusOf } from './vpn-status.js'
-import { checkDomain } from '../../machines/vpn-names.js'
 import { VpnDataPlane, emptyStats } from './data-plane.js'
 import { DEFAULT_VPN_MTU, type VpnInit, type VpnStatus } from './vpn-types.js'
 import { registerVpnMetrics } from './vpn-metrics.js'
-export { DEFAULT_VPN_MTU }
-export type { VpnInit, VpnRoute, VpnStatus } from './vpn-types.js'
+export { DEFAULT_VPN_MTU, type VpnInit, type VpnRoute, type VpnStatus } from './vpn-types.js'
 import { addressesOf, checkPeerId, relayOf, resolvePeers } from './peer-addresses.js'
 import { traced } from '../../actors/log.js'
 
@@ -47,6 +44,8 @@ export class Vpn {
   private readonly plane: VpnDataPlane
   /** The subnet's names: `dns.add(name, ip)`, `dns.remove(name)` on the leader, `dns.list()`; every member answers them on its VPN address. */
   readonly dns: VpnDns
+  /** Published ports (leader): `ports.publish({ port, to: { ip, port } })`, `unpublish`, `list`. */
+  readonly ports: VpnPorts
   private readonly serveDns: boolean
 
   constructor (private readonly node: NodeComponents, init: VpnInit = {}) {
@@ -57,11 +56,12 @@ export class Vpn {
     this.acceptFrom = init.acceptFrom === 'any' ? 'any' : new Set(init.acceptFrom ?? [])
     this.versions = new TableVersions(node, (message) => { this.report(message) })
     this.serveDns = init.dns !== false
-    this.dns = new VpnDns({
-      table: () => this.vpnActor?.getSnapshot().context.table, self: () => this.self, requireLeader: () => { this.requireLeader() }, report: (message) => { this.report(message) },
-      change: async (event) => { this.actor.send(event); await this.versions.settled() },
-      ...(init.dns !== false && init.dns?.port != null ? { port: init.dns.port } : {})
-    })
+    const edits = {
+      table: () => this.vpnActor?.getSnapshot().context.table, self: () => this.self, requireLeader: () => { this.requireLeader() },
+      change: async (event: VpnEdit) => { this.actor.send(event); await this.versions.settled() }
+    }
+    this.dns = new VpnDns({ ...edits, report: (message) => { this.report(message) }, ...(init.dns !== false && init.dns?.port != null ? { port: init.dns.port } : {}) })
+    this.ports = new VpnPorts(edits)
     this.plane = new VpnDataPlane({ node, device: this.device, mtu: this.mtu, firewall: init.firewall ?? false, report: (message) => { this.report(message) } })
     node.hosts.addAttachment({
       name: 'vpn data plane',
@@ -103,7 +103,7 @@ export class Vpn {
   /** Lead a new VPN over `hosts` (peer ids, or multiaddrs with /p2p/ to dial first). This node is the first member. */
   async start (hosts: string[], options: { subnet: string, domain?: string }): Promise<VpnStatus> {
     const subnet = parseSubnet(options.subnet)
-    const domain = options.domain == null ? undefined : nameChecked(() => checkDomain(options.domain))
+    const domain = options.domain == null ? undefined : checkedDomain(options.domain)
     const state = this.state()
     if (state !== 'stopped') throw new DmsError('VPN_BUSY', `the VPN is ${state}: stop it first (dms-net vpn stop)`)
     const peers = await resolvePeers(this.node, hosts)
@@ -184,7 +184,7 @@ export class Vpn {
       state: this.state(), self: this.self, ...(context.table != null ? { table: context.table } : {}), ...(context.network != null ? { network: context.network } : {}),
       ...(context.lastError != null ? { lastError: context.lastError } : {}), device: this.device, mtu: this.mtu, traffic: this.plane.stats,
       peerTraffic: (peer) => this.plane.traffic(peer), relayOf: (peer) => relayOf(this.node.hosts.libp2p(context.network ?? 'public'), peer),
-      deliveries: () => this.versions.deliveries(), ...(dns != null ? { dns } : {})
+      deliveries: () => this.versions.deliveries(), ...(dns != null ? { dns } : {}), ...(this.plane.portsError != null ? { portsError: this.plane.portsError } : {})
     })
   }
 

@@ -18,6 +18,7 @@ export interface VpnStatusSources {
   relayOf: (peer: string) => string | undefined
   deliveries: () => Record<string, Delivery>
   dns?: VpnDnsStatus
+  portsError?: string
 }
 
 /** A VPN's status from its machine's context and the data plane's counters (no I/O). */
@@ -43,7 +44,9 @@ export function vpnStatusOf (s: VpnStatusSources): VpnStatus {
     }).sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip)),
     members: table.leader === self ? s.deliveries() : {},
     ...(table.names != null && Object.keys(table.names).length > 0 ? { names: table.names } : {}),
-    ...(s.dns != null ? { dns: s.dns } : {})
+    ...(s.dns != null ? { dns: s.dns } : {}),
+    ...(table.ports != null && table.ports.length > 0 ? { ports: table.ports } : {}),
+    ...(s.portsError != null ? { portsError: s.portsError } : {})
   }
 }
 

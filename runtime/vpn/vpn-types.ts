@@ -2,6 +2,7 @@ import type { NetworkKind } from '../events.js'
 import type { PumpStats } from '../../actors/vpn/packet-pump.js'
 import type { Delivery } from './table-publisher.js'
 import type { VpnDnsStatus } from './vpn-dns.js'
+import type { PublishedPort } from '../../machines/vpn-ports.js'
 
 /** The VPN device's MTU unless configured: see VpnInit.mtu. */
 export const DEFAULT_VPN_MTU = 16000
@@ -56,6 +57,10 @@ export interface VpnStatus {
   names?: Record<string, string>
   /** The subnet's domain, and this member's name server. */
   dns?: VpnDnsStatus
+  /** Ports published on members' hosts, forwarding into members' services. */
+  ports?: PublishedPort[]
+  /** Why this member's published ports are not in place. */
+  portsError?: string
   lastError?: string
 }
 

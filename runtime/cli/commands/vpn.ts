@@ -2,6 +2,7 @@ import { ControlClient } from '../../control/client.js'
 import { parseSubnet } from '../../../machines/vpn-table.js'
 import type { VpnStatus } from '../../vpn/vpn-service.js'
 import type { VpnName } from '../../vpn/vpn-dns.js'
+import type { PublishedPort } from '../../vpn/vpn-ports.js'
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { shortId, table } from '../format.js'
@@ -34,6 +35,8 @@ export function vpnStatusText (s: VpnStatus): string {
       : []),
     `traffic   out ${t.packetsOut} packets / ${t.bytesOut} bytes, in ${t.packetsIn} packets / ${t.bytesIn} bytes, drops: ${drops}`,
     ...(s.dns != null ? [`dns       ${s.dns.domain}: ${s.dns.server != null ? `answering on ${s.dns.server}` : s.dns.error ?? 'not answering'}, ${Object.keys(s.names ?? {}).length} name(s) (dms-net vpn dns list)`] : []),
+    ...(s.ports != null ? [`ports     ${s.ports.map((p) => `${p.protocol}/${p.port} on ${shortId(p.at)} → ${p.to.ip}:${p.to.port}`).join(', ')}`] : []),
+    ...(s.portsError != null ? [`error     ${s.portsError}`] : []),
     ...(s.lastError != null ? [`error     ${s.lastError}`] : []),
     ...(s.routes.length > 0
       ? ['', table([
@@ -62,6 +65,9 @@ const usage = `subcommands:
   dns add NAME IP                        leader: NAME (a label or a name in the domain) answers IP
   dns remove NAME                        leader: drop a name
   dns list [--json]                      the names every member answers on its VPN address, port 53
+  publish PORT IP:PORT [--udp] [--at PEER]  leader: PORT on this host (or PEER's) forwards to a member's IP:PORT
+  unpublish PORT [--udp] [--at PEER]     leader: close a published port
+  ports [--json]                         the published ports
   remove PEER                            leader: withdraw a peer's IP and routes
   stop                                   leader: close the VPN for everyone; member: leave it
   status [--json]                        routes, traffic in/out, drops
@@ -81,6 +87,8 @@ export const vpnCommand: Command = {
     peers: { type: 'string' },
     domain: { type: 'string' },
     name: { type: 'string' },
+    udp: { type: 'boolean' },
+    at: { type: 'string' },
     json: { type: 'boolean' }
   },
   positionals: { required: ['SUBCOMMAND'], rest: true },
@@ -116,6 +124,7 @@ export const vpnCommand: Command = {
       case 'stop': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.stop'))
       case 'status': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.status'))
       case 'dns': return await dnsCommand(dataDir, args, values.json === true)
+      case 'publish': case 'unpublish': case 'ports': return await portsCommand(dataDir, sub, args, values)
       default: throw new UsageError(`unknown vpn subcommand ${JSON.stringify(sub)}\n${usage}`)
     }
   }
@@ -133,5 +142,29 @@ async function dnsCommand (dataDir: string, args: string[], json: boolean): Prom
     default: throw new UsageError(`vpn dns takes add NAME IP, remove NAME or list (got ${JSON.stringify(action ?? '')})`)
   }
   print(json ? JSON.stringify(names, null, 2) : namesText(names))
+  return 0
+}
+
+/** `vpn publish PORT IP:PORT | unpublish PORT | ports`, with --udp and --at PEER. */
+async function portsCommand (dataDir: string, sub: string, args: string[], values: Record<string, unknown>): Promise<number> {
+  const port = (text: string | undefined, what: string): number => {
+    if (text == null || !/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new UsageError(`vpn ${sub}: ${what} must be a port from 1 to 65535 (got ${JSON.stringify(text ?? '')})`)
+    return Number(text)
+  }
+  const slot = { protocol: values.udp === true ? 'udp' : 'tcp', ...(typeof values.at === 'string' ? { at: await peerArg(dataDir, values.at) } : {}) }
+  let ports: PublishedPort[]
+  if (sub === 'ports') {
+    if (args.length !== 0) throw new UsageError('vpn ports takes no arguments')
+    ports = await call<PublishedPort[]>(dataDir, 'vpn.ports.list')
+  } else if (sub === 'publish') {
+    if (args.length !== 2) throw new UsageError('vpn publish needs PORT IP:PORT, e.g. vpn publish 8080 10.88.0.2:80')
+    const target = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/.exec(args[1]!)
+    if (target == null) throw new UsageError(`vpn publish: the target must be a member's IP:PORT, e.g. 10.88.0.2:80 (got ${JSON.stringify(args[1])})`)
+    ports = await call<PublishedPort[]>(dataDir, 'vpn.ports.publish', { ...slot, port: port(args[0], 'PORT'), toIp: target[1], toPort: port(target[2], 'the target port') })
+  } else {
+    if (args.length !== 1) throw new UsageError('vpn unpublish needs PORT')
+    ports = await call<PublishedPort[]>(dataDir, 'vpn.ports.unpublish', { ...slot, port: port(args[0], 'PORT') })
+  }
+  print(values.json === true ? JSON.stringify(ports, null, 2) : ports.length === 0 ? 'no published ports' : table([['PORT', 'ON', 'TO'], ...ports.map((p) => [`${p.protocol}/${p.port}`, shortId(p.at), `${p.to.ip}:${p.to.port}`])]))
   return 0
 }

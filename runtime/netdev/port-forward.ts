@@ -1,0 +1,85 @@
+import { readFile, writeFile } from 'node:fs/promises'
+import { run } from './run.js'
+import { DmsError } from '../errors.js'
+
+/** One forward: `protocol/port` on this host's addresses outside the VPN device → a member's `ip:port`. */
+export interface Forward { protocol: 'tcp' | 'udp', port: number, to: { ip: string, port: number } }
+
+/**
+ * Published ports in their own nftables table (`ip dms_ports_<device>`):
+ * destination NAT from any interface but the VPN device, and masquerade onto
+ * it, so the member's service answers this node's VPN address and the reply
+ * finds its way back. `apply()` replaces the whole set at once (one nft
+ * transaction); `delete()` removes the table. A table left by a crash is
+ * replaced when the next data plane starts. IPv4 forwarding is switched on
+ * while forwards exist, and back off when they go if this turned it on.
+ */
+export interface PortForwards {
+  readonly table: string
+  apply: (forwards: Forward[]) => Promise<void>
+  delete: () => Promise<void>
+}
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward'
+
+export async function createPortForwards (init: { device: string }): Promise<PortForwards> {
+  if (!/^[\w.-]{1,15}$/.test(init.device)) throw new DmsError('CONFIG_INVALID', `bad device name ${JSON.stringify(init.device)}`)
+  const table = `dms_ports_${init.device.replace(/[^A-Za-z0-9_]/g, '_')}`
+  const nft = async (...args: string[]): Promise<string> => await run('nft', args)
+  let forwardingWasOff: boolean | undefined
+  return {
+    table,
+    apply: async (forwards) => {
+      if (forwards.length === 0) {
+        await nft('delete', 'table', 'ip', table).catch(() => {}) // none published before: nothing to delete
+        await restoreForwarding()
+        return
+      }
+      const rules = forwards.map((f) => {
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(f.to.ip) || !(f.protocol === 'tcp' || f.protocol === 'udp')) throw new DmsError('CONFIG_INVALID', `bad forward ${JSON.stringify(f)}`)
+        return `    iifname != "${init.device}" ${f.protocol} dport ${f.port} dnat to ${f.to.ip}:${f.to.port}`
+      })
+      // one file, one transaction (declare, delete, define): the old set is replaced whole, never half
+      const ruleset = [
+        `table ip ${table} {}`,
+        `delete table ip ${table}`,
+        `table ip ${table} {`,
+        '  chain prerouting {',
+        '    type nat hook prerouting priority dstnat; policy accept;',
+        ...rules,
+        '  }',
+        '  chain postrouting {',
+        '    type nat hook postrouting priority srcnat; policy accept;',
+        `    oifname "${init.device}" ct status dnat masquerade`,
+        '  }',
+        '}'
+      ].join('\n')
+      await run('nft', ['-f', '-'], { input: ruleset })
+      if (forwardingWasOff == null) {
+        forwardingWasOff = (await readProc()).trim() === '0'
+        if (forwardingWasOff) await writeProc('1')
+      }
+    },
+    delete: async () => {
+      await nft('delete', 'table', 'ip', table).catch(() => {}) // no table: nothing to delete
+      await restoreForwarding()
+    }
+  }
+
+  async function restoreForwarding (): Promise<void> {
+    if (forwardingWasOff === true) await writeProc('0')
+    forwardingWasOff = undefined
+  }
+  async function readProc (): Promise<string> {
+    return await readFile(IP_FORWARD, 'utf8')
+  }
+  async function writeProc (value: string): Promise<void> {
+    await writeFile(IP_FORWARD, value)
+  }
+}
+
+/** Remove the table a crashed run may have left for `device` (start of every VPN run). */
+export async function removeStaleForwards (device: string): Promise<void> {
+  // no table (the usual case), or no nft on this host (then there can be none): nothing to remove
+  await run('nft', ['delete', 'table', 'ip', `dms_ports_${device.replace(/[^A-Za-z0-9_]/g, '_')}`]).catch(() => {})
+}
