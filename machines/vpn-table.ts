@@ -1,5 +1,7 @@
 import { DEFAULT_DOMAIN, checkNames, namesWithout } from './vpn-names.js'
 import { checkPorts, portsWithout } from './vpn-ports.js'
+import { checkPolicy, policyWithout } from './vpn-policy.js'
+import type { VpnPolicy } from './vpn-policy.js'
 import type { PublishedPort } from './vpn-ports.js'
 /**
  * The VPN's routing table and its IP allocation: pure functions over plain
@@ -36,6 +38,8 @@ export interface RoutingTable {
   names?: Record<string, string>
   /** Ports published on a member's host that forward into a member's service. */
   ports?: PublishedPort[]
+  /** Rules between members: with a policy, traffic is denied unless a rule allows it. */
+  policy?: VpnPolicy
 }
 
 export interface Subnet {
@@ -114,7 +118,8 @@ export function removeMember (table: RoutingTable, peer: string): RoutingTable {
   const { [peer]: _, ...members } = table.members
   const names = namesWithout(table.names, removed.ip)
   const ports = portsWithout(table.ports, peer, removed.ip)
-  return { ...table, version: table.version + 1, members, retired: [...table.retired, removed.ip], ...(names != null ? { names } : {}), ...(ports != null ? { ports } : {}) }
+  const policy = policyWithout(table.policy, peer)
+  return { ...table, version: table.version + 1, members, retired: [...table.retired, removed.ip], ...(names != null ? { names } : {}), ...(ports != null ? { ports } : {}), ...(policy != null ? { policy } : {}) }
 }
 
 /** The closing version: `closed`, members kept so the leader knows whom to tell. */
@@ -155,5 +160,5 @@ export function checkTable (value: unknown): string | undefined {
     }
   }
   if (t.members[t.leader] == null) return 'the leader is not a member'
-  return checkNames(t, seen) ?? checkPorts(t)
+  return checkNames(t, seen) ?? checkPorts(t) ?? checkPolicy(t)
 }

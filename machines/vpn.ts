@@ -5,6 +5,8 @@ import { addMembers, capacity, closeTable, createTable, parseSubnet, removeMembe
 import { removeName, setName } from './vpn-names.js'
 import { publishPort, unpublishPort } from './vpn-ports.js'
 import type { PublishedPort } from './vpn-ports.js'
+import { addRule, removeRule, setGroups, setPolicy } from './vpn-policy.js'
+import type { PolicyRule } from './vpn-policy.js'
 
 /** Why a VPN stopped on this node. */
 export type VpnStopReason = 'local' | 'removed' | 'closed'
@@ -25,10 +27,15 @@ export type VpnEvent =
   /** Leader: publish a port on a member's host into a member's service, or withdraw one. */
   | { type: 'vpn.port.publish', entry: PublishedPort }
   | { type: 'vpn.port.unpublish', at: string, protocol: 'tcp' | 'udp', port: number }
+  /** Leader: rules between members: the policy on or off, a member's groups, a rule added or removed. */
+  | { type: 'vpn.policy.set', on: boolean }
+  | { type: 'vpn.group.set', peer: string, groups: string[] }
+  | { type: 'vpn.rule.add', rule: PolicyRule }
+  | { type: 'vpn.rule.remove', index: number }
   | { type: 'vpn.stop' }
 
 /** The leader's edits of names and published ports (the service sends them; the machine checks them). */
-export type VpnEdit = Extract<VpnEvent, { type: 'vpn.dns.set' | 'vpn.dns.remove' | 'vpn.port.publish' | 'vpn.port.unpublish' }>
+export type VpnEdit = Extract<VpnEvent, { type: `vpn.${'dns' | 'port' | 'policy' | 'group' | 'rule'}.${string}` }>
 
 export interface VpnContext {
   /** This node's peer id. */
@@ -64,6 +71,10 @@ function edited (context: VpnContext, event: VpnEvent): RoutingTable | undefined
     if (event.type === 'vpn.dns.remove') return removeName(context.table, event.name)
     if (event.type === 'vpn.port.publish') return publishPort(context.table, event.entry)
     if (event.type === 'vpn.port.unpublish') return unpublishPort(context.table, event)
+    if (event.type === 'vpn.policy.set') return setPolicy(context.table, event.on)
+    if (event.type === 'vpn.group.set') return setGroups(context.table, event.peer, event.groups)
+    if (event.type === 'vpn.rule.add') return addRule(context.table, event.rule)
+    if (event.type === 'vpn.rule.remove') return removeRule(context.table, event.index)
   } catch {
     return undefined // refused: the table stays as it was
   }
@@ -161,6 +172,10 @@ export const vpnMachine = setup({
         'vpn.dns.remove': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
         'vpn.port.publish': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
         'vpn.port.unpublish': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.policy.set': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.group.set': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.rule.add': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.rule.remove': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
         'vpn.table': [
           { guard: 'newerWithUs', actions: ['takeTable', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
           { guard: 'newerWithoutUs', target: 'stopping', actions: assign({ table: ({ event }) => event.table, stopReason: ({ event }) => event.table.closed ? 'closed' as const : 'removed' as const }) }

@@ -1,4 +1,5 @@
 import type { Vpn } from '../vpn/vpn-service.js'
+import type { PolicyRule } from '../vpn/vpn-rules.js'
 import { textParam } from './params.js'
 import type { ControlMethod } from './server.js'
 import { DmsError } from '../errors.js'
@@ -19,7 +20,12 @@ export function vpnControlMethods (vpn: Vpn): Record<string, ControlMethod> {
     'vpn.dns.list': () => vpn.dns.list(),
     'vpn.ports.publish': async (params) => await vpn.ports.publish({ ...portSlot(params), to: { ip: textParam(params, 'toIp'), port: Number(params.toPort) } }),
     'vpn.ports.unpublish': async (params) => await vpn.ports.unpublish(portSlot(params)),
-    'vpn.ports.list': () => vpn.ports.list()
+    'vpn.ports.list': () => vpn.ports.list(),
+    'vpn.policy': async (params) => await vpn.rules.policy(params.on === true),
+    'vpn.group.set': async (params) => await vpn.rules.setGroups(textParam(params, 'peer'), Array.isArray(params.groups) ? params.groups.map(String) : []),
+    'vpn.rule.add': async (params) => await vpn.rules.add(params.rule as PolicyRule),
+    'vpn.rule.remove': async (params) => await vpn.rules.remove(Number(params.index)),
+    'vpn.rules': () => vpn.rules.show() ?? null
   }
 }
 

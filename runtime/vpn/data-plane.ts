@@ -11,6 +11,9 @@ import { createVpnFirewall } from '../netdev/nftables.js'
 import type { VpnFirewall } from '../netdev/nftables.js'
 import { createPortForwards, removeStaleForwards } from '../netdev/port-forward.js'
 import type { PortForwards } from '../netdev/port-forward.js'
+import { createMemberRules, removeStaleRules } from '../netdev/member-rules.js'
+import type { MemberRules } from '../netdev/member-rules.js'
+import { inboundRules } from '../../machines/vpn-policy.js'
 import type { NodeComponents } from '../node-components.js'
 import type { NetworkKind } from '../events.js'
 import { learnAddresses } from './peer-addresses.js'
@@ -39,9 +42,13 @@ export class VpnDataPlane {
   private firewall?: VpnFirewall
   /** This member's published ports (nftables DNAT), once the table publishes one here. */
   private forwards?: PortForwards
-  private forwarding: Promise<void> = Promise.resolve()
-  /** Why this member's published ports are not in place, if they are not. */
+  /** The subnet's rules as this member enforces them, while the table has a policy. */
+  private rules?: MemberRules
+  /** Kernel changes (forwards, rules), one after the other in table order. */
+  private kernel: Promise<void> = Promise.resolve()
+  /** Why this member's published ports or rules are not in place, if they are not. */
   portsError?: string
+  policyError?: string
   /** Traffic of the last pump, kept after it stops so status still shows it. */
   private lastStats = emptyStats()
 
@@ -73,6 +80,7 @@ export class VpnDataPlane {
       await configureLink(this.tun.name, { address: `${table.members[self]!.ip}/${prefix}`, mtu: this.init.mtu })
       if (this.init.firewall) this.firewall = await createVpnFirewall({ device: this.tun.name, allowed: [...routesOf(table, self).keys()] })
       await removeStaleForwards(this.tun.name)
+      await removeStaleRules(this.tun.name)
     } catch (err) {
       await this.closeDevice()
       throw err
@@ -84,10 +92,10 @@ export class VpnDataPlane {
   run (input: VpnDataPlaneInput, receive: (listener: (event: VpnRoutesEvent) => void) => void): () => void {
     this.running = input
     void this.startPump()
-    this.forward(input.table, input.self)
+    this.applyKernel(input.table, input.self)
     receive((event) => {
       this.running = { ...input, table: event.table }
-      this.forward(event.table, input.self)
+      this.applyKernel(event.table, input.self)
       this.learn(event.table)
       this.pump?.setRoutes(routesOf(event.table, input.self))
       void this.firewall?.allow([...routesOf(event.table, input.self).keys()]).catch((err: Error) => { this.init.report(err.message) })
@@ -134,30 +142,51 @@ export class VpnDataPlane {
   }
 
   private async closeDevice (): Promise<void> {
-    await this.forwarding
+    await this.kernel
     await this.forwards?.delete()
     this.forwards = undefined
+    await this.rules?.delete()
+    this.rules = undefined
     this.portsError = undefined
+    this.policyError = undefined
     await this.firewall?.delete()
     this.firewall = undefined
     this.tun?.close()
     this.tun = undefined
   }
 
-  /** Put this member's published ports in place (one at a time, in table order); a failure is reported and kept for status. */
-  private forward (table: RoutingTable, self: string): void {
+  /** Put this member's published ports and the subnet's rules in place for a table version; a failure is reported and kept for status. */
+  private applyKernel (table: RoutingTable, self: string): void {
     const mine = (table.ports ?? []).filter((p) => p.at === self).map(({ protocol, port, to }) => ({ protocol, port, to }))
-    this.forwarding = this.forwarding.then(async () => {
-      if (this.tun == null || (mine.length === 0 && this.forwards == null)) return
-      try {
-        this.forwards ??= await createPortForwards({ device: this.tun.name })
-        await this.forwards.apply(mine)
-        this.portsError = undefined
-      } catch (err) {
-        this.portsError = `published ports not in place: ${(err as Error).message}`
-        this.init.report(this.portsError)
+    const inbound = inboundRules(table, self)
+    this.kernel = this.kernel.then(async () => {
+      if (this.tun == null) return
+      if (mine.length > 0 || this.forwards != null) {
+        try {
+          this.forwards ??= await createPortForwards({ device: this.tun.name })
+          await this.forwards.apply(mine)
+          this.portsError = undefined
+        } catch (err) {
+          this.portsError = `published ports not in place: ${(err as Error).message}`
+          this.init.report(this.portsError)
+        }
+      }
+      if (inbound != null || this.rules != null) {
+        try {
+          this.rules ??= createMemberRules({ device: this.tun.name })
+          await this.rules.apply(inbound)
+          this.policyError = undefined
+        } catch (err) {
+          this.policyError = `the subnet's rules are not in place: ${(err as Error).message}`
+          this.init.report(this.policyError)
+        }
       }
     })
+  }
+
+  /** Packets the subnet's rules dropped on this member. */
+  async policyDrops (): Promise<number> {
+    return await this.rules?.dropped() ?? 0
   }
 
   private learn (table: RoutingTable): void {

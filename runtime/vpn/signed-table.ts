@@ -18,8 +18,9 @@ function tableBytes (t: RoutingTable): Uint8Array {
   const members = Object.keys(t.members).sort().map((peer) => [peer, t.members[peer]!.ip, t.members[peer]!.addresses])
   const names = Object.keys(t.names ?? {}).sort().map((name) => [name, t.names![name]!])
   const ports = (t.ports ?? []).map((p) => [p.at, p.protocol, p.port, p.to.ip, p.to.port])
-  if (names.length === 0 && ports.length === 0 && t.domain == null) return encodeValue(['dms-vpn/table/1', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired])
-  return encodeValue(['dms-vpn/table/2', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired, t.domain ?? null, names, ports])
+  const policy = t.policy == null ? null : [Object.keys(t.policy.groups).sort().map((g) => [g, t.policy!.groups[g]!]), t.policy.rules.map((r) => [r.from, r.to, r.protocol, r.ports ?? null])]
+  if (names.length === 0 && ports.length === 0 && policy == null && t.domain == null) return encodeValue(['dms-vpn/table/1', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired])
+  return encodeValue(['dms-vpn/table/2', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired, t.domain ?? null, names, ports, policy])
 }
 
 export async function signTable (key: PrivateKey, table: RoutingTable): Promise<SignedTable> {

@@ -12,6 +12,7 @@ import { openSignedTable, type SignedTable } from './signed-table.js'
 import { TableVersions } from './table-versions.js'
 import { VpnDns, checkedDomain } from './vpn-dns.js'
 import { VpnPorts } from './vpn-ports.js'
+import { VpnRules } from './vpn-rules.js'
 import { vpnStatusOf } from './vpn-status.js'
 import { VpnDataPlane, emptyStats } from './data-plane.js'
 import { DEFAULT_VPN_MTU, type VpnInit, type VpnStatus } from './vpn-types.js'
@@ -29,11 +30,7 @@ type VpnActor = ActorRefFrom<typeof vpnMachine>
  * and table version: the leader signs and publishes each version, everyone
  * persists it, and subscribers get `vpn.changed`. Received tables are verified
  * here before the machine sees them.
- *
- * Control messages (messenger, request/reply):
- * - `vpn.table` leader → member: a signed table (invitation, update, removal or close)
- * - `vpn.sync`  member → leader: "send me the current table" (after a restart)
- * - `vpn.leave` member → leader: "remove me" (a member's own stop)
+ * Control messages (`vpn.table`, `vpn.sync`, `vpn.leave`): docs/protocols.md.
  */
 export class Vpn {
   private vpnActor?: VpnActor
@@ -46,6 +43,8 @@ export class Vpn {
   readonly dns: VpnDns
   /** Published ports (leader): `ports.publish({ port, to: { ip, port } })`, `unpublish`, `list`. */
   readonly ports: VpnPorts
+  /** Rules between members (leader): `rules.policy(true)`, `setGroups`, `add`, `remove`, `show`. */
+  readonly rules: VpnRules
   private readonly serveDns: boolean
 
   constructor (private readonly node: NodeComponents, init: VpnInit = {}) {
@@ -62,6 +61,7 @@ export class Vpn {
     }
     this.dns = new VpnDns({ ...edits, report: (message) => { this.report(message) }, ...(init.dns !== false && init.dns?.port != null ? { port: init.dns.port } : {}) })
     this.ports = new VpnPorts(edits)
+    this.rules = new VpnRules(edits)
     this.plane = new VpnDataPlane({ node, device: this.device, mtu: this.mtu, firewall: init.firewall ?? false, report: (message) => { this.report(message) } })
     node.hosts.addAttachment({
       name: 'vpn data plane',
@@ -184,7 +184,7 @@ export class Vpn {
       state: this.state(), self: this.self, ...(context.table != null ? { table: context.table } : {}), ...(context.network != null ? { network: context.network } : {}),
       ...(context.lastError != null ? { lastError: context.lastError } : {}), device: this.device, mtu: this.mtu, traffic: this.plane.stats,
       peerTraffic: (peer) => this.plane.traffic(peer), relayOf: (peer) => relayOf(this.node.hosts.libp2p(context.network ?? 'public'), peer),
-      deliveries: () => this.versions.deliveries(), ...(dns != null ? { dns } : {}), ...(this.plane.portsError != null ? { portsError: this.plane.portsError } : {})
+      deliveries: () => this.versions.deliveries(), ...(dns != null ? { dns } : {}), ...(this.plane.portsError != null ? { portsError: this.plane.portsError } : {}), ...(this.plane.policyError != null ? { policyError: this.plane.policyError } : {})
     })
   }
 

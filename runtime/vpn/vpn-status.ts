@@ -19,6 +19,7 @@ export interface VpnStatusSources {
   deliveries: () => Record<string, Delivery>
   dns?: VpnDnsStatus
   portsError?: string
+  policyError?: string
 }
 
 /** A VPN's status from its machine's context and the data plane's counters (no I/O). */
@@ -46,7 +47,9 @@ export function vpnStatusOf (s: VpnStatusSources): VpnStatus {
     ...(table.names != null && Object.keys(table.names).length > 0 ? { names: table.names } : {}),
     ...(s.dns != null ? { dns: s.dns } : {}),
     ...(table.ports != null && table.ports.length > 0 ? { ports: table.ports } : {}),
-    ...(s.portsError != null ? { portsError: s.portsError } : {})
+    ...(s.portsError != null ? { portsError: s.portsError } : {}),
+    ...(table.policy != null ? { policy: table.policy } : {}),
+    ...(s.policyError != null ? { policyError: s.policyError } : {})
   }
 }
 

@@ -3,6 +3,7 @@ import type { PumpStats } from '../../actors/vpn/packet-pump.js'
 import type { Delivery } from './table-publisher.js'
 import type { VpnDnsStatus } from './vpn-dns.js'
 import type { PublishedPort } from '../../machines/vpn-ports.js'
+import type { VpnPolicy } from '../../machines/vpn-policy.js'
 
 /** The VPN device's MTU unless configured: see VpnInit.mtu. */
 export const DEFAULT_VPN_MTU = 16000
@@ -61,6 +62,10 @@ export interface VpnStatus {
   ports?: PublishedPort[]
   /** Why this member's published ports are not in place. */
   portsError?: string
+  /** Rules between members, when the policy is on. */
+  policy?: VpnPolicy
+  /** Why this member does not enforce the rules. */
+  policyError?: string
   lastError?: string
 }
 

@@ -3,6 +3,7 @@ import { parseSubnet } from '../../../machines/vpn-table.js'
 import type { VpnStatus } from '../../vpn/vpn-service.js'
 import type { VpnName } from '../../vpn/vpn-dns.js'
 import type { PublishedPort } from '../../vpn/vpn-ports.js'
+import type { PolicyRule, VpnPolicy } from '../../vpn/vpn-rules.js'
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { shortId, table } from '../format.js'
@@ -68,6 +69,12 @@ const usage = `subcommands:
   publish PORT IP:PORT [--udp] [--at PEER]  leader: PORT on this host (or PEER's) forwards to a member's IP:PORT
   unpublish PORT [--udp] [--at PEER]     leader: close a published port
   ports [--json]                         the published ports
+  policy on|off                          leader: deny traffic between members unless a rule allows it
+  group PEER GROUP,...                   leader: PEER's groups (none: '')
+  rule add --from WHO --to WHO [--proto tcp|udp|icmp|any] [--port N[-M]]
+                                         leader: allow WHO (a peer, group:NAME or *) to open connections
+  rule remove N                          leader: drop rule N (as rules lists them)
+  rules [--json]                         the policy: groups and rules
   remove PEER                            leader: withdraw a peer's IP and routes
   stop                                   leader: close the VPN for everyone; member: leave it
   status [--json]                        routes, traffic in/out, drops
@@ -89,6 +96,10 @@ export const vpnCommand: Command = {
     name: { type: 'string' },
     udp: { type: 'boolean' },
     at: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    proto: { type: 'string' },
+    port: { type: 'string' },
     json: { type: 'boolean' }
   },
   positionals: { required: ['SUBCOMMAND'], rest: true },
@@ -125,6 +136,7 @@ export const vpnCommand: Command = {
       case 'status': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.status'))
       case 'dns': return await dnsCommand(dataDir, args, values.json === true)
       case 'publish': case 'unpublish': case 'ports': return await portsCommand(dataDir, sub, args, values)
+      case 'policy': case 'group': case 'rule': case 'rules': return await rulesCommand(dataDir, sub, args, values)
       default: throw new UsageError(`unknown vpn subcommand ${JSON.stringify(sub)}\n${usage}`)
     }
   }
@@ -166,5 +178,43 @@ async function portsCommand (dataDir: string, sub: string, args: string[], value
     ports = await call<PublishedPort[]>(dataDir, 'vpn.ports.unpublish', { ...slot, port: port(args[0], 'PORT') })
   }
   print(values.json === true ? JSON.stringify(ports, null, 2) : ports.length === 0 ? 'no published ports' : table([['PORT', 'ON', 'TO'], ...ports.map((p) => [`${p.protocol}/${p.port}`, shortId(p.at), `${p.to.ip}:${p.to.port}`])]))
+  return 0
+}
+
+/** `vpn policy on|off`, `group PEER GROUPS`, `rule add|remove`, `rules`: rules between members. */
+async function rulesCommand (dataDir: string, sub: string, args: string[], values: Record<string, unknown>): Promise<number> {
+  const who = async (text: unknown, flag: string): Promise<string> => {
+    if (typeof text !== 'string' || text === '') throw new UsageError(`vpn rule add needs --${flag} WHO (a peer, group:NAME or *)`)
+    return text === '*' || text.startsWith('group:') ? text : await peerArg(dataDir, text)
+  }
+  let policy: VpnPolicy | null
+  if (sub === 'policy') {
+    if (args.length !== 1 || !['on', 'off'].includes(args[0]!)) throw new UsageError('vpn policy takes on or off')
+    policy = await call<VpnPolicy | null>(dataDir, 'vpn.policy', { on: args[0] === 'on' })
+  } else if (sub === 'group') {
+    if (args.length !== 2) throw new UsageError('vpn group needs PEER GROUP,... (\'\' for none)')
+    policy = await call<VpnPolicy | null>(dataDir, 'vpn.group.set', { peer: await peerArg(dataDir, args[0]!), groups: args[1]!.split(',').map((g) => g.trim()).filter((g) => g !== '') })
+  } else if (sub === 'rule' && args[0] === 'add' && args.length === 1) {
+    const protocol = typeof values.proto === 'string' ? values.proto : 'any'
+    if (!['tcp', 'udp', 'icmp', 'any'].includes(protocol)) throw new UsageError(`--proto is tcp, udp, icmp or any (got ${JSON.stringify(protocol)})`)
+    const range = typeof values.port === 'string' ? /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(values.port) : undefined
+    if (range === null) throw new UsageError(`--port is N or N-M (got ${JSON.stringify(values.port)})`)
+    const rule = { from: await who(values.from, 'from'), to: await who(values.to, 'to'), protocol, ...(range != null ? { ports: [Number(range[1]), Number(range[2] ?? range[1])] } : {}) } as PolicyRule
+    policy = await call<VpnPolicy | null>(dataDir, 'vpn.rule.add', { rule })
+  } else if (sub === 'rule' && args[0] === 'remove' && args.length === 2 && /^\d+$/.test(args[1]!)) {
+    policy = await call<VpnPolicy | null>(dataDir, 'vpn.rule.remove', { index: Number(args[1]) })
+  } else if (sub === 'rules' && args.length === 0) {
+    policy = await call<VpnPolicy | null>(dataDir, 'vpn.rules')
+  } else {
+    throw new UsageError(`vpn ${sub} ${args.join(' ')}: see dms-net vpn --help (rule add --from WHO --to WHO, rule remove N)`)
+  }
+  if (values.json === true) { print(JSON.stringify(policy, null, 2)); return 0 }
+  if (policy == null) { print('policy off: all traffic between members passes'); return 0 }
+  const side = (w: string): string => w.startsWith('group:') || w === '*' ? w : shortId(w)
+  print([
+    'policy on: traffic between members is denied unless a rule allows it (replies pass)',
+    ...Object.entries(policy.groups).map(([name, members]) => `group ${name}: ${members.map(shortId).join(', ') || '(no members)'}`),
+    policy.rules.length === 0 ? 'no rules: nothing passes' : table([['#', 'FROM', 'TO', 'PROTO', 'PORTS'], ...policy.rules.map((r, i) => [String(i), side(r.from), side(r.to), r.protocol, r.ports != null ? `${r.ports[0]}-${r.ports[1]}` : 'all'])])
+  ].join('\n'))
   return 0
 }
