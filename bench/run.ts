@@ -9,6 +9,7 @@ import { runDiscoveryBench } from './discovery.js'
 import { runScaleBench } from './scale.js'
 import { runCliBench } from './cli.js'
 import { runSubnetBench } from './subnet.js'
+import { runVpnRulesBench } from './vpn-rules.js'
 
 const args = process.argv.slice(2)
 const benches: Array<[string, () => Promise<unknown>]> = [
@@ -18,7 +19,8 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['discovery', runDiscoveryBench],
   ['scale', async () => { await runScaleBench(args) }],
   ['cli', runCliBench],
-  ['subnet', runSubnetBench]
+  ['subnet', runSubnetBench],
+  ['vpn-rules', async () => { await runVpnRulesBench() }]
 ]
 
 // names pick benchmarks; flags (--docs, --nodes N, ...) go to them

@@ -12,13 +12,11 @@ import type { Namespace } from '../runtime/netdev/netns.js'
 import { createVethPair } from '../runtime/netdev/veth.js'
 import { configureLink, deleteLink } from '../runtime/netdev/link.js'
 import { run } from '../runtime/netdev/run.js'
-import { spawnNode } from '../runtime/cli/spawn-node.js'
-import type { SpawnedNode } from '../runtime/cli/spawn-node.js'
+import { dmsNet, startDaemon, waitRunning } from './support/vpn-daemons.js'
 import { writeSection, machineLine } from './report.js'
 import { iperf } from './support/iperf.js'
 import { DEFAULT_VPN_MTU } from '../runtime/vpn/vpn-service.js'
 
-const cli = fileURLToPath(new URL('../bin/dms-net.js', import.meta.url))
 const bareForwarder = fileURLToPath(new URL('./support/bare-forwarder.ts', import.meta.url))
 const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
@@ -82,26 +80,6 @@ async function startBareForwarders (a: Namespace, b: Namespace): Promise<ChildPr
   const b2 = await spawnIn(b, [process.execPath, '--import', 'tsx', bareForwarder, hex(1), '/ip4/10.77.0.2/tcp/4100', '10.98.0.2/24', `/ip4/10.77.0.1/tcp/4100/p2p/${ids[0]!}`, swarmKey, 'no'], /ready/)
   const a2 = await spawnIn(a, [process.execPath, '--import', 'tsx', bareForwarder, hex(0), '/ip4/10.77.0.1/tcp/4100', '10.98.0.1/24', `/ip4/10.77.0.2/tcp/4100/p2p/${ids[1]!}`, swarmKey, 'yes'], /ready/)
   return [a2.child, b2.child]
-}
-
-interface Daemon { node: SpawnedNode, id: string, address: string, dir: string }
-
-async function startDaemon (ns: Namespace, ip: string, port: number, dir: string, accept: string[], mtu: number): Promise<Daemon> {
-  const args = ['--data', dir, '--listen', `/ip4/${ip}/tcp/${port}`, '--vpn-device', `dmsvpn${port}`, '--vpn-mtu', String(mtu), ...accept.flatMap((peer) => ['--vpn-accept', peer])]
-  const node = await spawnNode(args, { namespace: ns.name })
-  return { node, id: node.peerId, address: `/ip4/${ip}/tcp/${port}/p2p/${node.peerId}`, dir }
-}
-
-async function dmsNet (daemon: Daemon, args: string[]): Promise<string> {
-  return await run(process.execPath, [cli, ...args, '--data', daemon.dir], { timeoutMs: 60_000 })
-}
-
-async function waitRunning (daemon: Daemon): Promise<void> {
-  const deadline = Date.now() + 20_000
-  while (!(JSON.parse(await dmsNet(daemon, ['vpn', 'status', '--json'])) as { state: string }).state.startsWith('running')) {
-    if (Date.now() > deadline) throw new Error('the VPN member did not come up')
-    await sleep(200)
-  }
 }
 
 /**
