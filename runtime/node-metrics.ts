@@ -6,6 +6,7 @@ import type { NetworkKind } from './events.js'
 import { isRelayed } from '../actors/ping-client.js'
 import { meshPeerCount } from '../actors/libp2p-internals.js'
 import type { PeerStatus } from './events.js'
+import type { EventBus } from './event-bus.js'
 
 const NETWORKS: NetworkKind[] = ['public', 'private']
 
@@ -14,6 +15,8 @@ export interface NodeMetricSources {
   messengerStats: () => Record<NetworkKind, MessengerStats>
   /** Peer actors by network and connectedness. */
   peers: () => Sample[]
+  /** The node's events: bid requests received are counted as they come. */
+  events: Pick<EventBus, 'on'>
 }
 
 /** The node's own metrics: connections and streams per host, peers, the messengers, gossipsub's mesh. */
@@ -64,6 +67,9 @@ export function registerNodeMetrics (metrics: NodeMetrics, sources: NodeMetricSo
   metrics.gauge('dms_messenger_open_channels', 'Open messenger channels, by host.', ['network'], perNetwork((s) => [[{}, s.openChannels]]))
   metrics.gauge('dms_messenger_pending_requests', 'Requests waiting for a reply, by host.', ['network'], perNetwork((s) => [[{}, s.pendingRequests]]))
 
+  let jobsReceived = 0
+  sources.events.on('job.received', () => { jobsReceived++ })
+  metrics.counter('dms_jobs_received_total', 'Valid bid requests delivered to this node (invalid ones count as dms_messenger_errors_total{code="BAD_JOB"}).', [], () => [[{}, jobsReceived]])
   metrics.gauge('dms_gossipsub_mesh_peers', 'Gossipsub mesh peers, by host and topic.', ['network', 'topic'], () =>
     running().flatMap(([network, libp2p]) => libp2p.services.pubsub.getTopics().map((topic): Sample => [{ network, topic }, meshPeerCount(libp2p.services.pubsub, topic)])))
 }

@@ -106,7 +106,7 @@ export class DmsNode {
     const emit = (event: NodeEvent): void => { this.events.emit(event) }
     this.metrics = new NodeMetrics(checkMetrics(init.metrics))
     this.messages = new MessageRouter({ config: this.config, hosts: this.hosts, features: this.features, emit, onPrivate: (peer) => this.connectedOnPrivate(peer), requestSeconds: requestHistogram(this.metrics) })
-    registerNodeMetrics(this.metrics, { hosts: this.hosts, messengerStats: () => this.messages.stats(), peers: () => peerCounts(readStatus(this.root, '').peers) })
+    registerNodeMetrics(this.metrics, { hosts: this.hosts, events: this.events, messengerStats: () => this.messages.stats(), peers: () => peerCounts(readStatus(this.root, '').peers) })
     for (const attachment of this.messages.attachments()) this.hosts.addAttachment(attachment)
     this.hosts.addAttachment(messengerActorAttachment({ features: this.features, stats: () => this.messages.stats() }))
     this.hosts.addAttachment(discoveryAttachment({ config: this.config, features: this.features, emit }))

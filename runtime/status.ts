@@ -2,7 +2,7 @@ import type { Actor } from 'xstate'
 import type { nodeMachine } from '../machines/node.js'
 import type { HostState, HostStatus, NodeStatus, PeerConnectedness, PeerLink, PeerStatus } from './events.js'
 import { isRelayed } from '../actors/ping-client.js'
-import type { DmsLibp2p } from '../actors/libp2p-node.js'
+import { meshPeerCount } from '../actors/libp2p-internals.js'
 import { BID_REQUEST_TOPIC } from '../actors/wire/bid-request.js'
 import type { DiscoveryConfig } from '../actors/discovery/discovery-config.js'
 import { discoverySystemId } from './discovery/discovery-attachment.js'
@@ -17,9 +17,9 @@ export function readNodeStatus (init: { root: Actor<typeof nodeMachine> | undefi
     return snapshot == null ? [] : [readDiscoveryStatus(snapshot, init.discovery)]
   })
   const jobs = (['public', 'private'] as const).flatMap((network) => {
-    const pubsub = init.hosts.libp2p(network)?.services.pubsub as (DmsLibp2p['services']['pubsub'] & { getMeshPeers?: (topic: string) => string[] }) | undefined
+    const pubsub = init.hosts.libp2p(network)?.services.pubsub
     if (pubsub == null) return []
-    return [{ network, topic: BID_REQUEST_TOPIC, subscribers: pubsub.getSubscribers(BID_REQUEST_TOPIC).length, mesh: pubsub.getMeshPeers?.(BID_REQUEST_TOPIC).length ?? 0 }]
+    return [{ network, topic: BID_REQUEST_TOPIC, subscribers: pubsub.getSubscribers(BID_REQUEST_TOPIC).length, mesh: meshPeerCount(pubsub, BID_REQUEST_TOPIC) }]
   })
   const status = readStatus(init.root, init.peerId, init.rootError, init.stopped)
   return { ...status, peers: withLinks(status.peers, init.hosts), discovery, jobs }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
-import { TestNodes } from '../support/nodes.js'
+import { TestNodes, passes } from '../support/nodes.js'
 import { runCli, startCli } from '../support/cli.js'
 import { createSwarm } from '../../runtime/swarm/swarm-service.js'
 
@@ -42,6 +42,12 @@ test('a node\'s metrics follow its traffic: connections, messenger frames and er
   assert.ok(sample(text, 'process_resident_memory_bytes') != null, 'process metrics: RSS')
   assert.ok(text.includes('nodejs_eventloop_lag_seconds'), 'process metrics: event-loop lag')
   assert.match(text, /# TYPE dms_messenger_errors_total counter/)
+  assert.is(sample(text, 'dms_jobs_received_total'), 0)
+  // a bid request b publishes is counted on a once the gossipsub mesh carries it
+  await passes(async () => {
+    await b.publishJob({ jobId: 'job-1', resources: { cpuCores: 1, memoryMb: 64 }, price: { max: 1, currency: 'DMS' }, deadline: Date.now() + 60_000 }).catch(() => {}) // no mesh yet: tried again
+    assert.ok((sample(await a.metrics.text(), 'dms_jobs_received_total') ?? 0) >= 1)
+  }, 15_000)
   const received = await b.metrics.text()
   assert.ok((sample(received, 'dms_messenger_errors_total', 'network="public",code="UNKNOWN_TYPE"') ?? 0) >= 1, received.split('\n').filter((l) => l.startsWith('dms_messenger_errors')).join('\n'))
   assert.ok(swarm != null)
