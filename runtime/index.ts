@@ -10,7 +10,10 @@
 import '../actors/polyfill.js'
 
 export { createNode, DmsNode } from './node.js'
-export type { CreateNodeInit, DialOptions, DialResult } from './node.js'
+export type { CreateNodeInit, DialOptions, DialResult, FeatureFactories, FeaturesOf } from './node.js'
+export type { FeatureFactory } from './node-init.js'
+export type { NodeComponents } from './node-components.js'
+export type { NodeFeature } from './feature-lifecycle.js'
 export type { PingResult } from '../actors/ping-client.js'
 export { parseConfig, defaultDataDir } from './config.js'
 export type { NodeConfig, NodeConfigInit } from './config.js'

@@ -31,7 +31,7 @@ export interface NodeComponents {
   /** Public events: emit a feature's own, subscribe to others'. */
   readonly events: EventBus
   /** The node's actor system: run a feature's actor as a child of the node. */
-  readonly features: FeatureActors
+  readonly actors: FeatureActors
   /** Start and stop hooks: `lifecycle.add({ name, stop })` releases a feature's timers and devices on every node stop. */
   readonly lifecycle: Pick<FeatureLifecycle, 'add'>
   /** The node's metrics catalogue: a feature adds its gauges and counters, read at each scrape. */

@@ -4,9 +4,22 @@ import type { NodeConfigInit } from './config.js'
 import type { InspectObserver } from './inspect/sanitized-inspector.js'
 import type { MetricsInit } from './metrics.js'
 import { DmsError } from './errors.js'
+import type { NodeComponents } from './node-components.js'
+
+/**
+ * A feature's factory, as js-libp2p takes services: called once, when the node
+ * is created, with the node's components; what it returns is
+ * `node.features.<name>`. `swarm()` and `vpn()` are the built-in ones.
+ */
+export type FeatureFactory<T = unknown> = (components: NodeComponents) => T
+export type FeatureFactories = Record<string, FeatureFactory>
+/** `node.features`: each factory's feature under its name. */
+export type FeaturesOf<F extends FeatureFactories> = { readonly [K in keyof F]: ReturnType<F[K]> }
 
 /** What `createNode` takes: the configuration, and what the node gets besides it. */
-export interface CreateNodeInit extends NodeConfigInit {
+export interface CreateNodeInit<F extends FeatureFactories = FeatureFactories> extends NodeConfigInit {
+  /** Features created with the node: `{ swarm: swarm(), vpn: vpn({ acceptFrom: 'any' }) }`, reached as `node.features.swarm`. */
+  features?: F
   /**
    * Sees every actor's events and snapshots, sanitised to plain data (no key
    * material, no libp2p objects) before they leave the runtime.
@@ -24,7 +37,7 @@ export interface CreateNodeInit extends NodeConfigInit {
 }
 
 /** The options of CreateNodeInit beyond the configuration. */
-export const NODE_ONLY_KEYS: ReadonlyArray<Exclude<keyof CreateNodeInit, keyof NodeConfigInit>> = ['inspect', 'startTimeoutMs', 'logger', 'metrics']
+export const NODE_ONLY_KEYS: ReadonlyArray<Exclude<keyof CreateNodeInit, keyof NodeConfigInit>> = ['inspect', 'startTimeoutMs', 'logger', 'metrics', 'features']
 
 /** The embedder's logger, checked the way the configuration is; libp2p's debug logger when none is given. */
 export function checkLogger (logger: unknown): ComponentLogger {
@@ -43,4 +56,15 @@ export function checkMetrics (metrics: unknown): MetricsInit {
     Object.keys(init).some((key) => key !== 'registry' && key !== 'process')
   if (bad) throw new DmsError('CONFIG_INVALID', 'invalid configuration: metrics takes { registry?: a prom-client Registry, process?: boolean }')
   return init
+}
+
+/** Create each feature with the node's components, in the order given; a factory that is not a function is CONFIG_INVALID. */
+export function buildFeatures<F extends FeatureFactories> (factories: F | undefined, components: NodeComponents): FeaturesOf<F> {
+  if (factories !== undefined && (factories == null || typeof factories !== 'object' || Array.isArray(factories))) throw new DmsError('CONFIG_INVALID', 'invalid configuration: features must be an object of factories, e.g. { swarm: swarm() }')
+  const built: Record<string, unknown> = {}
+  for (const [name, factory] of Object.entries(factories ?? {})) {
+    if (typeof factory !== 'function') throw new DmsError('CONFIG_INVALID', `invalid configuration: features.${name} must be a factory such as swarm() or vpn() (got ${typeof factory})`)
+    built[name] = factory(components)
+  }
+  return Object.freeze(built) as FeaturesOf<F>
 }

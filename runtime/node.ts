@@ -19,7 +19,7 @@ import { peerCounts, registerNodeMetrics, requestHistogram } from './node-metric
 import { HostControl } from './host-control.js'
 import { MessageRouter } from './message-router.js'
 import { EventBus } from './event-bus.js'
-import { registerComponents } from './node-components.js'
+import { registerComponents, type NodeComponents } from './node-components.js'
 import { discoveryAttachment } from './discovery/discovery-attachment.js'
 import { messengerActorAttachment } from './messenger-actor.js'
 import { sanitizedInspector } from './inspect/sanitized-inspector.js'
@@ -30,39 +30,38 @@ import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } 
 import { DataDirLock } from './data-dir-lock.js'
 import type { PingResult } from '../actors/ping-client.js'
 import type { ComponentLogger } from '@libp2p/interface'
-import { NODE_ONLY_KEYS, checkLogger, checkMetrics } from './node-init.js'
-import type { CreateNodeInit } from './node-init.js'
+import { NODE_ONLY_KEYS, buildFeatures, checkLogger, checkMetrics } from './node-init.js'
+import type { CreateNodeInit, FeatureFactories, FeaturesOf } from './node-init.js'
 import { logged, type Logger } from '../actors/log.js'
 
-export type { CreateNodeInit, DialOptions, DialResult }
+export type { CreateNodeInit, DialOptions, DialResult, FeatureFactories, FeaturesOf }
 
 type RootActor = Actor<typeof nodeMachine>
 
 /**
- * Create a dms-network node. The configuration is validated at once (throws a
- * DmsError CONFIG_INVALID naming the bad field); nothing touches the disk or the
- * network until `init()`/`start()`.
+ * Create a dms-network node. The configuration is validated at once (throws a DmsError
+ * CONFIG_INVALID naming the bad field); nothing touches the disk or the network until `start()`.
  *
  * @example
- * const node = createNode({ dataDir: './a', listen: ['/ip4/127.0.0.1/tcp/4001'] })
+ * const node = createNode({ dataDir: './a', listen: ['/ip4/127.0.0.1/tcp/4001'], features: { swarm: swarm() } })
  * await node.start()
- * node.on('peer.connected', ({ peerId }) => console.log('hello', peerId))
- * await node.dial('/ip4/127.0.0.1/tcp/4002/p2p/12D3Koo...')
+ * await node.features.swarm.join('/ip4/127.0.0.1/tcp/4002/p2p/12D3Koo...')
  */
-export function createNode (init: CreateNodeInit = {}): DmsNode {
-  return new DmsNode(init)
+export function createNode<F extends FeatureFactories = {}> (init: CreateNodeInit<F> = {}): DmsNode<F> {
+  return new DmsNode<F>(init)
 }
 
 /**
  * One dms-network node: one actor system whose root (the node machine) runs the
  * hosts, the peers, the messengers, discovery and every feature as its
- * children. This class holds the narrow components features get
- * (`componentsOf(node)`) and the public API; it decides nothing itself.
+ * children. This class holds the components features get and the public API; it decides nothing itself.
  */
-export class DmsNode {
+export class DmsNode<F extends FeatureFactories = {}> {
   readonly config: NodeConfig
+  /** The features created with the node (`createNode({ features: { swarm: swarm() } })`), by name. */
+  readonly features: FeaturesOf<F>
   /** Actors addressable by systemId, from this node and (for the event types each lists) from remote peers. */
-  readonly features: FeatureActors
+  readonly actors: FeatureActors
   /** The node's Prometheus metrics (docs/metrics.md): `await node.metrics.text()`, or its prom-client `registry`. */
   readonly metrics: NodeMetrics
   private readonly startTimeoutMs: number
@@ -86,7 +85,7 @@ export class DmsNode {
   private readonly log: Logger
   private readonly hooks: FeatureLifecycle
 
-  constructor (init: CreateNodeInit) {
+  constructor (init: CreateNodeInit<F>) {
     this.config = parseConfig(init, NODE_ONLY_KEYS)
     this.lock = new DataDirLock(this.config.dataDir)
     this.startTimeoutMs = init.startTimeoutMs ?? 30_000
@@ -95,7 +94,7 @@ export class DmsNode {
     this.hooks = new FeatureLifecycle(this.log)
     this.events = new EventBus(this.log)
     this.inspect = init.inspect == null ? undefined : sanitizedInspector(init.inspect)
-    this.features = new FeatureActors(() => this.root)
+    this.actors = new FeatureActors(() => this.root)
     this.hosts = new HostControl({
       root: () => this.root,
       startPublic: async () => { await this.serialised(async () => { await this.startNow() }) },
@@ -105,19 +104,21 @@ export class DmsNode {
     })
     const emit = (event: NodeEvent): void => { this.events.emit(event) }
     this.metrics = new NodeMetrics(checkMetrics(init.metrics))
-    this.messages = new MessageRouter({ config: this.config, hosts: this.hosts, features: this.features, emit, onPrivate: (peer) => this.connectedOnPrivate(peer), requestSeconds: requestHistogram(this.metrics) })
+    this.messages = new MessageRouter({ config: this.config, hosts: this.hosts, features: this.actors, emit, onPrivate: (peer) => this.connectedOnPrivate(peer), requestSeconds: requestHistogram(this.metrics) })
     registerNodeMetrics(this.metrics, { hosts: this.hosts, events: this.events, messengerStats: () => this.messages.stats(), peers: () => peerCounts(readStatus(this.root, '').peers) })
     for (const attachment of this.messages.attachments()) this.hosts.addAttachment(attachment)
-    this.hosts.addAttachment(messengerActorAttachment({ features: this.features, stats: () => this.messages.stats() }))
-    this.hosts.addAttachment(discoveryAttachment({ config: this.config, features: this.features, emit }))
-    registerComponents(this, {
+    this.hosts.addAttachment(messengerActorAttachment({ features: this.actors, stats: () => this.messages.stats() }))
+    this.hosts.addAttachment(discoveryAttachment({ config: this.config, features: this.actors, emit }))
+    const components: NodeComponents = {
       config: this.config,
       logger: this.logger,
       identity: { peerId: () => this.peerId, privateKey: () => this.requireIdentity().privateKey },
-      hosts: this.hosts, messages: this.messages, events: this.events, features: this.features, lifecycle: this.hooks, metrics: this.metrics,
+      hosts: this.hosts, messages: this.messages, events: this.events, actors: this.actors, lifecycle: this.hooks, metrics: this.metrics,
       dial: async (target, options) => await this.dial(target, options),
       started: () => this.root != null
-    })
+    }
+    registerComponents(this, components)
+    this.features = buildFeatures(init.features, components)
   }
 
   /** This node's peer id (available after `init()`). */
@@ -221,7 +222,7 @@ export class DmsNode {
 
   /** A snapshot of the host, every peer actor, and each running host's discovery, reachability and job topic. */
   status (): NodeStatus {
-    return readNodeStatus({ root: this.root, peerId: this.identity?.peerId ?? '', rootError: this.rootError, hosts: this.hosts, features: this.features, discovery: this.config.discovery, stopped: this.stopped })
+    return readNodeStatus({ root: this.root, peerId: this.identity?.peerId ?? '', rootError: this.rootError, hosts: this.hosts, features: this.actors, discovery: this.config.discovery, stopped: this.stopped })
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
@@ -286,7 +287,7 @@ export class DmsNode {
     root.stop()
     this.root = undefined
     this.stopped = true
-    this.features.forgetAll()
+    this.actors.forgetAll()
     await this.lock.release()
     // libp2p frees a closed server's handle, and runs its stop-time timers, only when the event loop
     // turns: a caller that restarts in a loop of promises would keep every stopped libp2p node alive

@@ -1,5 +1,5 @@
-/** The private swarm: `createSwarm(node)` before `node.start()`. See docs/swarm.md. */
-export { createSwarm, Swarm } from './swarm-service.js'
+/** The private swarm: `createNode({ features: { swarm: swarm() } })`, or `createSwarm(node)` before `node.start()`. See docs/swarm.md. */
+export { createSwarm, swarm, Swarm } from './swarm-service.js'
 export type { SwarmInit, SwarmStatus } from './swarm-service.js'
 export { SwarmError } from './swarm-error.js'
 export type { SwarmErrorCode } from './swarm-error.js'

@@ -4,6 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { componentsOf } from '../node-components.js'
 import type { NodeComponents } from '../node-components.js'
 import type { DmsNode } from '../node.js'
+import type { FeatureFactory } from '../node-init.js'
 import { privateNetwork } from '../../actors/private-network/protector.js'
 import { swarmOwnerMachine } from '../../machines/swarm-owner.js'
 import { swarmMemberMachine } from '../../machines/swarm-member.js'
@@ -192,7 +193,7 @@ export class Swarm {
     // an actor of an earlier run of the node stopped with it: this run gets its own
     if (this.owner != null && this.owner.getSnapshot().status === 'active') return this.owner
     clearInterval(this.summaryTimer)
-    this.owner = this.node.features.run('swarm.owner', swarmOwnerMachine.provide({ actors: this.ownerSide.actors }))
+    this.owner = this.node.actors.run('swarm.owner', swarmOwnerMachine.provide({ actors: this.ownerSide.actors }))
     this.summaryTimer = setInterval(() => { void this.ownerSide.flushDenials().catch(logged(this.log, 'write the denial summary to audit.log')) }, DENIAL_SUMMARY_MS)
     this.summaryTimer.unref()
     return this.owner
@@ -200,7 +201,7 @@ export class Swarm {
 
   private memberActor (): MemberActor {
     if (this.member != null && this.member.getSnapshot().status === 'active') return this.member
-    this.member = this.node.features.run('swarm.member', swarmMemberMachine.provide({ actors: this.memberSide.actors }))
+    this.member = this.node.actors.run('swarm.member', swarmMemberMachine.provide({ actors: this.memberSide.actors }))
     // the member's embedder hears what happens to its membership, whoever caused it
     this.member.on('swarm.member.changed', ({ change, owner, epoch }) => { this.node.events.emit({ type: `swarm.${change}`, owner, epoch }) })
     return this.member
@@ -251,7 +252,12 @@ function checkPeerId (peer: string): void {
   }
 }
 
-/** Give a node a private swarm. Call before `node.init()`/`start()`. */
+/** The private swarm as a feature created with the node: `createNode({ features: { swarm: swarm() } })`, then `node.features.swarm`. */
+export function swarm (init?: SwarmInit): FeatureFactory<Swarm> {
+  return (components) => new Swarm(components, init)
+}
+
+/** Give a node created without it a private swarm (the same as `swarm()` at creation). Call before `node.start()`. */
 export function createSwarm (node: DmsNode, init?: SwarmInit): Swarm {
-  return new Swarm(componentsOf(node), init)
+  return swarm(init)(componentsOf(node))
 }

@@ -1,5 +1,5 @@
-/** The VPN: `createVpn(node)` before `node.start()`, `vpn.restore()` after it. See docs/vpn.md. */
-export { createVpn, Vpn } from './vpn-service.js'
+/** The VPN: `createNode({ features: { vpn: vpn() } })` or `createVpn(node)` before `node.start()`, `restore()` after it. See docs/vpn.md. */
+export { createVpn, vpn, Vpn } from './vpn-service.js'
 export type { VpnInit, VpnStatus, VpnRoute } from './vpn-service.js'
 export type { Delivery } from './table-publisher.js'
 export type { VpnName, VpnDnsStatus, VpnDns } from './vpn-dns.js'

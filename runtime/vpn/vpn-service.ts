@@ -3,6 +3,7 @@ import { fromCallback, fromPromise, waitFor, type ActorRefFrom } from 'xstate'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { componentsOf, type NodeComponents } from '../node-components.js'
 import type { DmsNode } from '../node.js'
+import type { FeatureFactory } from '../node-init.js'
 import type { NetworkKind } from '../events.js'
 import { DmsError } from '../errors.js'
 import { MessageError } from '../../actors/messenger/messenger.js'
@@ -94,7 +95,7 @@ export class Vpn {
         recorder: fromCallback<VpnRecordEvent, { self: string }>(({ receive }) => { receive((event) => { this.record(event) }) })
       }
     })
-    this.vpnActor = this.node.features.run('vpn', logic, { input: { self: this.self } })
+    this.vpnActor = this.node.actors.run('vpn', logic, { input: { self: this.self } })
     return this.vpnActor
   }
 
@@ -170,7 +171,7 @@ export class Vpn {
    */
   async close (): Promise<void> {
     if (this.vpnActor == null) return
-    this.node.features.stop('vpn')
+    this.node.actors.stop('vpn')
     this.vpnActor = undefined
     await this.plane.close()
     await this.dns.close()
@@ -292,7 +293,8 @@ export class Vpn {
   }
 }
 
-/** Create the VPN service of a node (before `node.start()`); `restore()` after it. */
-export function createVpn (node: DmsNode, init: VpnInit = {}): Vpn {
-  return new Vpn(componentsOf(node), init)
-}
+/** The VPN as a feature created with the node: `createNode({ features: { vpn: vpn() } })`, then `node.features.vpn`. */
+export const vpn = (init: VpnInit = {}): FeatureFactory<Vpn> => (components) => new Vpn(components, init)
+
+/** Give a node created without it a VPN (the same as `vpn()` at creation), before `node.start()`; `restore()` after it. */
+export const createVpn = (node: DmsNode, init: VpnInit = {}): Vpn => vpn(init)(componentsOf(node))

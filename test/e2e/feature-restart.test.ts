@@ -1,8 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { TestNodes, eventually, passes } from '../support/nodes.js'
-import { createSwarm } from '../../runtime/swarm/swarm-service.js'
-import { createEcho } from '../support/echo-feature.js'
+import { swarm } from '../../runtime/swarm/swarm-service.js'
+import { createEcho, echo } from '../support/echo-feature.js'
 import { DmsError } from '../../runtime/errors.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 
@@ -20,12 +20,11 @@ globalThis.clearInterval = ((timer?: NodeJS.Timeout) => { intervals.delete(timer
 globalThis.clearTimeout = ((timer?: NodeJS.Timeout) => { intervals.delete(timer); realClearTimeout(timer) }) as typeof clearTimeout
 
 test('the swarm and an example feature work after each of stop → start → stop → start, with no timer or actor left from the run before', async () => {
-  const a = await nodes.create()
-  const b = await nodes.create()
-  const swarmA = createSwarm(a)
-  const swarmB = createSwarm(b, { rejoinWindowMs: 2000 })
-  const echoA = createEcho(a)
-  const echoB = createEcho(b)
+  // features created with the node, reached typed as node.features.<name>
+  const a = await nodes.create({ features: { swarm: swarm(), echo: echo() } })
+  const b = await nodes.create({ features: { swarm: swarm({ rejoinWindowMs: 2000 }), echo: echo() } })
+  const { swarm: swarmA, echo: echoA } = a.features
+  const { swarm: swarmB, echo: echoB } = b.features
   await a.start()
   await b.start()
   const ownerAddress = (): string => a.status().host.addresses[0]!
@@ -90,9 +89,11 @@ test('a feature hook that throws is logged and the node still stops and starts',
   assert.ok(lines.some((l) => l.includes('broken') && l.includes('no stop')), lines.join('\n'))
 })
 
-test('createNode refuses a logger without forComponent', async () => {
+test('createNode refuses a logger without forComponent, and features that are not factories', async () => {
   const { createNode } = await import('../../runtime/node.js')
   assert.throws(() => createNode({ logger: {} as never }), /logger must have forComponent/)
+  assert.throws(() => createNode({ features: { swarm: 'yes' } as never }), /features\.swarm must be a factory/)
+  assert.throws(() => createNode({ features: [] as never }), /features must be an object of factories/)
 })
 
 test.run()

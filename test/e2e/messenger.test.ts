@@ -84,7 +84,7 @@ test('remote actor events: delivered when allowed, refused otherwise, sender aut
   const received: Array<{ type: string, from: string }> = []
   const logic = setup({}).createMachine({ on: { '*': { actions: ({ event }) => { received.push(event as { type: string, from: string }) } } } })
   await b.init()
-  b.features.run('inbox', logic, { acceptsRemote: ['inbox.note'] })
+  b.actors.run('inbox', logic, { acceptsRemote: ['inbox.note'] })
   await a.sendToActor(b.peerId, 'inbox', { type: 'inbox.note', text: 'hi', from: 'someone-else' })
   assert.is(received.length, 1)
   assert.is(received[0]!.from, a.peerId)

@@ -5,6 +5,8 @@
 import { assign, setup } from 'xstate'
 import type { ActorRefFrom } from 'xstate'
 import { componentsOf } from '../../runtime/node-components.js'
+import type { NodeComponents } from '../../runtime/node-components.js'
+import type { FeatureFactory } from '../../runtime/node-init.js'
 import type { DmsNode } from '../../runtime/node.js'
 
 /** Counts the pokes remote peers send it (the event type it accepts from them). */
@@ -25,8 +27,14 @@ export interface Echo {
   readonly answered: number
 }
 
-export function createEcho (node: DmsNode, init: { beatMs?: number } = {}): Echo {
-  const { messages, features, lifecycle, logger } = componentsOf(node)
+/** The feature as a factory, created with the node: `createNode({ features: { echo: echo() } })`. */
+export const echo = (init: { beatMs?: number } = {}): FeatureFactory<Echo> => (components) => createEchoOn(components, init)
+
+/** The same for a node created without it. */
+export const createEcho = (node: DmsNode, init: { beatMs?: number } = {}): Echo => createEchoOn(componentsOf(node), init)
+
+function createEchoOn (components: NodeComponents, init: { beatMs?: number }): Echo {
+  const { messages, actors, lifecycle, logger } = components
   const log = logger.forComponent('dms:echo')
   let actor: ActorRefFrom<typeof echoMachine> | undefined
   let timer: NodeJS.Timeout | undefined
@@ -37,7 +45,7 @@ export function createEcho (node: DmsNode, init: { beatMs?: number } = {}): Echo
   lifecycle.add({
     name: 'echo',
     start: () => {
-      actor = features.run('echo', echoMachine, { acceptsRemote: ['echo.poke'] })
+      actor = actors.run('echo', echoMachine, { acceptsRemote: ['echo.poke'] })
       beats = 0
       timer = setInterval(() => { beats++; log.trace('beat %d', beats) }, init.beatMs ?? 50)
     },

@@ -2,23 +2,23 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNode } from '../../runtime/node.js'
-import type { CreateNodeInit, DmsNode } from '../../runtime/node.js'
+import type { CreateNodeInit, DmsNode, FeatureFactories } from '../../runtime/node.js'
 import type { NodeEvent } from '../../runtime/events.js'
 
 /** Real nodes on 127.0.0.1 in temp data dirs, all stopped and removed by `cleanup()`. */
 export class TestNodes {
-  private readonly nodes: DmsNode[] = []
+  private readonly nodes: Array<DmsNode<FeatureFactories>> = []
   private readonly dirs: string[] = []
 
-  async create (init: CreateNodeInit = {}): Promise<DmsNode> {
+  async create<F extends FeatureFactories = {}> (init: CreateNodeInit<F> = {}): Promise<DmsNode<F>> {
     const dataDir = init.dataDir ?? await mkdtemp(join(tmpdir(), 'dms-test-'))
     if (init.dataDir == null) this.dirs.push(dataDir)
-    const node = createNode({ dialTimeoutMs: 3000, ...init, dataDir })
+    const node = createNode<F>({ dialTimeoutMs: 3000, ...init, dataDir })
     this.nodes.push(node)
     return node
   }
 
-  async started (init: CreateNodeInit = {}): Promise<DmsNode> {
+  async started<F extends FeatureFactories = {}> (init: CreateNodeInit<F> = {}): Promise<DmsNode<F>> {
     const node = await this.create(init)
     await node.start()
     return node
