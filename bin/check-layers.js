@@ -3,6 +3,7 @@
 //   machines/  imports only xstate and other machines/ files
 //   actors/    never imports runtime/
 //   no source file is longer than 300 lines
+//   machines/ cast no event (`event as …`): they narrow with eventOf/assertEvent, `'x' in event` or params
 //   product code (actors/, machines/, runtime/, bin/) ignores no error silently: a `.catch(() => {})`
 //   has a comment on its line or the line before saying why, and an empty `catch {}` block is refused
 // Prints each violation as FILE: reason and exits 1 when there is any. `--json` prints them as JSON.
@@ -71,6 +72,11 @@ export function checkLayers (root = projectRoot) {
         }
         if (layer === 'actors' && target === 'runtime') problems.push(`${name}: imports ${specifier} (actors never import runtime/)`)
       }
+      if (layer === 'machines') {
+        text.split('\n').forEach((line, index) => {
+          if (/\b(event|fact)\)? as [\w{]|as unknown as \w*Event\b/.test(line)) problems.push(`${name}:${index + 1}: casts an event (narrow it: eventOf(event, type), 'field' in event, or action params)`)
+        })
+      }
     }
   }
   return problems
@@ -84,6 +90,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (!process.argv.includes('--json')) console.log(`${problems.length} layering problem(s)`)
     process.exitCode = 1
   } else if (!process.argv.includes('--json')) {
-    console.log('layers ok: machines/ import only xstate and machines/, actors/ free of runtime/, every file at most 300 lines, no silent catch')
+    console.log('layers ok: machines/ import only xstate and machines/, actors/ free of runtime/, every file at most 300 lines, no silent catch, no event cast in machines/')
   }
 }

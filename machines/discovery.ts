@@ -3,6 +3,7 @@ import type { EventObject } from 'xstate'
 import type { NetworkKind, NodeEventMap } from './contracts.js'
 import { pathOf, reachabilityOf, relaysOf } from './reachability-rules.js'
 import type { PeerPath } from './reachability-rules.js'
+import { eventOf } from './event-narrowing.js'
 
 /** Where a peer was found. */
 export type DiscoverySource = 'bootstrap' | 'dht' | 'mdns' | 'rendezvous'
@@ -78,33 +79,33 @@ export const discoveryMachine = setup({
     holePunch: fromCallback<EventObject>(() => {})
   },
   guards: {
-    announcesPublic: ({ event }) => reachabilityOf((event as Extract<DiscoveryFact, { type: 'discovery.addresses' }>).addresses) === 'public',
-    holdsReservation: ({ event }) => relaysOf((event as Extract<DiscoveryFact, { type: 'discovery.addresses' }>).addresses).length > 0,
+    announcesPublic: ({ event }) => reachabilityOf(eventOf(event, 'discovery.addresses').addresses) === 'public',
+    holdsReservation: ({ event }) => relaysOf(eventOf(event, 'discovery.addresses').addresses).length > 0,
     relayClient: ({ context }) => context.relayClient,
     rendezvousOn: ({ context }) => context.rendezvousOn,
     holePunchOn: ({ context }) => context.holePunchOn
   },
   actions: {
-    recordAddresses: assign({ addresses: ({ event }) => (event as Extract<DiscoveryFact, { type: 'discovery.addresses' }>).addresses }),
+    recordAddresses: assign({ addresses: ({ event }) => eventOf(event, 'discovery.addresses').addresses }),
     announceReachability: enqueueActions(({ context, enqueue }) => {
       enqueue.emit({ type: 'reachability.changed', network: context.network, reachability: reachabilityOf(context.addresses), addresses: context.addresses })
     }),
     compareRelays: enqueueActions(({ context, event, enqueue }) => {
-      const now = relaysOf((event as Extract<DiscoveryFact, { type: 'discovery.addresses' }>).addresses)
+      const now = relaysOf(eventOf(event, 'discovery.addresses').addresses)
       for (const relay of now.filter((r) => !context.relays.includes(r))) enqueue.emit({ type: 'relay.reserved', network: context.network, relay })
       for (const relay of context.relays.filter((r) => !now.includes(r))) enqueue.emit({ type: 'relay.lost', network: context.network, relay })
       enqueue.assign({ relays: now })
     }),
     recordFound: assign({
       found: ({ context, event }) => {
-        const { source, peerId } = event as Extract<DiscoveryFact, { type: 'discovery.found' }>
+        const { source, peerId } = eventOf(event, 'discovery.found')
         const list = context.found[source]
         if (list.includes(peerId)) return context.found
         return { ...context.found, [source]: [...list, peerId].slice(-FOUND_LIMIT) }
       }
     }),
     recordPath: enqueueActions(({ context, event, enqueue }) => {
-      const fact = event as Extract<DiscoveryFact, { type: 'discovery.connections' }>
+      const fact = eventOf(event, 'discovery.connections')
       const before = context.paths[fact.peerId]
       const now = pathOf(fact)
       const { [fact.peerId]: _old, ...rest } = context.paths
@@ -116,7 +117,7 @@ export const discoveryMachine = setup({
       if (now === 'relayed' && before !== 'relayed') enqueue.emit({ type: 'connection.relayed', network: context.network, peerId: fact.peerId })
     }),
     recordPunch: enqueueActions(({ context, event, enqueue }) => {
-      const fact = event as Extract<DiscoveryFact, { type: 'discovery.punch' }>
+      const fact = eventOf(event, 'discovery.punch')
       const { [fact.peerId]: _old, ...rest } = context.punches
       const kept = Object.entries(rest).slice(-(FOUND_LIMIT - 1))
       enqueue.assign({ punches: { ...Object.fromEntries(kept), [fact.peerId]: { outcome: fact.outcome, detail: fact.detail } } })
@@ -124,12 +125,12 @@ export const discoveryMachine = setup({
     }),
     recordRound: assign({
       rendezvous: ({ context, event }) => {
-        const round = event as Extract<DiscoveryFact, { type: 'rendezvous.round' }>
+        const round = eventOf(event, 'rendezvous.round')
         return { rounds: context.rendezvous.rounds + 1, providers: round.providers, dialled: context.rendezvous.dialled + round.dialled }
       }
     }),
     recordRoundFailure: assign({
-      rendezvous: ({ context, event }) => ({ ...context.rendezvous, lastError: (event as Extract<DiscoveryFact, { type: 'rendezvous.failed' }>).error })
+      rendezvous: ({ context, event }) => ({ ...context.rendezvous, lastError: eventOf(event, 'rendezvous.failed').error })
     })
   }
 }).createMachine({

@@ -93,14 +93,14 @@ const hostMachineLogic = setup({
   },
   actions: {
     refuseNotRunning: emit(({ event, self }) => {
-      const { reqId } = event as unknown as { reqId: string }
+      const reqId = 'reqId' in event ? event.reqId : ''
       const state = JSON.stringify(self.getSnapshot()?.value ?? 'unknown')
       return { type: 'host.reply' as const, reqId, ok: false as const, code: 'HOST_NOT_RUNNING' as const, error: `the host is not running (state ${state})` }
     }),
     reportDialRefused: sendParent(({ context, event }) => ({
-      type: 'host.dial.failed', network: context.network, target: (event as unknown as { target: string }).target, error: 'the host is not running'
+      type: 'host.dial.failed', network: context.network, target: 'target' in event ? event.target : '', error: 'the host is not running'
     })),
-    forwardToParent: sendParent(({ context, event }) => ({ ...(event as BridgeEvent), network: context.network })),
+    forwardToParent: sendParent(({ context, event }) => ({ ...event, network: context.network })),
     reportStarted: sendParent(({ context }) => ({
       type: 'host.started', network: context.network, peerId: context.peerId!, addresses: context.addresses, libp2p: context.libp2p!
     })),

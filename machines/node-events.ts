@@ -1,8 +1,8 @@
-import type { HostReport } from './host.js'
 import type { NodeEvent } from './contracts.js'
+import type { NodeMachineEvent } from './node.js'
 
 /** Bridge facts → public event, for the events an embedder sees. */
-export function toPublicEvent (event: HostReport): NodeEvent | undefined {
+export function toPublicEvent (event: NodeMachineEvent): NodeEvent | undefined {
   switch (event.type) {
     case 'host.started': return { type: 'host.started', network: event.network, peerId: event.peerId, addresses: event.addresses }
     case 'host.stopped': return { type: 'host.stopped', network: event.network }
@@ -24,7 +24,8 @@ export function toPublicEvent (event: HostReport): NodeEvent | undefined {
 }
 
 /** Bridge facts that concern one peer: the node routes them to that peer's actor. */
-export const peerFactTypes = new Set<string>([
+export const PEER_FACT_TYPES = [
   'libp2p.peer.discovered', 'libp2p.peer.connected', 'libp2p.peer.disconnected', 'libp2p.peer.identified',
   'libp2p.peer.updated', 'libp2p.peer.reconnect-failed', 'libp2p.connection.opened', 'libp2p.connection.closed'
-])
+] as const
+export const peerFactTypes = new Set<string>(PEER_FACT_TYPES)

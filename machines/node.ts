@@ -3,11 +3,12 @@ import type { ActorRefFrom, AnyActorLogic, EventObject } from 'xstate'
 import { hostMachine } from './host.js'
 import type { HostReport } from './host.js'
 import { peerMachine } from './peer.js'
-import type { PeerEvent, PeerRequest } from './peer.js'
+import type { PeerRequest } from './peer.js'
 import type { Libp2pHandle, NetworkKind, NodeEvent } from './contracts.js'
 import { dialTargetFor, hostId, peerIdOfTarget, peerKey, peerSystemId } from './node-ids.js'
-import { peerFactTypes, toPublicEvent } from './node-events.js'
+import { PEER_FACT_TYPES, peerFactTypes, toPublicEvent } from './node-events.js'
 import { oldestDeparted, withoutKey } from './peer-roster.js'
+import { eventOf, errorOf } from './event-narrowing.js'
 
 export type PeerRef = ActorRefFrom<typeof peerMachine>
 
@@ -85,25 +86,25 @@ export const nodeMachine = setup({
     })
   },
   guards: {
-    isPublic: ({ event }) => (event as { network?: NetworkKind }).network === 'public',
-    isPrivate: ({ event }) => (event as { network?: NetworkKind }).network === 'private'
+    isPublic: ({ event }) => 'network' in event && event.network === 'public',
+    isPrivate: ({ event }) => 'network' in event && event.network === 'private'
   },
   actions: {
     publish: enqueueActions(({ event, enqueue }) => {
-      const published = toPublicEvent(event as HostReport)
+      const published = toPublicEvent(event)
       if (published != null) enqueue.emit(published)
     }),
     rememberHost: assign(({ context, event }) => {
-      const started = event as Extract<HostReport, { type: 'host.started' }>
+      const started = eventOf(event, 'host.started')
       return { libp2p: { ...context.libp2p, [started.network]: started.libp2p }, peerId: started.peerId }
     }),
     forgetHost: assign(({ context, event }) => {
-      const { network } = event as { network: NetworkKind }
-      const { [network]: _gone, ...rest } = context.libp2p
+      if (!('network' in event)) return {}
+      const { [event.network]: _gone, ...rest } = context.libp2p
       return { libp2p: rest }
     }),
     routeToPeer: enqueueActions(({ context, event, enqueue }) => {
-      const fact = event as Extract<HostReport, { peerId: string }>
+      const fact = eventOf(event, [...PEER_FACT_TYPES])
       if (fact.peerId === context.peerId) return
       const key = peerKey(fact.network, fact.peerId)
       if (context.peers[key] == null) {
@@ -131,7 +132,7 @@ export const nodeMachine = setup({
           })
         })
       }
-      enqueue.sendTo(({ context: latest }) => latest.peers[key]!, fact as unknown as PeerEvent)
+      enqueue.sendTo(({ context: latest }) => latest.peers[key]!, fact)
     }),
     dialBootstrapPeers: enqueueActions(({ context, enqueue }) => {
       for (const ref of Object.values(context.peers)) {
@@ -139,10 +140,10 @@ export const nodeMachine = setup({
       }
     }),
     announceReady: emit(({ context, event }) => ({
-      type: 'node.ready' as const, network: (event as { network: NetworkKind }).network, peerId: context.peerId!
+      type: 'node.ready' as const, network: eventOf(event, 'services.ready').network, peerId: context.peerId!
     })),
     announceServicesFailed: emit(({ event }) => {
-      const failed = event as Extract<ServicesEvent, { type: 'services.failed' }> & { network: NetworkKind }
+      const failed = eventOf(event, 'services.failed')
       return { type: 'node.services-failed' as const, network: failed.network, error: failed.error }
     })
   }
@@ -211,8 +212,8 @@ export const nodeMachine = setup({
     'xstate.error.actor.*': {
       actions: emit(({ event }) => ({
         type: 'actor.failed' as const,
-        systemId: (event as { type: string }).type.slice('xstate.error.actor.'.length),
-        error: describe((event as { error?: unknown }).error)
+        systemId: event.type.slice('xstate.error.actor.'.length),
+        error: describe(errorOf(event))
       }))
     },
     'peer.forgotten': {

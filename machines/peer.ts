@@ -1,5 +1,6 @@
 import { setup, assign, sendParent } from 'xstate'
 import type { BridgeEvent, NetworkKind } from './contracts.js'
+import { eventOf } from './event-narrowing.js'
 
 type PeerFact = Extract<BridgeEvent, {
   type: 'libp2p.peer.connected' | 'libp2p.peer.disconnected' | 'libp2p.peer.identified' | 'libp2p.peer.updated'
@@ -63,24 +64,24 @@ const peerMachineLogic = setup({
   actions: {
     countOpened: assign({
       connections: ({ context, event }) => {
-        const { connectionId } = event as Extract<PeerEvent, { type: 'libp2p.connection.opened' }>
+        const { connectionId } = eventOf(event, 'libp2p.connection.opened')
         return context.connections.includes(connectionId) ? context.connections : [...context.connections, connectionId]
       }
     }),
     countClosed: assign({
       connections: ({ context, event }) => {
-        const { connectionId } = event as Extract<PeerEvent, { type: 'libp2p.connection.closed' }>
+        const { connectionId } = eventOf(event, 'libp2p.connection.closed')
         return context.connections.filter((id) => id !== connectionId)
       }
     }),
     learnAddresses: assign({
       addresses: ({ context, event }) => {
-        const { addresses } = event as { addresses?: string[] }
+        const addresses = 'addresses' in event ? event.addresses : undefined
         return addresses != null && addresses.length > 0 ? addresses : context.addresses
       }
     }),
     learnIdentity: assign(({ context, event }) => {
-      const identified = event as Extract<PeerEvent, { type: 'libp2p.peer.identified' }>
+      const identified = eventOf(event, 'libp2p.peer.identified')
       return {
         protocols: identified.protocols,
         addresses: identified.addresses.length > 0 ? identified.addresses : context.addresses,

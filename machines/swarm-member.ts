@@ -1,4 +1,5 @@
 import { setup, assertEvent, assign, emit, enqueueActions, fromCallback, fromPromise } from 'xstate'
+import { errorOf } from './event-narrowing.js'
 
 export type SwarmMemberEvent =
   | { type: 'swarm.join', id: string, owner: string, ownerAddress: string }
@@ -78,7 +79,7 @@ export const swarmMemberMachine = setup({
     done: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: true })),
     /** The waiting join or leave fails with `lastError` (set just before). */
     failed: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: false, error: context.lastError ?? 'failed', code: context.lastErrorCode ?? 'SWARM_FAILED' })),
-    noteError: assign({ lastError: ({ event }) => errorText((event as { error?: unknown }).error), lastErrorCode: 'SWARM_FAILED' as const }),
+    noteError: assign({ lastError: ({ event }) => errorText(errorOf(event)), lastErrorCode: 'SWARM_FAILED' as const }),
     announce: emit(({ context }, change: 'joined' | 'rotated' | 'left' | 'evicted') => ({ type: 'swarm.member.changed' as const, change, owner: context.owner ?? '', epoch: context.epoch })),
     /** Out at the owner's word: leave now, and say why in status. */
     takeEviction: assign({

@@ -1,5 +1,6 @@
 import { setup, assign, emit, enqueueActions, fromPromise } from 'xstate'
 import type { SwarmCommandCode } from './swarm-member.js'
+import { errorOf } from './event-narrowing.js'
 
 /**
  * One piece of owner work. They run strictly one at a time, in arrival order,
@@ -106,13 +107,13 @@ export const swarmOwnerMachine = setup({
     }),
     /** A grant that did not fit the queue is answered at once; a queued one is answered when it has run. */
     refuseOverflow: enqueueActions(({ context, event, enqueue }) => {
-      const id = (event as { id: string }).id
+      const id = 'id' in event ? event.id : ''
       if (!context.queue.some((c) => c.id === id)) enqueue.emit({ type: 'swarm.command.done', id, ok: false, error: 'busy', code: 'SWARM_BUSY' })
     }),
     dequeue: assign({ queue: ({ context }) => context.queue.slice(1) }),
     doneOk: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.queue[0]?.id ?? '', ok: true })),
-    doneFailed: emit(({ context, event }) => ({ type: 'swarm.command.done' as const, id: context.queue[0]?.id ?? '', ok: false, error: errorText((event as { error?: unknown }).error) })),
-    noteError: assign({ lastError: ({ event }) => errorText((event as { error?: unknown }).error) }),
+    doneFailed: emit(({ context, event }) => ({ type: 'swarm.command.done' as const, id: context.queue[0]?.id ?? '', ok: false, error: errorText(errorOf(event)) })),
+    noteError: assign({ lastError: ({ event }) => errorText(errorOf(event)) }),
     /** A rotation ends the command that asked for it (a rotation owed to a crash was asked by no one). */
     finishRotation: enqueueActions(({ context, enqueue }) => {
       const first = context.queue[0]
@@ -125,8 +126,8 @@ export const swarmOwnerMachine = setup({
       const first = context.queue[0]
       if (first?.kind !== 'rotate' && first?.kind !== 'revoke') return
       const error = first.kind === 'revoke'
-        ? `${first.peer} is revoked, but the rotation failed (${errorText((event as { error?: unknown }).error)}); rotate again`
-        : errorText((event as { error?: unknown }).error)
+        ? `${first.peer} is revoked, but the rotation failed (${errorText(errorOf(event))}); rotate again`
+        : errorText(errorOf(event))
       enqueue.emit({ type: 'swarm.command.done', id: first.id, ok: false, error })
       enqueue.assign({ queue: context.queue.slice(1) })
     }),

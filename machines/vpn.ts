@@ -3,6 +3,7 @@ import type { RoutingTable } from './vpn-table.js'
 import type { NetworkKind } from './contracts.js'
 import { addMembers, capacity, closeTable, createTable, parseSubnet, removeMember } from './vpn-table.js'
 import { removeName, setName } from './vpn-names.js'
+import { eventOf } from './event-narrowing.js'
 import { publishPort, unpublishPort } from './vpn-ports.js'
 import type { PublishedPort } from './vpn-ports.js'
 import { addRule, removeRule, setGroups, setPolicy } from './vpn-policy.js'
@@ -109,7 +110,7 @@ export const vpnMachine = setup({
   },
   actions: {
     takeEdit: assign({ table: ({ context, event }) => edited(context, event) ?? context.table }),
-    takeTable: assign({ table: ({ event }) => (event as { table: RoutingTable }).table, lastError: undefined, stopReason: undefined }),
+    takeTable: assign({ table: ({ event }) => eventOf(event, ['vpn.restore', 'vpn.table']).table, lastError: undefined, stopReason: undefined }),
     pushRoutes: sendTo('dataPlane', ({ context }): VpnRoutesEvent => ({ type: 'vpn.routes', table: context.table! })),
     record: sendTo('recorder', ({ context }, params: { state: VpnState }): VpnRecordEvent => ({
       type: 'vpn.record', state: params.state, ...(context.table != null ? { table: context.table } : {})

@@ -21,6 +21,7 @@ test('each kind of violation is found and named', async () => {
     await writeFile(join(root, 'machines/impure.ts'), "import { createNode } from '../runtime/node.js'\nimport type { Libp2p } from '@libp2p/interface'\nimport type { Format } from '../actors/wire/format.js'\n")
     await writeFile(join(root, 'actors/up.ts'), "export { DmsError } from '../runtime/errors.js'\nconst later = await import('../runtime/late.js')\n")
     await writeFile(join(root, 'runtime/long.ts'), 'export const x = 1\n'.repeat(301))
+    await writeFile(join(root, 'machines/casts.ts'), "const a = (event as { id: string }).id\nconst b = fact as unknown as PeerEvent\nconst c = eventOf(event, 'x').id\n")
     await writeFile(join(root, 'runtime/quiet.ts'), [
       'await stop().catch(() => {})',
       'await close().catch(() => {}) // the peer reset it already',
@@ -37,6 +38,7 @@ test('each kind of violation is found and named', async () => {
     assert.ok(problems.some((p) => p.startsWith('machines/impure.ts: imports ../actors/wire/format.js')), 'not even a type from actors/: shared types live in machines/')
     assert.is(problems.filter((p) => p.startsWith('actors/up.ts')).length, 2, 'static re-exports and dynamic imports count')
     assert.ok(problems.some((p) => p.startsWith('runtime/long.ts: 301 lines')))
+    assert.equal(problems.filter((p) => p.startsWith('machines/casts.ts')).map((p) => p.split(':')[1]), ['1', '2'], 'event casts in machines/ are named by line')
     assert.equal(problems.filter((p) => p.startsWith('runtime/quiet.ts')).map((p) => p.split(':')[1]), ['1', '5', '6'], 'silent catches are named by line; commented ones pass')
   } finally {
     await rm(root, { recursive: true, force: true })
