@@ -36,20 +36,27 @@ export type HostFailureCode = 'ADDRESS_IN_USE' | 'HOST_START_FAILED'
 
 const failureCode = (error: unknown): HostFailureCode => (error as { code?: unknown } | undefined)?.code === 'ADDRESS_IN_USE' ? 'ADDRESS_IN_USE' : 'HOST_START_FAILED'
 
+/** A private host's part in its swarm's relay: the owner serves its members, a member reserves a slot. */
+export type SwarmRelayRole = 'serve' | 'reserve'
+
 export interface HostInput {
   network: NetworkKind
   listen: string[]
+  /** Private host: its part in the swarm's own relay; kept across restarts. */
+  relay?: SwarmRelayRole
 }
 
 /** What the `createLibp2p` actor is given; the runtime supplies identity and network key itself. */
 export interface CreateLibp2pInput {
   network: NetworkKind
   listen: string[]
+  relay?: SwarmRelayRole
 }
 
 export interface HostContext {
   network: NetworkKind
   listen: string[]
+  relay?: SwarmRelayRole
   /** The live libp2p node while one exists; sanitised away before inspection. */
   libp2p?: Libp2pHandle
   peerId?: string
@@ -117,6 +124,7 @@ const hostMachineLogic = setup({
   context: ({ input }) => ({
     network: input.network,
     listen: input.listen,
+    ...(input.relay != null ? { relay: input.relay } : {}),
     addresses: [],
     restartRequested: false,
     stopRequested: false,
@@ -136,7 +144,7 @@ const hostMachineLogic = setup({
       invoke: {
         id: 'createLibp2p',
         src: 'createLibp2p',
-        input: ({ context }) => ({ network: context.network, listen: context.listen }),
+        input: ({ context }) => ({ network: context.network, listen: context.listen, ...(context.relay != null ? { relay: context.relay } : {}) }),
         onDone: [
           { guard: 'stopRequested', target: 'stopping', actions: assign({ libp2p: ({ event }) => event.output }) },
           { target: 'live', actions: assign({ libp2p: ({ event }) => event.output, peerId: ({ event }) => event.output.peerId.toString() }) }

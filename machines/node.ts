@@ -1,7 +1,7 @@
 import { setup, assign, emit, enqueueActions, fromCallback, sendTo, stopChild } from 'xstate'
 import type { ActorRefFrom, AnyActorLogic, EventObject } from 'xstate'
 import { hostMachine } from './host.js'
-import type { HostReport } from './host.js'
+import type { HostReport, SwarmRelayRole } from './host.js'
 import { peerMachine } from './peer.js'
 import type { PeerRequest } from './peer.js'
 import type { Libp2pHandle, NetworkKind, NodeEvent } from './contracts.js'
@@ -40,7 +40,7 @@ export type ServicesEvent = { type: 'services.ready' } | { type: 'services.faile
 
 /** Commands for the private host (the private swarm drives these). */
 export type PrivateHostCommand =
-  | { type: 'private.start', listen?: string[] }
+  | { type: 'private.start', listen?: string[], relay?: SwarmRelayRole }
   | { type: 'private.restart' }
   | { type: 'private.stop' }
 
@@ -259,7 +259,7 @@ export const nodeMachine = setup({
                 enqueue.spawnChild('host', {
                   id: 'host.private',
                   systemId: 'host.private',
-                  input: { network: 'private', listen: event.listen ?? ['/ip4/127.0.0.1/tcp/0'] }
+                  input: { network: 'private', listen: event.listen ?? ['/ip4/127.0.0.1/tcp/0'], ...(event.relay != null ? { relay: event.relay } : {}) }
                 })
                 enqueue.sendTo('host.private', { type: 'host.start' })
               })

@@ -36,8 +36,6 @@ export class HostControl {
   /** What attaches to every running host (messengers, key exchange, VPN data plane, discovery). */
   readonly attachments: HostAttachment[] = []
   private protector?: () => ProtectorFactory | undefined
-  /** The private host's part in the swarm's relay, as its last start asked; kept for restarts. */
-  private relayRole?: 'serve' | 'reserve'
 
   constructor (private readonly init: HostControlInit) {}
 
@@ -57,11 +55,6 @@ export class HostControl {
 
   privateProtector (): ProtectorFactory | undefined {
     return this.protector?.()
-  }
-
-  /** The private host's part in the swarm's own relay (actors/libp2p-node.ts `swarmRelay`), read at each (re)start. */
-  privateRelay (): 'serve' | 'reserve' | undefined {
-    return this.relayRole
   }
 
   /** The running libp2p node of a host. */
@@ -97,8 +90,8 @@ export class HostControl {
     if (root == null) throw new DmsError('HOST_NOT_RUNNING', 'the node is not started')
     if (this.running('private')) return this.privateAddresses()
     const listen = options.listen ?? this.init.defaultPrivateListen()
-    this.relayRole = options.relay
-    await this.awaitPrivate(() => { root.send({ type: 'private.start', listen }) }, 'ready')
+    // the relay role travels with the start, into the host machine's input: its restarts keep it
+    await this.awaitPrivate(() => { root.send({ type: 'private.start', listen, ...(options.relay != null ? { relay: options.relay } : {}) }) }, 'ready')
     return this.privateAddresses()
   }
 

@@ -41,8 +41,6 @@ export interface NodeActorsInit {
   attachments: HostAttachment[]
   /** The protector for the private host, read at each (re)start so a rotated key takes effect. */
   privateProtector?: () => ProtectorFactory | undefined
-  /** The private host's part in the swarm's relay, read at each (re)start. */
-  privateRelay?: () => 'serve' | 'reserve' | undefined
   /** Told of every libp2p node created, so the runtime can make sure none outlives the node. */
   created?: (libp2p: DmsLibp2p) => void
 }
@@ -57,7 +55,7 @@ export function nodeActors (init: NodeActorsInit) {
   const previousDetach: Record<NetworkKind, Promise<void>> = { public: Promise.resolve(), private: Promise.resolve() }
   const createLibp2p = fromPromise<Libp2pHandle, CreateLibp2pInput>(async ({ input }) => {
       const protector = input.network === 'private' ? init.privateProtector?.() : undefined
-      const swarmRelay = input.network === 'private' ? init.privateRelay?.() : undefined
+      const swarmRelay = input.network === 'private' ? input.relay : undefined
       if (input.network === 'private' && protector == null) throw new DmsError('SWARM_FAILED', 'no private network key is configured')
       const libp2p = await createLibp2pNode({
         privateKey: init.privateKey,

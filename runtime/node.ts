@@ -242,7 +242,6 @@ export class DmsNode<F extends FeatureFactories = {}> {
         privateKey: this.identity.privateKey,
         attachments: this.hosts.attachments,
         privateProtector: () => this.hosts.privateProtector(),
-        privateRelay: () => this.hosts.privateRelay(),
         created: (libp2p) => { this.liveLibp2p.track(libp2p) }
       })
     }), { systemId: 'node', input: nodeInput(this.config), ...(this.inspect != null ? { inspect: this.inspect } : {}) })
