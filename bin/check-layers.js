@@ -74,7 +74,7 @@ export function checkLayers (root = projectRoot) {
       }
       if (layer === 'machines') {
         text.split('\n').forEach((line, index) => {
-          if (/\b(event|fact)\)? as [\w{]|as unknown as \w*Event\b/.test(line)) problems.push(`${name}:${index + 1}: casts an event (narrow it: eventOf(event, type), 'field' in event, or action params)`)
+          if (/\b(event|fact|event\.output)\)? as [\w{]|as unknown as \w*Event\b/.test(line)) problems.push(`${name}:${index + 1}: casts an event (narrow it: eventOf(event, type), 'field' in event, or action params)`)
         })
       }
     }

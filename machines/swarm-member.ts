@@ -76,7 +76,8 @@ export const swarmMemberMachine = setup({
     rejoinDelay: 2000
   },
   actions: {
-    done: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: true })),
+    /** The waiting join or leave succeeded (a rejoin nobody waits for answers no one). */
+    done: enqueueActions(({ context, enqueue }) => { if (context.commandId != null) enqueue.emit({ type: 'swarm.command.done', id: context.commandId, ok: true }) }),
     /** The waiting join or leave fails with `lastError` (set just before). */
     failed: emit(({ context }) => ({ type: 'swarm.command.done' as const, id: context.commandId ?? '', ok: false, error: context.lastError ?? 'failed', code: context.lastErrorCode ?? 'SWARM_FAILED' })),
     noteError: assign({ lastError: ({ event }) => errorText(errorOf(event)), lastErrorCode: 'SWARM_FAILED' as const }),
@@ -114,14 +115,14 @@ export const swarmMemberMachine = setup({
             guard: ({ event }) => event.output.granted,
             target: 'joining',
             actions: assign(({ event }) => {
-              const answer = event.output as Extract<KeyAnswer, { granted: true }>
-              return { epoch: answer.epoch, fingerprint: answer.fingerprint, bootstrap: answer.bootstrap }
+              const answer = event.output
+              return answer.granted ? { epoch: answer.epoch, fingerprint: answer.fingerprint, bootstrap: answer.bootstrap } : {}
             })
           },
           {
             target: 'idle',
             actions: [
-              assign({ lastError: ({ event }) => `denied: ${(event.output as { reason?: string }).reason ?? 'unknown'}`, lastErrorCode: 'KEY_DENIED' as const }),
+              assign({ lastError: ({ event }) => `denied: ${event.output.granted ? 'unknown' : event.output.reason}`, lastErrorCode: 'KEY_DENIED' as const }),
               'failed',
               // a member refused as not authorised on its way back in was revoked, whether or not the eviction
               // notice reached it; refused for another reason (busy, a skewed clock), it is out, not evicted
@@ -158,7 +159,7 @@ export const swarmMemberMachine = setup({
             guard: ({ event }) => event.output.joined,
             target: 'joined',
             actions: [
-              assign({ addresses: ({ event }) => (event.output as { addresses: string[] }).addresses, lastError: undefined }),
+              assign({ addresses: ({ event }) => event.output.joined ? event.output.addresses : [], lastError: undefined }),
               'done',
               { type: 'announce', params: ({ context }) => context.inSwarm ? 'rotated' as const : 'joined' as const },
               assign({ inSwarm: true })
