@@ -32,8 +32,11 @@ const EVICTION_WAIT_MS = 500
 export interface RestoredOwner { key: Uint8Array, epoch: number, bootstrap: string[], rotationDue: boolean }
 
 /** What both sides' effects work with; `takeRestored` hands the saved swarm to the next create or join once. */
+/** What the swarm's effects use of the node: its configuration, identity, hosts and dial. */
+export type SwarmEffectComponents = Pick<NodeComponents, 'config' | 'identity' | 'hosts' | 'dial'>
+
 export interface SwarmEffectDeps<Restored, Role> {
-  node: NodeComponents
+  node: SwarmEffectComponents
   /** The swarm's scoped logger. */
   log: Logger
   store: SwarmStore

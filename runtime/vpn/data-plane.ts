@@ -21,7 +21,8 @@ import { learnAddresses } from './peer-addresses.js'
 export const emptyStats = (): PumpStats => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0, deviceClosed: 0 } })
 
 export interface DataPlaneInit {
-  node: NodeComponents
+  /** Only the hosts: the pump runs on the VPN's host, and follows its restarts. */
+  node: Pick<NodeComponents, 'hosts'>
   device: string
   mtu: number
   firewall: boolean

@@ -15,7 +15,7 @@ export function checkPeerId (peer: string): string {
 }
 
 /** Peer ids from ids or multiaddrs; a multiaddr is dialled so its host is known. */
-export async function resolvePeers (node: NodeComponents, hosts: string[]): Promise<string[]> {
+export async function resolvePeers (node: Pick<NodeComponents, 'dial' | 'identity'>, hosts: string[]): Promise<string[]> {
   const peers: string[] = []
   for (const host of hosts) {
     if (host.startsWith('/')) {
@@ -38,7 +38,7 @@ export async function resolvePeers (node: NodeComponents, hosts: string[]): Prom
 }
 
 /** Known listen addresses of peers (this node's own included), for members to dial each other. */
-export async function addressesOf (node: NodeComponents, peers: string[]): Promise<Record<string, string[]>> {
+export async function addressesOf (node: Pick<NodeComponents, 'hosts' | 'identity'>, peers: string[]): Promise<Record<string, string[]>> {
   const libp2p = node.hosts.libp2p(node.hosts.libp2p('private') != null ? 'private' : 'public')
   const strip = (address: { toString: () => string }): string => address.toString().replace(/\/p2p\/[^/]+$/, '')
   const out: Record<string, string[]> = {}

@@ -25,7 +25,7 @@ export class TablePublisher {
   private readonly deliveries = new Map<string, Delivery>()
   private readonly running = new Map<string, Promise<void>>()
 
-  constructor (private readonly node: NodeComponents) {}
+  constructor (private readonly node: Pick<NodeComponents, 'messages'>) {}
 
   /** Send `signed` to `peers`; resolves when every peer confirmed it or ran out of tries. */
   async publish (signed: SignedTable, peers: string[], options: PublishOptions = {}): Promise<void> {

@@ -22,7 +22,7 @@ export class TableVersions {
   private signed?: SignedTable
   private chain: Promise<void> = Promise.resolve()
 
-  constructor (private readonly node: NodeComponents, private readonly report: (message: string) => void) {
+  constructor (private readonly node: Pick<NodeComponents, 'config' | 'identity' | 'messages'>, private readonly report: (message: string) => void) {
     this.store = new VpnStore(node.config.dataDir)
     this.publisher = new TablePublisher(node)
   }
