@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Histogram, Registry } from 'prom-client'
 
 /** Label values of one sample, and its value. */
 export type Sample = [labels: Record<string, string>, value: number]
@@ -14,45 +14,87 @@ export interface MetricsInit {
   process?: boolean
 }
 
+/** A histogram the caller observes into; it records once the metrics are loaded. */
+export interface Observer { observe: (labels: Record<string, string>, value: number) => void }
+
+type Definition =
+  | { kind: 'gauge' | 'counter', name: string, help: string, labelNames: string[], read: () => Sample[] }
+  | { kind: 'histogram', name: string, help: string, labelNames: string[], buckets: number[], into: (histogram: Histogram) => void }
+
 /**
- * The node's metrics catalogue, in Prometheus form (prom-client). Every value is
- * read from the node's live state when a scrape asks (`collect`), so a host
- * restart or a stopped feature never leaves a stale number behind, and nothing
- * costs anything between scrapes. Features add theirs through the `metrics`
+ * The node's metrics catalogue, in Prometheus form (prom-client). Every gauge
+ * and counter is read from the node's live state when a scrape asks
+ * (`collect`), so a host restart or a stopped feature never leaves a stale
+ * number behind. prom-client (11 MB, 40 ms to load) is loaded only when the
+ * metrics are first asked for (`text()`), or at once when `createNode` was
+ * given `metrics`: an embedded node that is never scraped does not carry it.
+ * Histograms count from then on. Features add theirs through the `metrics`
  * component. Peer ids are labels only where their number is bounded (VPN
  * members), never for public peers.
  */
 export class NodeMetrics {
-  readonly registry: Registry
+  private readonly definitions: Definition[] = []
+  private loaded?: { registry: Registry, make: (definition: Definition) => void }
+  private loading?: Promise<void>
 
-  constructor (init: MetricsInit = {}) {
-    this.registry = init.registry ?? new Registry()
-    if (init.process === true) collectDefaultMetrics({ register: this.registry })
+  constructor (private readonly init: MetricsInit = {}, eager = false) {
+    if (eager) void this.load()
   }
 
   /** A gauge whose samples `read` gives at each scrape. */
   gauge (name: string, help: string, labelNames: string[], read: () => Sample[]): void {
-    const registers = [this.registry]
-    new Gauge({ name, help, labelNames, registers, collect () { this.reset(); for (const [labels, value] of read()) this.set(labels, value) } })
+    this.define({ kind: 'gauge', name, help, labelNames, read })
   }
 
   /** A counter kept elsewhere (a monotonic count the node already holds), read at each scrape. */
   counter (name: string, help: string, labelNames: string[], read: () => Sample[]): void {
-    const registers = [this.registry]
-    new Counter({ name, help, labelNames, registers, collect () { this.reset(); for (const [labels, value] of read()) if (value > 0) this.inc(labels, value) } })
+    this.define({ kind: 'counter', name, help, labelNames, read })
   }
 
   /** A histogram the caller observes into (e.g. request latency, in seconds). */
-  histogram (name: string, help: string, labelNames: string[], buckets: number[]): Histogram {
-    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] })
+  histogram (name: string, help: string, labelNames: string[], buckets: number[]): Observer {
+    let histogram: Histogram | undefined
+    this.define({ kind: 'histogram', name, help, labelNames, buckets, into: (made) => { histogram = made } })
+    return { observe: (labels, value) => { histogram?.observe(labels, value) } }
   }
 
   /** The Prometheus text exposition of every metric. */
   async text (): Promise<string> {
-    return await this.registry.metrics()
+    await this.load()
+    return await this.loaded!.registry.metrics()
   }
 
+  /** The prom-client registry the metrics are in (loading them if they are not yet). */
+  async registry (): Promise<Registry> {
+    await this.load()
+    return this.loaded!.registry
+  }
+
+  /** The exposition's content type (after `text()`). */
   get contentType (): string {
-    return this.registry.contentType
+    return this.loaded?.registry.contentType ?? 'text/plain; version=0.0.4; charset=utf-8'
+  }
+
+  private define (definition: Definition): void {
+    this.definitions.push(definition)
+    this.loaded?.make(definition)
+  }
+
+  private async load (): Promise<void> {
+    this.loading ??= (async () => {
+      const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await import('prom-client')
+      const registry = this.init.registry ?? new Registry()
+      if (this.init.process === true) collectDefaultMetrics({ register: registry })
+      const make = (d: Definition): void => {
+        const common = { name: d.name, help: d.help, labelNames: d.labelNames, registers: [registry] }
+        if (d.kind === 'histogram') { d.into(new Histogram({ ...common, buckets: d.buckets })); return }
+        const read = d.read
+        if (d.kind === 'gauge') new Gauge({ ...common, collect () { this.reset(); for (const [labels, value] of read()) this.set(labels, value) } })
+        else new Counter({ ...common, collect () { this.reset(); for (const [labels, value] of read()) if (value > 0) this.inc(labels, value) } })
+      }
+      for (const definition of this.definitions) make(definition)
+      this.loaded = { registry, make }
+    })()
+    await this.loading
   }
 }

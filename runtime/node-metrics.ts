@@ -1,5 +1,4 @@
-import type { Histogram } from 'prom-client'
-import type { NodeMetrics, Sample } from './metrics.js'
+import type { NodeMetrics, Observer, Sample } from './metrics.js'
 import type { HostControl } from './host-control.js'
 import type { MessengerStats } from '../actors/messenger/messenger.js'
 import type { NetworkKind } from './events.js'
@@ -78,8 +77,8 @@ export function registerNodeMetrics (metrics: NodeMetrics, sources: NodeMetricSo
 const REQUEST_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
 /** `dms_messenger_request_seconds`, which the message router observes into. */
-export function requestHistogram (metrics: NodeMetrics): Histogram<'outcome'> {
-  return metrics.histogram('dms_messenger_request_seconds', 'Time from a request to its reply or failure, by outcome (ok or the error code).', ['outcome'], REQUEST_SECONDS_BUCKETS) as Histogram<'outcome'>
+export function requestHistogram (metrics: NodeMetrics): Observer {
+  return metrics.histogram('dms_messenger_request_seconds', 'Time from a request to its reply or failure, by outcome (ok or the error code).', ['outcome'], REQUEST_SECONDS_BUCKETS)
 }
 
 /** Peer actors counted by network and connectedness, for `dms_peers`. */

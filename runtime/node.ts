@@ -62,7 +62,7 @@ export class DmsNode<F extends FeatureFactories = {}> {
   readonly features: FeaturesOf<F>
   /** Actors addressable by systemId, from this node and (for the event types each lists) from remote peers. */
   readonly actors: FeatureActors
-  /** The node's Prometheus metrics (docs/metrics.md): `await node.metrics.text()`, or its prom-client `registry`. */
+  /** The node's Prometheus metrics (docs/metrics.md): `await node.metrics.text()` or `.registry()`. */
   readonly metrics: NodeMetrics
   private readonly startTimeoutMs: number
   private identity?: Identity
@@ -103,7 +103,7 @@ export class DmsNode<F extends FeatureFactories = {}> {
       startTimeoutMs: this.startTimeoutMs
     })
     const emit = (event: NodeEvent): void => { this.events.emit(event) }
-    this.metrics = new NodeMetrics(checkMetrics(init.metrics))
+    this.metrics = new NodeMetrics(checkMetrics(init.metrics), init.metrics !== undefined)
     this.messages = new MessageRouter({ config: this.config, hosts: this.hosts, features: this.actors, emit, onPrivate: (peer) => this.connectedOnPrivate(peer), requestSeconds: requestHistogram(this.metrics) })
     registerNodeMetrics(this.metrics, { hosts: this.hosts, events: this.events, messengerStats: () => this.messages.stats(), peers: () => peerCounts(readStatus(this.root, '').peers) })
     for (const attachment of this.messages.attachments()) this.hosts.addAttachment(attachment)
