@@ -16,11 +16,14 @@ export function peerTable (peers: PeerStatus[], full = false, aliases = new Map<
   if (peers.length === 0) return '(no peers yet)'
   const name = (p: PeerStatus): string => full ? p.peerId : aliases.get(p.peerId) ?? shortId(p.peerId)
   const errors = peers.filter((p) => p.lastError != null)
+  const rows = table([
+    ['PEER', 'NETWORK', 'STATE', 'CONNS', 'PROTOCOLS'],
+    ...peers.map((p) => [name(p) + (p.bootstrap ? ' (bootstrap)' : ''), p.network, p.state, String(p.connections), String(p.protocols.length)])
+  ])
+  // whole ids do not leave room for a table in a terminal: each id on its line, its facts under it
+  const fits = rows.split('\n').every((line) => line.length <= width)
   return [
-    table([
-      ['PEER', 'NETWORK', 'STATE', 'CONNS', 'PROTOCOLS'],
-      ...peers.map((p) => [name(p) + (p.bootstrap ? ' (bootstrap)' : ''), p.network, p.state, String(p.connections), String(p.protocols.length)])
-    ]),
+    fits ? rows : peers.map((p) => `${name(p)}${p.bootstrap ? ' (bootstrap)' : ''}\n  ${p.network}, ${p.state}, ${p.connections} connection(s), ${p.protocols.length} protocol(s)`).join('\n'),
     // a reason is a sentence: below the table, never inside a cell
     ...(errors.length > 0 ? ['', 'last errors:'] : []),
     ...errors.flatMap((p) => wrap(`  ${name(p)}: ${safeText(p.lastError!, 400)}`, width, '    '))

@@ -49,7 +49,8 @@ test('peer ids: any unique prefix, and the short form peers prints, are taken; -
   const peers = JSON.parse((await runCli(['peers', '--json', '--data', dirs.a!])).stdout) as Array<{ peerId: string }>
   const target = peers[0]!.peerId
   const full = await runCli(['peers', '--full', '--data', dirs.a!])
-  assert.match(full.stdout, new RegExp(target))
+  assert.match(full.stdout, new RegExp(`^${target}( \\(bootstrap\\))?\\n  public, \\w+, \\d+ connection`, 'm'), 'whole ids, each on its line, the facts under it')
+  assert.ok(full.stdout.split('\n').every((line) => line.length <= 80), 'within 80 columns')
   const short = /(\S+…\S+)/.exec((await runCli(['peers', '--data', dirs.a!])).stdout)![1]!
   for (const given of [target.slice(0, 14), short]) {
     const pinged = await runCli(['ping', given, '--count', '1', '--data', dirs.a!])
