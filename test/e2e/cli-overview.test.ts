@@ -1,4 +1,4 @@
-// test-needs: tmux
+// test-needs: tmux zsh fish
 // The operator's overview and tools against real daemons: status shows the hosts, the swarm role and each
 // peer's path; ping takes an alias, a prefix or a VPN IP and says the path; netcheck says ok or what to fix;
 // aliases and the saved config live in the data dir; errors under --json are JSON on stderr; completion
@@ -198,7 +198,7 @@ test('swarm create and vpn start take aliases and prefixes too', async () => {
   assert.equal((JSON.parse(created.stdout) as { authorised: string[] }).authorised, [peers.a!.peerId])
 })
 
-test('completion: bash offers aliases, peer ids and event types; zsh and fish scripts are made', async () => {
+test('completion: bash, zsh and fish offer aliases, peer ids, subcommands and event types', async () => {
   const script = join(root, 'completion.bash')
   await writeFile(script, (await runCli(['completion', 'bash'])).stdout)
   const complete = (words: string[]): string[] => {
@@ -215,8 +215,23 @@ test('completion: bash offers aliases, peer ids and event types; zsh and fish sc
   assert.equal(complete(['dms-net', 'completion', 'f']), ['fish'])
   // the peers of the node named by --data on the command line
   assert.ok(complete(['dms-net', 'ping', '--data', dirs.a!, '']).includes(peers.b!.peerId))
-  assert.match((await runCli(['completion', 'zsh'])).stdout, /compdef _dms_net dms-net/)
-  assert.match((await runCli(['completion', 'fish'])).stdout, /complete -c dms-net .* -l type -xa '.*peer\.connected/)
+  // zsh: the function itself, with compadd recording what it offers (compadd's own prefix filter is zsh's)
+  const zshScript = join(root, 'completion.zsh')
+  await writeFile(zshScript, (await runCli(['completion', 'zsh'])).stdout)
+  const bin = join(root, 'bin')
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, DMS_NET_DATA: dirs.b! }
+  const zsh = (words: string[]): string[] => spawnSync('zsh', ['-c', `compdef() {}; compadd() { [[ $1 == -a ]] && print -l -- \${(P)2} }; source ${zshScript}; words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _dms_net`], { encoding: 'utf8', env }).stdout.trim().split('\n')
+  assert.ok(zsh(['dms-net', 'ping', '']).includes('hub'), 'zsh offers aliases')
+  assert.ok(zsh(['dms-net', 'ping', '']).includes(peers.a!.peerId), 'zsh offers peer ids')
+  assert.ok(zsh(['dms-net', 'events', '--type', 'peer.con']).includes('peer.connected'))
+  assert.ok(zsh(['dms-net', 'vpn', '']).includes('publish'))
+  // fish: its own completion engine, as a user's shell runs it
+  const fishScript = join(root, 'completion.fish')
+  await writeFile(fishScript, (await runCli(['completion', 'fish'])).stdout)
+  const fish = (line: string): string[] => spawnSync('fish', ['-c', `source ${fishScript}; complete -C '${line}'`], { encoding: 'utf8', env }).stdout.trim().split('\n').map((l) => l.split('\t')[0]!)
+  assert.equal(fish('dms-net events --type peer.con'), ['peer.connected'])
+  assert.ok(fish('dms-net net').includes('netcheck'))
+  assert.ok(fish('dms-net ping ').includes('hub'), `fish offers aliases: ${fish('dms-net ping ').join(' ')}`)
 })
 
 test('help fits 80 columns, and in an 80-column tmux status, peers, help and the node log do not wrap', async () => {
