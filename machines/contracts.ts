@@ -67,6 +67,8 @@ export interface NodeEventMap {
   /** The VPN changed state or applied a new table version. */
   'vpn.changed': { state: string, role: 'leader' | 'member' | 'none', version?: number, ip?: string, members: number }
   'vpn.error': { message: string }
+  /** Leader: a member could not be given the table (every try failed), and why: it has no usable path. */
+  'vpn.member.unreachable': { peer: string, reason: string }
   /** Whether others can reach this host directly changed (docs/discovery.md). */
   'reachability.changed': { network: NetworkKind, reachability: 'public' | 'private', addresses: string[] }
   /** A relay now holds a reservation for this host: peers can reach it through the relay. */

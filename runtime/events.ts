@@ -11,7 +11,7 @@ export const NODE_EVENT_TYPES = [
   'self.updated', 'connection.opened', 'connection.closed', 'connection.relayed', 'connection.upgraded',
   'messenger.error', 'actor.failed', 'job.received',
   'swarm.revoked', 'swarm.joined', 'swarm.rotated', 'swarm.left', 'swarm.evicted',
-  'vpn.changed', 'vpn.error', 'reachability.changed', 'relay.reserved', 'relay.lost', 'holepunch.failed'
+  'vpn.changed', 'vpn.error', 'vpn.member.unreachable', 'reachability.changed', 'relay.reserved', 'relay.lost', 'holepunch.failed'
 ] as const satisfies readonly NodeEventType[]
 
 // a new event in NodeEventMap that this list lacks fails the type check here

@@ -87,3 +87,25 @@ export function relayOf (libp2p: DmsLibp2p | undefined, peer: string): string | 
   const relays = connections.map((c) => /\/p2p\/([^/]+)\/p2p-circuit/.exec(c.remoteAddr.toString())?.[1])
   return relays.every((relay) => relay != null) ? relays[0] : undefined
 }
+
+/** How this node reaches a member: directly, through a relay without limits (the swarm's), only a limited relay, or not at all. */
+export type MemberPath = 'direct' | 'relayed' | 'limited' | 'none'
+
+export function pathOf (libp2p: DmsLibp2p | undefined, peer: string): MemberPath {
+  let connections
+  try {
+    connections = libp2p?.getConnections(peerIdFromString(peer)) ?? []
+  } catch {
+    return 'none'
+  }
+  if (connections.some((c) => !c.remoteAddr.toString().includes('/p2p-circuit'))) return 'direct'
+  if (connections.some((c) => c.limits == null)) return 'relayed'
+  return connections.length > 0 ? 'limited' : 'none'
+}
+
+/** Why a member has no path the VPN can use, or undefined when it has one. */
+export function pathProblem (path: MemberPath): string | undefined {
+  if (path === 'limited') return 'no usable path: only a limited relay (a public relay with limits carries no VPN traffic); it needs a direct path (open its port, or hole punching) or the swarm\'s relay'
+  if (path === 'none') return 'no path: not connected (unreachable from here: behind NAT without a relay, or offline)'
+  return undefined
+}

@@ -25,7 +25,7 @@ export class TablePublisher {
   private readonly deliveries = new Map<string, Delivery>()
   private readonly running = new Map<string, Promise<void>>()
 
-  constructor (private readonly node: Pick<NodeComponents, 'messages'>) {}
+  constructor (private readonly node: Pick<NodeComponents, 'messages'>, private readonly unreachable: (peer: string, reason: string) => void = () => {}) {}
 
   /** Send `signed` to `peers`; resolves when every peer confirmed it or ran out of tries. */
   async publish (signed: SignedTable, peers: string[], options: PublishOptions = {}): Promise<void> {
@@ -74,6 +74,7 @@ export class TablePublisher {
         this.deliveries.set(peer, { version: this.confirmed(peer), error: (err as Error).message })
         attempt++
         if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt))
+        else this.unreachable(peer, (err as Error).message)
       }
     }
   }

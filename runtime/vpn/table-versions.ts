@@ -22,9 +22,10 @@ export class TableVersions {
   private signed?: SignedTable
   private chain: Promise<void> = Promise.resolve()
 
-  constructor (private readonly node: Pick<NodeComponents, 'config' | 'identity' | 'messages'>, private readonly report: (message: string) => void) {
+  constructor (private readonly node: Pick<NodeComponents, 'config' | 'identity' | 'messages' | 'events'>, private readonly report: (message: string) => void, why: (peer: string) => string | undefined = () => undefined) {
     this.store = new VpnStore(node.config.dataDir)
-    this.publisher = new TablePublisher(node)
+    // a member the table cannot reach is told of on the leader's side, with why its path fails
+    this.publisher = new TablePublisher(node, (peer, error) => { node.events.emit({ type: 'vpn.member.unreachable', peer, reason: /^[A-Z_]+:/.test(error) ? error : why(peer) ?? error }) })
   }
 
   /** Queue a version the machine adopted. */

@@ -19,7 +19,7 @@ import { VpnDataPlane, emptyStats } from './data-plane.js'
 import { DEFAULT_VPN_MTU, type VpnInit, type VpnStatus } from './vpn-types.js'
 import { registerVpnMetrics } from './vpn-metrics.js'
 export { DEFAULT_VPN_MTU, type VpnInit, type VpnRoute, type VpnStatus } from './vpn-types.js'
-import { addressesOf, checkPeerId, relayOf, resolvePeers } from './peer-addresses.js'
+import { addressesOf, checkPeerId, pathOf, pathProblem, relayOf, resolvePeers } from './peer-addresses.js'
 import { traced } from '../../actors/log.js'
 
 type VpnActor = ActorRefFrom<typeof vpnMachine>
@@ -54,7 +54,7 @@ export class Vpn {
     this.mtu = init.mtu ?? DEFAULT_VPN_MTU
     if (!Number.isInteger(this.mtu) || this.mtu < 576 || this.mtu > 65535) throw new DmsError('CONFIG_INVALID', `mtu must be a whole number from 576 to 65535 (got ${this.mtu})`)
     this.acceptFrom = init.acceptFrom === 'any' ? 'any' : new Set(init.acceptFrom ?? [])
-    this.versions = new TableVersions(node, (message) => { this.report(message) })
+    this.versions = new TableVersions(node, (message) => { this.report(message) }, (peer) => pathProblem(pathOf(this.host(), peer)))
     this.serveDns = init.dns !== false
     const edits = {
       table: () => this.vpnActor?.getSnapshot().context.table, self: () => this.self, requireLeader: () => { this.requireLeader() },
@@ -100,7 +100,6 @@ export class Vpn {
   }
 
   // ---- the API -------------------------------------------------------------------------
-
   /** Lead a new VPN over `hosts` (peer ids, or multiaddrs with /p2p/ to dial first). This node is the first member. */
   async start (hosts: string[], options: { subnet: string, domain?: string }): Promise<VpnStatus> {
     const subnet = parseSubnet(options.subnet)
@@ -184,13 +183,12 @@ export class Vpn {
     return vpnStatusOf({
       state: this.state(), self: this.self, ...(context.table != null ? { table: context.table } : {}), ...(context.network != null ? { network: context.network } : {}),
       ...(context.lastError != null ? { lastError: context.lastError } : {}), device: this.device, mtu: this.mtu, traffic: this.plane.stats,
-      peerTraffic: (peer) => this.plane.traffic(peer), relayOf: (peer) => relayOf(this.node.hosts.libp2p(context.network ?? 'public'), peer),
+      peerTraffic: (peer) => this.plane.traffic(peer), relayOf: (peer) => relayOf(this.host(), peer), pathOf: (peer) => pathOf(this.host(), peer),
       deliveries: () => this.versions.deliveries(), ...(dns != null ? { dns } : {}), ...(this.plane.portsError != null ? { portsError: this.plane.portsError } : {}), ...(this.plane.policyError != null ? { policyError: this.plane.policyError } : {})
     })
   }
 
   // ---- effects ---------------------------------------------------------------------------
-
   /** The recorder: announce each state or version, and sign, persist and publish each version in order. */
   private lastRecorded = { state: '', version: '' }
   private record ({ state, table }: VpnRecordEvent): void {
@@ -221,7 +219,6 @@ export class Vpn {
   }
 
   // ---- tables ----------------------------------------------------------------------------
-
   /** A `vpn.table` message: verify, then hand it to the machine. Answers with the version now in use. */
   private async receiveTable (body: unknown, from: string): Promise<{ version: number, state: string }> {
     const table = await openSignedTable(body)
@@ -264,6 +261,8 @@ export class Vpn {
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+  /** The libp2p node of the host the VPN runs on. */
+  private readonly host = (): ReturnType<NodeComponents['hosts']['libp2p']> => this.node.hosts.libp2p(this.vpnActor?.getSnapshot().context.network ?? 'public')
 
   private get self (): string {
     return this.node.identity.peerId()

@@ -4,6 +4,8 @@ import type { PumpStats, PeerTraffic } from '../../actors/vpn/packet-pump.js'
 import type { Delivery } from './table-publisher.js'
 import type { VpnDnsStatus } from './vpn-dns.js'
 import type { VpnStatus } from './vpn-types.js'
+import { pathProblem } from './peer-addresses.js'
+import type { MemberPath } from './peer-addresses.js'
 
 export interface VpnStatusSources {
   state: string
@@ -16,6 +18,7 @@ export interface VpnStatusSources {
   traffic: PumpStats
   peerTraffic: (peer: string) => PeerTraffic | undefined
   relayOf: (peer: string) => string | undefined
+  pathOf: (peer: string) => MemberPath
   deliveries: () => Record<string, Delivery>
   dns?: VpnDnsStatus
   portsError?: string
@@ -41,7 +44,9 @@ export function vpnStatusOf (s: VpnStatusSources): VpnStatus {
     routes: Object.entries(table.members).map(([peer, m]) => {
       const via = peer === self ? undefined : s.relayOf(peer)
       const traffic = peer === self ? undefined : s.peerTraffic(peer)
-      return { ip: m.ip, peer, self: peer === self, ...(via != null ? { via } : {}), ...(traffic != null ? { traffic } : {}) }
+      const path = peer === self ? undefined : s.pathOf(peer)
+      const problem = path == null ? undefined : pathProblem(path)
+      return { ip: m.ip, peer, self: peer === self, ...(via != null ? { via } : {}), ...(traffic != null ? { traffic } : {}), ...(path != null ? { path } : {}), ...(problem != null ? { problem } : {}) }
     }).sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip)),
     members: table.leader === self ? s.deliveries() : {},
     ...(table.names != null && Object.keys(table.names).length > 0 ? { names: table.names } : {}),

@@ -37,6 +37,10 @@ export interface VpnRoute {
   via?: string
   /** Bytes of IP packets to and from the peer since this node's data plane started. */
   traffic?: { bytesIn: number, bytesOut: number }
+  /** How this node reaches the member now: direct, relayed (a relay without limits), limited (only a limited relay: no VPN traffic) or none. */
+  path?: 'direct' | 'relayed' | 'limited' | 'none'
+  /** Why the member has no path the VPN can use (limited or none). */
+  problem?: string
 }
 
 export interface VpnStatus {

@@ -52,6 +52,8 @@ test('both members behind symmetric NATs: no direct path, they reach each other 
     const seen = await homes[0].call<VpnStatus>('vpn.status')
     const route = seen.routes.find((r) => r.peer === homes[1].peerId)!
     assert.is(route.via, owner.peerId, JSON.stringify(seen.routes))
+    assert.is(route.path, 'relayed', 'the swarm\'s relay has no limits: a path the VPN uses')
+    assert.is(route.problem, undefined)
     assert.ok(seen.traffic.packetsIn > 0 && seen.traffic.packetsOut > 0)
 
     // the members tried a hole punch on the private host, and their status says why it cannot work

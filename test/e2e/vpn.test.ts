@@ -72,6 +72,9 @@ test('VPN over three namespaces: start, ping, iperf3, spoof, non-member, remove,
     assert.ok(await ping(a, '10.88.0.2') >= 2, 'a reaches b')
     assert.ok(await ping(b, '10.88.0.3') >= 2, 'b reaches c')
     assert.ok(await ping(c, '10.88.0.1') >= 2, 'c reaches a')
+    // each member says how it reaches the others: all direct on a LAN, no problem to report
+    const paths = (await vpn(b, 'status')).routes.filter((r) => !r.self)
+    assert.equal(paths.map((r) => [r.path, r.problem]), [['direct', undefined], ['direct', undefined]])
 
     // a real TCP bulk transfer across the VPN
     const server = spawn('ip', ['netns', 'exec', c.ns.name, 'iperf3', '-s', '-1', '-B', '10.88.0.3'], { stdio: 'ignore' })

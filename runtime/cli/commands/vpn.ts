@@ -45,12 +45,14 @@ export function vpnStatusText (s: VpnStatus): string {
           ...s.routes.map((r) => {
             const delivery = s.members[r.peer]
             const confirmed = r.self ? '(this node)' : delivery == null ? '' : `v${delivery.version}${delivery.error != null ? ' (failed)' : ''}`
-            return [r.ip, shortId(r.peer), s.role === 'leader' || r.self ? confirmed : '', r.via != null ? `relayed via ${shortId(r.via)}` : '']
+            const path = r.via != null ? `relayed via ${shortId(r.via)}` : r.path === 'limited' ? 'limited relay' : r.path === 'none' ? 'no path' : r.path ?? ''
+            return [r.ip, shortId(r.peer), s.role === 'leader' || r.self ? confirmed : '', path]
           })
         ])]
       : []),
     // a reason is a sentence: below the table, never in a cell
-    ...unconfirmed(s).map(([peer, error]) => `  ${shortId(peer)}: ${error}`)
+    ...unconfirmed(s).map(([peer, error]) => `  ${shortId(peer)}: ${error}`),
+    ...s.routes.filter((r) => r.problem != null && unconfirmed(s).every(([peer]) => peer !== r.peer)).map((r) => `  ${shortId(r.peer)}: ${r.problem!}`)
   ].join('\n')
 }
 
