@@ -58,6 +58,8 @@ export interface VpnRoutesEvent { type: 'vpn.routes', table: RoutingTable }
 /** Sent to the recorder on every state and every table version: it signs, persists, publishes and announces. */
 export interface VpnRecordEvent { type: 'vpn.record', state: VpnState, table?: RoutingTable }
 export type VpnState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
+/** What the service asks of the machine (never its state names): down (no VPN), changing, up, failed. */
+export type VpnTag = 'down' | 'changing' | 'up' | 'failed'
 
 const isLeader = (context: VpnContext): boolean => context.table?.leader === context.self
 const isNewer = (context: VpnContext, table: RoutingTable): boolean =>
@@ -91,7 +93,7 @@ function edited (context: VpnContext, event: VpnEvent): RoutingTable | undefined
  * service provides; the placeholders here refuse to run.
  */
 export const vpnMachine = setup({
-  types: { context: {} as VpnContext, events: {} as VpnEvent, input: {} as { self: string } },
+  types: { context: {} as VpnContext, events: {} as VpnEvent, input: {} as { self: string }, tags: {} as VpnTag },
   actors: {
     bringUp: fromPromise<NetworkKind, VpnDeviceInput>(async () => { throw new Error('bringUp is provided by the VPN service') }),
     tearDown: fromPromise<void, VpnTearDownInput>(async () => { throw new Error('tearDown is provided by the VPN service') }),
@@ -123,6 +125,7 @@ export const vpnMachine = setup({
   initial: 'stopped',
   states: {
     stopped: {
+      tags: ['down'],
       entry: { type: 'record', params: { state: 'stopped' } },
       on: {
         'vpn.start': {
@@ -138,6 +141,7 @@ export const vpnMachine = setup({
       }
     },
     starting: {
+      tags: ['changing'],
       entry: { type: 'record', params: { state: 'starting' } },
       invoke: {
         id: 'bringUp',
@@ -156,6 +160,7 @@ export const vpnMachine = setup({
       }
     },
     running: {
+      tags: ['up'],
       entry: { type: 'record', params: { state: 'running' } },
       invoke: {
         id: 'dataPlane',
@@ -189,6 +194,7 @@ export const vpnMachine = setup({
       }
     },
     stopping: {
+      tags: ['changing'],
       entry: { type: 'record', params: { state: 'stopping' } },
       invoke: {
         id: 'tearDown',
@@ -199,6 +205,7 @@ export const vpnMachine = setup({
       }
     },
     failed: {
+      tags: ['failed'],
       entry: { type: 'record', params: { state: 'failed' } },
       on: {
         'vpn.stop': [

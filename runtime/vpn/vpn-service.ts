@@ -7,7 +7,7 @@ import type { FeatureFactory } from '../node-init.js'
 import type { NetworkKind } from '../events.js'
 import { DmsError } from '../errors.js'
 import { MessageError } from '../../actors/messenger/messenger.js'
-import { vpnMachine, type VpnDataPlaneInput, type VpnDeviceInput, type VpnEdit, type VpnRecordEvent, type VpnRoutesEvent, type VpnTearDownInput } from '../../machines/vpn.js'
+import { vpnMachine, type VpnDataPlaneInput, type VpnDeviceInput, type VpnEdit, type VpnTag, type VpnRecordEvent, type VpnRoutesEvent, type VpnTearDownInput } from '../../machines/vpn.js'
 import { capacity, parseSubnet } from '../../machines/vpn-table.js'
 import { openSignedTable, type SignedTable } from './signed-table.js'
 import { TableVersions } from './table-versions.js'
@@ -104,12 +104,11 @@ export class Vpn {
   async start (hosts: string[], options: { subnet: string, domain?: string }): Promise<VpnStatus> {
     const subnet = parseSubnet(options.subnet)
     const domain = options.domain == null ? undefined : checkedDomain(options.domain)
-    const state = this.state()
-    if (state !== 'stopped') throw new DmsError('VPN_BUSY', `the VPN is ${state}: stop it first (dms-net vpn stop)`)
+    if (!this.is('down')) throw new DmsError('VPN_BUSY', `the VPN is ${this.state()}: stop it first (dms-net vpn stop)`)
     const peers = await resolvePeers(this.node, hosts)
     if (peers.length + 1 > capacity(subnet)) throw new DmsError('VPN_FULL', `${options.subnet} holds ${capacity(subnet)} members; ${peers.length + 1} asked for`)
     this.actor.send({ type: 'vpn.start', vpnId: randomUUID(), subnet: options.subnet, hosts: peers, addresses: await addressesOf(this.node, [this.self, ...peers]), ...(domain != null ? { domain } : {}) })
-    await this.settle(['running', 'failed'])
+    await this.settle('up', 'failed')
     await this.versions.firstOutcome(peers, this.actor.getSnapshot().context.table?.version)
     return this.status()
   }
@@ -148,9 +147,9 @@ export class Vpn {
    * asks the leader to remove it and takes its own device down.
    */
   async stop (): Promise<VpnStatus> {
-    if (this.state() === 'stopped') return this.status()
+    if (this.is('down')) return this.status()
     this.actor.send({ type: 'vpn.stop' })
-    await this.settle(['stopped'])
+    await this.settle('down')
     return this.status()
   }
 
@@ -159,7 +158,7 @@ export class Vpn {
     const saved = await this.versions.load()
     if (saved == null || saved.table.closed || saved.table.members[this.self] == null) return this.status()
     this.actor.send({ type: 'vpn.restore', table: saved.table })
-    await this.settle(['running', 'failed'])
+    await this.settle('up', 'failed')
     if (saved.table.leader !== this.self) void this.syncFromLeader(saved.table.leader)
     return this.status()
   }
@@ -247,7 +246,7 @@ export class Vpn {
 
   /** After a restart: ask the leader for the versions missed while away (a few tries). */
   private async syncFromLeader (leader: string): Promise<void> {
-    for (let attempt = 0; attempt < 5 && this.state() === 'running'; attempt++) {
+    for (let attempt = 0; attempt < 5 && this.is('up'); attempt++) {
       try {
         const signed = await this.node.messages.request(leader, 'vpn.sync', {}, { timeoutMs: 5000 })
         await this.receiveTable(signed, leader)
@@ -274,17 +273,17 @@ export class Vpn {
   }
 
   private requireLeader (): void {
-    const { value, context } = this.actor.getSnapshot()
-    if (value !== 'running') throw new DmsError('VPN_NOT_RUNNING', `the VPN is ${String(value)}${value === 'stopped' ? ': start one with dms-net vpn start' : ''}`)
+    const { context } = this.actor.getSnapshot()
+    if (!this.is('up')) throw new DmsError('VPN_NOT_RUNNING', `the VPN is ${this.state()}${this.is('down') ? ': start one with dms-net vpn start' : ''}`)
     if (context.table?.leader !== this.self) throw new DmsError('VPN_NOT_LEADER', `only the VPN's leader (${context.table?.leader ?? '?'}) can change its members and names`)
   }
 
-  private state (): string {
-    return String(this.actor.getSnapshot().value)
-  }
+  /** The state's name, for status output and messages only: decisions ask the machine's tags (`is`). */
+  private readonly state = (): string => String(this.actor.getSnapshot().value)
+  private readonly is = (tag: VpnTag): boolean => this.actor.getSnapshot().hasTag(tag)
 
-  private async settle (states: string[]): Promise<void> {
-    await waitFor(this.actor, (s) => states.includes(String(s.value)), { timeout: 30_000 })
+  private async settle (...tags: VpnTag[]): Promise<void> {
+    await waitFor(this.actor, (s) => tags.some((tag) => s.hasTag(tag)), { timeout: 30_000 })
   }
 
   private report (message: string): void {
