@@ -4,6 +4,8 @@ import { TestNodes, eventually, passes } from '../support/nodes.js'
 import { swarm } from '../../runtime/swarm/swarm-service.js'
 import { createEcho, echo } from '../support/echo-feature.js'
 import { DmsError } from '../../runtime/errors.js'
+import { join } from 'node:path'
+import { createNamespace } from '../../runtime/netdev/netns.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 
 const nodes = new TestNodes()
@@ -64,6 +66,21 @@ test('the swarm and an example feature work after each of stop → start → sto
     await swarmB.restore()
   }
   assert.is(echoA.answered, 3)
+})
+
+test('the VPN created with the node takes its device down at every stop and brings it back with restore()', async () => {
+  if (process.getuid?.() !== 0) { assert.ok(true, 'needs root: skipped'); return }
+  const ns = await createNamespace('dms-restart')
+  try {
+    const out = await ns.exec(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../support/vpn-restart.ts')], { timeoutMs: 60_000 })
+    const steps = out.trim().split('\n').map((line) => JSON.parse(line) as { step: string, device: boolean, state: string, ip?: string })
+    assert.equal(steps.map((s) => `${s.step}: ${s.device ? 'device' : 'no device'}, ${s.state}`), [
+      'started: device, running', 'stopped 1: no device, stopped', 'restored 1: device, running', 'stopped 2: no device, stopped', 'restored 2: device, running', 'stopped: no device, stopped'
+    ])
+    assert.ok(steps.filter((s) => s.device).every((s) => s.ip === '10.91.0.1'), 'the same address after each restore')
+  } finally {
+    await ns.delete()
+  }
 })
 
 test('a feature hook that throws is logged and the node still stops and starts', async () => {
