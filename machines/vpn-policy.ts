@@ -34,8 +34,8 @@ export function ruleProblem (table: Pick<RoutingTable, 'members'>, policy: VpnPo
     if (typeof who !== 'string') return `${side} must name a member, group:<name> or *`
     if (who === '*') continue
     if (who.startsWith('group:')) {
-      if (policy.groups[who.slice(6)] == null) return `${side}: no group ${JSON.stringify(who.slice(6, 40))} (give members groups first)`
-    } else if (table.members[who] == null) return `${side}: ${who.slice(0, 60)} is not a member`
+      if (!Object.hasOwn(policy.groups, who.slice(6))) return `${side}: no group ${JSON.stringify(who.slice(6, 40))} (give members groups first)`
+    } else if (!Object.hasOwn(table.members, who)) return `${side}: ${who.slice(0, 60)} is not a member`
   }
   if (!['tcp', 'udp', 'icmp', 'any'].includes(r.protocol as string)) return `protocol must be tcp, udp, icmp or any (got ${JSON.stringify(r.protocol)})`
   if (r.ports !== undefined) {
@@ -56,7 +56,7 @@ export function setPolicy (table: RoutingTable, on: boolean): RoutingTable {
 
 /** Give a member its groups (replacing the ones it had); the version grows by one. */
 export function setGroups (table: RoutingTable, peer: string, groups: string[]): RoutingTable {
-  if (table.members[peer] == null) throw new Error(`${peer.slice(0, 60)} is not a member`)
+  if (!Object.hasOwn(table.members, peer)) throw new Error(`${String(peer).slice(0, 60)} is not a member`)
   const bad = groups.find((g) => !GROUP.test(g))
   if (bad != null) throw new Error(`bad group ${JSON.stringify(bad.slice(0, 40))}: 1-32 lower-case letters, digits, _ and -`)
   const policy = table.policy ?? emptyPolicy()
@@ -90,8 +90,9 @@ export function removeRule (table: RoutingTable, index: number): RoutingTable {
 /** The members a rule side names. */
 export function membersOf (table: Pick<RoutingTable, 'members' | 'policy'>, who: string): string[] {
   if (who === '*') return Object.keys(table.members)
-  if (who.startsWith('group:')) return (table.policy?.groups[who.slice(6)] ?? []).filter((peer) => table.members[peer] != null)
-  return table.members[who] != null ? [who] : []
+  const groups = table.policy?.groups ?? {}
+  if (who.startsWith('group:')) return (Object.hasOwn(groups, who.slice(6)) ? groups[who.slice(6)]! : []).filter((peer) => Object.hasOwn(table.members, peer))
+  return Object.hasOwn(table.members, who) ? [who] : []
 }
 
 /** A removed member leaves its groups; rules naming it by id go. */
@@ -108,7 +109,7 @@ export function checkPolicy (table: Partial<RoutingTable>): string | undefined {
   if (typeof policy !== 'object' || policy == null || typeof policy.groups !== 'object' || policy.groups == null || !Array.isArray(policy.rules)) return 'bad policy'
   if (policy.rules.length > MAX_RULES || Object.keys(policy.groups).length > MAX_RULES) return 'policy too large'
   for (const [name, members] of Object.entries(policy.groups)) {
-    if (!GROUP.test(name) || !Array.isArray(members) || members.some((m) => table.members?.[m] == null)) return `bad group ${name.slice(0, 40)}`
+    if (!GROUP.test(name) || !Array.isArray(members) || members.some((m) => typeof m !== 'string' || !Object.hasOwn(table.members ?? {}, m))) return `bad group ${name.slice(0, 40)}`
   }
   for (const rule of policy.rules) {
     const problem = ruleProblem(table as RoutingTable, policy, rule)

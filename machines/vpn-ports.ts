@@ -24,7 +24,7 @@ export function portProblem (table: Pick<RoutingTable, 'members'>, entry: unknow
   const e = entry as Partial<PublishedPort>
   if (e.protocol !== 'tcp' && e.protocol !== 'udp') return `protocol must be tcp or udp (got ${JSON.stringify(e.protocol)})`
   if (!portOk(e.port)) return `port must be a whole number from 1 to 65535 (got ${JSON.stringify(e.port)})`
-  if (typeof e.at !== 'string' || table.members[e.at] == null) return `${String(e.at).slice(0, 60)} is not a member: a port is published on a member's host`
+  if (typeof e.at !== 'string' || !Object.hasOwn(table.members, e.at)) return `${String(e.at).slice(0, 60)} is not a member: a port is published on a member's host`
   if (typeof e.to !== 'object' || e.to == null || !portOk(e.to.port)) return 'to must be { ip, port } with a port from 1 to 65535'
   if (!Object.values(table.members).some((member) => member.ip === e.to!.ip)) return `${String(e.to.ip).slice(0, 40)} is no member's address in this VPN`
   return undefined

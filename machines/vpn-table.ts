@@ -159,6 +159,6 @@ export function checkTable (value: unknown): string | undefined {
       return `bad addresses for ${peer}`
     }
   }
-  if (t.members[t.leader] == null) return 'the leader is not a member'
+  if (!Object.hasOwn(t.members, t.leader)) return 'the leader is not a member'
   return checkNames(t, seen) ?? checkPorts(t) ?? checkPolicy(t)
 }

@@ -1,4 +1,5 @@
 import type { Histogram, Registry } from 'prom-client'
+import { DmsError } from './errors.js'
 
 /** Label values of one sample, and its value. */
 export type Sample = [labels: Record<string, string>, value: number]
@@ -38,7 +39,8 @@ export class NodeMetrics {
   private loading?: Promise<void>
 
   constructor (private readonly init: MetricsInit = {}, eager = false) {
-    if (eager) void this.load()
+    // a load that fails (a registry another node already fills) is said when the metrics are asked for
+    if (eager) this.load().catch(() => {}) // the same error is thrown again by text()
   }
 
   /** A gauge whose samples `read` gives at each scrape. */
@@ -81,20 +83,25 @@ export class NodeMetrics {
   }
 
   private async load (): Promise<void> {
-    this.loading ??= (async () => {
-      const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await import('prom-client')
-      const registry = this.init.registry ?? new Registry()
-      if (this.init.process === true) collectDefaultMetrics({ register: registry })
-      const make = (d: Definition): void => {
-        const common = { name: d.name, help: d.help, labelNames: d.labelNames, registers: [registry] }
-        if (d.kind === 'histogram') { d.into(new Histogram({ ...common, buckets: d.buckets })); return }
-        const read = d.read
-        if (d.kind === 'gauge') new Gauge({ ...common, collect () { this.reset(); for (const [labels, value] of read()) this.set(labels, value) } })
-        else new Counter({ ...common, collect () { this.reset(); for (const [labels, value] of read()) if (value > 0) this.inc(labels, value) } })
-      }
-      for (const definition of this.definitions) make(definition)
-      this.loaded = { registry, make }
-    })()
+    this.loading ??= this.loadOnce().catch((err: unknown) => {
+      this.loading = undefined
+      throw new DmsError('CONFIG_INVALID', `the node's metrics could not be registered: ${(err as Error).message} (give each node its own registry)`)
+    })
     await this.loading
+  }
+
+  private async loadOnce (): Promise<void> {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await import('prom-client')
+    const registry = this.init.registry ?? new Registry()
+    if (this.init.process === true) collectDefaultMetrics({ register: registry })
+    const make = (d: Definition): void => {
+      const common = { name: d.name, help: d.help, labelNames: d.labelNames, registers: [registry] }
+      if (d.kind === 'histogram') { d.into(new Histogram({ ...common, buckets: d.buckets })); return }
+      const read = d.read
+      if (d.kind === 'gauge') new Gauge({ ...common, collect () { this.reset(); for (const [labels, value] of read()) this.set(labels, value) } })
+      else new Counter({ ...common, collect () { this.reset(); for (const [labels, value] of read()) if (value > 0) this.inc(labels, value) } })
+    }
+    for (const definition of this.definitions) make(definition)
+    this.loaded = { registry, make }
   }
 }

@@ -1,8 +1,8 @@
 import * as dnsPacket from 'dns-packet'
 import type { Answer, Question } from 'dns-packet'
 
-/** What the subnet knows of a name: its member's IP, or that it is ours but unknown, or not ours at all. */
-export type Lookup = { ip: string } | 'unknown' | 'not-ours'
+/** What the subnet knows of a name: its member's IP; ours with no address (the domain itself, or a name above others); ours but unknown; not ours. */
+export type Lookup = { ip: string } | 'empty' | 'unknown' | 'not-ours'
 
 export type DnsOutcome = 'answered' | 'nodata' | 'nxdomain' | 'refused' | 'malformed' | 'notimp'
 
@@ -36,9 +36,11 @@ export function answerQuery (query: Uint8Array, lookup: (name: string) => Lookup
   if (questions.length !== 1) return { reply: reply(RCODE.FORMERR), outcome: 'malformed' }
   const question = questions[0]!
   if (question.class !== 'IN' && question.class !== 'ANY') return { reply: reply(RCODE.REFUSED, questions), outcome: 'refused' }
+  // a name no subnet name could be is answered without echoing it (no larger reply than the query)
+  if (!/^[a-z0-9_.-]{0,253}$/i.test(question.name)) return { reply: reply(RCODE.FORMERR), outcome: 'malformed' }
   const found = lookup(question.name.toLowerCase().replace(/\.$/, ''))
   if (found === 'not-ours') return { reply: reply(RCODE.REFUSED, questions), outcome: 'refused' }
   if (found === 'unknown') return { reply: reply(RCODE.NXDOMAIN, questions), outcome: 'nxdomain' }
-  if (question.type !== 'A' && String(question.type) !== 'ANY') return { reply: reply(RCODE.NOERROR, questions), outcome: 'nodata' }
+  if (found === 'empty' || (question.type !== 'A' && String(question.type) !== 'ANY')) return { reply: reply(RCODE.NOERROR, questions), outcome: 'nodata' }
   return { reply: reply(RCODE.NOERROR, questions, [{ type: 'A', class: 'IN', name: question.name, ttl: TTL_SECONDS, data: found.ip }]), outcome: 'answered' }
 }

@@ -69,13 +69,17 @@ export async function startDnsServer (init: { ip: string, port?: number, lookup:
   })
 
   await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject)
-    udp.bind(port, init.ip, () => { udp.off('error', reject); resolve() })
+    const failed = (err: Error): void => { udp.close(); reject(err) }
+    udp.once('error', failed)
+    udp.bind(port, init.ip, () => { udp.off('error', failed); resolve() })
   })
   await new Promise<void>((resolve, reject) => {
-    tcp.once('error', (err) => { udp.close(); reject(err) })
-    tcp.listen(port, init.ip, () => { resolve() })
+    const failed = (err: Error): void => { udp.close(); reject(err) }
+    tcp.once('error', failed)
+    tcp.listen(port, init.ip, () => { tcp.off('error', failed); resolve() })
   })
+  // after the start, an error (EMFILE on accept) is logged; the server keeps what it can
+  tcp.on('error', (err) => { log.vpn.error('DNS (TCP) on %s:%d: %s', init.ip, port, err.message) })
   return {
     counts,
     close: async () => {

@@ -56,7 +56,7 @@ export async function createVpnFirewall (init: VpnFirewallInit): Promise<VpnFire
     // members reach this node, never through it: nothing from the VPN device is forwarded (to the LAN or elsewhere)
     await nft('add', 'chain', 'inet', table, 'forward', '{ type filter hook forward priority 0; policy accept; }')
     // except the replies of a published port's flows (runtime/netdev/port-forward.ts), which the node itself set up
-    await nft('add', 'rule', 'inet', table, 'forward', 'ct', 'status', 'dnat', 'accept')
+    await nft('add', 'rule', 'inet', table, 'forward', 'iifname', init.device, 'ct', 'direction', 'reply', 'ct', 'status', 'dnat', 'accept')
     await nft('add', 'rule', 'inet', table, 'forward', 'iifname', init.device, 'counter', 'drop')
     await setElements(init.allowed)
   } catch (err) {

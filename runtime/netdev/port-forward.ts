@@ -37,7 +37,8 @@ export async function createPortForwards (init: { device: string }): Promise<Por
       }
       const rules = forwards.map((f) => {
         if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(f.to.ip) || !(f.protocol === 'tcp' || f.protocol === 'udp')) throw new DmsError('CONFIG_INVALID', `bad forward ${JSON.stringify(f)}`)
-        return `    iifname != "${init.device}" ${f.protocol} dport ${f.port} dnat to ${f.to.ip}:${f.to.port}`
+        // only traffic for this host itself: a forwarding host (a router, containers) keeps its transit traffic
+        return `    iifname != "${init.device}" fib daddr type local ${f.protocol} dport ${f.port} dnat to ${f.to.ip}:${f.to.port}`
       })
       // one file, one transaction (declare, delete, define): the old set is replaced whole, never half
       const ruleset = [

@@ -17,6 +17,7 @@ import { inboundRules } from '../../machines/vpn-policy.js'
 import type { NodeComponents } from '../node-components.js'
 import type { NetworkKind } from '../events.js'
 import { learnAddresses } from './peer-addresses.js'
+import { log, logged } from '../../actors/log.js'
 
 export const emptyStats = (): PumpStats => ({ packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0, deviceClosed: 0 } })
 
@@ -26,6 +27,8 @@ export interface DataPlaneInit {
   device: string
   mtu: number
   firewall: boolean
+  /** Whether this member puts in place a port published on its host (`leader`: the leader published it on itself). */
+  acceptPorts: (leader: boolean) => boolean
   report: (message: string) => void
 }
 
@@ -158,28 +161,33 @@ export class VpnDataPlane {
 
   /** Put this member's published ports and the subnet's rules in place for a table version; a failure is reported and kept for status. */
   private applyKernel (table: RoutingTable, self: string): void {
-    const mine = (table.ports ?? []).filter((p) => p.at === self).map(({ protocol, port, to }) => ({ protocol, port, to }))
-    const inbound = inboundRules(table, self)
+    const here = (table.ports ?? []).filter((p) => p.at === self)
+    const mine = this.init.acceptPorts(self === table.leader) ? here.map(({ protocol, port, to }) => ({ protocol, port, to })) : []
+    const refused = here.length > mine.length ? `the leader published ${here.map((p) => `${p.protocol}/${p.port}`).join(', ')} on this host: refused (this member does not accept published ports: --vpn-accept-ports)` : undefined
     this.kernel = this.kernel.then(async () => {
       if (this.tun == null) return
+      if (refused != null && this.forwards == null) { this.portsError = refused; this.init.report(refused) }
       if (mine.length > 0 || this.forwards != null) {
         try {
           this.forwards ??= await createPortForwards({ device: this.tun.name })
           await this.forwards.apply(mine)
-          this.portsError = undefined
+          this.portsError = refused
+          if (refused != null) this.init.report(refused)
         } catch (err) {
           this.portsError = `published ports not in place: ${(err as Error).message}`
           this.init.report(this.portsError)
         }
       }
-      if (inbound != null || this.rules != null) {
+      if (table.policy != null || this.rules != null) {
         try {
           this.rules ??= createMemberRules({ device: this.tun.name })
-          await this.rules.apply(inbound)
+          await this.rules.apply(inboundRules(table, self))
           this.policyError = undefined
         } catch (err) {
-          this.policyError = `the subnet's rules are not in place: ${(err as Error).message}`
+          // fail closed: a policy that cannot be put in place lets nothing from the VPN device in
+          this.policyError = `the subnet's rules are not in place (all VPN traffic to this member is dropped): ${(err as Error).message}`
           this.init.report(this.policyError)
+          await this.rules?.apply([]).catch(logged(log.vpn, 'deny all VPN traffic after a failed policy'))
         }
       }
     })

@@ -40,6 +40,8 @@ export class VpnDns {
   private server?: DnsServer
   private serving?: string
   private error?: string
+  /** The address a start failed on: not tried again until the VPN's state changes. */
+  private failedOn?: string
   /** Server starts and stops, one after the other. */
   private queue: Promise<void> = Promise.resolve()
   private index?: { key: string, names: Map<string, string> }
@@ -82,8 +84,11 @@ export class VpnDns {
     if (table == null) return 'not-ours'
     const domain = domainOf(table)
     if (name !== domain && !name.endsWith(`.${domain}`)) return 'not-ours'
-    const ip = this.names(table).get(name)
-    return ip == null ? 'unknown' : { ip }
+    const names = this.names(table)
+    const ip = names.get(name)
+    if (ip != null) return { ip }
+    // the domain itself and a name with names below it exist, with no address of their own (RFC 8020)
+    return name === domain || [...names.keys()].some((known) => known.endsWith(`.${name}`)) ? 'empty' : 'unknown'
   }
 
   status (): VpnDnsStatus | undefined {
@@ -99,15 +104,18 @@ export class VpnDns {
   /** Told of every state the VPN records: serve while running with an address, stop otherwise. */
   follow (state: VpnState, table: RoutingTable | undefined): void {
     const ip = state === 'running' ? table?.members[this.init.self()]?.ip : undefined
+    if (state !== 'running') this.failedOn = undefined
     this.queue = this.queue.then(async () => {
-      if (ip === this.serving) return
+      if (ip === this.serving || (ip != null && ip === this.failedOn)) return
       await this.stop()
       if (ip == null) return
       try {
         this.server = await startDnsServer({ ip, port: this.init.port ?? 53, lookup: (name) => this.lookup(name) })
         this.serving = ip
         this.error = undefined
+        this.failedOn = undefined
       } catch (err) {
+        this.failedOn = ip
         this.error = `no name server on ${ip}:${this.init.port ?? 53}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`
         this.init.report(this.error)
       }

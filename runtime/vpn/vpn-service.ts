@@ -63,7 +63,7 @@ export class Vpn {
     this.dns = new VpnDns({ ...edits, report: (message) => { this.report(message) }, ...(init.dns !== false && init.dns?.port != null ? { port: init.dns.port } : {}) })
     this.ports = new VpnPorts(edits)
     this.rules = new VpnRules(edits)
-    this.plane = new VpnDataPlane({ node, device: this.device, mtu: this.mtu, firewall: init.firewall ?? false, report: (message) => { this.report(message) } })
+    this.plane = new VpnDataPlane({ node, device: this.device, mtu: this.mtu, firewall: init.firewall ?? false, acceptPorts: (leader) => leader || init.acceptPorts === true, report: (message) => { this.report(message) } })
     node.hosts.addAttachment({
       name: 'vpn data plane',
       networks: ['public', 'private'],

@@ -25,6 +25,11 @@ export interface VpnInit {
   acceptFrom?: string[] | 'any'
   /** Also drop traffic from non-member source IPs in the kernel (nftables). @default false */
   firewall?: boolean
+  /**
+   * Put in place the ports the leader publishes on this member's host (nftables DNAT; it also turns on IPv4
+   * forwarding). A member refuses them unless it says so; the leader's own are always its own choice. @default false
+   */
+  acceptPorts?: boolean
   /** Answer the subnet's names on this member's VPN address (UDP and TCP): `false` turns it off. @default { port: 53 } */
   dns?: false | { port?: number }
 }

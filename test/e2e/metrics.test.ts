@@ -72,6 +72,16 @@ test('an embedder\'s registry gets the node\'s metrics; the swarm adds its own',
   assert.ok((await registry.metrics()).includes('dms_gossipsub_mesh_peers'))
 })
 
+test('two nodes given one registry: the second says so when asked, and nothing crashes', async () => {
+  const registry = new Registry()
+  const first = await nodes.create({ metrics: { registry } })
+  const second = await nodes.create({ metrics: { registry } })
+  assert.ok((await first.metrics.text()).includes('dms_connections'))
+  let error = ''
+  try { await second.metrics.text() } catch (err) { error = (err as Error).message }
+  assert.match(error, /could not be registered: .*already been registered.*give each node its own registry/)
+})
+
 test('createNode refuses metrics options it does not know', async () => {
   const { createNode } = await import('../../runtime/node.js')
   for (const metrics of [5, null, { registry: {} }, { process: 'yes' }, { prometheus: true }]) {

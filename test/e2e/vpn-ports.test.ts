@@ -80,6 +80,12 @@ test('a published port on the leader\'s host reaches a member\'s service over th
     assert.match((await runCli(['vpn', 'publish', '8083', `${bIp}:7000`, '--data', b.dir])).stderr, /only the VPN's leader/)
     assert.is((await cli<VpnStatus>(a, ['vpn', 'status'])).version, version)
 
+    // a member decides whether the leader may publish ports on its host: b did not say so, so it refuses
+    await cli(a, ['vpn', 'publish', '9191', `${bIp}:7000`, '--at', b.id])
+    await passes(async () => { assert.match((await cli<VpnStatus>(b, ['vpn', 'status'])).portsError ?? '', /tcp\/9191 on this host: refused/) }, 10_000)
+    assert.not.match(await b.ns.exec('nft', ['list', 'tables']), /dms_ports/)
+    await cli(a, ['vpn', 'unpublish', '9191', '--at', b.id])
+
     // unpublish closes it; stop removes the table and gives IP forwarding back as it found it
     assert.equal(await cli<PublishedPort[]>(a, ['vpn', 'unpublish', '8080']), [])
     assert.match(await echoFrom(outside, a.ip, 8080, 16), /failed/)

@@ -43,7 +43,7 @@ test('a table from the wire with bad names is refused', () => {
   assert.type(checkTable({ ...table, domain: 'Not Canonical' }), 'string')
 })
 
-const lookup = (name: string): Lookup => name === 'web.dms' ? { ip: '10.9.0.2' } : name.endsWith('.dms') || name === 'dms' ? 'unknown' : 'not-ours'
+const lookup = (name: string): Lookup => name === 'web.dms' ? { ip: '10.9.0.2' } : name === 'dms' ? 'empty' : name.endsWith('.dms') ? 'unknown' : 'not-ours'
 const query = (name: string, type = 'A', flags = 0): Uint8Array => dnsPacket.encode({ type: 'query', id: 7, flags, questions: [{ type: type as 'A', name }] })
 const decoded = (bytes?: Uint8Array): dnsPacket.DecodedPacket & { rcode: string } => dnsPacket.decode(Buffer.from(bytes!)) as dnsPacket.DecodedPacket & { rcode: string }
 
@@ -55,6 +55,12 @@ test('queries are answered authoritatively for the domain only', () => {
   assert.equal(ok.answers?.map((a) => (a as { data: string }).data), ['10.9.0.2'])
   assert.is(decoded(answerQuery(query('web.dms', 'AAAA'), lookup).reply).rcode, 'NOERROR', 'AAAA of a known name: no data')
   assert.is(decoded(answerQuery(query('nobody.dms'), lookup).reply).rcode, 'NXDOMAIN')
+  const apex = decoded(answerQuery(query('dms'), lookup).reply)
+  assert.is(apex.rcode, 'NOERROR', 'the domain itself exists (RFC 8020: never NXDOMAIN above real names)')
+  assert.is(apex.answers?.length ?? 0, 0)
+  const odd = answerQuery(Buffer.from(dnsPacket.encode({ type: 'query', id: 9, questions: [{ type: 'A', name: `${'\u00ff'.repeat(60)}.dms` }] })), lookup)
+  assert.is(odd.outcome, 'malformed')
+  assert.ok(odd.reply!.byteLength <= 12, 'a name no subnet name could be gets a bare FORMERR: no amplification')
   assert.is(decoded(answerQuery(query('example.com'), lookup).reply).rcode, 'REFUSED', 'never forwarded')
   const response = Buffer.from(query('web.dms'))
   response.writeUInt16BE(response.readUInt16BE(2) | 0x8000, 2)

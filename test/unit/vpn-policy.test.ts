@@ -27,6 +27,13 @@ test('groups and rules are checked; a removed member leaves its groups and its r
     [{ from: '*', to: '*', protocol: 'sctp' }, /protocol must be/], [{ from: '*', to: '*', protocol: 'icmp', ports: [1, 2] }, /ports go with tcp or udp/],
     [{ from: '*', to: '*', protocol: 'tcp', ports: [9, 1] }, /ports must be/]
   ] as const) assert.throws(() => addRule(grouped, rule as never), reason)
+  // names of built-in object properties are no groups or members
+  for (const who of ['group:constructor', 'group:toString', 'constructor', 'toString', '__proto__']) {
+    assert.throws(() => addRule(grouped, { from: who, to: '*', protocol: 'any' }), /no group|not a member/, who)
+  }
+  assert.throws(() => setGroups(grouped, 'constructor', ['web']), /not a member/)
+  assert.type(checkTable({ ...grouped, policy: { groups: {}, rules: [{ from: '*', to: 'group:constructor', protocol: 'any' }] } }), 'string')
+  assert.type(checkTable({ ...grouped, policy: { groups: { web: ['toString'] }, rules: [] } }), 'string')
   const ruled = addRule(grouped, { from: 'B', to: 'group:db', protocol: 'any' })
   const without = removeMember(ruled, 'B')
   assert.equal(without.policy!.rules, [], 'a rule naming the removed member by id goes')

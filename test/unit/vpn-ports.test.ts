@@ -21,7 +21,7 @@ test('publish and unpublish: one entry per member, protocol and port; the versio
 test('bad entries are refused with the reason', () => {
   for (const [entry, reason] of [
     [{ ...web, port: 0 }, /port must be/], [{ ...web, port: 65536 }, /port must be/], [{ ...web, port: 1.5 }, /port must be/],
-    [{ ...web, protocol: 'sctp' }, /protocol must be tcp or udp/], [{ ...web, at: 'Z' }, /is not a member/],
+    [{ ...web, protocol: 'sctp' }, /protocol must be tcp or udp/], [{ ...web, at: 'Z' }, /is not a member/], [{ ...web, at: 'constructor' }, /is not a member/],
     [{ ...web, to: { ip: '10.9.0.99', port: 80 } }, /no member's address/], [{ ...web, to: { ip: '10.9.0.2', port: -1 } }, /to must be/]
   ] as const) assert.throws(() => publishPort(table, entry as PublishedPort), reason)
   let full = table

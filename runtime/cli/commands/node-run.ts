@@ -71,7 +71,8 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
       acceptFrom: accept.includes('any') ? 'any' : accept,
       ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
       ...(typeof values['vpn-mtu'] === 'string' ? { mtu: Number(values['vpn-mtu']) } : {}),
-      firewall: values['vpn-firewall'] === true
+      firewall: values['vpn-firewall'] === true,
+      acceptPorts: values['vpn-accept-ports'] === true
     })
   } catch (err) {
     throw new UsageError((err as Error).message)

@@ -15,6 +15,7 @@ export const nodeCommand: Command = {
     '  --vpn-device NAME       TUN device of the VPN (default dmsvpn0)',
     '  --vpn-mtu BYTES         MTU of the VPN device (default 16000; see docs/vpn.md)',
     '  --vpn-firewall          also drop non-member VPN traffic in the kernel (nftables)',
+    '  --vpn-accept-ports      let the VPN leader publish ports on this host (nftables DNAT)',
     '  --metrics [HOST:]PORT   serve Prometheus metrics at http://127.0.0.1:PORT/metrics (loopback only)',
     '  --inspect [PORT]        serve the live inspector on 127.0.0.1:PORT (default 7700): a local page, and a relay for the Stately inspector',
     discoveryHelp,
@@ -32,6 +33,7 @@ export const nodeCommand: Command = {
     'vpn-device': { type: 'string' },
     'vpn-mtu': { type: 'string' },
     'vpn-firewall': { type: 'boolean' },
+    'vpn-accept-ports': { type: 'boolean' },
     inspect: { type: 'string' },
     metrics: { type: 'string' },
     ...discoveryOptions
