@@ -2,27 +2,17 @@
 // test-needs: ip ping getent
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createLan } from '../../runtime/netdev/lan.js'
-import type { Lan } from '../../runtime/netdev/lan.js'
-import { runCli, startDaemon } from '../support/cli.js'
+import { runCli } from '../support/cli.js'
 import { passes } from '../support/nodes.js'
-import type { Namespace } from '../../runtime/netdev/netns.js'
+import { cliJson as cli, startVpnLan } from '../support/vpn-lan.js'
+import type { LanHost as Host, VpnLan } from '../support/vpn-lan.js'
 import type { VpnStatus } from '../../runtime/vpn/vpn-service.js'
 import type { VpnName } from '../../runtime/vpn/vpn-dns.js'
 
 const isRoot = process.getuid?.() === 0
 const queryScript = join(import.meta.dirname, '../support/dns-query.ts')
-
-interface Host { ns: Namespace, ip: string, dir: string, id: string, address: string, daemon: Awaited<ReturnType<typeof startDaemon>> }
-
-async function cli<T> (host: Host, args: string[]): Promise<T> {
-  const result = await runCli([...args, '--json', '--data', host.dir], 60_000)
-  if (result.code !== 0) throw new Error(`${args.join(' ')} failed (${result.code}): ${result.stderr}${result.stdout}`)
-  return JSON.parse(result.stdout) as T
-}
 
 /** One DNS question from inside `from`'s namespace, straight to a server: the reply's rcode and A records. */
 async function ask (from: Host, server: string, name: string, ...extra: string[]): Promise<{ rcode: string, answers: Array<{ data: string }> }> {
@@ -35,19 +25,12 @@ const getent = async (from: Host, name: string): Promise<string> => await from.n
 
 test('subnet names: every member answers the leader\'s records and each member\'s peer id on its VPN address; names follow the table; bad names and hostile queries are refused', async () => {
   if (!isRoot) { assert.ok(true, 'needs root: skipped'); return }
-  let lan: Lan | undefined
-  const hosts: Host[] = []
-  const dirs: string[] = []
+  let net: VpnLan | undefined
   try {
-    lan = await createLan(3)
-    for (const host of lan.hosts) {
-      const dir = await mkdtemp(join(tmpdir(), 'dms-dns-'))
-      dirs.push(dir)
-      const daemon = await startDaemon(['--data', dir, '--listen', `/ip4/${host.ip}/tcp/4001`, '--vpn-accept', 'any'], { namespace: host.ns.name })
-      hosts.push({ ...host, dir, id: daemon.peerId, address: `/ip4/${host.ip}/tcp/4001/p2p/${daemon.peerId}`, daemon })
-      // `ip netns exec` puts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf: each host asks its own VPN address
-      await mkdir(`/etc/netns/${host.ns.name}`, { recursive: true })
-    }
+    net = await startVpnLan(3, { prefix: 'dms-dns-' })
+    const hosts = net.hosts
+    // `ip netns exec` puts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf: each host asks its own VPN address
+    for (const host of hosts) await mkdir(`/etc/netns/${host.ns.name}`, { recursive: true })
     const [a, b, c] = hosts as [Host, Host, Host]
     const started = await cli<VpnStatus>(a, ['vpn', 'start', '--subnet', '10.67.0.0/24', '--peers', `${b.address},${c.address}`])
     const ipOf = (peer: string): string => started.routes.find((r) => r.peer === peer)!.ip
@@ -101,10 +84,8 @@ test('subnet names: every member answers the leader\'s records and each member\'
       assert.is((await ask(c, ipOf(c.id), `${b.id.toLowerCase()}.dms`)).rcode, 'NXDOMAIN')
     }, 15_000)
   } finally {
-    for (const host of hosts) await host.daemon.stop().catch(() => {}) // best effort: the namespaces go next
-    for (const host of lan?.hosts ?? []) await rm(`/etc/netns/${host.ns.name}`, { recursive: true, force: true })
-    await lan?.destroy()
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+    for (const host of net?.lan.hosts ?? []) await rm(`/etc/netns/${host.ns.name}`, { recursive: true, force: true })
+    await net?.close()
   }
 })
 

@@ -2,59 +2,27 @@
 // test-needs: ip nft
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createLan } from '../../runtime/netdev/lan.js'
-import type { Lan } from '../../runtime/netdev/lan.js'
-import { runCli, startDaemon } from '../support/cli.js'
+import { runCli } from '../support/cli.js'
 import { passes } from '../support/nodes.js'
-import type { Namespace } from '../../runtime/netdev/netns.js'
+import { cliJson as cli, echoFrom, startVpnLan } from '../support/vpn-lan.js'
+import type { LanHost, VpnLan } from '../support/vpn-lan.js'
 import type { VpnStatus } from '../../runtime/vpn/vpn-service.js'
 import type { PublishedPort } from '../../runtime/vpn/vpn-ports.js'
 
 const isRoot = process.getuid?.() === 0
-const echoScript = join(import.meta.dirname, '../support/tcp-echo.ts')
-
-interface Host { ns: Namespace, ip: string, dir: string, id: string, address: string, daemon: Awaited<ReturnType<typeof startDaemon>> }
-
-async function cli<T> (host: Host, args: string[]): Promise<T> {
-  const result = await runCli([...args, '--json', '--data', host.dir], 60_000)
-  if (result.code !== 0) throw new Error(`${args.join(' ')} failed (${result.code}): ${result.stderr}${result.stdout}`)
-  return JSON.parse(result.stdout) as T
-}
-
-/** Real bytes through `host:port` from inside `from`'s namespace: 'echoed N' or 'failed <why>'. */
-const echoFrom = async (from: Namespace, host: string, port: number, bytes = 65536): Promise<string> =>
-  (await from.exec(process.execPath, ['--import', 'tsx', echoScript, 'client', host, String(port), String(bytes)], { timeoutMs: 20_000 }).catch((err: Error) => err.message)).trim()
 
 test('a published port on the leader\'s host reaches a member\'s service over the VPN from outside it; conflicts are refused; all of it goes with unpublish and stop', async () => {
   if (!isRoot) { assert.ok(true, 'needs root: skipped'); return }
-  let lan: Lan | undefined
-  const hosts: Host[] = []
-  const dirs: string[] = []
-  const servers: Array<ReturnType<typeof spawn>> = []
+  let net: VpnLan | undefined
   try {
-    lan = await createLan(3)
-    for (const host of lan.hosts.slice(0, 2)) {
-      const dir = await mkdtemp(join(tmpdir(), 'dms-ports-'))
-      dirs.push(dir)
-      const daemon = await startDaemon(['--data', dir, '--listen', `/ip4/${host.ip}/tcp/4001`, '--vpn-accept', 'any'], { namespace: host.ns.name })
-      hosts.push({ ...host, dir, id: daemon.peerId, address: `/ip4/${host.ip}/tcp/4001/p2p/${daemon.peerId}`, daemon })
-    }
-    const [a, b] = hosts as [Host, Host]
-    const outside = lan.hosts[2]!.ns // on the LAN, not in the VPN
+    net = await startVpnLan(3, { daemons: 2, prefix: 'dms-ports-' })
+    const { serveEcho } = net
+    const [a, b] = net.hosts as [LanHost, LanHost]
+    const outside = net.lan.hosts[2]!.ns // on the LAN, not in the VPN
     const started = await cli<VpnStatus>(a, ['vpn', 'start', '--subnet', '10.68.0.0/24', '--peers', b.address])
     const bIp = started.routes.find((r) => r.peer === b.id)!.ip
     // b's service listens on its VPN address only: nothing outside the VPN reaches it directly
-    const serve = (ns: Namespace, host: string, port: number): Promise<void> => new Promise((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', echoScript, 'server', host, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] })
-      servers.push(child)
-      child.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('listening')) resolve() })
-      child.once('exit', (code) => { reject(new Error(`echo server exited ${code}`)) })
-    })
-    await passes(async () => { await serve(b.ns, bIp, 7000) }, 15_000)
+    await passes(async () => { await serveEcho(b.ns, bIp, 7000) }, 15_000)
     assert.match(await echoFrom(outside, bIp, 7000, 16), /failed/, 'the member is not reachable from outside the VPN')
     assert.match(await echoFrom(outside, a.ip, 8080, 16), /failed/, 'nothing is published yet')
 
@@ -64,7 +32,7 @@ test('a published port on the leader\'s host reaches a member\'s service over th
     assert.equal((await cli<VpnStatus>(b, ['vpn', 'status'])).ports, ports, 'the port travels in the signed table')
 
     // conflicts and bad input: refused with a reason, the table as it was
-    await serve(a.ns, '0.0.0.0', 9090)
+    await serveEcho(a.ns, '0.0.0.0', 9090)
     const version = (await cli<VpnStatus>(a, ['vpn', 'status'])).version
     for (const [args, code, reason] of [
       [['9090', `${bIp}:7000`], 1, /tcp\/9090 is in use on this host/],
@@ -97,10 +65,7 @@ test('a published port on the leader\'s host reaches a member\'s service over th
     assert.is((await a.ns.exec('cat', ['/proc/sys/net/ipv4/ip_forward'])).trim(), '0')
     assert.match(await echoFrom(outside, a.ip, 8080, 16), /failed/)
   } finally {
-    for (const server of servers) server.kill()
-    for (const host of hosts) await host.daemon.stop().catch(() => {}) // best effort: the namespaces go next
-    await lan?.destroy()
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+    await net?.close()
   }
 })
 

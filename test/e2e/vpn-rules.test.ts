@@ -2,60 +2,32 @@
 // test-needs: ip nft ping
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createLan } from '../../runtime/netdev/lan.js'
-import type { Lan } from '../../runtime/netdev/lan.js'
-import { runCli, startDaemon } from '../support/cli.js'
+import { runCli } from '../support/cli.js'
 import { passes } from '../support/nodes.js'
+import { cliJson as cli, echoFrom, startVpnLan } from '../support/vpn-lan.js'
+import type { LanHost, VpnLan } from '../support/vpn-lan.js'
 import type { Namespace } from '../../runtime/netdev/netns.js'
 import type { VpnStatus } from '../../runtime/vpn/vpn-service.js'
 import type { VpnPolicy } from '../../runtime/vpn/vpn-rules.js'
 
 const isRoot = process.getuid?.() === 0
-const echoScript = join(import.meta.dirname, '../support/tcp-echo.ts')
 
-interface Host { ns: Namespace, ip: string, dir: string, id: string, address: string, daemon: Awaited<ReturnType<typeof startDaemon>> }
-
-async function cli<T> (host: Host, args: string[]): Promise<T> {
-  const result = await runCli([...args, '--json', '--data', host.dir], 60_000)
-  if (result.code !== 0) throw new Error(`${args.join(' ')} failed (${result.code}): ${result.stderr}${result.stdout}`)
-  return JSON.parse(result.stdout) as T
-}
-
-const connects = async (from: Namespace, ip: string, port: number): Promise<boolean> =>
-  (await from.exec(process.execPath, ['--import', 'tsx', echoScript, 'client', ip, String(port), '4096'], { timeoutMs: 20_000 }).catch((err: Error) => err.message)).includes('echoed 4096')
+const connects = async (from: Namespace, ip: string, port: number): Promise<boolean> => await echoFrom(from, ip, port, 4096) === 'echoed 4096'
 const pings = async (from: Namespace, ip: string): Promise<boolean> =>
   /[12] received/.test(await from.exec('ping', ['-c', '2', '-i', '0.2', '-W', '1', ip], { timeoutMs: 15_000 }).catch((err: Error) => err.message))
 
 test('rules between members: default deny once on, a group may reach another on one port only, replies pass, the receiver enforces; bad rules refused; off lets all through', async () => {
   if (!isRoot) { assert.ok(true, 'needs root: skipped'); return }
-  let lan: Lan | undefined
-  const hosts: Host[] = []
-  const dirs: string[] = []
-  const servers: Array<ReturnType<typeof spawn>> = []
+  let net: VpnLan | undefined
   try {
-    lan = await createLan(3)
-    for (const host of lan.hosts) {
-      const dir = await mkdtemp(join(tmpdir(), 'dms-rules-'))
-      dirs.push(dir)
-      const daemon = await startDaemon(['--data', dir, '--listen', `/ip4/${host.ip}/tcp/4001`, '--vpn-accept', 'any'], { namespace: host.ns.name })
-      hosts.push({ ...host, dir, id: daemon.peerId, address: `/ip4/${host.ip}/tcp/4001/p2p/${daemon.peerId}`, daemon })
-    }
-    const [a, web, db] = hosts as [Host, Host, Host]
+    net = await startVpnLan(3, { prefix: 'dms-rules-' })
+    const { serveEcho } = net
+    const [a, web, db] = net.hosts as [LanHost, LanHost, LanHost]
     const started = await cli<VpnStatus>(a, ['vpn', 'start', '--subnet', '10.69.0.0/24', '--peers', `${web.address},${db.address}`])
-    const ipOf = (host: Host): string => started.routes.find((r) => r.peer === host.id)!.ip
-    const serve = (ns: Namespace, host: string, port: number): Promise<void> => new Promise((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', echoScript, 'server', host, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] })
-      servers.push(child)
-      child.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('listening')) resolve() })
-      child.once('exit', (code) => { reject(new Error(`echo server exited ${code}`)) })
-    })
-    await passes(async () => { await serve(db.ns, ipOf(db), 5432) }, 15_000)
-    await serve(db.ns, ipOf(db), 2222)
-    await serve(web.ns, ipOf(web), 5432)
+    const ipOf = (host: LanHost): string => started.routes.find((r) => r.peer === host.id)!.ip
+    await passes(async () => { await serveEcho(db.ns, ipOf(db), 5432) }, 15_000)
+    await serveEcho(db.ns, ipOf(db), 2222)
+    await serveEcho(web.ns, ipOf(web), 5432)
     assert.ok(await connects(web.ns, ipOf(db), 2222), 'no policy: everything passes')
 
     await cli(a, ['vpn', 'policy', 'on'])
@@ -97,10 +69,7 @@ test('rules between members: default deny once on, a group may reach another on 
     await passes(async () => { assert.ok(await connects(web.ns, ipOf(db), 2222)) }, 10_000)
     await passes(async () => { assert.not.match(await db.ns.exec('nft', ['list', 'tables']), /dms_rules/) }, 5000)
   } finally {
-    for (const server of servers) server.kill()
-    for (const host of hosts) await host.daemon.stop().catch(() => {}) // best effort: the namespaces go next
-    await lan?.destroy()
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+    await net?.close()
   }
 })
 
