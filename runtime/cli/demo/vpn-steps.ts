@@ -33,7 +33,7 @@ async function vpnCall (dataDir: string, method: string, params: Record<string, 
  */
 export const vpnSteps: DemoStep[] = [
   {
-    title: 'VPN: dave and erin, each in a network namespace; dave starts a VPN; TCP crosses it',
+    title: 'VPN: dave and erin, each in a network namespace; dave starts a VPN; TCP crosses it; names resolve',
     run: async ({ note }) => {
       const unavailable = await vpnUnavailable()
       if (unavailable != null) return `skip: ${unavailable}`
@@ -61,6 +61,17 @@ export const vpnSteps: DemoStep[] = [
         const rtts = await tcpEchoProbe(daveHost.ns, erinHost.ns, started.ip!)
         const average = (rtts.reduce((a, b) => a + b, 0) / rtts.length).toFixed(2)
         note(`erin: TCP echo to ${started.ip}:7007 → ${rtts.length}/3 round trips, avg ${average} ms (TCP in TUN packets over a libp2p stream)`)
+        // names in the subnet: dave names himself in the signed table; erin's own name server answers it
+        await vpnCall(join(root, 'dave'), 'vpn.dns.add', { name: 'dave', ip: started.ip })
+        const erinIp = erinStatus!.ip!
+        const resolve = `const r = new (require('node:dns').promises.Resolver)(); r.setServers(['${erinIp}']); r.resolve4('dave.dms').then((a) => console.log(a.join(',')))`
+        let resolved = ''
+        // erin takes the new table version within moments: ask until it answers (bounded)
+        for (const deadline = Date.now() + 10_000; resolved !== started.ip && Date.now() < deadline;) {
+          resolved = (await erinHost.ns.exec(process.execPath, ['-e', resolve]).catch(() => '')).trim()
+        }
+        if (resolved !== started.ip) throw new Error(`erin's name server did not answer dave.dms with ${started.ip!} (got ${JSON.stringify(resolved)})`)
+        note(`erin asks its own name server (${erinIp}:53): dave.dms → ${resolved} (the name travels in the signed table)`)
         const traffic = (await vpnCall(join(root, 'dave'), 'vpn.status')).traffic
         await vpnCall(join(root, 'dave'), 'vpn.stop')
         return `${rtts.length}/3 TCP echoes across the VPN; dave's data plane: ${traffic.packetsIn} packets in, ${traffic.packetsOut} out`
