@@ -25,6 +25,8 @@ export function metricsAddress (value: string): MetricsAddress {
 export async function startMetricsServer (address: MetricsAddress, metrics: NodeMetrics): Promise<{ url: string, close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET' }).end(); return }
+    // a page in a local browser that rebinds its own name to 127.0.0.1 sends its name: refused
+    if (!/^(127(\.\d{1,3}){3}|localhost|\[::1\])(:\d+)?$/i.test(req.headers.host ?? '')) { res.writeHead(421, { 'content-type': 'text/plain' }).end('the metrics answer only to a loopback Host\n'); return }
     if (req.url?.split('?')[0] !== '/metrics') { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the metrics are at /metrics\n'); return }
     metrics.text().then(
       (text) => { res.writeHead(200, { 'content-type': metrics.contentType }).end(req.method === 'HEAD' ? undefined : text) },

@@ -109,6 +109,12 @@ test('dms-net node --metrics serves Prometheus text on loopback only; bad addres
     assert.ok(sample(text, 'process_resident_memory_bytes') != null, 'the daemon adds the process\'s RSS')
     assert.is((await fetch(running.metrics.replace('/metrics', '/'))).status, 404)
     assert.is((await fetch(running.metrics, { method: 'POST' })).status, 405)
+    // DNS rebinding: a page whose own name now points at 127.0.0.1 sends that name as Host
+    const { request } = await import('node:http')
+    const rebound = await new Promise<number>((resolve, reject) => {
+      request(running.metrics, { headers: { host: 'evil.example:80' } }, (res) => { res.resume(); resolve(res.statusCode ?? 0) }).on('error', reject).end()
+    })
+    assert.is(rebound, 421)
   } finally {
     await daemon.stop()
     await rm(dir, { recursive: true, force: true })
