@@ -27,6 +27,8 @@ export interface VpnDnsInit {
   /** Leader only: the change APIs throw VPN_NOT_LEADER / VPN_NOT_RUNNING first. */
   requireLeader: () => void
   report: (message: string) => void
+  /** Answer on the VPN address at all (`createVpn(node, { dns: false })` turns it off). */
+  enabled: boolean
   /** @default 53 */
   port?: number
 }
@@ -47,6 +49,10 @@ export class VpnDns {
   private index?: { key: string, names: Map<string, string> }
 
   constructor (private readonly init: VpnDnsInit) {}
+
+  get enabled (): boolean {
+    return this.init.enabled
+  }
 
   /** Leader: point `name` (a label, or a full name in the subnet's domain) at a member's IP. */
   async add (name: string, ip: string): Promise<VpnName[]> {

@@ -18,6 +18,9 @@ export interface PublishInit {
   at?: string
 }
 
+/** What `unpublish` takes: the port, its protocol and the member it is published on (this node by default). */
+export interface UnpublishInit { port: number, protocol?: 'tcp' | 'udp', at?: string }
+
 export interface VpnPortsInit {
   table: () => RoutingTable | undefined
   self: () => string
@@ -52,7 +55,7 @@ export class VpnPorts {
     return this.list()
   }
 
-  async unpublish (options: { port: number, protocol?: 'tcp' | 'udp', at?: string }): Promise<PublishedPort[]> {
+  async unpublish (options: UnpublishInit): Promise<PublishedPort[]> {
     this.init.requireLeader()
     const slot = { at: options.at ?? this.init.self(), protocol: options.protocol ?? 'tcp', port: options.port }
     if (!this.list().some((p) => p.at === slot.at && p.protocol === slot.protocol && p.port === slot.port)) {

@@ -12,7 +12,7 @@ import { capacity, parseSubnet } from '../../machines/vpn-table.js'
 import { openSignedTable, type SignedTable } from './signed-table.js'
 import { TableVersions } from './table-versions.js'
 import { VpnDns, checkedDomain } from './vpn-dns.js'
-import { VpnPorts } from './vpn-ports.js'
+import { VpnPorts, type PublishInit, type PublishedPort, type UnpublishInit } from './vpn-ports.js'
 import { VpnRules } from './vpn-rules.js'
 import { vpnStatusOf } from './vpn-status.js'
 import { VpnDataPlane, emptyStats } from './data-plane.js'
@@ -42,11 +42,14 @@ export class Vpn {
   private readonly plane: VpnDataPlane
   /** The subnet's names: `dns.add(name, ip)`, `dns.remove(name)` on the leader, `dns.list()`; every member answers them on its VPN address. */
   readonly dns: VpnDns
-  /** Published ports (leader): `ports.publish({ port, to: { ip, port } })`, `unpublish`, `list`. */
-  readonly ports: VpnPorts
+  private readonly published: VpnPorts
+  /** Leader: a port on a member's host (this one's by default) forwards into a member's service (docs/vpn.md). */
+  readonly publish = async (options: PublishInit): Promise<PublishedPort[]> => await this.published.publish(options)
+  readonly unpublish = async (options: UnpublishInit): Promise<PublishedPort[]> => await this.published.unpublish(options)
+  /** The published ports, on every member. */
+  readonly ports = (): PublishedPort[] => this.published.list()
   /** Rules between members (leader): `rules.policy(true)`, `setGroups`, `add`, `remove`, `show`. */
   readonly rules: VpnRules
-  private readonly serveDns: boolean
 
   constructor (private readonly node: NodeComponents, init: VpnInit = {}) {
     this.device = init.device ?? 'dmsvpn0'
@@ -55,13 +58,12 @@ export class Vpn {
     if (!Number.isInteger(this.mtu) || this.mtu < 576 || this.mtu > 65535) throw new DmsError('CONFIG_INVALID', `mtu must be a whole number from 576 to 65535 (got ${this.mtu})`)
     this.acceptFrom = init.acceptFrom === 'any' ? 'any' : new Set(init.acceptFrom ?? [])
     this.versions = new TableVersions(node, (message) => { this.report(message) }, (peer) => pathProblem(pathOf(this.host(), peer)))
-    this.serveDns = init.dns !== false
     const edits = {
       table: () => this.vpnActor?.getSnapshot().context.table, self: () => this.self, requireLeader: () => { this.requireLeader() },
       change: async (event: VpnEdit) => { this.actor.send(event); await this.versions.settled() }
     }
-    this.dns = new VpnDns({ ...edits, report: (message) => { this.report(message) }, ...(init.dns !== false && init.dns?.port != null ? { port: init.dns.port } : {}) })
-    this.ports = new VpnPorts(edits)
+    this.dns = new VpnDns({ ...edits, enabled: init.dns !== false, report: (message) => { this.report(message) }, ...(init.dns !== false && init.dns?.port != null ? { port: init.dns.port } : {}) })
+    this.published = new VpnPorts(edits)
     this.rules = new VpnRules(edits)
     this.plane = new VpnDataPlane({ node, device: this.device, mtu: this.mtu, firewall: init.firewall ?? false, acceptPorts: (leader) => leader || init.acceptPorts === true, report: (message) => { this.report(message) } })
     node.hosts.addAttachment({
@@ -191,7 +193,7 @@ export class Vpn {
   /** The recorder: announce each state or version, and sign, persist and publish each version in order. */
   private lastRecorded = { state: '', version: '' }
   private record ({ state, table }: VpnRecordEvent): void {
-    if (this.serveDns) this.dns.follow(state, table)
+    if (this.dns.enabled) this.dns.follow(state, table)
     // a version is named by its VPN too: a new VPN starts again at version 1
     const version = table == null ? '' : `${table.vpnId}/${table.version}`
     const changedState = state !== this.lastRecorded.state

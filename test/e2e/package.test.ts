@@ -31,9 +31,10 @@ test.before(async () => {
 test.after(async () => { await rm(work, { recursive: true, force: true }) })
 
 test('the tarball is small and holds the package, not its tests', async () => {
-  // 240 KiB: the library, the CLI (with its overview, netcheck and completion), the inspector page and two
-  // prebuilt addons; a test, benchmark or source file in it would show first here
-  assert.ok((await stat(tarball)).size <= 240 * 1024, `tarball ${(await stat(tarball)).size} bytes`)
+  // 280 KiB: the library (with the subnet's names, published ports, rules and metrics), the CLI (with its
+  // overview, netcheck and completion), the inspector page and two prebuilt addons; a test, benchmark or
+  // source file in it would show first here
+  assert.ok((await stat(tarball)).size <= 280 * 1024, `tarball ${(await stat(tarball)).size} bytes`)
   const { stdout } = await run('tar', ['tzf', tarball])
   const files = stdout.trim().split('\n')
   for (const needed of ['package/LICENSE', 'package/bin/dms-net.js', 'package/dist/runtime/index.js', 'package/dist/runtime/index.d.ts', 'package/prebuilds/linux-x64/tun.node', 'package/native/binding.gyp']) {
