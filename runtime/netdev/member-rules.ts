@@ -12,8 +12,6 @@ import { DmsError } from '../errors.js'
  */
 export interface MemberRules {
   apply: (rules: InboundRule[] | undefined) => Promise<void>
-  /** Packets dropped by the policy since it was last applied. */
-  dropped: () => Promise<number>
   delete: () => Promise<void>
 }
 
@@ -53,10 +51,6 @@ export function createMemberRules (init: { device: string }): MemberRules {
         '}'
       ].join('\n')
       await run('nft', ['-f', '-'], { input: ruleset })
-    },
-    dropped: async () => {
-      const listing = await run('nft', ['list', 'chain', 'inet', table, 'input']).catch(() => '') // the policy is off: nothing dropped
-      return Number(/counter packets (\d+) bytes \d+ drop/.exec(listing)?.[1] ?? 0)
     },
     delete: async () => { await removeStaleRules(init.device) }
   }

@@ -166,13 +166,12 @@ export class VpnDataPlane {
     const refused = here.length > mine.length ? `the leader published ${here.map((p) => `${p.protocol}/${p.port}`).join(', ')} on this host: refused (this member does not accept published ports: --vpn-accept-ports)` : undefined
     this.kernel = this.kernel.then(async () => {
       if (this.tun == null) return
-      if (refused != null && this.forwards == null) { this.portsError = refused; this.init.report(refused) }
+      this.portsError = refused
+      if (refused != null) this.init.report(refused)
       if (mine.length > 0 || this.forwards != null) {
         try {
           this.forwards ??= await createPortForwards({ device: this.tun.name })
           await this.forwards.apply(mine)
-          this.portsError = refused
-          if (refused != null) this.init.report(refused)
         } catch (err) {
           this.portsError = `published ports not in place: ${(err as Error).message}`
           this.init.report(this.portsError)
@@ -191,11 +190,6 @@ export class VpnDataPlane {
         }
       }
     })
-  }
-
-  /** Packets the subnet's rules dropped on this member. */
-  async policyDrops (): Promise<number> {
-    return await this.rules?.dropped() ?? 0
   }
 
   private learn (table: RoutingTable): void {
