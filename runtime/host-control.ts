@@ -41,7 +41,7 @@ export class HostControl {
 
   /** Add something to attach to every running host; before the node is built. */
   addAttachment (attachment: HostAttachment): void {
-    if (this.init.root() != null) throw new DmsError('FEATURE_TOO_LATE', 'attachments must be added before init()')
+    if (this.init.root() != null) throw new DmsError('FEATURE_TOO_LATE', 'a feature must be created before the node starts: pass it to createNode({ features }), or call createSwarm/createVpn before start()')
     this.attachments.push(attachment)
   }
 

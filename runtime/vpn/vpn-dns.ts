@@ -66,6 +66,11 @@ export class VpnDns {
     return this.list()
   }
 
+  /** A name as `add` would store it (throws VPN_BAD_NAME): for callers that check before they change anything. */
+  check (name: string): string {
+    return nameChecked(() => normaliseName(name, domainOf(this.init.table()!)))
+  }
+
   /** Leader: remove a record. */
   async remove (name: string): Promise<VpnName[]> {
     this.init.requireLeader()

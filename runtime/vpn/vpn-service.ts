@@ -43,10 +43,9 @@ export class Vpn {
   /** The subnet's names: `dns.add(name, ip)`, `dns.remove(name)` on the leader, `dns.list()`; every member answers them on its VPN address. */
   readonly dns: VpnDns
   private readonly published: VpnPorts
-  /** Leader: a port on a member's host (this one's by default) forwards into a member's service (docs/vpn.md). */
+  /** Leader: a port on a member's host (this one's by default) forwards into a member's service; `unpublish` withdraws it, `ports()` lists them (docs/vpn.md). */
   readonly publish = async (options: PublishInit): Promise<PublishedPort[]> => await this.published.publish(options)
   readonly unpublish = async (options: UnpublishInit): Promise<PublishedPort[]> => await this.published.unpublish(options)
-  /** The published ports, on every member. */
   readonly ports = (): PublishedPort[] => this.published.list()
   /** Rules between members (leader): `rules.policy(true)`, `setGroups`, `add`, `remove`, `show`. */
   readonly rules: VpnRules
@@ -119,6 +118,7 @@ export class Vpn {
   async addPeer (peer: string, options: { name?: string } = {}): Promise<VpnStatus> {
     const [id] = await resolvePeers(this.node, [peer])
     this.requireLeader()
+    if (options.name != null) this.dns.check(options.name) // a bad name is refused before the peer is added
     const table = this.actor.getSnapshot().context.table!
     if (table.members[id!] != null) throw new DmsError('VPN_BAD_MEMBER', `${id} is already in the VPN at ${table.members[id!]!.ip}`)
     const room = capacity(parseSubnet(table.subnet))

@@ -69,6 +69,10 @@ test('subnet names: every member answers the leader\'s records and each member\'
       assert.is(result.code, 1, result.stderr)
       assert.match(result.stderr, reason, result.stderr)
     }
+    const named = await runCli(['vpn', 'add', '12D3KooWCndKw2UnnxuXSSBvabDknGGj8HBHarkuMdT36S2rT6K1', '--name', 'bad_name!', '--data', a.dir])
+    assert.is(named.code, 1, named.stderr)
+    assert.match(named.stderr, /bad name "bad_name!"/)
+    assert.is((await cli<VpnStatus>(a, ['vpn', 'status'])).routes.length, 3, 'a bad name is refused before the peer is added')
     const member = await runCli(['vpn', 'dns', 'add', 'x', ipOf(b.id), '--data', b.dir])
     assert.match(member.stderr, /only the VPN's leader/)
     assert.is((await runCli(['vpn', 'dns', 'frobnicate', '--data', a.dir])).code, 2)
