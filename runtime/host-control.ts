@@ -68,13 +68,6 @@ export class HostControl {
     return this.actor(network)?.getSnapshot().can(RUNNING_PROBE) === true
   }
 
-  /** A host's state name, for status output only: decisions use `running()` or ask the machines (`can`). */
-  stateOf (network: NetworkKind): string | undefined {
-    const snapshot = this.actor(network)?.getSnapshot() as { value: string | Record<string, string> } | undefined
-    if (snapshot == null) return network === 'public' ? 'idle' : undefined
-    return typeof snapshot.value === 'string' ? snapshot.value : Object.values(snapshot.value)[0]
-  }
-
   actor (network: NetworkKind = 'public'): AnyActorRef | undefined {
     return this.init.root()?.system.get(network === 'public' ? 'host.public' : 'host.private')
   }

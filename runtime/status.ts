@@ -65,6 +65,11 @@ export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId:
 
 type HostSnapshot = { value: string | Record<string, string>, context: { addresses: string[], error?: string, network: 'public' | 'private' } }
 
+/** A running host actor's status (state name, addresses, error), for status output; undefined when there is none. */
+export function hostStatusOf (actor: { getSnapshot: () => unknown } | undefined): HostStatus | undefined {
+  return actor == null ? undefined : hostStatus(actor.getSnapshot() as HostSnapshot)
+}
+
 function hostStatus (host: HostSnapshot | undefined, rootError?: string): HostStatus {
   const state: HostState = host == null
     ? 'idle'

@@ -3,6 +3,7 @@ import type { NodeComponents } from '../node-components.js'
 import type { swarmOwnerMachine } from '../../machines/swarm-owner.js'
 import type { swarmMemberMachine } from '../../machines/swarm-member.js'
 import type { HostControl } from '../host-control.js'
+import { hostStatusOf } from '../status.js'
 import type { KeyEndpointStats } from './key-endpoint.js'
 import type { DenialReason } from './key-exchange.js'
 
@@ -45,7 +46,7 @@ export interface SwarmStatusSources {
 export function swarmStatus (sources: SwarmStatusSources): SwarmStatus {
   const { hosts, owner, member } = sources
   const privatePeers = [...new Set((hosts.libp2p('private')?.getConnections() ?? []).map((c) => c.remotePeer.toString()))].sort()
-  const privateHost = hosts.stateOf('private')
+  const privateHost = hostStatusOf(hosts.actor('private'))?.state
   const common = { privatePeers, ...(privateHost != null ? { privateHost } : {}), keyExchange: sources.keyExchange }
   if (owner != null && !(sources.ownerIsFree && member != null)) {
     const { context } = owner

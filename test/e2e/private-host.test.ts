@@ -39,7 +39,7 @@ test('a stopped node is not brought back by late work: starting its private host
     assert.instance(err, DmsError)
     assert.is((err as DmsError).code, 'HOST_NOT_RUNNING')
   }
-  assert.is(componentsOf(node).hosts.stateOf('private'), undefined)
+  assert.is(node.status().privateHost?.state, undefined)
   assert.is(componentsOf(node).hosts.libp2p('private'), undefined)
 })
 
@@ -51,7 +51,7 @@ test('private hosts with the same key connect; the public host keeps running bes
   componentsOf(b).hosts.setPrivateProtector(() => protector(psk))
   const aPrivate = await componentsOf(a).hosts.startPrivateHost()
   await componentsOf(b).hosts.startPrivateHost()
-  assert.is(componentsOf(a).hosts.stateOf('private'), 'running')
+  assert.is(a.status().privateHost?.state, 'running')
   assert.ok(aPrivate[0]?.endsWith(a.peerId))
   assert.is.not(aPrivate[0], a.status().host.addresses[0], 'a different port from the public host')
   const privateHost = b.actor!.system.get('host.private')!
@@ -82,7 +82,7 @@ test('restart onto a new key keeps the port; a host still on the old key cannot 
   assert.not.ok(result.ok, 'old key must not connect')
   assert.match(result.error ?? '', /key mismatch|timed out|reset|handshake/i)
   await componentsOf(owner).hosts.stopPrivateHost()
-  assert.is(componentsOf(owner).hosts.stateOf('private'), undefined)
+  assert.is(owner.status().privateHost?.state, undefined)
   assert.is(owner.status().host.state, 'running')
 })
 

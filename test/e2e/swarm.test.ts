@@ -7,7 +7,6 @@ import { createSwarm } from '../../runtime/swarm/swarm-service.js'
 import type { Swarm } from '../../runtime/swarm/swarm-service.js'
 import type { DmsNode } from '../../runtime/node.js'
 import { readSwarmKeyFile } from '../../runtime/swarm/key-file.js'
-import { componentsOf } from '../../runtime/node-components.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
@@ -49,7 +48,7 @@ test('create → members join → outsider denied → rotate → revoke cuts the
   try { await outsider.swarm.join(ownerAddress) } catch (err) { denied = (err as Error).message }
   assert.match(denied, /denied: not-authorised/)
   assert.is(outsider.swarm.status().state, 'idle')
-  assert.is(componentsOf(outsider.node).hosts.stateOf('private'), undefined)
+  assert.is(outsider.node.status().privateHost?.state, undefined)
   assert.not.ok(owner.swarm.status().privatePeers.includes(outsider.node.peerId))
 
   // rotation: everyone authorised moves to the new key

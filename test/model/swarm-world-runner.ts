@@ -11,7 +11,6 @@ import type { Swarm, SwarmStatus } from '../../runtime/swarm/swarm-service.js'
 import type { DmsNode } from '../../runtime/node.js'
 import { ControlClient } from '../../runtime/control/client.js'
 import type { SpawnedNode } from '../../runtime/cli/spawn-node.js'
-import { componentsOf } from '../../runtime/node-components.js'
 import { errorCode } from '../../runtime/errors.js'
 import type { WorldContext, WorldPath } from './swarm-world.js'
 
@@ -181,7 +180,7 @@ export async function runPath (path: WorldPath): Promise<void> {
 async function checkFacts (world: World, state: string, context: WorldContext): Promise<void> {
   const { alice, bob, carol } = world.members
   const outsider = world.outsider.node.peerId
-  assert.is(componentsOf(world.outsider.node).hosts.stateOf('private'), undefined, 'the outsider never runs a private host')
+  assert.is(world.outsider.node.status().privateHost?.state, undefined, 'the outsider never runs a private host')
   const owner = await world.ownerStatus()
   assert.not.ok(owner.privatePeers.includes(outsider), 'the outsider is never on the private network')
   if (state === 'noSwarm') {
