@@ -1,4 +1,4 @@
-import { run } from './run.js'
+import { deleteNftTable, nftTableName, replaceNftTable } from './nft-table.js'
 import type { InboundRule } from '../../machines/vpn-policy.js'
 import { DmsError } from '../errors.js'
 
@@ -19,15 +19,12 @@ const IP = /^\d{1,3}(\.\d{1,3}){3}$/
 
 /** Remove what a crashed run may have left for `device`. */
 export async function removeStaleRules (device: string): Promise<void> {
-  // no table (the usual case), or no nft on this host (then there can be none): nothing to remove
-  await run('nft', ['delete', 'table', 'inet', tableName(device)]).catch(() => {})
+  await deleteNftTable('inet', nftTableName('dms_rules', device))
 }
-
-const tableName = (device: string): string => `dms_rules_${device.replace(/[^A-Za-z0-9_]/g, '_')}`
 
 export function createMemberRules (init: { device: string }): MemberRules {
   if (!/^[\w.-]{1,15}$/.test(init.device)) throw new DmsError('CONFIG_INVALID', `bad device name ${JSON.stringify(init.device)}`)
-  const table = tableName(init.device)
+  const table = nftTableName('dms_rules', init.device)
   return {
     apply: async (rules) => {
       if (rules == null) { await removeStaleRules(init.device); return }
@@ -36,21 +33,15 @@ export function createMemberRules (init: { device: string }): MemberRules {
         const what = rule.protocol === 'any' ? '' : rule.protocol === 'icmp' ? ' meta l4proto icmp' : ` ${rule.protocol} dport ${rule.ports != null ? `${rule.ports[0]}-${rule.ports[1]}` : '1-65535'}`
         return `    ip saddr { ${rule.from.join(', ')} }${what} accept`
       })
-      // declare, delete, define: one transaction, the old rules replaced whole
-      const ruleset = [
-        `table inet ${table} {}`,
-        `delete table inet ${table}`,
-        `table inet ${table} {`,
+      await replaceNftTable('inet', table, [
         '  chain input {',
         '    type filter hook input priority -5; policy accept;',
         `    iifname != "${init.device}" accept`,
         '    ct state established,related accept',
         ...accepts,
         '    counter drop',
-        '  }',
-        '}'
-      ].join('\n')
-      await run('nft', ['-f', '-'], { input: ruleset })
+        '  }'
+      ])
     },
     delete: async () => { await removeStaleRules(init.device) }
   }

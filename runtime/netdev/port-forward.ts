@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises'
-import { run } from './run.js'
+import { deleteNftTable, nftTableName, replaceNftTable } from './nft-table.js'
 import { DmsError } from '../errors.js'
 
 /** One forward: `protocol/port` on this host's addresses outside the VPN device → a member's `ip:port`. */
@@ -24,27 +24,23 @@ const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward'
 
 export async function createPortForwards (init: { device: string }): Promise<PortForwards> {
   if (!/^[\w.-]{1,15}$/.test(init.device)) throw new DmsError('CONFIG_INVALID', `bad device name ${JSON.stringify(init.device)}`)
-  const table = `dms_ports_${init.device.replace(/[^A-Za-z0-9_]/g, '_')}`
-  const nft = async (...args: string[]): Promise<string> => await run('nft', args)
+  const table = nftTableName('dms_ports', init.device)
   let forwardingWasOff: boolean | undefined
   return {
     table,
     apply: async (forwards) => {
       if (forwards.length === 0) {
-        await nft('delete', 'table', 'ip', table).catch(() => {}) // none published before: nothing to delete
+        await deleteNftTable('ip', table)
         await restoreForwarding()
         return
       }
       const rules = forwards.map((f) => {
-        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(f.to.ip) || !(f.protocol === 'tcp' || f.protocol === 'udp')) throw new DmsError('CONFIG_INVALID', `bad forward ${JSON.stringify(f)}`)
+        const portOk = (port: number): boolean => Number.isInteger(port) && port >= 1 && port <= 65535
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(f.to.ip) || !(f.protocol === 'tcp' || f.protocol === 'udp') || !portOk(f.port) || !portOk(f.to.port)) throw new DmsError('CONFIG_INVALID', `bad forward ${JSON.stringify(f)}`)
         // only traffic for this host itself: a forwarding host (a router, containers) keeps its transit traffic
         return `    iifname != "${init.device}" fib daddr type local ${f.protocol} dport ${f.port} dnat to ${f.to.ip}:${f.to.port}`
       })
-      // one file, one transaction (declare, delete, define): the old set is replaced whole, never half
-      const ruleset = [
-        `table ip ${table} {}`,
-        `delete table ip ${table}`,
-        `table ip ${table} {`,
+      await replaceNftTable('ip', table, [
         '  chain prerouting {',
         '    type nat hook prerouting priority dstnat; policy accept;',
         ...rules,
@@ -52,17 +48,15 @@ export async function createPortForwards (init: { device: string }): Promise<Por
         '  chain postrouting {',
         '    type nat hook postrouting priority srcnat; policy accept;',
         `    oifname "${init.device}" ct status dnat masquerade`,
-        '  }',
-        '}'
-      ].join('\n')
-      await run('nft', ['-f', '-'], { input: ruleset })
+        '  }'
+      ])
       if (forwardingWasOff == null) {
         forwardingWasOff = (await readProc()).trim() === '0'
         if (forwardingWasOff) await writeProc('1')
       }
     },
     delete: async () => {
-      await nft('delete', 'table', 'ip', table).catch(() => {}) // no table: nothing to delete
+      await deleteNftTable('ip', table)
       await restoreForwarding()
     }
   }
@@ -81,6 +75,5 @@ export async function createPortForwards (init: { device: string }): Promise<Por
 
 /** Remove the table a crashed run may have left for `device` (start of every VPN run). */
 export async function removeStaleForwards (device: string): Promise<void> {
-  // no table (the usual case), or no nft on this host (then there can be none): nothing to remove
-  await run('nft', ['delete', 'table', 'ip', `dms_ports_${device.replace(/[^A-Za-z0-9_]/g, '_')}`]).catch(() => {})
+  await deleteNftTable('ip', nftTableName('dms_ports', device))
 }
