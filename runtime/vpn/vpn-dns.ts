@@ -46,7 +46,7 @@ export class VpnDns {
   private failedOn?: string
   /** Server starts and stops, one after the other. */
   private queue: Promise<void> = Promise.resolve()
-  private index?: { key: string, names: Map<string, string> }
+  private index?: { key: string, names: Map<string, string>, above: Set<string> }
 
   constructor (private readonly init: VpnDnsInit) {}
 
@@ -95,11 +95,11 @@ export class VpnDns {
     if (table == null) return 'not-ours'
     const domain = domainOf(table)
     if (name !== domain && !name.endsWith(`.${domain}`)) return 'not-ours'
-    const names = this.names(table)
+    const { names, above } = this.indexOf(table)
     const ip = names.get(name)
     if (ip != null) return { ip }
     // the domain itself and a name with names below it exist, with no address of their own (RFC 8020)
-    return name === domain || [...names.keys()].some((known) => known.endsWith(`.${name}`)) ? 'empty' : 'unknown'
+    return above.has(name) ? 'empty' : 'unknown'
   }
 
   status (): VpnDnsStatus | undefined {
@@ -146,11 +146,16 @@ export class VpnDns {
     await server?.close()
   }
 
-  /** name → IP for the table's version: its records and each member's stable name (cached per version). */
-  private names (table: RoutingTable): Map<string, string> {
+  /** For the table's version (built once per version, not per query): name → IP, and every name above one (the domain included). */
+  private indexOf (table: RoutingTable): { names: Map<string, string>, above: Set<string> } {
     const key = `${table.vpnId}/${table.version}`
-    if (this.index?.key !== key) this.index = { key, names: new Map([...this.peerNames(table), ...Object.entries(table.names ?? {})]) }
-    return this.index.names
+    if (this.index?.key !== key) {
+      const names = new Map([...this.peerNames(table), ...Object.entries(table.names ?? {})])
+      const above = new Set<string>([domainOf(table)])
+      for (const name of names.keys()) for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) above.add(name.slice(dot + 1))
+      this.index = { key, names, above }
+    }
+    return this.index
   }
 
   private peerNames (table: RoutingTable): Map<string, string> {
