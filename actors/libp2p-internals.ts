@@ -24,3 +24,26 @@ export function meshPeerCount (pubsub: object, topic: string): number {
   const mesh = (pubsub as { getMeshPeers?: (topic: string) => string[] }).getMeshPeers
   return typeof mesh === 'function' ? mesh.call(pubsub, topic).length : 0
 }
+
+/**
+ * Whether a raw transport connection (what a connection protector saw) is under one of
+ * `libp2p`'s upgraded connections to `peers`, as they are now; libp2p's Connection keeps
+ * it as `maConn`, outside its interface. Without a running host, nothing is.
+ */
+export function rawConnectionTo (libp2p: Libp2p | undefined, peers: Iterable<string>): (raw: object) => boolean {
+  const wanted = new Set(peers)
+  const raw = new Set<object>()
+  for (const connection of libp2p?.getConnections() ?? []) {
+    const maConn = (connection as unknown as { maConn?: object }).maConn
+    if (maConn != null && wanted.has(connection.remotePeer.toString())) raw.add(maConn)
+  }
+  return (connection) => raw.has(connection)
+}
+
+/** Where a host's transports are bound (a wildcard expanded per interface), with its peer id; relay listeners left out. */
+export function listeningAddresses (libp2p: Libp2p): string[] {
+  const id = libp2p.peerId.toString()
+  return [...new Set(internalsOf(libp2p).transportManager.getAddrs().map(String))]
+    .filter((address) => !address.includes('/p2p-circuit'))
+    .map((address) => address.includes('/p2p/') ? address : `${address}/p2p/${id}`)
+}

@@ -63,18 +63,19 @@ async function measureSwarm (members: number, rounds: number): Promise<{ rotateM
       rotateMs.push(performance.now() - started)
       const victim = active.at(-1)!
       started = performance.now()
-      await owner.swarm.revoke(victim.node.peerId)
+      const revoked = await owner.swarm.revoke(victim.node.peerId)
       await until('the revoked peer cut off', () => !owner.swarm.status().privatePeers.includes(victim.node.peerId), 20_000, 5)
       revokeMs.push(performance.now() - started)
       active = active.slice(0, -1)
-      await until('the others connected', () => active.every((p) => owner.swarm.status().privatePeers.includes(p.node.peerId)), 20_000, 5)
+      await until('the others on the newest key', () => active.every((p) => p.swarm.status().fingerprint === revoked.fingerprint && p.swarm.status().state === 'joined' &&
+        owner.swarm.status().privatePeers.includes(p.node.peerId)), 20_000, 5)
     }
     rotateMs.sort((a, b) => a - b)
     revokeMs.sort((a, b) => a - b)
     return { rotateMs, revokeMs }
   } finally {
     await Promise.allSettled([owner, ...peers].map(async (p) => { await p.node.stop() }))
-    await rm(root, { recursive: true, force: true })
+    await rm(root, { recursive: true, force: true, maxRetries: 5 })
   }
 }
 

@@ -34,7 +34,12 @@ export interface SwarmMemberContext {
   inSwarm: boolean
   /** The owner evicted this member: the leave under way is its doing. */
   evicted: boolean
+  /** A newer rotation that came while a join was under way: taken as soon as that join ends. */
+  nextRotation?: Rotation
 }
+
+/** A rotation the member took: the epoch, its key's fingerprint, where the owner listens. */
+export interface Rotation { epoch: number, fingerprint: string, bootstrap: string[] }
 
 export interface RequestKeyInput { owner: string, ownerAddress: string }
 export type KeyAnswer = { granted: true, epoch: number, fingerprint: string, bootstrap: string[] } | { granted: false, reason: string }
@@ -150,11 +155,28 @@ export const swarmMemberMachine = setup({
       }
     },
     joining: {
+      on: {
+        // rotations back to back: the newest waits for this join, so keys are switched and saved in order
+        'swarm.rotation': {
+          guard: ({ context, event }) => event.epoch > Math.max(context.epoch, context.nextRotation?.epoch ?? 0),
+          actions: assign({ nextRotation: ({ event }) => ({ epoch: event.epoch, fingerprint: event.fingerprint, bootstrap: event.bootstrap }) })
+        }
+      },
       invoke: {
         id: 'joinNetwork',
         src: 'joinNetwork',
         input: ({ context }) => ({ owner: context.owner ?? '', ownerAddress: context.ownerAddress ?? '', epoch: context.epoch, bootstrap: context.bootstrap }),
         onDone: [
+          {
+            guard: ({ context, event }) => event.output.joined && context.nextRotation != null,
+            target: 'joining',
+            reenter: true,
+            actions: [
+              'done',
+              { type: 'announce', params: ({ context }) => context.inSwarm ? 'rotated' as const : 'joined' as const },
+              assign(({ context }) => ({ inSwarm: true, commandId: undefined, ...context.nextRotation!, nextRotation: undefined }))
+            ]
+          },
           {
             guard: ({ event }) => event.output.joined,
             target: 'joined',
@@ -165,12 +187,12 @@ export const swarmMemberMachine = setup({
               assign({ inSwarm: true })
             ]
           },
-          // the owner's private host did not take the key: it was rotated away meanwhile
-          { target: 'requesting' }
+          // the owner's private host did not take the key: it was rotated away meanwhile (asking gets the newest)
+          { target: 'requesting', actions: assign({ nextRotation: undefined }) }
         ],
         onError: [
-          { guard: 'rejoining', target: 'rejoining', actions: 'noteError' },
-          { target: 'idle', actions: ['noteError', 'failed'] }
+          { guard: 'rejoining', target: 'rejoining', actions: ['noteError', assign({ nextRotation: undefined })] },
+          { target: 'idle', actions: ['noteError', 'failed', assign({ nextRotation: undefined })] }
         ]
       }
     },

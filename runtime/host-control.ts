@@ -103,12 +103,6 @@ export class HostControl {
     await this.awaitPrivate(() => { root.send({ type: 'private.stop' }) }, 'stopped')
   }
 
-  /** Start the private host, or rebuild it with the current key when there is one: the node machine says which it takes. */
-  async startOrRekeyPrivateHost (options: { listen?: string[], relay?: 'serve' | 'reserve' } = {}): Promise<string[]> {
-    if (this.init.root()?.getSnapshot().can({ type: 'private.start' }) === true) return await this.startPrivateHost(options)
-    return await this.restartPrivateHost()
-  }
-
   /** Stop only the public host (a swarm member leaving the public network); actors and the private host stay. */
   async suspendPublicHost (): Promise<void> {
     if (this.running('public')) await this.stopPublicHost()

@@ -5,13 +5,19 @@ import type { AbortOptions, ConnectionProtector, MessageStream, MultiaddrConnect
 import { createXSalsa20Stream } from './xsalsa20-stream.js'
 import type { ProtectorFactory } from '../libp2p-node.js'
 import { DmsError } from '../errors.js'
+import { KeySwitch } from './key-switch.js'
 
 /** PSK v1: each side sends a random 24-byte nonce, then XSalsa20 keystreams cover every byte. */
 const NONCE_LENGTH = 24
 
 export interface PrivateNetworkInit {
   /** The 32-byte pre-shared key (raw bytes, not the swarm.key text). */
-  key: Uint8Array
+  key?: Uint8Array
+  /**
+   * Or a switch whose current key each new connection takes: switching it rekeys
+   * the running host and cuts the connections on the old key.
+   */
+  keys?: KeySwitch
   /** Milliseconds for the nonce exchange, within libp2p's upgrade timeout. @default 2000 */
   handshakeTimeoutMs?: number
 }
@@ -67,9 +73,10 @@ function encryptInPlace (raw: MultiaddrConnection, key: Uint8Array, localNonce: 
 class PrivateNetworkProtector implements ConnectionProtector {
   readonly [Symbol.toStringTag] = 'dms-network/private-network'
 
-  constructor (private readonly key: Uint8Array, private readonly timeoutMs: number) {}
+  constructor (private readonly keys: KeySwitch, private readonly timeoutMs: number) {}
 
   async protect (connection: MessageStream, options?: AbortOptions): Promise<MessageStream> {
+    const { key, generation } = this.keys.take()
     const localNonce = new Uint8Array(randomBytes(NONCE_LENGTH))
     // the nonce has its own short deadline inside libp2p's upgrade timeout: a socket that sends
     // nothing holds an upgrade slot for this long at most
@@ -80,7 +87,9 @@ class PrivateNetworkProtector implements ConnectionProtector {
       bytes.read({ bytes: NONCE_LENGTH, signal }),
       bytes.write(localNonce, { signal })
     ])
-    return encryptInPlace(bytes.unwrap() as MultiaddrConnection, this.key, localNonce, remote.subarray())
+    const raw = bytes.unwrap() as MultiaddrConnection
+    if (!this.keys.admit(raw, generation)) throw new DmsError('SWARM_FAILED', 'the private network key changed during the handshake')
+    return encryptInPlace(raw, key, localNonce, remote.subarray())
   }
 }
 
@@ -90,7 +99,8 @@ class PrivateNetworkProtector implements ConnectionProtector {
  * @noble/ciphers so it survives sustained traffic.
  */
 export function privateNetwork (init: PrivateNetworkInit): ProtectorFactory {
-  if (init.key.byteLength !== 32) throw new DmsError('SWARM_KEY_INVALID', `a private network key has 32 bytes, not ${init.key.byteLength}`)
-  const key = new Uint8Array(init.key)
-  return (_components: { logger: ComponentLogger }) => new PrivateNetworkProtector(key, init.handshakeTimeoutMs ?? 2000)
+  const keys = init.keys ?? new KeySwitch()
+  if (init.key != null) keys.use(init.key)
+  if (keys.key == null) throw new DmsError('SWARM_KEY_INVALID', 'a private network needs a key: pass key or a switch that holds one')
+  return (_components: { logger: ComponentLogger }) => new PrivateNetworkProtector(keys, init.handshakeTimeoutMs ?? 2000)
 }

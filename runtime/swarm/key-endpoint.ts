@@ -25,6 +25,11 @@ export interface KeyEndpointHandlers {
   rotation?: (stream: Stream, remotePeer: string, notice: RotationNotice) => Promise<void>
   /** Member: take the owner's eviction notice. */
   eviction?: (stream: Stream, remotePeer: string, notice: EvictionNotice) => Promise<void>
+  /**
+   * Member: whether a peer is its owner, whose notices are not rate-limited (rotations back to
+   * back must all arrive; Noise authenticated the owner, and the member follows it anyway).
+   */
+  isOwner?: (remotePeer: string) => boolean
 }
 
 export interface KeyEndpointStats {
@@ -93,7 +98,8 @@ export class KeyEndpoint {
   private async accept (stream: Stream, connection: Connection): Promise<void> {
     this.stats.streams++
     const remotePeer = connection.remotePeer.toString()
-    if (!this.perPeer.take(remotePeer) || !this.perIp.take(ipOf(connection))) {
+    const limited = this.handlers.isOwner?.(remotePeer) !== true
+    if (limited && (!this.perPeer.take(remotePeer) || !this.perIp.take(ipOf(connection)))) {
       this.stats.rateLimited++
       stream.abort(new Error('rate limited'))
       return

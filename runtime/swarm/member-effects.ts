@@ -10,6 +10,7 @@ import { SWARM_KEY_PROTOCOL, checkEvictionNotice, checkKeyDenial, createKeyReque
 import type { EvictionNotice, KeyDenial, KeyGrant, RotationNotice } from './key-exchange.js'
 import { DmsError } from '../errors.js'
 import { logged, traced } from '../../actors/log.js'
+import { rawConnectionTo } from '../../actors/libp2p-internals.js'
 
 export type MemberActor = ActorRefFrom<typeof swarmMemberMachine>
 
@@ -90,10 +91,12 @@ export function memberEffects (deps: MemberDeps) {
       try {
         const key = ring.get(input.epoch)
         if (key == null) throw new DmsError('SWARM_FAILED', `no key for epoch ${input.epoch}`)
-        ring.activate(input.epoch)
+        // a running host takes the key in place; its connection to the owner stays (the owner keeps
+        // it too), every other one on the old key is cut
+        ring.activate(input.epoch, rawConnectionTo(node.hosts.libp2p('private'), [input.owner]))
         await store.save({ role: 'member', network: network(), epoch: input.epoch, owner: input.owner, ownerAddress: input.ownerAddress, bootstrap: input.bootstrap }, key)
         // a slot on the owner's relay: reachable through the owner from behind NAT
-        await node.hosts.startOrRekeyPrivateHost({ relay: 'reserve' })
+        await node.hosts.startPrivateHost({ relay: 'reserve' })
         if (!(await reachOwner(input.bootstrap))) return { joined: false }
         if (deps.leavePublic) await node.hosts.suspendPublicHost()
         return { joined: true, addresses: node.hosts.libp2p('private')?.getMultiaddrs().map(String) ?? [] }

@@ -21,12 +21,19 @@ import type { DenialCounts } from './swarm-status.js'
 import { awaitCommand } from './commands.js'
 import { DmsError } from '../errors.js'
 import { traced } from '../../actors/log.js'
+import { mapBounded } from '../../actors/map-bounded.js'
+import { rawConnectionTo } from '../../actors/libp2p-internals.js'
 import type { Logger } from '../../actors/log.js'
 
 export type OwnerActor = ActorRefFrom<typeof swarmOwnerMachine>
 
 /** How long a revocation waits for the revoked member to take its eviction notice before it rotates. */
 const EVICTION_WAIT_MS = 500
+/**
+ * Rotation notices in flight at once: enough that a hundred members hear within a few
+ * round trips, few enough that a thousand do not open a thousand dials together.
+ */
+const NOTIFY_CONCURRENCY = 32
 
 /** An owner's saved swarm, handed to `createNetwork` once after a restart. */
 export interface RestoredOwner { key: Uint8Array, epoch: number, bootstrap: string[], rotationDue: boolean }
@@ -179,10 +186,17 @@ export function ownerEffects (deps: OwnerDeps) {
       // the new key is on disk before anyone hears of it: a crash from here on restarts on it
       await store.save({ role: 'owner', network: network(), epoch: input.epoch, authorised: input.authorised, bootstrap: input.bootstrap }, key)
       await store.audit({ action: 'rotate', epoch: input.epoch, fingerprint })
-      const notified = (await Promise.all(input.authorised.map(async (peer) => await notify(peer, key, input.epoch, input.bootstrap) ? peer : undefined)))
-        .filter((peer): peer is string => peer != null)
-      ring.activate(input.epoch)
-      const bootstrap = await node.hosts.restartPrivateHost()
+      // the running host takes the new key in place (the listener and its addresses stay): every
+      // connection on the old key is cut at once, a revoked peer's too, but for the established ones
+      // of authorised members (Noise authenticated them), which carry their notices and go on
+      const privateHost = node.hosts.libp2p('private')
+      ring.activate(input.epoch, rawConnectionTo(privateHost, input.authorised))
+      const delivered = await mapBounded(input.authorised, NOTIFY_CONCURRENCY, async (peer) => await notify(peer, key, input.epoch, input.bootstrap))
+      const notified = input.authorised.filter((_, i) => delivered[i])
+      // a member that did not take its notice is not left on the old key: cut, it finds the key refused and asks again
+      const missed = input.authorised.filter((_, i) => !delivered[i])
+      await Promise.all(missed.map(async (peer) => { await privateHost?.hangUp(peerIdFromString(peer)).catch(traced(deps.log, 'cut a member that missed its rotation')) }))
+      const bootstrap = await node.hosts.startPrivateHost({ relay: 'serve' })
       return { epoch: input.epoch, fingerprint, bootstrap, notified }
     }),
 

@@ -40,7 +40,7 @@ export interface SwarmInit {
   audit?: AuditLimits
 }
 
-/** How long an API call waits for its command; a rotation notifies every member in turn. */
+/** How long an API call waits for its command; a rotation notifies every member (in parallel batches). */
 const COMMAND_TIMEOUT_MS = 60_000
 /** Unauthenticated denials are summarised in the audit log at most this often. */
 const DENIAL_SUMMARY_MS = 60_000
@@ -79,7 +79,7 @@ export class Swarm {
       takeRestored: () => { const restored = this.restoredMember; this.restoredMember = undefined; return restored },
       actor: () => this.member
     })
-    node.hosts.setPrivateProtector(() => { const key = this.ring.active; return key == null ? undefined : privateNetwork({ key }) })
+    node.hosts.setPrivateProtector(() => this.ring.active == null ? undefined : privateNetwork({ keys: this.ring.switch }))
     node.hosts.addAttachment({
       name: 'swarm key exchange',
       networks: ['public', 'private'],
@@ -231,7 +231,9 @@ export class Swarm {
 
   /** Serve the key exchange for this role, send one command and wait for its outcome; a failure becomes a SwarmError with the machine's reason. */
   private async run (actor: OwnerActor | MemberActor, command: { type: string } & Record<string, unknown>): Promise<void> {
-    const serving = actor === this.owner ? { request: this.ownerSide.answerRequest } : { rotation: this.memberSide.takeRotation, eviction: this.memberSide.takeEviction }
+    const serving = actor === this.owner
+      ? { request: this.ownerSide.answerRequest }
+      : { rotation: this.memberSide.takeRotation, eviction: this.memberSide.takeEviction, isOwner: (peer: string) => peer === this.member?.getSnapshot().context.owner }
     await this.endpoint.serve(serving)
     const outcome = await awaitCommand(actor, { ...command, id: randomUUID() }, COMMAND_TIMEOUT_MS)
     if (!outcome.ok) {

@@ -85,4 +85,41 @@ test('an eviction notice while joined takes the member out and says so', async (
   assert.match(actor.getSnapshot().context.lastError ?? '', /evicted by the owner at epoch 4/)
 })
 
+test('rotations back to back: a notice that comes while a join is under way is taken when that join ends, in epoch order', async () => {
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  const joined: number[] = []
+  const logic = swarmMemberMachine.provide({
+    actors: {
+      requestKey: fromPromise<KeyAnswer, RequestKeyInput>(async () => grant(1)),
+      joinNetwork: fromPromise<JoinOutcome, JoinNetworkInput>(async ({ input }) => {
+        if (input.epoch === 2) await gate
+        joined.push(input.epoch)
+        return { joined: true, addresses: ['/p'] }
+      }),
+      watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(() => () => {}),
+      leaveNetwork: fromPromise<void, void>(async () => {})
+    }
+  })
+  const actor = createActor(logic, { input: {} }).start()
+  const changes: string[] = []
+  actor.on('swarm.member.changed', (event) => { changes.push(`${event.change} e${event.epoch}`) })
+  actor.send({ type: 'swarm.join', id: 'j', owner: 'O', ownerAddress: '/o' })
+  await waitFor(actor, (s) => s.matches('joined'), { timeout: 2000 })
+  actor.send({ type: 'swarm.rotation', epoch: 2, fingerprint: 'f2', bootstrap: ['/b'] })
+  assert.ok(actor.getSnapshot().matches('joining'))
+  const rotation3 = { type: 'swarm.rotation' as const, epoch: 3, fingerprint: 'f3', bootstrap: ['/b3'] }
+  assert.ok(actor.getSnapshot().can(rotation3), 'a newer notice is acknowledged while joining')
+  actor.send(rotation3)
+  assert.not.ok(actor.getSnapshot().can({ type: 'swarm.rotation', epoch: 3, fingerprint: 'f3', bootstrap: [] }), 'the same epoch twice is not')
+  assert.not.ok(actor.getSnapshot().can({ type: 'swarm.rotation', epoch: 2, fingerprint: 'x', bootstrap: [] }), 'nor an older one')
+  release()
+  await waitFor(actor, (s) => s.matches('joined') && s.context.epoch === 3, { timeout: 2000 })
+  assert.equal(joined, [1, 2, 3], 'each key switched in order, none skipped or doubled')
+  assert.equal(changes, ['joined e1', 'rotated e2', 'rotated e3'])
+  assert.is(actor.getSnapshot().context.fingerprint, 'f3')
+  assert.equal(actor.getSnapshot().context.bootstrap, ['/b3'])
+  assert.is(actor.getSnapshot().context.nextRotation, undefined)
+})
+
 test.run()
