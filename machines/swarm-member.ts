@@ -172,6 +172,7 @@ export const swarmMemberMachine = setup({
             target: 'joining',
             reenter: true,
             actions: [
+              assign({ addresses: ({ event }) => event.output.joined ? event.output.addresses : [], lastError: undefined }),
               'done',
               { type: 'announce', params: ({ context }) => context.inSwarm ? 'rotated' as const : 'joined' as const },
               assign(({ context }) => ({ inSwarm: true, commandId: undefined, ...context.nextRotation!, nextRotation: undefined }))
@@ -187,7 +188,14 @@ export const swarmMemberMachine = setup({
               assign({ inSwarm: true })
             ]
           },
-          // the owner's private host did not take the key: it was rotated away meanwhile (asking gets the newest)
+          // the owner's private host did not take the key: it was rotated away meanwhile; a newer
+          // notice that came in the meantime has the key it is on, else asking gets it
+          {
+            guard: ({ context }) => context.nextRotation != null,
+            target: 'joining',
+            reenter: true,
+            actions: assign(({ context }) => ({ ...context.nextRotation!, nextRotation: undefined }))
+          },
           { target: 'requesting', actions: assign({ nextRotation: undefined }) }
         ],
         onError: [

@@ -2,6 +2,8 @@ import { DmsError } from '../errors.js'
 
 /** What the switch needs of a protected connection: to cut it, and to hear when it ends. */
 export interface CuttableConnection {
+  /** libp2p's message stream status: only an `open` connection is registered. */
+  status?: string
   abort: (err: Error) => void
   addEventListener: (type: 'close', listener: () => void, options?: { once?: boolean }) => void
 }
@@ -22,6 +24,8 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.
  */
 export class KeySwitch {
   private current?: KeyInUse
+  /** Only ever grows, across clear() too: a handshake that took a key before a clear never matches a later one. */
+  private generation = 0
   private readonly live = new Map<CuttableConnection, number>()
 
   /**
@@ -32,15 +36,14 @@ export class KeySwitch {
   use (key: Uint8Array, keep: (connection: object) => boolean = () => false): number {
     if (key.byteLength !== 32) throw new DmsError('SWARM_KEY_INVALID', `a private network key has 32 bytes, not ${key.byteLength}`)
     if (this.current != null && sameBytes(this.current.key, key)) return 0
-    this.current = { key: new Uint8Array(key), generation: (this.current?.generation ?? 0) + 1 }
+    this.current = { key: new Uint8Array(key), generation: ++this.generation }
     return this.cutOlderThan(this.current.generation, 'the private network key was rotated', keep)
   }
 
   /** No key any more (the swarm was left or dissolved): every protected connection is cut. */
   clear (): number {
-    const generation = (this.current?.generation ?? 0) + 1
     this.current = undefined
-    return this.cutOlderThan(generation, 'the private network was left', () => false)
+    return this.cutOlderThan(++this.generation, 'the private network was left', () => false)
   }
 
   get key (): Uint8Array | undefined { return this.current?.key }
@@ -60,6 +63,8 @@ export class KeySwitch {
       connection.abort(new DmsError('SWARM_FAILED', 'the private network key changed during the handshake'))
       return false
     }
+    // closed already (its close event has fired): registering it would keep it forever
+    if (connection.status != null && connection.status !== 'open') return false
     this.live.set(connection, generation)
     connection.addEventListener('close', () => { this.live.delete(connection) }, { once: true })
     return true

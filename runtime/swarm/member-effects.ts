@@ -38,7 +38,9 @@ export function memberEffects (deps: MemberDeps) {
   /** Dial the owner's private host until it answers or the rejoin window ends (the owner may be restarting). */
   async function reachOwner (bootstrap: string[]): Promise<boolean> {
     const deadline = Date.now() + deps.rejoinWindowMs
-    while (Date.now() < deadline) {
+    // a newer rotation waiting means the owner moved on: this key will not answer
+    const overtaken = (): boolean => deps.actor()?.getSnapshot().context.nextRotation != null
+    while (Date.now() < deadline && !overtaken()) {
       for (const address of bootstrap) {
         try {
           await node.dial(address, { network: 'private' })

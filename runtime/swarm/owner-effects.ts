@@ -126,11 +126,15 @@ export function ownerEffects (deps: OwnerDeps) {
     return false
   }
 
-  /** Send one member its rotation notice. */
+  /** Send one member its rotation notice. Never throws: the key is switched when it runs, so a failure is only the member's. */
   async function notify (peer: string, key: Uint8Array, epoch: number, bootstrap: string[]): Promise<boolean> {
-    const notice = await createRotationNotice(node.identity.privateKey(), node.identity.peerId(), peer, network(), key, epoch, bootstrap)
-    if (await deliver(peer, notice, deps.exchangeTimeoutMs)) return true
-    await store.audit({ action: 'notify-failed', peer, epoch })
+    try {
+      const notice = await createRotationNotice(node.identity.privateKey(), node.identity.peerId(), peer, network(), key, epoch, bootstrap)
+      if (await deliver(peer, notice, deps.exchangeTimeoutMs)) return true
+    } catch (err) {
+      deps.log.error('rotation notice to %s failed: %e', peer, err)
+    }
+    await store.audit({ action: 'notify-failed', peer, epoch }).catch(traced(deps.log, 'audit a failed rotation notice'))
     return false
   }
 

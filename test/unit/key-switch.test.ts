@@ -46,6 +46,27 @@ test('the same key again cuts nothing; clear cuts everything', () => {
   assert.ok(a.aborted != null)
 })
 
+test('a handshake that took a key before a clear never registers on a later key, even the same bytes', () => {
+  const keys = new KeySwitch()
+  keys.use(key(1))
+  const before = keys.take()
+  keys.clear()
+  keys.use(key(1))
+  const late = new FakeConnection('late', 'p')
+  assert.not.ok(keys.admit(late, before.generation))
+  assert.ok(late.aborted != null)
+})
+
+test('a connection that closed before it registered is not kept', () => {
+  const keys = new KeySwitch()
+  keys.use(key(1))
+  const { generation } = keys.take()
+  const gone = new FakeConnection('gone', 'p')
+  gone.close()
+  assert.not.ok(keys.admit(Object.assign(gone, { status: 'closed' }), generation))
+  assert.is(keys.size, 0)
+})
+
 type Step =
   | { kind: 'connect', peer: number }
   | { kind: 'handshake-straddles-switch', peer: number, byte: number }

@@ -122,4 +122,30 @@ test('rotations back to back: a notice that comes while a join is under way is t
   assert.is(actor.getSnapshot().context.nextRotation, undefined)
 })
 
+test('a join whose key the owner no longer takes goes on with a newer notice that came meanwhile, not a new request', async () => {
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  const calls: string[] = []
+  const logic = swarmMemberMachine.provide({
+    actors: {
+      requestKey: fromPromise<KeyAnswer, RequestKeyInput>(async () => { calls.push('request'); return grant(1) }),
+      joinNetwork: fromPromise<JoinOutcome, JoinNetworkInput>(async ({ input }) => {
+        calls.push(`join e${input.epoch}`)
+        if (input.epoch === 1) { await gate; return { joined: false } }
+        return { joined: true, addresses: ['/p'] }
+      }),
+      watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(() => () => {}),
+      leaveNetwork: fromPromise<void, void>(async () => {})
+    }
+  })
+  const actor = createActor(logic, { input: {} }).start()
+  actor.send({ type: 'swarm.join', id: 'j', owner: 'O', ownerAddress: '/o' })
+  await waitFor(actor, (s) => s.matches('joining'), { timeout: 2000 })
+  actor.send({ type: 'swarm.rotation', epoch: 2, fingerprint: 'f2', bootstrap: ['/b2'] })
+  release()
+  await waitFor(actor, (s) => s.matches('joined'), { timeout: 2000 })
+  assert.equal(calls, ['request', 'join e1', 'join e2'])
+  assert.is(actor.getSnapshot().context.epoch, 2)
+})
+
 test.run()
