@@ -144,7 +144,20 @@ export interface DiscoveryStatus {
   rendezvous?: { namespace: string, rounds: number, providers: number, dialled: number, lastError?: string }
 }
 
-export interface HostStatus { state: HostState, network: NetworkKind, addresses: string[], error?: string }
+export interface HostStatus {
+  state: HostState
+  network: NetworkKind
+  /** What the host announces to other peers (libp2p's own view, with this node's id). */
+  addresses: string[]
+  /**
+   * Where the host's transports are bound: what `listen` asked for, with the ports the
+   * system chose, with this node's id (Kubo's `swarm addrs local`). One of these that is
+   * not in `addresses` is unconfirmed: a public IP is announced only once AutoNAT (or
+   * `announce`) confirms it.
+   */
+  listening?: string[]
+  error?: string
+}
 
 export interface NodeStatus {
   peerId: string

@@ -2,7 +2,9 @@ import type { Actor } from 'xstate'
 import type { nodeMachine } from '../machines/node.js'
 import type { HostState, HostStatus, NodeStatus, PeerConnectedness, PeerLink, PeerStatus } from './events.js'
 import { isRelayed } from '../actors/ping-client.js'
-import { meshPeerCount } from '../actors/libp2p-internals.js'
+import { listeningAddresses, meshPeerCount } from '../actors/libp2p-internals.js'
+import { asLibp2p } from '../actors/libp2p-node.js'
+import type { Libp2pHandle } from '../machines/contracts.js'
 import { BID_REQUEST_TOPIC } from '../actors/wire/bid-request.js'
 import type { DiscoveryConfig } from '../actors/discovery/discovery-config.js'
 import { discoverySystemId } from './discovery/discovery-attachment.js'
@@ -63,7 +65,7 @@ export function readStatus (root: Actor<typeof nodeMachine> | undefined, peerId:
   return { peerId, host, ...(privateHost != null ? { privateHost: hostStatus(privateHost) } : {}), peers }
 }
 
-type HostSnapshot = { value: string | Record<string, string>, context: { addresses: string[], error?: string, network: 'public' | 'private' } }
+type HostSnapshot = { value: string | Record<string, string>, context: { addresses: string[], error?: string, network: 'public' | 'private', libp2p?: Libp2pHandle } }
 
 /** A running host actor's status (state name, addresses, error), for status output; undefined when there is none. */
 export function hostStatusOf (actor: { getSnapshot: () => unknown } | undefined): HostStatus | undefined {
@@ -75,5 +77,6 @@ function hostStatus (host: HostSnapshot | undefined, rootError?: string): HostSt
     ? 'idle'
     : typeof host.value === 'string' ? host.value as HostState : (Object.values(host.value)[0] as HostState)
   const error = host?.context.error ?? rootError
-  return { state, network: host?.context.network ?? 'public', addresses: host?.context.addresses ?? [], ...(error != null ? { error } : {}) }
+  const listening = host?.context.libp2p != null ? listeningAddresses(asLibp2p(host.context.libp2p)) : []
+  return { state, network: host?.context.network ?? 'public', addresses: host?.context.addresses ?? [], ...(listening.length > 0 ? { listening } : {}), ...(error != null ? { error } : {}) }
 }

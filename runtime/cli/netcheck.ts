@@ -2,7 +2,8 @@ import { open, readFile } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
 import { networkInterfaces } from 'node:os'
 import { stunMapping } from '../../actors/discovery/stun.js'
-import type { DiscoveryStatus } from '../events.js'
+import type { DiscoveryStatus, HostStatus } from '../events.js'
+import { hostAddresses } from './overview.js'
 import type { ClockSkew } from '../clock-skew.js'
 import { shortId } from './format.js'
 
@@ -49,13 +50,17 @@ export function checkTool (name: string, use: string, pkg: string): Check {
 }
 
 /** Reachability and relay of one host, from the node's discovery status (AutoNAT's verdict). */
-export function reachabilityChecks (d: DiscoveryStatus, addresses: string[]): Check[] {
+export function reachabilityChecks (d: DiscoveryStatus, host: HostStatus): Check[] {
   const autonat = d.mechanisms.some((m) => m.startsWith('autonat'))
-  const ports = [...new Set(addresses.map((a) => /\/tcp\/(\d+)/.exec(a)?.[1]).filter((p) => p != null))].join(', ')
+  const ports = [...new Set([...host.addresses, ...(host.listening ?? [])].map((a) => /\/tcp\/(\d+)/.exec(a)?.[1]).filter((p) => p != null))].join(', ')
+  // a public address given to --listen is announced only once confirmed
+  const unconfirmed = hostAddresses(host).filter((a) => !a.announced).map((a) => a.address.replace(/\/p2p\/[^/]+$/, ''))
   const reach: Check = d.reachability === 'public'
     ? { name: 'reach', status: 'ok', detail: `${d.network}: reachable from outside on port ${ports} (AutoNAT)` }
     : d.reachability === 'private' && autonat
       ? { name: 'reach', status: 'warn', detail: `${d.network}: port ${ports} is not reachable from outside (AutoNAT)`, fix: 'forward the port on the router, or use a relay (--relay-client) and hole punching (--stun)' }
+      : d.reachability === 'private' && unconfirmed.length > 0
+        ? { name: 'reach', status: 'warn', detail: `${d.network}: listens on ${unconfirmed.join(', ')}, not announced until confirmed`, fix: `--announce ${unconfirmed[0]} if it is reachable from outside, or --autonat to have peers confirm it` }
       : d.reachability === 'private'
         ? { name: 'reach', status: 'warn', detail: `${d.network}: listens on private addresses only (port ${ports})`, fix: 'forward a port and --announce the public address, or --relay-client; --autonat checks it' }
       : { name: 'reach', status: autonat ? 'skip' : 'warn', detail: `${d.network}: reachability unknown${autonat ? ' yet (AutoNAT asks peers)' : ''}`, ...(autonat ? {} : { fix: 'start the node with --autonat to learn it' }) }

@@ -96,8 +96,8 @@ export function overviewText (o: Overview, width = 80): string {
   return [
     ...field('peer id', [node.peerId], width),
     ...field('host', [`${hostLine(node.host)}, public network`], width),
-    ...field('addresses', node.host.addresses.map((a) => listenAddress(a, node.peerId)), width),
-    ...(node.privateHost != null ? field('private', [`${hostLine(node.privateHost)}, private swarm`, ...node.privateHost.addresses.map((a) => listenAddress(a, node.peerId))], width) : []),
+    ...field('addresses', hostAddresses(node.host).map((a) => shownAddress(a, node.peerId)), width),
+    ...(node.privateHost != null ? field('private', [`${hostLine(node.privateHost)}, private swarm`, ...hostAddresses(node.privateHost).map((a) => shownAddress(a, node.peerId))], width) : []),
     ...(inSwarm ? field('swarm', [swarmLine(swarm)], width) : []),
     ...(vpn != null && vpn.role !== 'none' ? field('vpn', [vpnLine(vpn)], width) : []),
     ...node.discovery.flatMap(discoveryLines).flatMap((line) => wrap(line, width, '               ')),
@@ -106,6 +106,26 @@ export function overviewText (o: Overview, width = 80): string {
     ...peerLines(o, width)
   ].join('\n')
 }
+
+/** An address of a host, and whether it announces it (one it only listens on awaits confirmation). */
+export interface HostAddress { address: string, announced: boolean }
+
+/**
+ * A host's announced addresses, then those it listens on without announcing them: a public IP
+ * given to `--listen` is announced only once AutoNAT confirms it (Kubo's `id` against `swarm addrs local`).
+ */
+export function hostAddresses (host: HostStatus): HostAddress[] {
+  const announced = new Set(host.addresses)
+  return [
+    ...host.addresses.map((address) => ({ address, announced: true })),
+    ...(host.listening ?? []).filter((address) => !announced.has(address)).map((address) => ({ address, announced: false }))
+  ]
+}
+
+/** Said after an address the host listens on but does not announce. */
+export const UNCONFIRMED = '(listening; not announced until confirmed)'
+
+const shownAddress = (a: HostAddress, self: string): string => `${listenAddress(a.address, self)}${a.announced ? '' : ` ${UNCONFIRMED}`}`
 
 /** A listen address as shown: without this node's own id (the first line has it), a relay's id shortened. */
 const listenAddress = (address: string, self: string): string =>

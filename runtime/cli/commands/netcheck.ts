@@ -56,7 +56,7 @@ export const netcheckCommand: Command = {
     const checks: Check[] = [
       facts != null ? nodeCheck(facts) : { name: 'node', status: 'skip', detail: `no node runs for ${parsed.dataDir}: reachability, relay and clocks not checked`, fix: `dms-net node --data ${parsed.dataDir}` },
       // the private host of a swarm is reached through the owner, never from outside: only the public host's reachability counts
-      ...(facts?.discovery.filter((d) => d.network === 'public').flatMap((d) => reachabilityChecks(d, facts.host.addresses)) ?? []),
+      ...(facts?.discovery.filter((d) => d.network === 'public').flatMap((d) => reachabilityChecks(d, facts.host)) ?? []),
       await checkNat(servers),
       await checkTun(),
       await checkNetAdmin(facts?.pid),

@@ -11,6 +11,7 @@ import { UsageError } from '../command.js'
 import { inspectPort } from '../arguments.js'
 import { metricsAddress, startMetricsServer } from '../metrics-server.js'
 import { eventLine } from '../format.js'
+import { UNCONFIRMED, hostAddresses } from '../overview.js'
 import { terminalWidth } from '../terminal.js'
 import { discoveryFromFlags } from '../discovery-flags.js'
 import type { Parsed } from '../command.js'
@@ -95,11 +96,15 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
   const vpnRestored = await vpn.restore().catch((err: unknown) => { print(`could not bring the VPN back: ${(err as Error).message}`); return undefined })
   if (vpnRestored != null && vpnRestored.role !== 'none') print(`vpn: ${vpnRestored.role}, ${vpnRestored.state}, ${vpnRestored.ip ?? '-'} (version ${vpnRestored.version ?? '-'})`)
   const status = node.status()
-  if (json) print(JSON.stringify({ type: 'node.running', peerId: status.peerId, addresses: status.host.addresses, control: control.path, ...(metricsServer != null ? { metrics: metricsServer.url } : {}) }))
+  if (json) print(JSON.stringify({ type: 'node.running', peerId: status.peerId, addresses: status.host.addresses, listening: status.host.listening ?? [], control: control.path, ...(metricsServer != null ? { metrics: metricsServer.url } : {}) }))
   else {
     print(`dms-net node ${status.peerId}`)
     // a whole multiaddr with its peer id is wider than a terminal: there, the id is the line above
-    for (const address of status.host.addresses) print(`  listening on ${address}`, `  listening on ${width === Infinity ? address : address.replace(`/p2p/${status.peerId}`, '')}`)
+    for (const { address, announced } of hostAddresses(status.host)) {
+      const shown = width === Infinity ? address : address.replace(`/p2p/${status.peerId}`, '')
+      const note = announced ? '' : ` ${UNCONFIRMED}`
+      print(`  listening on ${address}${note}`, `  listening on ${shown}${note}`)
+    }
     if (width !== Infinity) print('  (dial it as that address + /p2p/ + the id above)')
     const mechanisms = status.discovery.find((d) => d.network === 'public')?.mechanisms ?? []
     print(`  discovery ${mechanisms.length > 0 ? mechanisms.join(', ') : 'bootstrap peers only (see --help: --dht, --nat, …)'}`)
