@@ -47,3 +47,25 @@ export function listeningAddresses (libp2p: Libp2p): string[] {
     .filter((address) => !address.includes('/p2p-circuit'))
     .map((address) => address.includes('/p2p/') ? address : `${address}/p2p/${id}`)
 }
+
+/** Hosts built with a member relay: their relay service is that, not a public relay. */
+const memberRelayHosts = new WeakSet<object>()
+export const markMemberRelay = (libp2p: object): void => { memberRelayHosts.add(libp2p) }
+const hasMemberRelay = (libp2p: object): boolean => memberRelayHosts.has(libp2p)
+
+/** The circuit relay v2 hop protocol (the relay side of a reservation or circuit). */
+const RELAY_HOP = '/libp2p/circuit/relay/0.2.0/hop'
+
+/**
+ * Open or close a host's member relay (see `memberRelay` in libp2p-node.ts): its hop protocol is
+ * handled (and announced by identify) only while open. The relay service keeps running either way
+ * (the handler is the server's own `onHop`; stopping the service would abort its circuits for good).
+ * A host without a member relay (none, or a public relay) is left as it is.
+ */
+export async function setMemberRelayOpen (libp2p: Libp2p, open: boolean): Promise<void> {
+  const relay = (libp2p as unknown as { services: { relay?: { onHop?: (...args: never[]) => void } } }).services.relay
+  if (!hasMemberRelay(libp2p) || relay?.onHop == null) return
+  const handled = libp2p.getProtocols().includes(RELAY_HOP)
+  if (open && !handled) await libp2p.handle(RELAY_HOP, relay.onHop as unknown as Parameters<Libp2p['handle']>[1], { runOnLimitedConnection: true })
+  if (!open && handled) await libp2p.unhandle(RELAY_HOP)
+}

@@ -15,7 +15,7 @@ import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { defaultGossipConfig, gossipsubOptions } from './gossip-options.js'
-import { internalsOf } from './libp2p-internals.js'
+import { internalsOf, markMemberRelay } from './libp2p-internals.js'
 import type { GossipConfig } from './gossip-options.js'
 import { PendingUpgrades } from './pending-upgrades.js'
 
@@ -40,6 +40,12 @@ export type DmsLibp2p = Libp2p<DmsServices>
  */
 export const asLibp2p = (handle: Libp2pHandle): DmsLibp2p => handle as DmsLibp2p
 
+
+/** Who may use a member relay (see `memberRelay`); asked at each reservation and each circuit. */
+export interface MemberRelay {
+  reserve: (peer: string) => boolean
+  connect: (source: string, destination: string) => boolean
+}
 
 /** A connection protector factory, as libp2p takes it (e.g. `preSharedKey({ psk })`). */
 export type ProtectorFactory = (components: { logger: ComponentLogger }) => ConnectionProtector
@@ -86,6 +92,14 @@ export interface Libp2pNodeInit {
    */
   swarmRelay?: 'serve' | 'reserve'
   /**
+   * A relay without limits for the members of a group this node leads (a public VPN): only
+   * peers `reserve` allows hold a slot, only circuits `connect` allows are relayed, so members
+   * behind NAT reach each other through the leader. The host also gets the relay transport, to
+   * reach members through such a relay. A public relay (`discovery.relayServer`, with limits)
+   * takes precedence: a host runs one relay service.
+   */
+  memberRelay?: MemberRelay
+  /**
    * Announce every address the host listens on, public IPs included, without waiting for
    * AutoNAT to confirm them (libp2p 3 announces a public listen address only once confirmed).
    * For a private swarm's host: only members can connect to it, AutoNAT does not run across
@@ -104,6 +118,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
   const discovery = init.discovery
   const listen = init.listen ?? ['/ip4/127.0.0.1/tcp/0']
   const relayClient = discovery?.relayClient === true || init.swarmRelay === 'reserve'
+  const memberRelay = discovery?.relayServer === true ? undefined : init.memberRelay
   let self: DmsLibp2p | undefined
   const pending = new PendingUpgrades(init.maxPendingUpgradesPerIp ?? 16)
   const node = await createLibp2p({
@@ -117,13 +132,19 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       appendAnnounce: discovery?.announce ?? []
     },
     // the relay transport also dials peers through their relays
-    transports: [tcp(), ...(relayClient ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
+    transports: [tcp(), ...(relayClient || init.memberRelay != null ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
     // Peers listening on 0.0.0.0 announce 127.0.0.1 and LAN addresses, and the DHT passes
     // them on: an address that is one of our own would only reach ourselves
     connectionGater: {
       denyDialMultiaddr: (address) => self != null && isOwnAddress(self, address.toString()),
       denyInboundConnection: pending.deny,
-      denyInboundUpgradedConnection: (_peer, connection) => pending.upgraded(connection)
+      denyInboundUpgradedConnection: (_peer, connection) => pending.upgraded(connection),
+      ...(memberRelay != null
+        ? {
+            denyInboundRelayReservation: (peer) => !memberRelay.reserve(peer.toString()),
+            denyOutboundRelayedConnection: (source, destination) => !memberRelay.connect(source.toString(), destination.toString())
+          }
+        : {})
     },
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -145,10 +166,11 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       ping: ping(),
       pubsub: gossipsub(gossipsubOptions(init.pubsub ?? defaultGossipConfig, init.trustedPeers ?? [], init.sparseTopics ?? [])),
       ...(discovery != null ? await discoveryServices({ ...discovery, relayClient }, () => self) : {}),
-      ...(init.swarmRelay === 'serve' ? await swarmRelayServer() : {})
+      ...(init.swarmRelay === 'serve' || memberRelay != null ? await unlimitedRelayServer() : {})
     }
   }) as DmsLibp2p
   self = node
+  if (memberRelay != null) markMemberRelay(node)
   if (init.announceListenAddresses === true) node.addEventListener('transport:listening', () => { trustListenAddresses(node) })
   return node
 }
@@ -161,8 +183,8 @@ function trustListenAddresses (node: DmsLibp2p): void {
 
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000
 
-/** The swarm owner's relay: no data or time limit on relayed connections, so they are not "limited" and carry the VPN. */
-async function swarmRelayServer (): Promise<Record<string, (components: any) => unknown>> {
+/** The swarm owner's or VPN leader's relay: no data or time limit on relayed connections, so they are not "limited" and carry the VPN. */
+async function unlimitedRelayServer (): Promise<Record<string, (components: any) => unknown>> {
   const { circuitRelayServer } = await import('@libp2p/circuit-relay-v2')
   return { relay: circuitRelayServer({ reservations: { maxReservations: 1024, applyDefaultLimit: false } }) }
 }

@@ -111,6 +111,24 @@ export function addMembers (table: RoutingTable, peers: string[], addresses: Rec
   return { ...table, version: table.version + 1, members, retired }
 }
 
+/**
+ * Members' new addresses (where they listen, or a slot on the leader's relay). The version grows
+ * by one when an address changed; nothing changed, or only non-members named, throws.
+ */
+export function setAddresses (table: RoutingTable, addresses: Record<string, string[]>): RoutingTable {
+  const members = { ...table.members }
+  let changed = false
+  for (const [peer, list] of Object.entries(addresses)) {
+    const member = members[peer]
+    const next = list.slice(0, MAX_ADDRESSES)
+    if (member == null || (next.length === member.addresses.length && next.every((a, i) => a === member.addresses[i]))) continue
+    members[peer] = { ...member, addresses: next }
+    changed = true
+  }
+  if (!changed) throw new Error('no member\'s addresses changed')
+  return { ...table, version: table.version + 1, members }
+}
+
 /** Remove a member; its IP is retired. The version grows by one. */
 export function removeMember (table: RoutingTable, peer: string): RoutingTable {
   const removed = table.members[peer]

@@ -1,7 +1,7 @@
 import { setup, assign, sendTo, fromPromise, fromCallback } from 'xstate'
 import type { RoutingTable } from './vpn-table.js'
 import type { NetworkKind } from './contracts.js'
-import { addMembers, capacity, closeTable, createTable, parseSubnet, removeMember } from './vpn-table.js'
+import { addMembers, capacity, closeTable, createTable, parseSubnet, removeMember, setAddresses } from './vpn-table.js'
 import { removeName, setName } from './vpn-names.js'
 import { eventOf } from './event-narrowing.js'
 import { publishPort, unpublishPort } from './vpn-ports.js'
@@ -33,10 +33,12 @@ export type VpnEvent =
   | { type: 'vpn.group.set', peer: string, groups: string[] }
   | { type: 'vpn.rule.add', rule: PolicyRule }
   | { type: 'vpn.rule.remove', index: number }
+  /** Leader: members' addresses changed (a member took a slot on this leader's relay). */
+  | { type: 'vpn.addresses.set', addresses: Record<string, string[]> }
   | { type: 'vpn.stop' }
 
 /** The leader's edits of names and published ports (the service sends them; the machine checks them). */
-export type VpnEdit = Extract<VpnEvent, { type: `vpn.${'dns' | 'port' | 'policy' | 'group' | 'rule'}.${string}` }>
+export type VpnEdit = Extract<VpnEvent, { type: `vpn.${'dns' | 'port' | 'policy' | 'group' | 'rule' | 'addresses'}.${string}` }>
 
 export interface VpnContext {
   /** This node's peer id. */
@@ -78,6 +80,7 @@ function edited (context: VpnContext, event: VpnEvent): RoutingTable | undefined
     if (event.type === 'vpn.group.set') return setGroups(context.table, event.peer, event.groups)
     if (event.type === 'vpn.rule.add') return addRule(context.table, event.rule)
     if (event.type === 'vpn.rule.remove') return removeRule(context.table, event.index)
+    if (event.type === 'vpn.addresses.set') return setAddresses(context.table, event.addresses)
   } catch {
     return undefined // refused: the table stays as it was
   }
@@ -182,6 +185,7 @@ export const vpnMachine = setup({
         'vpn.group.set': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
         'vpn.rule.add': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
         'vpn.rule.remove': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
+        'vpn.addresses.set': { guard: 'canEdit', actions: ['takeEdit', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
         'vpn.table': [
           { guard: 'newerWithUs', actions: ['takeTable', 'pushRoutes', { type: 'record', params: { state: 'running' } }] },
           { guard: 'newerWithoutUs', target: 'stopping', actions: assign({ table: ({ event }) => event.table, stopReason: ({ event }) => event.table.closed ? 'closed' as const : 'removed' as const }) }

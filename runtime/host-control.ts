@@ -2,7 +2,7 @@ import type { Actor, AnyActorRef } from 'xstate'
 import type { nodeMachine } from '../machines/node.js'
 import type { HostCommand, HostReply } from '../machines/host.js'
 import { asLibp2p } from '../actors/libp2p-node.js'
-import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
+import type { DmsLibp2p, MemberRelay, ProtectorFactory } from '../actors/libp2p-node.js'
 import { DmsError } from './errors.js'
 import type { DmsErrorCode } from './errors.js'
 import type { HostAttachment } from './host-attachment.js'
@@ -36,13 +36,18 @@ export class HostControl {
   /** What attaches to every running host (messengers, key exchange, VPN data plane, discovery). */
   readonly attachments: HostAttachment[] = []
   private protector?: () => ProtectorFactory | undefined
+  private relay?: MemberRelay
 
   constructor (private readonly init: HostControlInit) {}
 
   /** Add something to attach to every running host; before the node is built. */
   addAttachment (attachment: HostAttachment): void {
-    if (this.init.root() != null) throw new DmsError('FEATURE_TOO_LATE', 'a feature must be created before the node starts: pass it to createNode({ features }), or call createSwarm/createVpn before start()')
+    this.beforeStart()
     this.attachments.push(attachment)
+  }
+
+  private beforeStart (): void {
+    if (this.init.root() != null) throw new DmsError('FEATURE_TOO_LATE', 'a feature must be created before the node starts: pass it to createNode({ features }), or call createSwarm/createVpn before start()')
   }
 
   /**
@@ -55,6 +60,19 @@ export class HostControl {
 
   privateProtector (): ProtectorFactory | undefined {
     return this.protector?.()
+  }
+
+  /**
+   * Who may use the public host's member relay (a VPN leader relays its members, without
+   * limits); set before the node starts: the public host is built with it or without it.
+   */
+  setMemberRelay (relay: MemberRelay): void {
+    this.beforeStart()
+    this.relay = relay
+  }
+
+  memberRelay (): MemberRelay | undefined {
+    return this.relay
   }
 
   /** The running libp2p node of a host. */

@@ -3,7 +3,8 @@ import type { EventObject } from 'xstate'
 import type { ComponentLogger, PrivateKey } from '@libp2p/interface'
 import { createLibp2pNode } from '../actors/libp2p-node.js'
 import { asLibp2p } from '../actors/libp2p-node.js'
-import type { DmsLibp2p, ProtectorFactory } from '../actors/libp2p-node.js'
+import type { DmsLibp2p } from '../actors/libp2p-node.js'
+import type { HostControl } from './host-control.js'
 import type { Libp2pHandle } from '../machines/contracts.js'
 import { hostMachine } from '../machines/host.js'
 import { startLibp2p, stopLibp2p, hostOperation } from '../actors/libp2p-host.js'
@@ -39,8 +40,11 @@ export interface NodeActorsInit {
   logger: ComponentLogger
   privateKey: PrivateKey
   attachments: HostAttachment[]
-  /** The protector for the private host, read at each (re)start so a rotated key takes effect. */
-  privateProtector?: () => ProtectorFactory | undefined
+  /**
+   * What the features set for the hosts they build: the private host's protector (read at each
+   * (re)start, so a new key takes effect) and who may use the public host's member relay.
+   */
+  hosts?: Pick<HostControl, 'privateProtector' | 'memberRelay'>
   /** Told of every libp2p node created, so the runtime can make sure none outlives the node. */
   created?: (libp2p: DmsLibp2p) => void
 }
@@ -54,8 +58,9 @@ export function nodeActors (init: NodeActorsInit) {
   // A restart detaches from the old host and attaches to the new one: never overlap the two.
   const previousDetach: Record<NetworkKind, Promise<void>> = { public: Promise.resolve(), private: Promise.resolve() }
   const createLibp2p = fromPromise<Libp2pHandle, CreateLibp2pInput>(async ({ input }) => {
-      const protector = input.network === 'private' ? init.privateProtector?.() : undefined
+      const protector = input.network === 'private' ? init.hosts?.privateProtector() : undefined
       const swarmRelay = input.network === 'private' ? input.relay : undefined
+      const memberRelay = input.network === 'public' ? init.hosts?.memberRelay() : undefined
       if (input.network === 'private' && protector == null) throw new DmsError('SWARM_FAILED', 'no private network key is configured')
       const libp2p = await createLibp2pNode({
         privateKey: init.privateKey,
@@ -70,6 +75,7 @@ export function nodeActors (init: NodeActorsInit) {
         sparseTopics: [BID_REQUEST_TOPIC],
         ...(protector != null ? { connectionProtector: protector } : {}),
         ...(swarmRelay != null ? { swarmRelay } : {}),
+        ...(memberRelay != null ? { memberRelay } : {}),
         // members must learn where the private host listens, also on a public IP AutoNAT never confirms there
         announceListenAddresses: input.network === 'private'
       })

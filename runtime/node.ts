@@ -241,7 +241,7 @@ export class DmsNode<F extends FeatureFactories = {}> {
         logger: this.logger,
         privateKey: this.identity.privateKey,
         attachments: this.hosts.attachments,
-        privateProtector: () => this.hosts.privateProtector(),
+        hosts: this.hosts,
         created: (libp2p) => { this.liveLibp2p.track(libp2p) }
       })
     }), { systemId: 'node', input: nodeInput(this.config), ...(this.inspect != null ? { inspect: this.inspect } : {}) })

@@ -18,6 +18,7 @@ import { vpnStatusOf } from './vpn-status.js'
 import { VpnDataPlane, emptyStats } from './data-plane.js'
 import { DEFAULT_VPN_MTU, type VpnInit, type VpnStatus } from './vpn-types.js'
 import { registerVpnMetrics } from './vpn-metrics.js'
+import { VpnMemberRelay } from './member-relay.js'
 export { DEFAULT_VPN_MTU, type VpnInit, type VpnRoute, type VpnStatus } from './vpn-types.js'
 import { addressesOf, checkPeerId, pathOf, pathProblem, relayOf, resolvePeers } from './peer-addresses.js'
 import { traced } from '../../actors/log.js'
@@ -40,6 +41,7 @@ export class Vpn {
   private readonly mtu: number
   private readonly acceptFrom: Set<string> | 'any'
   private readonly plane: VpnDataPlane
+  private readonly relay: VpnMemberRelay
   /** The subnet's names: `dns.add(name, ip)`, `dns.remove(name)` on the leader, `dns.list()`; every member answers them on its VPN address. */
   readonly dns: VpnDns
   private readonly published: VpnPorts
@@ -65,6 +67,8 @@ export class Vpn {
     this.published = new VpnPorts(edits)
     this.rules = new VpnRules(edits)
     this.plane = new VpnDataPlane({ node, device: this.device, mtu: this.mtu, firewall: init.firewall ?? false, acceptPorts: (leader) => leader || init.acceptPorts === true, report: (message) => { this.report(message) } })
+    // a public VPN's leader relays its members (members behind NAT reach each other through it)
+    this.relay = new VpnMemberRelay({ node, log: node.logger.forComponent('dms:vpn'), current: () => this.vpnActor?.getSnapshot().context, send: (edit) => { this.vpnActor?.send(edit) } })
     node.hosts.addAttachment({
       name: 'vpn data plane',
       networks: ['public', 'private'],
@@ -77,15 +81,14 @@ export class Vpn {
     node.messages.handle('vpn.sync', async (_body, meta) => this.answerSync(meta.from))
     node.messages.handle('vpn.leave', async (_body, meta) => { this.memberLeaves(meta.from); return { ok: true } })
     // a peer revoked from the private swarm this VPN runs in leaves the VPN too: a new table version without it
-    node.events.on('swarm.revoked', ({ peer }) => {
-      // a node that runs no VPN has nothing to remove (and needs no VPN actor for it)
+    node.events.on('swarm.revoked', ({ peer }) => { // a node that runs no VPN has nothing to remove (and needs no VPN actor for it)
       const context = this.vpnActor?.getSnapshot().context
       if (context?.network !== 'private' || context.table?.leader !== this.self || context.table.members[peer] == null) return
       this.removePeer(peer).catch((err: unknown) => { this.report(`could not remove revoked peer ${peer}: ${(err as Error).message}`) })
     })
   }
 
-  /** The routing actor (systemId `vpn`), a child of the node for one run of it (a later start gets a fresh one). */
+  /** The routing actor (systemId `vpn`), a child of the node for one run (a later start gets a fresh one). */
   get actor (): VpnActor {
     if (this.vpnActor != null && this.vpnActor.getSnapshot().status === 'active') return this.vpnActor
     const logic = vpnMachine.provide({
@@ -143,10 +146,9 @@ export class Vpn {
   }
 
   /**
-   * Leave the VPN. On the leader this closes it for every member (the leader is
-   * the only allocator and signer: without it no table can change, so members
-   * are told to tear down rather than run on a frozen table). On a member it
-   * asks the leader to remove it and takes its own device down.
+   * Leave the VPN. The leader closes it for every member (the only allocator and signer: without it
+   * no table can change, so members tear down rather than run on a frozen table). A member asks the
+   * leader to remove it and takes its own device down.
    */
   async stop (): Promise<VpnStatus> {
     if (this.is('down')) return this.status()
@@ -165,14 +167,12 @@ export class Vpn {
     return this.status()
   }
 
-  /**
-   * Take the device down, keeping membership on disk so `restore()` brings it
-   * back (a restart, not a leave: use `stop()` to leave). `node.stop()` does it.
-   */
+  /** Take the device down, keeping membership on disk for `restore()` (a restart, not a leave: `stop()` leaves). `node.stop()` does it. */
   async close (): Promise<void> {
     if (this.vpnActor == null) return
     this.node.actors.stop('vpn')
     this.vpnActor = undefined
+    this.relay.close()
     await this.plane.close()
     await this.dns.close()
   }
@@ -194,6 +194,7 @@ export class Vpn {
   private lastRecorded = { state: '', version: '' }
   private record ({ state, table }: VpnRecordEvent): void {
     if (this.dns.enabled) this.dns.follow(state, table)
+    this.relay.follow(state, table)
     // a version is named by its VPN too: a new VPN starts again at version 1
     const version = table == null ? '' : `${table.vpnId}/${table.version}`
     const changedState = state !== this.lastRecorded.state
@@ -201,8 +202,7 @@ export class Vpn {
     if (!changedState && !newVersion) return
     this.lastRecorded = { state, version: table == null ? this.lastRecorded.version : version }
     const self = this.self
-    this.node.events.emit({
-      type: 'vpn.changed', state, role: table == null ? 'none' : table.leader === self ? 'leader' : 'member',
+    this.node.events.emit({ type: 'vpn.changed', state, role: table == null ? 'none' : table.leader === self ? 'leader' : 'member',
       ...(table != null ? { version: table.version } : {}), ...(table?.members[self] != null ? { ip: table.members[self]!.ip } : {}),
       members: table == null ? 0 : Object.keys(table.members).length
     })
@@ -265,9 +265,7 @@ export class Vpn {
   /** The libp2p node of the host the VPN runs on. */
   private readonly host = (): ReturnType<NodeComponents['hosts']['libp2p']> => this.node.hosts.libp2p(this.vpnActor?.getSnapshot().context.network ?? 'public')
 
-  private get self (): string {
-    return this.node.identity.peerId()
-  }
+  private get self (): string { return this.node.identity.peerId() }
 
   private accepts (from: string): boolean {
     if (this.acceptFrom === 'any' || this.acceptFrom.has(from)) return true

@@ -62,14 +62,15 @@ export class NatNetwork {
     }
   }
 
-  /** Start (or restart, same identity) the node of home `index`. */
-  async startHome (index: number): Promise<NatNode> {
+  /** Start (or restart, same identity) the node of home `index`; `extraArgs` after the home flags. */
+  async startHome (index: number, extraArgs: string[] = []): Promise<NatNode> {
     const home = this.topology.homes[index]!
     const node = await this.spawn(`home${index + 1}`, home.ns.name, [
       '--listen', `/ip4/0.0.0.0/tcp/${NODE_PORT}`,
       '--bootstrap', this.relayAddress,
       ...this.homeArgs,
-      ...(home.forwardedPort != null ? ['--announce', `/ip4/${home.publicIp}/tcp/${home.forwardedPort}`] : [])
+      ...(home.forwardedPort != null ? ['--announce', `/ip4/${home.publicIp}/tcp/${home.forwardedPort}`] : []),
+      ...extraArgs
     ])
     this.homes[index] = node
     return node
