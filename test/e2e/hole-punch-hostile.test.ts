@@ -50,9 +50,9 @@ async function punchStream (from: DmsLibp2p) {
   return { stream, lp: lpStream(stream, { maxDataLength: 64 * 1024 }) }
 }
 
-/** Whether the victim answers on the stream within 2 s (false: it closed or reset the stream). */
+/** Whether the victim answers on the stream within 5 s (false: it closed or reset the stream); its STUN probe comes first, slow on a loaded machine. */
 async function answers (lp: ReturnType<typeof lpStream>): Promise<boolean> {
-  return await lp.read({ signal: AbortSignal.timeout(2000) }).then(() => true, () => false)
+  return await lp.read({ signal: AbortSignal.timeout(5000) }).then(() => true, () => false)
 }
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value))
