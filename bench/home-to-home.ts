@@ -21,18 +21,19 @@ interface FirstDirect { upMs: number, reservedMs: number, directMs: number, repl
 
 /**
  * Home to home on the NAT topology (test/support/nat-topology.ts): a relay and a STUN server on
- * the wan; homes 1 and 2 behind NATs that keep ports, homes 3 and 4 behind NATs that change
- * them (symmetric), the owner of a private swarm and two public hosts on the wan.
+ * the wan; homes 1 and 2 behind NATs that keep ports, homes 3 to 6 behind NATs that change
+ * them (symmetric), the owner of a private swarm, a public VPN's leader and two public hosts on the wan.
  *
  * 1. Time from both homes starting to the first message over a punched, direct connection
  *    (home 1 dials home 2 by peer id; the punch follows the relayed connection).
  * 2. iperf3 over the VPN: homes 1–2 direct (public network, punched), against the same
  *    VPN between two public hosts; homes 3–4 relayed through the swarm owner (private
- *    swarm), against the same swarm's VPN between two members on the wan. Paths
- *    alternate within each round.
+ *    swarm), against the same swarm's VPN between two members on the wan; homes 5–6 relayed
+ *    through a public VPN's leader, against the public baseline. Paths alternate within each round.
  */
-export async function homeToHomeBench (rounds: number, seconds: number): Promise<{ first: FirstDirect[], direct: number[], relayed: number[], baseline: number[], privateBaseline: number[] }> {
-  const net = await NatNetwork.create([{}, {}, { symmetric: true }, { symmetric: true }], { startHomes: false, publicHosts: 5, stun: true, homeArgs: ['--nat', '--vpn-accept', 'any'] })
+export async function homeToHomeBench (rounds: number, seconds: number): Promise<{ first: FirstDirect[], direct: number[], relayed: number[], leaderRelayed: number[], baseline: number[], privateBaseline: number[] }> {
+  const symmetric = { symmetric: true }
+  const net = await NatNetwork.create([{}, {}, symmetric, symmetric, symmetric, symmetric], { startHomes: false, publicHosts: 6, stun: true, homeArgs: ['--nat', '--vpn-accept', 'any'] })
   try {
     const first: FirstDirect[] = []
     for (let round = 0; round < rounds; round++) {
@@ -75,14 +76,26 @@ export async function homeToHomeBench (rounds: number, seconds: number): Promise
     await p.call('dial', { target: net.publicAddress(5, q) })
     const baseline = { from: p, to: q, toIp: (await leadVpn(p, [q], '10.96.0.0/24')).ipOf(q) }
 
+    // a public VPN: its leader on the wan, two members at home behind symmetric NATs, relayed through the leader's own relay
+    const vpnLeader = await net.startPublic(6, { args: [] })
+    const publicMembers = await Promise.all([4, 5].map(async (i) => await net.startHome(i, ['--bootstrap', net.publicAddress(6, vpnLeader)])))
+    await until('the leader knows both homes', async () => (await vpnLeader.status()).peers.filter((peer) => publicMembers.some((m) => m.peerId === peer.peerId)).length === 2, 30_000)
+    const publicVpn = await leadVpn(vpnLeader, publicMembers, '10.95.0.0/24')
+    await until('both hold a slot on the leader', async () => {
+      for (const member of publicMembers) if (!(await member.status()).host.addresses.some((a) => a.includes(`/p2p/${vpnLeader.peerId}/p2p-circuit`))) return false
+      return true
+    }, 30_000)
+    const leaderRelayed = { from: publicMembers[0]!, to: publicMembers[1]!, toIp: publicVpn.ipOf(publicMembers[1]!) }
+
     const { homes, publicHosts } = net.topology
     const namespaces = new Map<NatNode, Namespace>([
       [a, homes[0]!.ns], [b, homes[1]!.ns], [members[0]!, homes[2]!.ns], [members[1]!, homes[3]!.ns],
-      [members[2]!, publicHosts[2]!.ns], [members[3]!, publicHosts[3]!.ns], [p, publicHosts[4]!.ns], [q, publicHosts[5]!.ns]
+      [members[2]!, publicHosts[2]!.ns], [members[3]!, publicHosts[3]!.ns], [p, publicHosts[4]!.ns], [q, publicHosts[5]!.ns],
+      [publicMembers[0]!, homes[4]!.ns], [publicMembers[1]!, homes[5]!.ns]
     ])
     const ns = (node: NatNode): Namespace => namespaces.get(node)!
-    const paths = { direct, relayed, baseline, privateBaseline }
-    const results: Record<keyof typeof paths, number[]> = { direct: [], relayed: [], baseline: [], privateBaseline: [] }
+    const paths = { direct, relayed, leaderRelayed, baseline, privateBaseline }
+    const results: Record<keyof typeof paths, number[]> = { direct: [], relayed: [], leaderRelayed: [], baseline: [], privateBaseline: [] }
     for (const [name, path] of Object.entries(paths)) { progress(`warm-up: ${name}`); await iperf(ns(path.from), ns(path.to), path.toIp, 2) }
     for (let round = 0; round < rounds; round++) {
       for (const [name, path] of Object.entries(paths) as Array<[keyof typeof paths, typeof direct]>) {
@@ -126,18 +139,20 @@ export async function runHomeToHomeBench (options: { write?: boolean, rounds?: n
     '| --- | --- | --- | --- |',
     `| ${phase('upMs')} | ${phase('reservedMs')} | ${phase('directMs')} | ${phase('replyMs')} |`,
     '',
-    `iperf3 TCP over the VPN, ${seconds} s per run, the four paths alternating in each round after a 2 s warm-up run of each:`,
+    `iperf3 TCP over the VPN, ${seconds} s per run, the five paths alternating in each round after a 2 s warm-up run of each:`,
     '',
     '| path | Mbit/s (median) | rounds |',
     '| --- | --- | --- |',
     `| two homes, punched direct connection (public network) | ${mbit(result.direct)} | ${result.direct.map((v) => v.toFixed(0)).join(', ')} |`,
     `| two homes behind symmetric NATs, relayed through the swarm owner (private swarm) | ${mbit(result.relayed)} | ${result.relayed.map((v) => v.toFixed(0)).join(', ')} |`,
+    `| two homes behind symmetric NATs, public VPN relayed through its leader (public network) | ${mbit(result.leaderRelayed)} | ${result.leaderRelayed.map((v) => v.toFixed(0)).join(', ')} |`,
     `| two public hosts, direct (public network; the direct path's baseline) | ${mbit(result.baseline)} | ${result.baseline.map((v) => v.toFixed(0)).join(', ')} |`,
     `| two swarm members on the wan, direct (the same private swarm's VPN; the relayed path's baseline) | ${mbit(result.privateBaseline)} | ${result.privateBaseline.map((v) => v.toFixed(0)).join(', ')} |`,
     '',
     `Direct: ${mbit(result.direct)} (target ≥ 250), ${(median(result.direct) / median(result.baseline)).toFixed(2)}× the public baseline. `
       + `Relayed through the owner: ${relayedRatio.toFixed(2)}× the same swarm VPN between two members on the wan (target ≥ 0.3×), `
-      + `${(median(result.relayed) / median(result.baseline)).toFixed(2)}× the public baseline. First direct reply ${phase('replyMs')} after start (target ≤ 5000 ms).`,
+      + `${(median(result.relayed) / median(result.baseline)).toFixed(2)}× the public baseline. `
+      + `Public VPN relayed through its leader: ${(median(result.leaderRelayed) / median(result.baseline)).toFixed(2)}× the public baseline. First direct reply ${phase('replyMs')} after start (target ≤ 5000 ms).`,
     'The relayed path is CPU-bound on 2 cores: the owner decrypts and re-encrypts every packet (swarm key and Noise), and the',
     'members add a second Noise and yamux layer end to end inside the relayed stream.'
   ]
