@@ -1,4 +1,5 @@
-import type { Connection, Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
@@ -11,6 +12,7 @@ export interface Libp2pInternals {
     listen: (addresses: Multiaddr[]) => Promise<void>
     getAddrs: () => Multiaddr[]
     dialTransportForMultiaddr: (to: Multiaddr) => { dial: (to: Multiaddr, options: Record<string, unknown>) => Promise<Connection> } | undefined
+    getTransports: () => object[]
   }
   addressManager: { confirmObservedAddr: (address: Multiaddr, options: { type: 'transport', ttl: number }) => void }
   upgrader: { upgradeOutbound: (connection: { direction: string }, options: Record<string, unknown>) => Promise<Connection> }
@@ -48,10 +50,36 @@ export function listeningAddresses (libp2p: Libp2p): string[] {
     .map((address) => address.includes('/p2p/') ? address : `${address}/p2p/${id}`)
 }
 
-/** Hosts built with a member relay: their relay service is that, not a public relay. */
-const memberRelayHosts = new WeakSet<object>()
-export const markMemberRelay = (libp2p: object): void => { memberRelayHosts.add(libp2p) }
-const hasMemberRelay = (libp2p: object): boolean => memberRelayHosts.has(libp2p)
+/**
+ * Hosts built with a member relay (their relay service is that, not a public relay), and whether
+ * their relay transport is there only for it (not a relay client): then relayed dials are guarded.
+ */
+const memberRelayHosts = new WeakMap<object, { service: boolean, guardDials: boolean }>()
+export const markMemberRelay = (libp2p: object, mark: { service: boolean, guardDials: boolean }): void => { memberRelayHosts.set(libp2p, mark) }
+
+/** The peers holding a slot on a host's relay service (none without one). */
+export function relayReservations (libp2p: Libp2p | undefined): { has: (peer: string) => boolean } {
+  const relay = (libp2p as unknown as { services?: { relay?: { reservations?: { has: (peer: unknown) => boolean } } } } | undefined)?.services?.relay
+  return { has: (peer) => { try { return relay?.reservations?.has(peerIdFromString(peer)) === true } catch { return false } } }
+}
+
+/** The circuit relay v2 stop protocol (the receiving side of a relayed connection). */
+const RELAY_STOP = '/libp2p/circuit/relay/0.2.0/stop'
+
+/**
+ * Take relayed connections only through relays `allow` names. libp2p's relay transport answers a
+ * stop request from any peer, and first listens on that peer's relay; a host that has the
+ * transport only to follow its VPN leader takes them from that leader alone.
+ */
+export async function guardRelayedDials (libp2p: Libp2p, allow: (relay: string) => boolean): Promise<void> {
+  if (memberRelayHosts.get(libp2p)?.guardDials !== true) return
+  const transport = internalsOf(libp2p).transportManager.getTransports().find((t) => typeof (t as { onStop?: unknown }).onStop === 'function') as { onStop: (stream: Stream, connection: Connection) => Promise<void> } | undefined
+  if (transport == null) return
+  await libp2p.handle(RELAY_STOP, async (stream, connection) => {
+    if (!allow(connection.remotePeer.toString())) { stream.abort(new Error('not a relay this node uses')); return }
+    await transport.onStop(stream, connection)
+  }, { force: true, runOnLimitedConnection: true })
+}
 
 /** The circuit relay v2 hop protocol (the relay side of a reservation or circuit). */
 const RELAY_HOP = '/libp2p/circuit/relay/0.2.0/hop'
@@ -64,7 +92,7 @@ const RELAY_HOP = '/libp2p/circuit/relay/0.2.0/hop'
  */
 export async function setMemberRelayOpen (libp2p: Libp2p, open: boolean): Promise<void> {
   const relay = (libp2p as unknown as { services: { relay?: { onHop?: (...args: never[]) => void } } }).services.relay
-  if (!hasMemberRelay(libp2p) || relay?.onHop == null) return
+  if (memberRelayHosts.get(libp2p)?.service !== true || relay?.onHop == null) return
   const handled = libp2p.getProtocols().includes(RELAY_HOP)
   if (open && !handled) await libp2p.handle(RELAY_HOP, relay.onHop as unknown as Parameters<Libp2p['handle']>[1], { runOnLimitedConnection: true })
   if (!open && handled) await libp2p.unhandle(RELAY_HOP)

@@ -100,6 +100,11 @@ export interface Libp2pNodeInit {
    */
   memberRelay?: MemberRelay
   /**
+   * A transport in place of TCP: an in-process simulated network (bench/fleet.ts); the relay
+   * transport is not added.
+   */
+  transport?: (components: any) => unknown
+  /**
    * Announce every address the host listens on, public IPs included, without waiting for
    * AutoNAT to confirm them (libp2p 3 announces a public listen address only once confirmed).
    * For a private swarm's host: only members can connect to it, AutoNAT does not run across
@@ -132,7 +137,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       appendAnnounce: discovery?.announce ?? []
     },
     // the relay transport also dials peers through their relays
-    transports: [tcp(), ...(relayClient || init.memberRelay != null ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
+    transports: init.transport != null ? [init.transport as ReturnType<typeof tcp>] : [tcp(), ...(relayClient || init.memberRelay != null ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
     // Peers listening on 0.0.0.0 announce 127.0.0.1 and LAN addresses, and the DHT passes
     // them on: an address that is one of our own would only reach ourselves
     connectionGater: {
@@ -170,7 +175,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
     }
   }) as DmsLibp2p
   self = node
-  if (memberRelay != null) markMemberRelay(node)
+  if (init.memberRelay != null) markMemberRelay(node, { service: memberRelay != null, guardDials: !relayClient && init.transport == null })
   if (init.announceListenAddresses === true) node.addEventListener('transport:listening', () => { trustListenAddresses(node) })
   return node
 }

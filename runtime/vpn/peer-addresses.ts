@@ -47,7 +47,8 @@ export async function addressesOf (node: Pick<NodeComponents, 'hosts' | 'identit
     // identify's listen addresses; an inbound connection's remote address is only the dialler's ephemeral port
     const known = await libp2p?.peerStore.get(peerIdFromString(peer)).then((p) => p.addresses.map((a) => strip(a.multiaddr)), () => []) ?? []
     const direct = known.length > 0 ? known : (libp2p?.getConnections(peerIdFromString(peer)) ?? []).map((c) => strip(c.remoteAddr))
-    out[peer] = [...direct, ...throughThisRelay(libp2p, peer)]
+    // the relayed address first: the table keeps a few addresses, and it may be the only one that works
+    out[peer] = [...throughThisRelay(libp2p, peer), ...direct]
   }
   return out
 }

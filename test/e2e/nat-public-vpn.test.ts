@@ -13,7 +13,7 @@ import type { VpnStatus } from '../../runtime/vpn/vpn-service.js'
 // owner does, so they reach each other through it; nobody else may use that relay.
 const isRoot = process.getuid?.() === 0
 
-test('public VPN, both members behind symmetric NATs: they hold slots on the leader\'s relay, ping each other through it, and a non-member cannot use it', async () => {
+test('public VPN, both members behind symmetric NATs: they hold slots on the leader\'s relay, ping each other through it; a non-member cannot use it, nor a removed member', async () => {
   if (!isRoot) { assert.ok(true, 'needs root for namespaces: skipped'); return }
   const net = await NatNetwork.create([{ symmetric: true }, { symmetric: true }], { startHomes: false, publicHosts: 1, homeArgs: [] })
   try {
@@ -57,6 +57,16 @@ test('public VPN, both members behind symmetric NATs: they hold slots on the lea
     let refused = ''
     try { await net.relay.call('dial', { target: `${leaderAddress}/p2p-circuit/p2p/${homes[0].peerId}` }) } catch (err) { refused = (err as Error).message }
     assert.ok(refused !== '', 'a circuit for a non-member is refused')
+
+    // a removed member is hung up on and holds no slot any more: nothing of it is relayed
+    await leader.call<VpnStatus>('vpn.remove', { peer: homes[1].peerId })
+    await passes(async () => {
+      assert.not.ok((await homes[1].status()).host.addresses.some((a) => a.includes(`/p2p/${leader.peerId}/p2p-circuit`)), 'its slot is gone')
+      assert.is((await homes[1].call<VpnStatus>('vpn.status')).state, 'stopped')
+    }, 20_000)
+    let cut = ''
+    try { await homes[0].call('dial', { target: `${leaderAddress}/p2p-circuit/p2p/${homes[1].peerId}` }) } catch (err) { cut = (err as Error).message }
+    assert.ok(cut !== '', 'a member cannot reach the removed one through the leader')
   } finally {
     await net.stop()
   }
