@@ -1,5 +1,6 @@
-import type { Stream, Connection } from '@libp2p/interface'
+import type { Stream, Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import type { TunDevice } from '../tun/tun-device.js'
 import { ipToNumber } from '../../machines/vpn-table.js'
@@ -17,6 +18,8 @@ export interface PacketPumpInit {
   localIp: string
   /** Bytes queued for one peer before packets to it are dropped. @default 4 MiB */
   maxQueueBytes?: number
+  /** Where the table says a member is (an address through a relay without limits first). */
+  addressesOf?: (peer: string) => string[]
 }
 
 export interface PumpStats {
@@ -177,7 +180,10 @@ export class PacketPump {
 
   private async open (peer: string, out: Outbound): Promise<void> {
     try {
-      const stream = await this.init.libp2p.dialProtocol(peerIdFromString(peer), VPN_PROTOCOL)
+      const id = peerIdFromString(peer)
+      // a limited connection (a public relay's) carries no VPN traffic: go the table's way, through a relay without limits
+      if (!this.init.libp2p.getConnections(id).some((c) => c.limits == null)) await this.dialUnlimited(id)
+      const stream = await this.init.libp2p.dialProtocol(id, VPN_PROTOCOL)
       stream.inactivityTimeout = 0
       stream.addEventListener('drain', () => { out.congested = false })
       stream.addEventListener('close', () => { if (out.stream === stream) out.stream = undefined })
@@ -189,6 +195,18 @@ export class PacketPump {
     } finally {
       out.waitingBytes = 0
       out.opening = undefined
+    }
+  }
+
+  /** Dial the member's relayed addresses from the table until one gives a connection without limits. */
+  private async dialUnlimited (peer: PeerId): Promise<void> {
+    for (const address of (this.init.addressesOf?.(peer.toString()) ?? []).filter((a) => a.includes('/p2p-circuit'))) {
+      try {
+        const connection = await this.init.libp2p.dial(multiaddr(`${address}/p2p/${peer.toString()}`))
+        if (connection.limits == null) return
+      } catch {
+        // the next address, then libp2p's own choice
+      }
     }
   }
 

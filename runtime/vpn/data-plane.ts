@@ -117,7 +117,10 @@ export class VpnDataPlane {
     if (running == null || this.tun == null || libp2p == null || this.pump != null || this.pumping != null) return
     // a restarted host has an empty peer store: tell it where the members are
     this.learn(running.table)
-    const pumping = this.pumping = createPacketPump({ libp2p, tun: this.tun, routes: routesOf(running.table, running.self), localIp: running.table.members[running.self]?.ip ?? '0.0.0.0' })
+    const pumping = this.pumping = createPacketPump({
+      libp2p, tun: this.tun, routes: routesOf(running.table, running.self), localIp: running.table.members[running.self]?.ip ?? '0.0.0.0',
+      addressesOf: (peer) => this.running?.table.members[peer]?.addresses ?? []
+    })
     try {
       const pump = await pumping
       if (this.pumping !== pumping || this.running == null) { await pump.close(); return }

@@ -85,7 +85,8 @@ export function relayOf (libp2p: DmsLibp2p | undefined, peer: string): string | 
     return undefined
   }
   if (connections.length === 0) return undefined
-  const relays = connections.map((c) => /\/p2p\/([^/]+)\/p2p-circuit/.exec(c.remoteAddr.toString())?.[1])
+  // the relay the VPN uses: one without limits, when there is one
+  const relays = [...connections].sort((a, b) => Number(a.limits != null) - Number(b.limits != null)).map((c) => /\/p2p\/([^/]+)\/p2p-circuit/.exec(c.remoteAddr.toString())?.[1])
   return relays.every((relay) => relay != null) ? relays[0] : undefined
 }
 
