@@ -100,10 +100,11 @@ export interface Libp2pNodeInit {
    */
   memberRelay?: MemberRelay
   /**
-   * A transport in place of TCP: an in-process simulated network (bench/fleet.ts); the relay
-   * transport is not added.
+   * An in-process simulated network (bench/fleet.ts): its transport in place of TCP (no relay
+   * transport) and its connection encrypter in place of Noise, and no keep-alive pings (the
+   * simulated links do not die silently), so one process can hold a fleet.
    */
-  transport?: (components: any) => unknown
+  simulated?: { transport: (components: any) => unknown, encrypter: (components: any) => unknown }
   /**
    * Announce every address the host listens on, public IPs included, without waiting for
    * AutoNAT to confirm them (libp2p 3 announces a public listen address only once confirmed).
@@ -137,7 +138,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       appendAnnounce: discovery?.announce ?? []
     },
     // the relay transport also dials peers through their relays
-    transports: init.transport != null ? [init.transport as ReturnType<typeof tcp>] : [tcp(), ...(relayClient || init.memberRelay != null ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
+    transports: init.simulated != null ? [init.simulated.transport as ReturnType<typeof tcp>] : [tcp(), ...(relayClient || init.memberRelay != null ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
     // Peers listening on 0.0.0.0 announce 127.0.0.1 and LAN addresses, and the DHT passes
     // them on: an address that is one of our own would only reach ourselves
     connectionGater: {
@@ -151,7 +152,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
           }
         : {})
     },
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [init.simulated != null ? init.simulated.encrypter as ReturnType<typeof noise> : noise()],
     streamMuxers: [yamux()],
     ...(init.connectionProtector != null ? { connectionProtector: init.connectionProtector } : {}),
     connectionManager: {
@@ -165,7 +166,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
     // The monitor pings every connection and aborts it when a ping is late. On a
     // connection saturated by bulk traffic (VPN, private network) the ping waits
     // behind queued data for seconds; its 5 s default cut such connections.
-    connectionMonitor: { pingTimeout: { minTimeout: 30_000, maxTimeout: 60_000 } },
+    connectionMonitor: init.simulated != null ? { enabled: false } : { pingTimeout: { minTimeout: 30_000, maxTimeout: 60_000 } },
     services: {
       identify: identify(),
       ping: ping(),
@@ -175,7 +176,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
     }
   }) as DmsLibp2p
   self = node
-  if (init.memberRelay != null) markMemberRelay(node, { service: memberRelay != null, guardDials: !relayClient && init.transport == null })
+  if (init.memberRelay != null) markMemberRelay(node, { service: memberRelay != null, guardDials: !relayClient && init.simulated == null })
   if (init.announceListenAddresses === true) node.addEventListener('transport:listening', () => { trustListenAddresses(node) })
   return node
 }

@@ -10,6 +10,7 @@ import { runScaleBench } from './scale.js'
 import { runCliBench } from './cli.js'
 import { runSubnetBench } from './subnet.js'
 import { runVpnRulesBench } from './vpn-rules.js'
+import { runFleetBench } from './fleet.js'
 
 const args = process.argv.slice(2)
 const benches: Array<[string, () => Promise<unknown>]> = [
@@ -20,7 +21,8 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['scale', async () => { await runScaleBench(args) }],
   ['cli', runCliBench],
   ['subnet', runSubnetBench],
-  ['vpn-rules', async () => { await runVpnRulesBench() }]
+  ['vpn-rules', async () => { await runVpnRulesBench() }],
+  ['fleet', async () => { await runFleetBench(args) }]
 ]
 
 // names pick benchmarks; flags (--docs, --nodes N, ...) go to them
