@@ -82,7 +82,7 @@ export async function guardRelayedDials (libp2p: Libp2p, allow: (relay: string) 
 }
 
 /** The circuit relay v2 hop protocol (the relay side of a reservation or circuit). */
-const RELAY_HOP = '/libp2p/circuit/relay/0.2.0/hop'
+export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
 
 /**
  * Open or close a host's member relay (see `memberRelay` in libp2p-node.ts): its hop protocol is
@@ -93,7 +93,7 @@ const RELAY_HOP = '/libp2p/circuit/relay/0.2.0/hop'
 export async function setMemberRelayOpen (libp2p: Libp2p, open: boolean): Promise<void> {
   const relay = (libp2p as unknown as { services: { relay?: { onHop?: (...args: never[]) => void } } }).services.relay
   if (memberRelayHosts.get(libp2p)?.service !== true || relay?.onHop == null) return
-  const handled = libp2p.getProtocols().includes(RELAY_HOP)
-  if (open && !handled) await libp2p.handle(RELAY_HOP, relay.onHop as unknown as Parameters<Libp2p['handle']>[1], { runOnLimitedConnection: true })
-  if (!open && handled) await libp2p.unhandle(RELAY_HOP)
+  const handled = libp2p.getProtocols().includes(RELAY_HOP_PROTOCOL)
+  if (open && !handled) await libp2p.handle(RELAY_HOP_PROTOCOL, relay.onHop as unknown as Parameters<Libp2p['handle']>[1], { runOnLimitedConnection: true })
+  if (!open && handled) await libp2p.unhandle(RELAY_HOP_PROTOCOL)
 }

@@ -15,7 +15,7 @@ import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { defaultGossipConfig, gossipsubOptions } from './gossip-options.js'
-import { internalsOf, markMemberRelay } from './libp2p-internals.js'
+import { RELAY_HOP_PROTOCOL, internalsOf, markMemberRelay } from './libp2p-internals.js'
 import type { GossipConfig } from './gossip-options.js'
 import { PendingUpgrades } from './pending-upgrades.js'
 
@@ -172,7 +172,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       ping: ping(),
       pubsub: gossipsub(gossipsubOptions(init.pubsub ?? defaultGossipConfig, init.trustedPeers ?? [], init.sparseTopics ?? [])),
       ...(discovery != null ? await discoveryServices({ ...discovery, relayClient }, () => self) : {}),
-      ...(init.swarmRelay === 'serve' || memberRelay != null ? await unlimitedRelayServer() : {})
+      ...(init.swarmRelay === 'serve' || memberRelay != null ? await unlimitedRelayServer(init.swarmRelay !== 'serve' && memberRelay != null) : {})
     }
   }) as DmsLibp2p
   self = node
@@ -189,10 +189,24 @@ function trustListenAddresses (node: DmsLibp2p): void {
 
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000
 
-/** The swarm owner's or VPN leader's relay: no data or time limit on relayed connections, so they are not "limited" and carry the VPN. */
-async function unlimitedRelayServer (): Promise<Record<string, (components: any) => unknown>> {
+/**
+ * The swarm owner's or VPN leader's relay: no data or time limit on relayed connections, so they
+ * are not "limited" and carry the VPN. A member relay starts `closed`: its hop protocol is taken
+ * down as soon as the service starts, before the host listens, so no peer sees it until the node
+ * leads a VPN (setMemberRelayOpen).
+ */
+async function unlimitedRelayServer (closed: boolean): Promise<Record<string, (components: any) => unknown>> {
   const { circuitRelayServer } = await import('@libp2p/circuit-relay-v2')
-  return { relay: circuitRelayServer({ reservations: { maxReservations: 1024, applyDefaultLimit: false } }) }
+  const factory = circuitRelayServer({ reservations: { maxReservations: 1024, applyDefaultLimit: false } })
+  if (!closed) return { relay: factory }
+  return {
+    relay: (components: { registrar: { unhandle: (protocol: string) => Promise<void> } }) => {
+      const service = factory(components as never) as unknown as { start: () => Promise<void> }
+      const start = service.start.bind(service)
+      service.start = async () => { await start(); await components.registrar.unhandle(RELAY_HOP_PROTOCOL) }
+      return service
+    }
+  }
 }
 
 /**

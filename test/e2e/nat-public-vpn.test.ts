@@ -29,6 +29,13 @@ test('public VPN, both members behind symmetric NATs: they hold slots on the lea
       for (const home of homes) assert.ok(peers.includes(home.peerId), 'the homes dialled the leader')
     }, 20_000)
 
+    // a node that leads no public VPN does not offer its relay at all (identify tells the homes its protocols)
+    await passes(async () => {
+      const seen = (await homes[0].status()).peers.find((p) => p.peerId === leader.peerId)
+      assert.ok(seen != null && seen.protocols.includes('/ipfs/id/1.0.0'), 'identified')
+      assert.not.ok(seen.protocols.includes('/libp2p/circuit/relay/0.2.0/hop'), JSON.stringify(seen.protocols))
+    }, 20_000)
+
     const started = await leader.call<VpnStatus>('vpn.start', { peers: homes.map((h) => h.peerId), subnet: '10.98.0.0/24' })
     assert.is(started.state, 'running')
     await passes(async () => {
