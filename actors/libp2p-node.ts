@@ -9,13 +9,13 @@ import { ping } from '@libp2p/ping'
 import { gossipsub } from '@libp2p/gossipsub'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 import type { DiscoveryConfig } from './discovery/discovery-config.js'
-import type { Libp2p, PeerId, PeerInfo, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
+import type { Libp2p, PeerInfo, PrivateKey, ConnectionProtector, ComponentLogger } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { defaultGossipConfig, gossipsubOptions } from './gossip-options.js'
-import { RELAY_HOP_PROTOCOL, internalsOf, markMemberRelay } from './libp2p-internals.js'
+import { RELAY_HOP_PROTOCOL, internalsOf, markMemberRelay, relayReservations } from './libp2p-internals.js'
 import type { GossipConfig } from './gossip-options.js'
 import { PendingUpgrades } from './pending-upgrades.js'
 
@@ -218,8 +218,7 @@ async function unlimitedRelayServer (closed: boolean): Promise<Record<string, (c
 function withOwnRelayAddresses (self: () => DmsLibp2p | undefined): (info: PeerInfo) => PeerInfo {
   return (info) => {
     const libp2p = self()
-    const relay = libp2p?.services.relay as { reservations?: { has: (peer: PeerId) => boolean } } | undefined
-    if (libp2p == null || relay?.reservations?.has(info.id) !== true) return info
+    if (libp2p == null || !relayReservations(libp2p).has(info.id.toString())) return info
     const through = libp2p.getMultiaddrs().filter((address) => !address.toString().includes('/p2p-circuit')).map((address) => multiaddr(`${address.toString()}/p2p-circuit`))
     return { ...info, multiaddrs: [...info.multiaddrs, ...through] }
   }

@@ -1,4 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { relayReservations } from '../../actors/libp2p-internals.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { DmsLibp2p } from '../../actors/libp2p-node.js'
 import type { RoutingTable } from '../../machines/vpn-table.js'
@@ -59,8 +60,7 @@ export async function addressesOf (node: Pick<NodeComponents, 'hosts' | 'identit
  * ourselves, so other members learn them from the table.
  */
 function throughThisRelay (libp2p: DmsLibp2p | undefined, peer: string): string[] {
-  const relay = libp2p?.services.relay as { reservations?: { has: (peer: ReturnType<typeof peerIdFromString>) => boolean } } | undefined
-  if (libp2p == null || relay?.reservations?.has(peerIdFromString(peer)) !== true) return []
+  if (libp2p == null || !relayReservations(libp2p).has(peer)) return []
   return libp2p.getMultiaddrs().map(String).filter((address) => !address.includes('/p2p-circuit')).map((address) => `${address}/p2p-circuit`)
 }
 
