@@ -119,7 +119,8 @@ export function setAddresses (table: RoutingTable, addresses: Record<string, str
   const members = { ...table.members }
   let changed = false
   for (const [peer, list] of Object.entries(addresses)) {
-    const member = members[peer]
+    // own members only: a name like `constructor` is no member, whatever the prototype holds
+    const member = Object.hasOwn(members, peer) ? members[peer] : undefined
     const next = list.slice(0, MAX_ADDRESSES)
     if (member == null || (next.length === member.addresses.length && next.every((a, i) => a === member.addresses[i]))) continue
     members[peer] = { ...member, addresses: next }
