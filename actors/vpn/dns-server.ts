@@ -19,6 +19,10 @@ const BURST = 400
 /** A TCP client must send its query within this long; at most this many TCP clients at once. */
 const TCP_IDLE_MS = 5000
 const MAX_TCP_CLIENTS = 64
+/** Answers a TCP client may leave unread before it is cut. */
+const MAX_TCP_UNREAD_BYTES = 64 * 1024
+/** The longest a TCP client may stay, however busy. */
+const TCP_LIFETIME_MS = 60_000
 
 /**
  * The subnet's name server on one member: UDP and TCP port 53 on its VPN
@@ -47,7 +51,10 @@ export async function startDnsServer (init: { ip: string, port?: number, lookup:
     if (clients.size >= MAX_TCP_CLIENTS) { socket.destroy(); counts.limited++; return }
     clients.add(socket)
     socket.setTimeout(TCP_IDLE_MS, () => { socket.destroy() })
-    socket.on('close', () => { clients.delete(socket) })
+    // idle resets with every chunk: a connection also ends after this long in all
+    const lifetime = setTimeout(() => { socket.destroy() }, TCP_LIFETIME_MS)
+    lifetime.unref()
+    socket.on('close', () => { clients.delete(socket); clearTimeout(lifetime) })
     socket.on('error', traced(log.vpn, 'a DNS TCP client'))
     let buffered = Buffer.alloc(0)
     socket.on('data', (chunk: Buffer) => {
@@ -64,6 +71,8 @@ export async function startDnsServer (init: { ip: string, port?: number, lookup:
         framed.writeUInt16BE(reply.byteLength, 0)
         framed.set(reply, 2)
         socket.write(framed)
+        // a client that sends and never reads: its unread answers would pile up here without end
+        if (socket.writableLength > MAX_TCP_UNREAD_BYTES) { socket.destroy(); counts.limited++; return }
       }
     })
   })
