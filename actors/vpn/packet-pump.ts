@@ -45,7 +45,12 @@ interface Outbound {
   waiting: Array<{ frame: Uint8Array, packets: number }>
   waitingBytes: number
   traffic: PeerTraffic
+  /** When the table's relayed addresses were last dialled: a member that cannot be reached is not dialled per packet. */
+  unlimitedTriedAt?: number
 }
+
+/** How long a failed try for a path without limits waits before the next. */
+const UNLIMITED_RETRY_MS = 5000
 
 /**
  * The packet path: TUN read → destination lookup → batched frames on the
@@ -182,7 +187,10 @@ export class PacketPump {
     try {
       const id = peerIdFromString(peer)
       // a limited connection (a public relay's) carries no VPN traffic: go the table's way, through a relay without limits
-      if (!this.init.libp2p.getConnections(id).some((c) => c.limits == null)) await this.dialUnlimited(id)
+      if (!this.init.libp2p.getConnections(id).some((c) => c.limits == null) && Date.now() - (out.unlimitedTriedAt ?? 0) >= UNLIMITED_RETRY_MS) {
+        out.unlimitedTriedAt = Date.now()
+        await this.dialUnlimited(id)
+      }
       const stream = await this.init.libp2p.dialProtocol(id, VPN_PROTOCOL)
       stream.inactivityTimeout = 0
       stream.addEventListener('drain', () => { out.congested = false })

@@ -20,6 +20,8 @@ export interface MemberRelayDeps {
 
 /** How long the leader waits after a new slot before it publishes the members' relayed addresses (several come together). */
 const REFRESH_AFTER_MS = 300
+/** How long a member waits before it asks the same leader for a slot again (after a leader restart, say). */
+const ASK_AGAIN_MS = 60_000
 
 /**
  * A public VPN's own relay, as a private swarm has its owner's: the leader's public host relays
@@ -38,6 +40,8 @@ export class VpnMemberRelay {
   /** The members the relay served at the last version (leader), to cut those that left. */
   private served = new Set<string>()
   private reserving = false
+  /** The last slot asked for, and when: libp2p keeps each listener it is given, so asking again waits a minute. */
+  private asked?: { address: string, at: number }
 
   constructor (private readonly deps: MemberRelayDeps) {
     deps.node.hosts.setMemberRelay(this.policy)
@@ -83,6 +87,7 @@ export class VpnMemberRelay {
     clearTimeout(this.refreshTimer)
     this.refreshTimer = undefined
     this.fresh.clear()
+    this.asked = undefined
   }
 
   /** This node leads a public VPN that is not closed. */
@@ -124,6 +129,8 @@ export class VpnMemberRelay {
     if (libp2p.getConnections(leader).some((c) => c.direction === 'inbound' && !c.remoteAddr.toString().includes('/p2p-circuit'))) return
     const through = `${direct.replace(/\/p2p\/[^/]+$/, '')}/p2p/${table.leader}/p2p-circuit`
     if (libp2p.getMultiaddrs().some((own) => own.toString().startsWith(through))) return
+    if (this.asked?.address === through && Date.now() - this.asked.at < ASK_AGAIN_MS) return
+    this.asked = { address: through, at: Date.now() }
     await libp2p.peerStore.merge(leader, { multiaddrs: [multiaddr(direct)] })
     await internalsOf(libp2p).transportManager.listen([multiaddr(through)])
   }
