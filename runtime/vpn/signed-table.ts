@@ -23,6 +23,33 @@ function tableBytes (t: RoutingTable): Uint8Array {
   return encodeValue(['dms-vpn/table/2', t.vpnId, t.leader, t.subnet, t.version, t.closed, members, t.retired, t.domain ?? null, names, ports, policy])
 }
 
+/**
+ * The table as far as its signature covers it, and nothing more: an unsigned field someone added
+ * on the way (to a member, a port, a rule) never reaches status, the disk or a ruleset.
+ */
+function signedPart (t: RoutingTable): RoutingTable {
+  return {
+    vpnId: t.vpnId,
+    leader: t.leader,
+    subnet: t.subnet,
+    version: t.version,
+    closed: t.closed,
+    members: Object.fromEntries(Object.keys(t.members).map((peer) => [peer, { ip: t.members[peer]!.ip, addresses: [...t.members[peer]!.addresses] }])),
+    retired: [...t.retired],
+    ...(t.domain != null ? { domain: t.domain } : {}),
+    ...(t.names != null ? { names: Object.fromEntries(Object.keys(t.names).map((name) => [name, t.names![name]!])) } : {}),
+    ...(t.ports != null ? { ports: t.ports.map((p) => ({ at: p.at, protocol: p.protocol, port: p.port, to: { ip: p.to.ip, port: p.to.port } })) } : {}),
+    ...(t.policy != null
+      ? {
+          policy: {
+            groups: Object.fromEntries(Object.keys(t.policy.groups).map((g) => [g, [...t.policy!.groups[g]!]])),
+            rules: t.policy.rules.map((r) => ({ from: r.from, to: r.to, protocol: r.protocol, ...(r.ports != null ? { ports: [r.ports[0], r.ports[1]] as [number, number] } : {}) }))
+          }
+        }
+      : {})
+  }
+}
+
 export async function signTable (key: PrivateKey, table: RoutingTable): Promise<SignedTable> {
   return { table, signature: await key.sign(tableBytes(table)) }
 }
@@ -48,5 +75,5 @@ export async function openSignedTable (value: unknown): Promise<RoutingTable> {
     valid = false
   }
   if (!valid) throw new DmsError('VPN_BAD_TABLE', `the VPN table is not signed by its leader ${table.leader}`)
-  return table
+  return signedPart(table)
 }

@@ -227,7 +227,7 @@ export class Vpn {
     const current = this.actor.getSnapshot().context.table
     if (current == null && table.closed) return { version: table.version, state: this.state() }
     if (current == null && !this.accepts(from)) throw new DmsError('VPN_REFUSED', `this node does not accept VPN invitations from ${from} (see acceptFrom)`)
-    this.versions.received(body as SignedTable, current)
+    this.versions.received({ table, signature: (body as SignedTable).signature }, current)
     this.actor.send({ type: 'vpn.table', table })
     return { version: this.actor.getSnapshot().context.table?.version ?? table.version, state: this.state() }
   }
