@@ -1,4 +1,5 @@
 import type { RoutingTable } from './vpn-table.js'
+import { isPort } from './net-values.js'
 
 /**
  * Who may open connections to whom inside the subnet. With a policy in the
@@ -23,7 +24,6 @@ export interface VpnPolicy {
 export const MAX_RULES = 256
 const GROUP = /^[a-z0-9][a-z0-9_-]{0,31}$/
 
-const portOk = (port: unknown): port is number => typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535
 
 /** Why a rule cannot be in this table, or undefined. */
 export function ruleProblem (table: Pick<RoutingTable, 'members'>, policy: VpnPolicy, rule: unknown): string | undefined {
@@ -35,12 +35,12 @@ export function ruleProblem (table: Pick<RoutingTable, 'members'>, policy: VpnPo
     if (who === '*') continue
     if (who.startsWith('group:')) {
       if (!Object.hasOwn(policy.groups, who.slice(6))) return `${side}: no group ${JSON.stringify(who.slice(6, 40))} (give members groups first)`
-    } else if (!Object.hasOwn(table.members, who)) return `${side}: ${who.slice(0, 60)} is not a member`
+    } else if (!Object.hasOwn(table.members, who)) return `${side}: ${JSON.stringify(who.slice(0, 60))} is not a member`
   }
   if (!['tcp', 'udp', 'icmp', 'any'].includes(r.protocol as string)) return `protocol must be tcp, udp, icmp or any (got ${JSON.stringify(r.protocol)})`
   if (r.ports !== undefined) {
     if (r.protocol !== 'tcp' && r.protocol !== 'udp') return 'ports go with tcp or udp only'
-    if (!Array.isArray(r.ports) || r.ports.length !== 2 || !portOk(r.ports[0]) || !portOk(r.ports[1]) || r.ports[0] > r.ports[1]) return 'ports must be [low, high], from 1 to 65535'
+    if (!Array.isArray(r.ports) || r.ports.length !== 2 || !isPort(r.ports[0]) || !isPort(r.ports[1]) || r.ports[0] > r.ports[1]) return 'ports must be [low, high], from 1 to 65535'
   }
   return undefined
 }
@@ -109,7 +109,7 @@ export function checkPolicy (table: Partial<RoutingTable>): string | undefined {
   if (typeof policy !== 'object' || policy == null || typeof policy.groups !== 'object' || policy.groups == null || !Array.isArray(policy.rules)) return 'bad policy'
   if (policy.rules.length > MAX_RULES || Object.keys(policy.groups).length > MAX_RULES) return 'policy too large'
   for (const [name, members] of Object.entries(policy.groups)) {
-    if (!GROUP.test(name) || !Array.isArray(members) || members.some((m) => typeof m !== 'string' || !Object.hasOwn(table.members ?? {}, m))) return `bad group ${name.slice(0, 40)}`
+    if (!GROUP.test(name) || !Array.isArray(members) || members.some((m) => typeof m !== 'string' || !Object.hasOwn(table.members ?? {}, m))) return `bad group ${JSON.stringify(name.slice(0, 40))}`
   }
   for (const rule of policy.rules) {
     const problem = ruleProblem(table as RoutingTable, policy, rule)

@@ -1,4 +1,5 @@
 import type { RoutingTable } from './vpn-table.js'
+import { isPort } from './net-values.js'
 
 /** A port published on one member's host that forwards into a member's service over the VPN. */
 export interface PublishedPort {
@@ -14,8 +15,8 @@ export interface PublishedPort {
 /** Published ports one table holds at most. */
 export const MAX_PORTS = 256
 
-const portOk = (port: unknown): port is number => typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535
-const sameSlot = (a: Pick<PublishedPort, 'at' | 'protocol' | 'port'>, b: Pick<PublishedPort, 'at' | 'protocol' | 'port'>): boolean =>
+/** Two entries for the same port on the same host. */
+export const sameSlot = (a: Pick<PublishedPort, 'at' | 'protocol' | 'port'>, b: Pick<PublishedPort, 'at' | 'protocol' | 'port'>): boolean =>
   a.at === b.at && a.protocol === b.protocol && a.port === b.port
 
 /** Why a published port cannot be in this table, or undefined. */
@@ -23,10 +24,10 @@ export function portProblem (table: Pick<RoutingTable, 'members'>, entry: unknow
   if (typeof entry !== 'object' || entry == null) return 'a published port is { at, protocol, port, to: { ip, port } }'
   const e = entry as Partial<PublishedPort>
   if (e.protocol !== 'tcp' && e.protocol !== 'udp') return `protocol must be tcp or udp (got ${JSON.stringify(e.protocol)})`
-  if (!portOk(e.port)) return `port must be a whole number from 1 to 65535 (got ${JSON.stringify(e.port)})`
-  if (typeof e.at !== 'string' || !Object.hasOwn(table.members, e.at)) return `${String(e.at).slice(0, 60)} is not a member: a port is published on a member's host`
-  if (typeof e.to !== 'object' || e.to == null || !portOk(e.to.port)) return 'to must be { ip, port } with a port from 1 to 65535'
-  if (!Object.values(table.members).some((member) => member.ip === e.to!.ip)) return `${String(e.to.ip).slice(0, 40)} is no member's address in this VPN`
+  if (!isPort(e.port)) return `port must be a whole number from 1 to 65535 (got ${JSON.stringify(e.port)})`
+  if (typeof e.at !== 'string' || !Object.hasOwn(table.members, e.at)) return `${JSON.stringify(String(e.at).slice(0, 60))} is not a member: a port is published on a member's host`
+  if (typeof e.to !== 'object' || e.to == null || !isPort(e.to.port)) return 'to must be { ip, port } with a port from 1 to 65535'
+  if (!Object.values(table.members).some((member) => member.ip === e.to!.ip)) return `${JSON.stringify(String(e.to.ip).slice(0, 40))} is no member's address in this VPN`
   return undefined
 }
 

@@ -3,6 +3,7 @@ import { checkPorts, portsWithout } from './vpn-ports.js'
 import { checkPolicy, policyWithout } from './vpn-policy.js'
 import type { VpnPolicy } from './vpn-policy.js'
 import type { PublishedPort } from './vpn-ports.js'
+import { isIpv4 } from './net-values.js'
 /**
  * The VPN's routing table and its IP allocation: pure functions over plain
  * data, so the routing machine stays pure and a received table can be checked
@@ -53,12 +54,11 @@ export interface Subnet {
 
 export const MAX_MEMBERS = 4096
 const MAX_ADDRESSES = 8
+const PEER_ID = /^[0-9A-Za-z]{1,128}$/
 
 export const ipToNumber = (ip: string): number => ip.split('.').reduce((n, part) => ((n << 8) | Number(part)) >>> 0, 0)
 export const numberToIp = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
 
-const isIpv4 = (ip: unknown): ip is string =>
-  typeof ip === 'string' && /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(ip) && ip.split('.').every((part) => Number(part) <= 255 && String(Number(part)) === part)
 
 /** Parse an IPv4 CIDR; throws a message naming the problem. Prefixes /8 to /30. */
 export function parseSubnet (cidr: string): Subnet {
@@ -157,7 +157,7 @@ export function checkTable (value: unknown): string | undefined {
   if (typeof value !== 'object' || value == null) return 'not an object'
   const t = value as Partial<RoutingTable>
   if (typeof t.vpnId !== 'string' || t.vpnId.length === 0 || t.vpnId.length > 64) return 'bad vpnId'
-  if (typeof t.leader !== 'string' || t.leader.length > 128) return 'bad leader'
+  if (typeof t.leader !== 'string' || !PEER_ID.test(t.leader)) return 'bad leader'
   if (typeof t.version !== 'number' || !Number.isSafeInteger(t.version) || t.version < 1) return 'bad version'
   if (typeof t.closed !== 'boolean') return 'bad closed flag'
   let subnet: Subnet
@@ -168,7 +168,8 @@ export function checkTable (value: unknown): string | undefined {
   if (entries.length > MAX_MEMBERS) return `more than ${MAX_MEMBERS} members`
   const seen = new Set<string>()
   for (const [peer, member] of entries) {
-    if (peer.length > 128) return 'bad member id'
+    // a peer id is letters and digits (base58 or base32): it becomes a DNS name and a line of status text
+    if (!PEER_ID.test(peer)) return 'bad member id'
     if (typeof member !== 'object' || member == null || !isIpv4(member.ip)) return `bad IP for ${peer}`
     const n = ipToNumber(member.ip)
     if (n < subnet.first || n > subnet.last) return `${member.ip} of ${peer} is outside ${t.subnet}`

@@ -61,4 +61,13 @@ test('checkTable refuses collisions, out-of-subnet IPs and junk', () => {
   for (const junk of [null, 5, 'table', [], { ...good, subnet: 'nope' }, { ...good, closed: 'no' }]) assert.type(checkTable(junk), 'string')
 })
 
+test('member and leader ids are letters and digits: a terminal escape or a dotted name in a table is refused', () => {
+  const good = createTable({ vpnId: 'v', leader: 'A', subnet: '10.9.0.0/24', hosts: ['B'] })
+  for (const bad of ['\u001b[31mB', 'b.example', 'B C', '', 'x'.repeat(129)]) {
+    const { B, ...rest } = good.members
+    assert.is(checkTable({ ...good, members: { ...rest, [bad]: B! } }), 'bad member id', JSON.stringify(bad))
+  }
+  assert.is(checkTable({ ...good, leader: 'A\n' }), 'bad leader')
+})
+
 test.run()
