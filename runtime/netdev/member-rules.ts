@@ -1,6 +1,7 @@
 import { deleteNftTable, nftTableName, replaceNftTable } from './nft-table.js'
 import type { InboundRule } from '../../machines/vpn-policy.js'
 import { DmsError } from '../errors.js'
+import { isIpv4 } from '../../machines/net-values.js'
 
 /**
  * The subnet's rules as this member enforces them on what arrives over the VPN
@@ -15,7 +16,6 @@ export interface MemberRules {
   delete: () => Promise<void>
 }
 
-const IP = /^\d{1,3}(\.\d{1,3}){3}$/
 
 /** Remove what a crashed run may have left for `device`. */
 export async function removeStaleRules (device: string): Promise<void> {
@@ -29,7 +29,7 @@ export function createMemberRules (init: { device: string }): MemberRules {
     apply: async (rules) => {
       if (rules == null) { await removeStaleRules(init.device); return }
       const accepts = rules.map((rule) => {
-        if (!rule.from.every((ip) => IP.test(ip))) throw new DmsError('CONFIG_INVALID', 'bad member address in a rule')
+        if (!rule.from.every(isIpv4)) throw new DmsError('CONFIG_INVALID', 'bad member address in a rule')
         const what = rule.protocol === 'any' ? '' : rule.protocol === 'icmp' ? ' meta l4proto icmp' : ` ${rule.protocol} dport ${rule.ports != null ? `${rule.ports[0]}-${rule.ports[1]}` : '1-65535'}`
         return `    ip saddr { ${rule.from.join(', ')} }${what} accept`
       })

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { deleteNftTable, nftTableName, replaceNftTable } from './nft-table.js'
 import { DmsError } from '../errors.js'
+import { isIpv4, isPort } from '../../machines/net-values.js'
 
 /** One forward: `protocol/port` on this host's addresses outside the VPN device → a member's `ip:port`. */
 export interface Forward { protocol: 'tcp' | 'udp', port: number, to: { ip: string, port: number } }
@@ -35,8 +36,7 @@ export async function createPortForwards (init: { device: string }): Promise<Por
         return
       }
       const rules = forwards.map((f) => {
-        const portOk = (port: number): boolean => Number.isInteger(port) && port >= 1 && port <= 65535
-        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(f.to.ip) || !(f.protocol === 'tcp' || f.protocol === 'udp') || !portOk(f.port) || !portOk(f.to.port)) throw new DmsError('CONFIG_INVALID', `bad forward ${JSON.stringify(f)}`)
+        if (!isIpv4(f.to.ip) || !(f.protocol === 'tcp' || f.protocol === 'udp') || !isPort(f.port) || !isPort(f.to.port)) throw new DmsError('CONFIG_INVALID', `bad forward ${JSON.stringify(f)}`)
         // only traffic for this host itself: a forwarding host (a router, containers) keeps its transit traffic
         return `    iifname != "${init.device}" fib daddr type local ${f.protocol} dport ${f.port} dnat to ${f.to.ip}:${f.to.port}`
       })

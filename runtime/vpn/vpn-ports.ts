@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import { createSocket } from 'node:dgram'
 import type { RoutingTable } from '../../machines/vpn-table.js'
-import { portProblem } from '../../machines/vpn-ports.js'
+import { portProblem, sameSlot } from '../../machines/vpn-ports.js'
 import type { PublishedPort } from '../../machines/vpn-ports.js'
 import type { VpnEdit } from '../../machines/vpn.js'
 import { DmsError } from '../errors.js'
@@ -44,21 +44,21 @@ export class VpnPorts {
     const table = this.init.table()!
     const problem = portProblem(table, entry)
     if (problem != null) throw new DmsError('VPN_BAD_PORT', problem)
-    const taken = table.ports?.find((p) => p.at === entry.at && p.protocol === entry.protocol && p.port === entry.port)
+    const taken = table.ports?.find((p) => sameSlot(p, entry))
     if (taken != null) throw new DmsError('VPN_PORT_IN_USE', `${entry.protocol}/${entry.port} is published already (to ${taken.to.ip}:${taken.to.port}): unpublish it first`)
     // on this host, a port a program listens on is refused: the forward would take its outside traffic
     if (entry.at === this.init.self() && !await isFree(entry.protocol, entry.port)) {
       throw new DmsError('VPN_PORT_IN_USE', `${entry.protocol}/${entry.port} is in use on this host: a program listens there`)
     }
     await this.init.change({ type: 'vpn.port.publish', entry })
-    if (!this.list().some((p) => p.at === entry.at && p.protocol === entry.protocol && p.port === entry.port)) throw new DmsError('VPN_BAD_PORT', `${entry.protocol}/${entry.port} was not published: the VPN stopped, or its table is full`)
+    if (!this.list().some((p) => sameSlot(p, entry))) throw new DmsError('VPN_BAD_PORT', `${entry.protocol}/${entry.port} was not published: the VPN stopped, or its table is full`)
     return this.list()
   }
 
   async unpublish (options: UnpublishInit): Promise<PublishedPort[]> {
     this.init.requireLeader()
     const slot = { at: options.at ?? this.init.self(), protocol: options.protocol ?? 'tcp', port: options.port }
-    if (!this.list().some((p) => p.at === slot.at && p.protocol === slot.protocol && p.port === slot.port)) {
+    if (!this.list().some((p) => sameSlot(p, slot))) {
       throw new DmsError('VPN_BAD_PORT', `no ${slot.protocol}/${slot.port} is published on ${slot.at === this.init.self() ? 'this node' : slot.at}`)
     }
     await this.init.change({ type: 'vpn.port.unpublish', ...slot })
