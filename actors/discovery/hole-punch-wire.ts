@@ -1,10 +1,13 @@
 /**
- * The messages of `/dms/holepunch/1.0.0`, one JSON object per length-prefixed
- * frame (docs/protocols.md):
+ * The messages of `/dms/holepunch/1.1.0` and `/1.0.0`, one JSON object per
+ * length-prefixed frame (docs/protocols.md):
  *
  *   initiator → responder  { type: 'connect', address: '11.77.0.101:43706' }  or  { type: 'connect', reason: '…' }
  *   responder → initiator  the same, for the responder
- *   initiator → responder  { type: 'sync' }   (both dial now)
+ *   1.0.0, once:  initiator → responder  { type: 'sync' }   (both dial now)
+ *   1.1.0, up to 3 attempts:
+ *     initiator → responder  { type: 'ping' }   responder → initiator  { type: 'pong' }   (the initiator measures the RTT)
+ *     initiator → responder  { type: 'sync' }   (the responder dials on receipt, the initiator RTT/2 after sending)
  *
  * An address is where the sender's next TCP connection will come from, as a STUN
  * server saw it: IPv4 and a port from 1024 up. A `reason` says why the sender
@@ -14,7 +17,10 @@ import { WireError } from '../wire/envelope.js'
 import { isPrivateIp } from '../../machines/reachability-rules.js'
 import { safeText } from '../messenger/safe-text.js'
 
+/** Both dial on `sync`, once: the initiator's SYN leaves first (needs routers that drop unsolicited SYNs). */
 export const HOLE_PUNCH_PROTOCOL = '/dms/holepunch/1.0.0'
+/** Both dial at the same moment, timed by the relayed connection's RTT, retried: routers may reset. */
+export const HOLE_PUNCH_PROTOCOL_SYNCED = '/dms/holepunch/1.1.0'
 
 /** A frame is a few dozen bytes; anything longer is refused unread. */
 export const MAX_PUNCH_FRAME_BYTES = 512
@@ -23,6 +29,8 @@ export type PunchMessage =
   | { type: 'connect', address: string }
   | { type: 'connect', reason: string }
   | { type: 'sync' }
+  | { type: 'ping' }
+  | { type: 'pong' }
 
 const MAX_REASON_CHARS = 200
 
@@ -36,7 +44,7 @@ export function decodePunch (bytes: Uint8Array): PunchMessage {
   try { value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) } catch { throw new WireError('MALFORMED', 'hole punch frame is not JSON') }
   if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new WireError('MALFORMED', 'hole punch frame is not an object')
   const message = value as Record<string, unknown>
-  if (message.type === 'sync' && Object.keys(message).length === 1) return { type: 'sync' }
+  if ((message.type === 'sync' || message.type === 'ping' || message.type === 'pong') && Object.keys(message).length === 1) return { type: message.type }
   if (message.type === 'connect' && Object.keys(message).length === 2) {
     if (typeof message.address === 'string') {
       if (parsePunchAddress(message.address) == null) throw new WireError('INVALID', `hole punch address is not a public IPv4 host:port (got ${JSON.stringify(message.address.slice(0, 40))})`)
@@ -45,7 +53,7 @@ export function decodePunch (bytes: Uint8Array): PunchMessage {
     // the reason reaches an operator's terminal: control characters (ANSI escapes, newlines) escaped
     if (typeof message.reason === 'string' && message.reason.length <= MAX_REASON_CHARS) return { type: 'connect', reason: safeText(message.reason, MAX_REASON_CHARS) }
   }
-  throw new WireError('INVALID', 'hole punch frame is not a connect or sync message')
+  throw new WireError('INVALID', 'hole punch frame is not a connect, sync, ping or pong message')
 }
 
 /**

@@ -1,20 +1,19 @@
 import { fromCallback } from 'xstate'
 import type { EventObject } from 'xstate'
-import type { AbortOptions, Connection, Stream } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Multiaddr } from '@multiformats/multiaddr'
-import { internalsOf } from '../libp2p-internals.js'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import type { DiscoveryFact } from '../../machines/discovery.js'
 import { isRelayAddress } from '../../machines/reachability-rules.js'
 import { stunMapping } from './stun.js'
-import { HOLE_PUNCH_PROTOCOL, MAX_PUNCH_FRAME_BYTES, decodePunch, encodePunch, parsePunchAddress } from './hole-punch-wire.js'
+import { HOLE_PUNCH_PROTOCOL, HOLE_PUNCH_PROTOCOL_SYNCED, MAX_PUNCH_FRAME_BYTES, decodePunch, encodePunch, parsePunchAddress } from './hole-punch-wire.js'
 import type { PunchMessage } from './hole-punch-wire.js'
 import { WireError } from '../wire/envelope.js'
 import { DmsError } from '../errors.js'
 import { MAX_PROBES, MAX_PER_TARGET, PunchBudget } from './punch-budget.js'
 import { log, logged, traced } from '../log.js'
+import { answerSynchronised, dialOnSync, dialSynchronised } from './punch-flows.js'
 
 export interface HolePunchOptions {
   /** STUN servers (TCP), tried in order until one answers. */
@@ -23,20 +22,23 @@ export interface HolePunchOptions {
   timeoutMs: number
 }
 
+/** How often relayed connections are looked at for a punch whose backoff is over. */
+const RETRY_CHECK_MS = 5000
+
 /** Where this node's next TCP connection will come from, or why that cannot be known. */
 type Probe = { localPort: number, address: string } | { reason: string }
 
 /**
  * TCP hole punching for peers reached through a relay (docs/discovery.md).
  * Both sides learn from a STUN server the public address and port of a fresh
- * local port, swap them over the relayed connection (`/dms/holepunch/1.0.0`),
- * and on `sync` connect from that port to each other at once: the first SYN
- * opens its own NAT for the other's, and TCP's simultaneous open makes one
- * connection of the two (a test mounts the NATs: test/e2e/hole-punch.test.ts).
- * The side with the lower peer id starts and is the initiator of the security
- * handshake; the other side is its responder. It needs NATs that keep ports (the
- * probe sees a NAT that does not, and says so) and that drop, not reset,
- * unsolicited packets. Reports each outcome as a `discovery.punch` fact.
+ * local port, swap them over the relayed connection, and connect from that port
+ * to each other at once: each SYN opens its own NAT for the other's, and TCP's
+ * simultaneous open makes one connection of the two (actors/discovery/punch-flows.ts
+ * times the dials; tests mount the NATs: test/e2e/hole-punch.test.ts and
+ * hole-punch-reset.test.ts). The side with the lower peer id starts and is the
+ * initiator of the security handshake; the other side is its responder. It needs
+ * NATs that keep ports (the probe sees a NAT that does not, and says so). Reports
+ * each outcome as a `discovery.punch` fact.
  */
 export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
   return fromCallback<EventObject>(({ sendBack }) => {
@@ -85,21 +87,26 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
         report(peer, 'failed', `${theirs.address} was the target of ${MAX_PER_TARGET} punches this minute already`)
         return
       }
-      // Both dial now. Whichever SYN leaves first is dropped by the other's NAT but opens
-      // its own for the other's, which arrives later and completes the connection: the
-      // timing needs no care beyond both dialling within the kernel's SYN retries.
-      if (initiator) await lp.write(encodePunch({ type: 'sync' }), { signal })
-      else if ((await read()).type !== 'sync') {
-        throw new WireError('INVALID', 'the peer sent connect twice')
+      const session = {
+        libp2p,
+        signal,
+        send: async (message: PunchMessage) => { await lp.write(encodePunch(message), { signal }) },
+        read,
+        to: multiaddr(`/ip4/${target.ip}/tcp/${target.port}/p2p/${peer}`),
+        localPort: mine.localPort,
+        mine: mine.address,
+        theirs: theirs.address
       }
-      const to = multiaddr(`/ip4/${target.ip}/tcp/${target.port}/p2p/${peer}`)
+      let direct: Connection
       try {
-        const direct = await dialFrom(libp2p, to, { localPort: mine.localPort, initiator, signal })
-        report(peer, 'direct', direct.remoteAddr.toString())
+        if (stream.protocol !== HOLE_PUNCH_PROTOCOL_SYNCED) direct = await dialOnSync(session, initiator)
+        else direct = initiator ? await dialSynchronised(session) : await answerSynchronised(session)
       } catch (err) {
-        report(peer, 'failed', `no connection to ${theirs.address} from ${mine.address} (${(err as Error).message}): a router that resets unsolicited packets, or a NAT that changed ports`)
+        if (err instanceof WireError) throw err
+        report(peer, 'failed', (err as Error).message)
         return
       }
+      report(peer, 'direct', direct.remoteAddr.toString())
       // as DCUtR does: the relayed connection has served its purpose
       if (initiator) await relayed.close({ signal: AbortSignal.timeout(2000) }).catch(() => { relayed.abort(new Error('upgraded to a direct connection')) })
     }
@@ -126,22 +133,28 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
     // One side starts, whichever way the relayed connection runs (there may be one each
     // way): the one with the lower peer id. Both starting would have each refuse the other.
     const self = libp2p.peerId.toString()
-    const onOpen = (event: Event): void => {
-      const connection = (event as CustomEvent<Connection>).detail
-      if (self > connection.remotePeer.toString() || !isRelayAddress(connection.remoteAddr.toString()) || hasDirect(connection)) return
+    const tryPunch = (connection: Connection): void => {
+      if (self > connection.remotePeer.toString() || connection.status !== 'open' || !isRelayAddress(connection.remoteAddr.toString()) || hasDirect(connection)) return
       if (budget.backingOff(connection.remotePeer.toString(), Date.now())) return
-      run(connection, async () => await connection.newStream(HOLE_PUNCH_PROTOCOL, { runOnLimitedConnection: true, signal: AbortSignal.timeout(options.timeoutMs) }), true)
+      // a peer of an older version answers only 1.0.0
+      run(connection, async () => await connection.newStream([HOLE_PUNCH_PROTOCOL_SYNCED, HOLE_PUNCH_PROTOCOL], { runOnLimitedConnection: true, signal: AbortSignal.timeout(options.timeoutMs) }), true)
     }
+    const onOpen = (event: Event): void => { tryPunch((event as CustomEvent<Connection>).detail) }
     libp2p.addEventListener('connection:open', onOpen)
-    const handled = libp2p.handle(HOLE_PUNCH_PROTOCOL, (stream, connection) => {
+    // A pair that stays relayed tries again once its backoff is over (30 s, doubling up to 10 min):
+    // a router restarted, a NAT reconfigured or a STUN server back makes the path direct, and
+    // the traffic on the relayed connection moves over (the VPN's TCP sessions with it).
+    const retries = setInterval(() => { for (const connection of libp2p.getConnections()) tryPunch(connection) }, RETRY_CHECK_MS)
+    const handled = libp2p.handle([HOLE_PUNCH_PROTOCOL_SYNCED, HOLE_PUNCH_PROTOCOL], (stream, connection) => {
       if (!isRelayAddress(connection.remoteAddr.toString()) || hasDirect(connection)) { stream.abort(new Error('hole punching is only for relayed peers')); return }
       if (connection.remotePeer.toString() > self) { stream.abort(new Error('the peer with the lower id opens a hole punch')); return }
       run(connection, async () => stream, false, stream)
     }, { runOnLimitedConnection: true, maxInboundStreams: 4 }).catch(logged(log.discovery, 'serve hole punching'))
     return () => {
       stopped = true
+      clearInterval(retries)
       libp2p.removeEventListener('connection:open', onOpen)
-      void handled.then(async () => { await libp2p.unhandle(HOLE_PUNCH_PROTOCOL) }).catch(traced(log.discovery, 'unhandle hole punching'))
+      void handled.then(async () => { await libp2p.unhandle([HOLE_PUNCH_PROTOCOL_SYNCED, HOLE_PUNCH_PROTOCOL]) }).catch(traced(log.discovery, 'unhandle hole punching'))
     }
   })
 }
@@ -163,39 +176,6 @@ async function probe (options: HolePunchOptions): Promise<Probe> {
     }
   }
   return { reason: `STUN servers did not answer (${errors.join('; ')})` }
-}
-
-/**
- * Connect from `localPort` and upgrade the connection, straight through the TCP
- * transport: libp2p's dial queue keeps neither the local port nor the role. The
- * side that is not the initiator takes the responder's part in Noise, multistream
- * and yamux; libp2p's `initiator: false` alone leaves yamux a client on both
- * sides (it reads the raw connection's direction), so that side's connection is
- * marked inbound before the upgrade. The new connection is announced
- * (`connection:open`) and managed like any other.
- */
-async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort: number, initiator: boolean } & AbortOptions): Promise<Connection> {
-  const { transportManager, upgrader, connectionGater } = internalsOf(libp2p)
-  // the dial bypasses the dial queue, so the gater (our own addresses, for one) is asked here
-  if (await connectionGater.denyDialMultiaddr?.(to) === true) throw new DmsError('DIAL_FAILED', `${to.toString()} is not dialled (connection gater)`)
-  const transport = transportManager.dialTransportForMultiaddr(to)
-  if (transport == null) throw new DmsError('DIAL_FAILED', `no transport dials ${to.toString()}`)
-  const asResponder = {
-    upgradeOutbound: async (connection: { direction: string }, upgradeOptions: Record<string, unknown>) => {
-      connection.direction = 'inbound'
-      return await upgrader.upgradeOutbound(connection, upgradeOptions)
-    }
-  }
-  // The connection keeps the dial's signal: a timeout signal would abort the new connection
-  // when it fires, long after the dial. This one is aborted only while the dial is under way.
-  const dialing = new AbortController()
-  const abort = (): void => { dialing.abort(options.signal?.reason) }
-  options.signal?.addEventListener('abort', abort, { once: true })
-  try {
-    return await transport.dial(to, { localPort: options.localPort, initiator: options.initiator, signal: dialing.signal, localAddress: '0.0.0.0', upgrader: options.initiator ? upgrader : asResponder })
-  } finally {
-    options.signal?.removeEventListener('abort', abort)
-  }
 }
 
 function punchError (err: Error): string {

@@ -5,8 +5,8 @@ import { parseBindingResponse, parseStunServer } from '../../actors/discovery/st
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
 
-test('hole punch frames: connect with an address or a reason, and sync, round-trip', () => {
-  for (const message of [{ type: 'connect', address: '11.77.0.101:43706' }, { type: 'connect', reason: 'NAT changes ports' }, { type: 'sync' }] as const) {
+test('hole punch frames: connect with an address or a reason, sync, ping and pong, round-trip', () => {
+  for (const message of [{ type: 'connect', address: '11.77.0.101:43706' }, { type: 'connect', reason: 'NAT changes ports' }, { type: 'sync' }, { type: 'ping' }, { type: 'pong' }] as const) {
     assert.equal(decodePunch(encodePunch(message)), message)
   }
 })
@@ -15,11 +15,13 @@ test('hole punch frames: anything else is refused with a clear error', () => {
   const refused: Array<[string, RegExp]> = [
     ['not json', /not JSON/],
     ['[1,2]', /not an object/],
-    ['{"type":"hello"}', /not a connect or sync/],
-    ['{"type":"sync","extra":1}', /not a connect or sync/],
-    ['{"type":"connect"}', /not a connect or sync/],
-    ['{"type":"connect","address":"11.77.0.1:4001","reason":"x"}', /not a connect or sync/],
-    [`{"type":"connect","reason":"${'x'.repeat(201)}"}`, /not a connect or sync/],
+    ['{"type":"hello"}', /not a connect, sync, ping or pong/],
+    ['{"type":"sync","extra":1}', /not a connect, sync, ping or pong/],
+    ['{"type":"ping","at":1}', /not a connect, sync, ping or pong/],
+    ['{"type":"ready"}', /not a connect, sync, ping or pong/],
+    ['{"type":"connect"}', /not a connect, sync, ping or pong/],
+    ['{"type":"connect","address":"11.77.0.1:4001","reason":"x"}', /not a connect, sync, ping or pong/],
+    [`{"type":"connect","reason":"${'x'.repeat(201)}"}`, /not a connect, sync, ping or pong/],
     ['{"type":"connect","address":"127.0.0.1:4001"}', /not a public IPv4 host:port/],
     ['{"type":"connect","address":"11.77.0.1:22"}', /not a public IPv4 host:port/]
   ]
