@@ -1,10 +1,10 @@
-import type { Stream, Connection, PeerId } from '@libp2p/interface'
+import type { Stream, Connection } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import type { TunDevice } from '../tun/tun-device.js'
 import { ipToNumber } from '../../machines/vpn-table.js'
 import { log, traced } from '../log.js'
+import { isDirect, openMemberStream } from './member-stream.js'
 
 /** Protocol of the VPN data plane: batches of `[u16 length][IPv4 packet]` on one long-lived stream per peer. */
 export const VPN_PROTOCOL = '/dms/vpn/1.0.0'
@@ -47,6 +47,9 @@ interface Outbound {
   traffic: PeerTraffic
   /** When the table's relayed addresses were last dialled: a member that cannot be reached is not dialled per packet. */
   unlimitedTriedAt?: number
+  /** The stream runs through a relay: a direct connection, when one opens, takes over. */
+  relayed?: boolean
+  moving?: boolean
 }
 
 /** How long a failed try for a path without limits waits before the next. */
@@ -81,7 +84,28 @@ export class PacketPump {
     this.started = true
     await this.init.libp2p.handle(VPN_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, { maxInboundStreams: 4 })
     this.stopReading = this.init.tun.onPackets((packets, lengths) => { this.fromTun(packets, lengths) })
+    this.init.libp2p.addEventListener('connection:open', this.onConnection)
     this.connectAll()
+  }
+
+  /**
+   * A direct connection to a member whose stream runs through a relay (a hole punch just
+   * succeeded): the stream moves over, so the VPN's own TCP sessions go on at the direct
+   * path's speed. Packets already on the relayed stream still arrive; the new stream
+   * carries what follows.
+   */
+  private readonly onConnection = (event: CustomEvent<Connection>): void => {
+    const connection = event.detail
+    const out = this.outbound.get(connection.remotePeer.toString())
+    if (out?.stream == null || out.relayed !== true || out.moving === true || !isDirect(connection)) return
+    out.moving = true
+    const relayedStream = out.stream
+    void connection.newStream(VPN_PROTOCOL)
+      .then((stream) => {
+        this.adopt(out, stream, false)
+        relayedStream.close().catch(traced(log.vpn, 'close the relayed VPN stream'))
+      }, traced(log.vpn, 'move the VPN stream to a direct connection'))
+      .finally(() => { out.moving = false })
   }
 
   /** Open every member's stream ahead of traffic, so the first packets are not lost. */
@@ -109,6 +133,7 @@ export class PacketPump {
 
   async close (): Promise<void> {
     this.stopReading?.()
+    this.init.libp2p.removeEventListener('connection:open', this.onConnection)
     await this.init.libp2p.unhandle(VPN_PROTOCOL).catch(traced(log.vpn, 'unhandle the VPN protocol'))
     for (const out of this.outbound.values()) out.stream?.abort(new Error('VPN stopped'))
     this.outbound.clear()
@@ -187,15 +212,11 @@ export class PacketPump {
     try {
       const id = peerIdFromString(peer)
       // a limited connection (a public relay's) carries no VPN traffic: go the table's way, through a relay without limits
-      if (!this.init.libp2p.getConnections(id).some((c) => c.limits == null) && Date.now() - (out.unlimitedTriedAt ?? 0) >= UNLIMITED_RETRY_MS) {
-        out.unlimitedTriedAt = Date.now()
-        await this.dialUnlimited(id)
-      }
-      const stream = await this.init.libp2p.dialProtocol(id, VPN_PROTOCOL)
-      stream.inactivityTimeout = 0
-      stream.addEventListener('drain', () => { out.congested = false })
-      stream.addEventListener('close', () => { if (out.stream === stream) out.stream = undefined })
-      out.stream = stream
+      const onlyLimited = !this.init.libp2p.getConnections(id).some((c) => c.limits == null)
+      const tryTable = onlyLimited && Date.now() - (out.unlimitedTriedAt ?? 0) >= UNLIMITED_RETRY_MS
+      if (tryTable) out.unlimitedTriedAt = Date.now()
+      const { stream, relayed } = await openMemberStream(this.init.libp2p, id, VPN_PROTOCOL, tryTable ? this.init.addressesOf?.(peer) : undefined)
+      this.adopt(out, stream, relayed)
       for (const { frame, packets } of out.waiting.splice(0)) this.write(out, stream, frame, packets)
     } catch {
       // the next packet tries again; what waited is lost, as on a full queue
@@ -206,16 +227,14 @@ export class PacketPump {
     }
   }
 
-  /** Dial the member's relayed addresses from the table until one gives a connection without limits. */
-  private async dialUnlimited (peer: PeerId): Promise<void> {
-    for (const address of (this.init.addressesOf?.(peer.toString()) ?? []).filter((a) => a.includes('/p2p-circuit'))) {
-      try {
-        const connection = await this.init.libp2p.dial(multiaddr(`${address}/p2p/${peer.toString()}`))
-        if (connection.limits == null) return
-      } catch {
-        // the next address, then libp2p's own choice
-      }
-    }
+  /** `stream` carries the member's packets from now on. */
+  private adopt (out: Outbound, stream: Stream, relayed: boolean): void {
+    stream.inactivityTimeout = 0
+    stream.addEventListener('drain', () => { if (out.stream === stream) out.congested = false })
+    stream.addEventListener('close', () => { if (out.stream === stream) out.stream = undefined })
+    out.stream = stream
+    out.congested = false
+    out.relayed = relayed
   }
 
   private accept (stream: Stream, connection: Connection): void {
