@@ -10,6 +10,7 @@ import type { NatNode } from '../test/support/nat-network.js'
 import { writeSection, machineLine, percentile } from './report.js'
 import { bareDhtNode, bareDialById } from './support/bare-dht-node.js'
 import { runHomeToHomeBench } from './home-to-home.js'
+import { runNatMatrixBench } from './nat-matrix.js'
 import { until } from './support/until.js'
 import { run } from '../runtime/netdev/run.js'
 
@@ -167,6 +168,7 @@ export async function runDiscoveryBench (options: { write?: boolean, rounds?: nu
     await run('sh', ['-c', `command -v ${tool}`]).catch(() => { throw new Error(`the home-to-home bench needs ${tool} (apt-get install ${pkg})`) })
   }
   await runHomeToHomeBench({ rounds, ...(options.write === false ? { write: false } : {}) })
+  await runNatMatrixBench({ attempts: 10, ...(options.write === false ? { write: false } : {}) })
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]!).href) await runDiscoveryBench()

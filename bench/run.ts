@@ -11,6 +11,7 @@ import { runCliBench } from './cli.js'
 import { runSubnetBench } from './subnet.js'
 import { runVpnRulesBench } from './vpn-rules.js'
 import { runFleetBench } from './fleet.js'
+import { runNatMatrixBench } from './nat-matrix.js'
 
 const args = process.argv.slice(2)
 const benches: Array<[string, () => Promise<unknown>]> = [
@@ -22,8 +23,15 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['cli', runCliBench],
   ['subnet', runSubnetBench],
   ['vpn-rules', async () => { await runVpnRulesBench() }],
-  ['fleet', async () => { await runFleetBench(args) }]
+  ['fleet', async () => { await runFleetBench(args) }],
+  // also the last part of `discovery`; alone: npm run bench nat-matrix -- --attempts 10
+  ['nat-matrix', async () => { await runNatMatrixBench({ attempts: attemptsArg() }) }]
 ]
+
+function attemptsArg (): number | undefined {
+  const at = args.indexOf('--attempts')
+  return at >= 0 ? Number(args[at + 1]) : undefined
+}
 
 // names pick benchmarks; flags (--docs, --nodes N, ...) go to them
 const only = args.filter((arg, i) => !arg.startsWith('--') && !(args[i - 1]?.startsWith('--') === true && !['--docs'].includes(args[i - 1]!)))
