@@ -8,7 +8,9 @@ import { startStunServer } from './stun-server.js'
 import type { StunServer } from './stun-server.js'
 import type { SpawnedNode } from '../../runtime/cli/spawn-node.js'
 import { ControlClient } from '../../runtime/control/client.js'
-import type { NodeStatus } from '../../runtime/events.js'
+import type { DiscoveryStatus, NodeStatus } from '../../runtime/events.js'
+import * as assert from 'uvu/assert'
+import { passes } from './nodes.js'
 
 export const NODE_PORT = 4001
 
@@ -115,6 +117,27 @@ export class NatNetwork {
     const node: NatNode = { dir, daemon, peerId: daemon.peerId, call, status: async () => await call<NodeStatus>('status') }
     this.nodes.push(node)
     return node
+  }
+
+  /**
+   * Wait until homes 1 and 2 each hold a connection to the other that a hole punch made,
+   * to the other's public address, with nothing relayed left; returns each side's status.
+   */
+  async punchedBothWays (timeoutMs = 20_000): Promise<[DiscoveryStatus, DiscoveryStatus]> {
+    const [a, b] = this.homes as [NatNode, NatNode]
+    const publicIps = this.topology.homes.map((h) => h.publicIp)
+    const seen: DiscoveryStatus[] = []
+    for (const [self, other, otherIp] of [[a, b, publicIps[1]!], [b, a, publicIps[0]!]] as Array<[NatNode, NatNode, string]>) {
+      await passes(async () => {
+        const d = (await self.status()).discovery.find((x) => x.network === 'public')!
+        const punched = d.punched.find((p) => p.peerId === other.peerId)
+        assert.ok(punched != null, JSON.stringify(d))
+        assert.match(punched.remoteAddr, new RegExp(`^/ip4/${otherIp.replaceAll('.', '\\.')}/tcp/\\d+`))
+        assert.equal(d.relayedPeers, [])
+        seen.push(d)
+      }, timeoutMs)
+    }
+    return seen as [DiscoveryStatus, DiscoveryStatus]
   }
 
   async stop (): Promise<void> {
