@@ -12,12 +12,14 @@ import { runSubnetBench } from './subnet.js'
 import { runVpnRulesBench } from './vpn-rules.js'
 import { runFleetBench } from './fleet.js'
 import { runNatMatrixBench } from './nat-matrix.js'
+import { runVpnProfileBench } from './vpn-profile.js'
 
 const args = process.argv.slice(2)
 const benches: Array<[string, () => Promise<unknown>]> = [
   ['messenger', runMessengerBench],
   ['swarm', async () => { await runSwarmBench(args) }],
   ['vpn', runVpnBench],
+  ['vpn-profile', async () => { await runVpnProfileBench() }],
   ['discovery', runDiscoveryBench],
   ['scale', async () => { await runScaleBench(args) }],
   ['cli', runCliBench],

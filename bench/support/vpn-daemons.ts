@@ -10,9 +10,9 @@ const sleep = async (ms: number): Promise<void> => { await new Promise((resolve)
 /** A dms-net daemon a VPN bench runs inside a namespace. */
 export interface Daemon { node: SpawnedNode, id: string, address: string, dir: string }
 
-export async function startDaemon (ns: Namespace, ip: string, port: number, dir: string, accept: string[], mtu: number): Promise<Daemon> {
+export async function startDaemon (ns: Namespace, ip: string, port: number, dir: string, accept: string[], mtu: number, nodeArgs: string[] = []): Promise<Daemon> {
   const args = ['--data', dir, '--listen', `/ip4/${ip}/tcp/${port}`, '--vpn-device', `dmsvpn${port}`, '--vpn-mtu', String(mtu), ...accept.flatMap((peer) => ['--vpn-accept', peer])]
-  const node = await spawnNode(args, { namespace: ns.name })
+  const node = await spawnNode(args, { namespace: ns.name, nodeArgs })
   return { node, id: node.peerId, address: `/ip4/${ip}/tcp/${port}/p2p/${node.peerId}`, dir }
 }
 

@@ -19,12 +19,13 @@ export interface SpawnedNode {
 /**
  * Run `dms-net node ...args` in the background (inside a network namespace when
  * given: `ip netns exec` execs the node, so the child is the node itself);
- * resolves once it prints its control socket.
+ * resolves once it prints its control socket. `nodeArgs` go to node itself
+ * (`--cpu-prof`, which NODE_OPTIONS does not take).
  */
-export async function spawnNode (args: string[], options: { namespace?: string, uid?: number, timeoutMs?: number } = {}): Promise<SpawnedNode> {
+export async function spawnNode (args: string[], options: { namespace?: string, uid?: number, timeoutMs?: number, nodeArgs?: string[] } = {}): Promise<SpawnedNode> {
   // an unprivileged node (no CAP_NET_ADMIN): how a user without root runs it
   const asUser = options.uid != null ? ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', '--'] : []
-  const command = [...asUser, process.execPath, cliPath, 'node', ...args]
+  const command = [...asUser, process.execPath, ...(options.nodeArgs ?? []), cliPath, 'node', ...args]
   const child = options.namespace != null
     ? spawn('ip', ['netns', 'exec', options.namespace, ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -41,11 +41,11 @@ test('relayed to direct under a running iperf3 flow: the flow goes on, and the V
     const higher = lower === a ? b : a
     await passes(async () => { assert.ok((await discoveryOf(lower)).noDirectPath.some((p) => p.peerId === higher.peerId && /changes ports/.test(p.reason))) }, 20_000)
 
-    // a flow through the relay, then the routers keep ports from now on
+    // a flow through the relay (100 Mbit/s: the flow, not the machine's CPU, is under test), then the routers keep ports from now on
     server = spawn('ip', ['netns', 'exec', net.topology.homes[1]!.ns.name, 'iperf3', '-s', '-1', '-B', target], { stdio: 'ignore' })
     await new Promise((resolve) => setTimeout(resolve, 500))
     const flowStarted = Date.now()
-    const client = run('ip', ['netns', 'exec', net.topology.homes[0]!.ns.name, 'iperf3', '-c', target, '-t', '45', '-i', '1', '-J'], { timeoutMs: 90_000 })
+    const client = run('ip', ['netns', 'exec', net.topology.homes[0]!.ns.name, 'iperf3', '-c', target, '-t', '45', '-i', '1', '-b', '100M', '-J'], { timeoutMs: 90_000 })
     await new Promise((resolve) => setTimeout(resolve, 3000))
     for (const home of net.topology.homes) {
       await home.router.exec('nft', ['-f', '-'], { input: 'flush chain ip home postrouting\nadd rule ip home postrouting oifname "wan0" masquerade\n' })
