@@ -102,7 +102,8 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
         if (stream.protocol !== HOLE_PUNCH_PROTOCOL_SYNCED) direct = await dialOnSync(session, initiator)
         else direct = initiator ? await dialSynchronised(session) : await answerSynchronised(session)
       } catch (err) {
-        if (err instanceof WireError) throw err
+        // a relayed connection that closed under the punch says nothing about the path (run() decides)
+        if (err instanceof WireError || relayed.status !== 'open') throw err
         report(peer, 'failed', (err as Error).message)
         return
       }
@@ -135,7 +136,8 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
     const self = libp2p.peerId.toString()
     const tryPunch = (connection: Connection): void => {
       if (self > connection.remotePeer.toString() || connection.status !== 'open' || !isRelayAddress(connection.remoteAddr.toString()) || hasDirect(connection)) return
-      if (budget.backingOff(connection.remotePeer.toString(), Date.now())) return
+      // a punch we could not probe for would fail and back the peer off for nothing
+      if (budget.backingOff(connection.remotePeer.toString(), Date.now()) || !budget.canProbe(Date.now())) return
       // a peer of an older version answers only 1.0.0
       run(connection, async () => await connection.newStream([HOLE_PUNCH_PROTOCOL_SYNCED, HOLE_PUNCH_PROTOCOL], { runOnLimitedConnection: true, signal: AbortSignal.timeout(options.timeoutMs) }), true)
     }

@@ -8,7 +8,7 @@ export const MAX_PUNCHES_PER_PEER = 4
  */
 export const MAX_PROBES = 10
 export const MAX_PER_TARGET = 2
-/** After a failed punch with a peer, the next is tried on a new relayed connection after 30 s, then 1, 2, … up to 10 min. */
+/** After a failed punch with a peer, the next is tried (on the same relayed connection or a new one) after 30 s, then 1, 2, … up to 10 min. */
 const RETRY_FIRST_MS = 30_000
 const RETRY_MAX_MS = 600_000
 /** Entries kept before expired ones are forgotten (peers may come and go by the thousand). */
@@ -39,6 +39,11 @@ export class PunchBudget {
   /** The punch with `peer` ended. */
   release (peer: string): void {
     this.busy.delete(peer)
+  }
+
+  /** Whether a slot of the node-wide probe budget is free now (nothing taken). */
+  canProbe (now: number): boolean {
+    return this.answered.filter((t) => now - t < MINUTE_MS).length < MAX_PROBES
   }
 
   /** Take a slot of the node-wide budget for a punch's STUN probe, in either role. */

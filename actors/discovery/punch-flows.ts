@@ -26,7 +26,7 @@ export interface PunchSession {
 
 /** Attempts of the synchronised punch (`/dms/holepunch/1.1.0`). */
 export const PUNCH_ATTEMPTS = 3
-/** One attempt's dial waits this long for the other side (a SYN the kernel retries once). */
+/** One attempt's TCP connect waits this long for the other side (a SYN the kernel retries once); the upgrade after it has the punch's time. */
 export const ATTEMPT_MS = 1500
 const BACKOFF_MS = 200
 /** The initiator waits half the RTT, up to this: a relay that slow leaves no time for attempts. */
@@ -66,7 +66,7 @@ export async function dialSynchronised (session: PunchSession): Promise<Connecti
     await session.send({ type: 'sync' })
     await sleep(Math.min(rttMs / 2, MAX_HALF_RTT_MS))
     try {
-      return await dialFrom(session.libp2p, session.to, { localPort: session.localPort, initiator: true, signal: AbortSignal.any([session.signal, AbortSignal.timeout(ATTEMPT_MS)]) })
+      return await dialFrom(session.libp2p, session.to, { localPort: session.localPort, initiator: true, signal: session.signal, connectTimeoutMs: ATTEMPT_MS })
     } catch (err) {
       errors.push(`attempt ${attempt}: ${shortError(err as Error)}`)
       if (session.signal.aborted) break
@@ -82,23 +82,31 @@ export async function dialSynchronised (session: PunchSession): Promise<Connecti
  * ends the stream when its dial is through, or when it gives up.
  */
 export async function answerSynchronised (session: PunchSession): Promise<Connection> {
-  let dialing: Promise<Connection | Error> | undefined
+  let dialing: { result: Promise<Connection | Error>, abort: AbortController } | undefined
   let pings = 0
   let syncs = 0
+  const open = (result: Connection | Error | undefined): result is Connection => result != null && !(result instanceof Error) && result.status === 'open'
   for (;;) {
     const message = await session.read().catch((err: Error) => err)
     if (message instanceof Error) {
-      const last = await dialing
-      if (last != null && !(last instanceof Error)) return last
-      throw failed(session, last != null ? `${last.message}: ${dialFailureCause(last)}` : `the peer stopped: ${message.message}`)
+      const last = await dialing?.result
+      if (open(last)) return last
+      throw failed(session, last != null && last instanceof Error ? `${last.message}: ${dialFailureCause(last)}` : `the peer stopped: ${message.message}`)
     }
     if (message.type === 'ping' && ++pings <= PUNCH_ATTEMPTS) {
+      // a new attempt: a dial of ours still waiting on the last one would leave late, out of step
+      const last = await Promise.race([dialing?.result, undefined])
+      if (!open(last)) dialing?.abort.abort(new Error('the next attempt starts'))
       await session.send({ type: 'pong' })
     } else if (message.type === 'sync' && ++syncs <= PUNCH_ATTEMPTS) {
-      const previous = await dialing
-      if (previous != null && !(previous instanceof Error)) return previous
-      dialing = dialFrom(session.libp2p, session.to, { localPort: session.localPort, initiator: false, signal: AbortSignal.any([session.signal, AbortSignal.timeout(ATTEMPT_MS)]) })
-        .catch((err: Error) => err)
+      const previous = await dialing?.result
+      if (open(previous)) return previous
+      const abort = new AbortController()
+      dialing = {
+        abort,
+        result: dialFrom(session.libp2p, session.to, { localPort: session.localPort, initiator: false, signal: AbortSignal.any([session.signal, abort.signal]), connectTimeoutMs: ATTEMPT_MS })
+          .catch((err: Error) => err)
+      }
     } else {
       throw new WireError('INVALID', `the peer sent ${message.type} out of turn (or more than ${PUNCH_ATTEMPTS} attempts)`)
     }
@@ -134,27 +142,32 @@ const sleep = async (ms: number): Promise<void> => { await new Promise((resolve)
  * marked inbound before the upgrade. The new connection is announced
  * (`connection:open`) and managed like any other.
  */
-async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort: number, initiator: boolean } & AbortOptions): Promise<Connection> {
+async function dialFrom (libp2p: DmsLibp2p, to: Multiaddr, options: { localPort: number, initiator: boolean, connectTimeoutMs?: number } & AbortOptions): Promise<Connection> {
   const { transportManager, upgrader, connectionGater } = internalsOf(libp2p)
   // the dial bypasses the dial queue, so the gater (our own addresses, for one) is asked here
   if (await connectionGater.denyDialMultiaddr?.(to) === true) throw new DmsError('DIAL_FAILED', `${to.toString()} is not dialled (connection gater)`)
   const transport = transportManager.dialTransportForMultiaddr(to)
   if (transport == null) throw new DmsError('DIAL_FAILED', `no transport dials ${to.toString()}`)
-  const asResponder = {
-    upgradeOutbound: async (connection: { direction: string }, upgradeOptions: Record<string, unknown>) => {
-      connection.direction = 'inbound'
-      return await upgrader.upgradeOutbound(connection, upgradeOptions)
-    }
-  }
   // The connection keeps the dial's signal: a timeout signal would abort the new connection
-  // when it fires, long after the dial. This one is aborted only while the dial is under way.
+  // when it fires, long after the dial. This one is aborted only while the dial is under way:
+  // by the caller's signal, or when the TCP connection is not up within `connectTimeoutMs`
+  // (the upgrade that follows takes round trips of its own, and has the caller's time).
   const dialing = new AbortController()
   const abort = (): void => { dialing.abort(options.signal?.reason) }
   if (options.signal?.aborted === true) abort()
   options.signal?.addEventListener('abort', abort, { once: true })
+  const connectTimer = options.connectTimeoutMs != null ? setTimeout(() => { dialing.abort(new DmsError('TIMEOUT', 'no answer to the SYN')) }, options.connectTimeoutMs) : undefined
+  const upgrading = {
+    upgradeOutbound: async (connection: { direction: string }, upgradeOptions: Record<string, unknown>) => {
+      clearTimeout(connectTimer)
+      if (!options.initiator) connection.direction = 'inbound'
+      return await upgrader.upgradeOutbound(connection, upgradeOptions)
+    }
+  }
   try {
-    return await transport.dial(to, { localPort: options.localPort, initiator: options.initiator, signal: dialing.signal, localAddress: '0.0.0.0', upgrader: options.initiator ? upgrader : asResponder })
+    return await transport.dial(to, { localPort: options.localPort, initiator: options.initiator, signal: dialing.signal, localAddress: '0.0.0.0', upgrader: upgrading })
   } finally {
+    clearTimeout(connectTimer)
     options.signal?.removeEventListener('abort', abort)
   }
 }
