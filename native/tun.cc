@@ -123,16 +123,25 @@ class Tun : public Napi::ObjectWrap<Tun> {
   }
 
   // writeBatch(buffer, lengths: Uint32Array, count) -> packets written
+  // writeBatch(data, lengths, count[, starts]): packet i is lengths[i] bytes at starts[i], or,
+  // without starts, right after packet i - 1 (so a receiver can write packets out of the frame
+  // they arrived in, without copying them together first)
   Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (fd_ < 0) { Napi::Error::New(env, "the device is closed").ThrowAsJavaScriptException(); return env.Undefined(); }
     Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
     Napi::Uint32Array lengths = info[1].As<Napi::Uint32Array>();
     uint32_t count = info[2].As<Napi::Number>().Uint32Value();
+    bool placed = info.Length() > 3 && info[3].IsTypedArray();
+    Napi::Uint32Array starts = placed ? info[3].As<Napi::Uint32Array>() : Napi::Uint32Array();
     size_t offset = 0;
     uint32_t written = 0;
     for (uint32_t i = 0; i < count && i < lengths.ElementLength(); i++) {
       size_t length = lengths[i];
+      if (placed) {
+        if (i >= starts.ElementLength()) break;
+        offset = starts[i];
+      }
       if (offset + length > data.ByteLength()) break;
       // a packet the kernel refuses (malformed, queue full) is dropped, not retried
       if (::write(fd_, data.Data() + offset, length) > 0) written++;

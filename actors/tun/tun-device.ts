@@ -6,7 +6,8 @@ interface NativeTun {
   readonly name: string
   start: (onPackets: (packets: Buffer, lengths: Uint32Array) => void) => void
   write: (packet: Uint8Array) => number
-  writeBatch: (packets: Uint8Array, lengths: Uint32Array, count: number) => number
+  /** Write `count` packets: packet i is `lengths[i]` bytes at `starts[i]`, or without `starts` right after packet i - 1. */
+  writeBatch: (packets: Uint8Array, lengths: Uint32Array, count: number, starts?: Uint32Array) => number
   close: () => void
 }
 
@@ -39,7 +40,7 @@ export interface TunDevice {
   /** Write one packet; returns false when the kernel refused or its queue is full (the packet is dropped). */
   write: (packet: Uint8Array) => boolean
   /** Write `count` packets stored back to back; returns how many were written. */
-  writeBatch: (packets: Uint8Array, lengths: Uint32Array, count: number) => number
+  writeBatch: (packets: Uint8Array, lengths: Uint32Array, count: number, starts?: Uint32Array) => number
   close: () => void
 }
 
@@ -83,7 +84,7 @@ export async function openTun (init: TunInit): Promise<TunDevice> {
       return () => { if (current === listener) current = undefined }
     },
     write: (packet) => device.write(packet) > 0,
-    writeBatch: (packets, lengths, count) => device.writeBatch(packets, lengths, count),
+    writeBatch: (packets, lengths, count, starts) => starts == null ? device.writeBatch(packets, lengths, count) : device.writeBatch(packets, lengths, count, starts),
     close: () => { device.close() }
   }
 }

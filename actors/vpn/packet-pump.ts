@@ -5,6 +5,7 @@ import type { TunDevice } from '../tun/tun-device.js'
 import { ipToNumber } from '../../machines/vpn-table.js'
 import { log, traced } from '../log.js'
 import { isDirect, openMemberStream } from './member-stream.js'
+import { EMPTY, concat, frameOf, grown, ipAt } from './packet-bytes.js'
 
 /** Protocol of the VPN data plane: batches of `[u16 length][IPv4 packet]` on one long-lived stream per peer. */
 export const VPN_PROTOCOL = '/dms/vpn/1.0.0'
@@ -32,9 +33,6 @@ export interface PumpStats {
 
 export interface PeerTraffic { bytesIn: number, bytesOut: number }
 
-/** IPv4 address bytes at `offset` as a number, without allocating. */
-const ipAt = (packet: Uint8Array, offset: number): number =>
-  ((packet[offset]! << 24) | (packet[offset + 1]! << 16) | (packet[offset + 2]! << 8) | packet[offset + 3]!) >>> 0
 
 
 interface Outbound {
@@ -51,6 +49,9 @@ interface Outbound {
   relayed?: boolean
   moving?: boolean
 }
+
+/** Bytes a relayed stream may still hold when its member moves to a direct path; more is dropped, not delivered late. */
+const MOVE_BACKLOG_BYTES = 256 << 10
 
 /** How long a failed try for a path without limits waits before the next. */
 const UNLIMITED_RETRY_MS = 5000
@@ -78,6 +79,7 @@ export class PacketPump {
   }
 
   private started = false
+  private closed = false
   private stopReading?: () => void
 
   async start (): Promise<void> {
@@ -96,14 +98,25 @@ export class PacketPump {
    */
   private readonly onConnection = (event: CustomEvent<Connection>): void => {
     const connection = event.detail
-    const out = this.outbound.get(connection.remotePeer.toString())
-    if (out?.stream == null || out.relayed !== true || out.moving === true || !isDirect(connection)) return
+    const peer = connection.remotePeer.toString()
+    const out = this.outbound.get(peer)
+    if (out != null && isDirect(connection)) this.moveTo(peer, out, connection)
+  }
+
+  private moveTo (peer: string, out: Outbound, connection: Connection): void {
+    if (out.stream == null || out.relayed !== true || out.moving === true) return
     out.moving = true
     const relayedStream = out.stream
     void connection.newStream(VPN_PROTOCOL)
       .then((stream) => {
+        // the member left, the VPN stopped, or the stream was replaced meanwhile: this one is not needed
+        if (this.closed || this.outbound.get(peer) !== out || out.stream !== relayedStream) { stream.abort(new Error('not needed')); return }
         this.adopt(out, stream, false)
-        relayedStream.close().catch(traced(log.vpn, 'close the relayed VPN stream'))
+        // what the relayed stream still holds arrives behind newer packets: a little reordering TCP
+        // absorbs; a large backlog is dropped instead (TCP resends it), and a half-closed stream is
+        // not left behind either way
+        if (relayedStream.writeBufferLength > MOVE_BACKLOG_BYTES) relayedStream.abort(new Error('moved to a direct connection'))
+        else relayedStream.close({ signal: AbortSignal.timeout(2000) }).catch(() => { relayedStream.abort(new Error('moved to a direct connection')) })
       }, traced(log.vpn, 'move the VPN stream to a direct connection'))
       .finally(() => { out.moving = false })
   }
@@ -132,6 +145,7 @@ export class PacketPump {
   }
 
   async close (): Promise<void> {
+    this.closed = true
     this.stopReading?.()
     this.init.libp2p.removeEventListener('connection:open', this.onConnection)
     await this.init.libp2p.unhandle(VPN_PROTOCOL).catch(traced(log.vpn, 'unhandle the VPN protocol'))
@@ -165,25 +179,12 @@ export class PacketPump {
       out.opening ??= this.open(peer, out)
       // hold a little while the stream opens (the first ping is answered); beyond that, drop
       if (out.waitingBytes + bytes > this.maxQueueBytes / 16) { this.stats.drops.overload += parts.length; return }
-      out.waiting.push({ frame: this.frame(packets, parts, bytes), packets: parts.length })
+      out.waiting.push({ frame: frameOf(packets, parts, bytes), packets: parts.length })
       out.waitingBytes += bytes
       return
     }
     if (out.congested && stream.writeBufferLength + bytes > this.maxQueueBytes) { this.stats.drops.overload += parts.length; return }
-    this.write(out, stream, this.frame(packets, parts, bytes), parts.length)
-  }
-
-  /** `[u16 length][packet]…` for the given packets of a TUN batch. */
-  private frame (packets: Buffer, parts: Array<[number, number]>, bytes: number): Uint8Array {
-    const frame = new Uint8Array(bytes)
-    let at = 0
-    for (const [start, length] of parts) {
-      frame[at] = length >> 8
-      frame[at + 1] = length & 0xff
-      frame.set(packets.subarray(start, start + length), at + 2)
-      at += length + 2
-    }
-    return frame
+    this.write(out, stream, frameOf(packets, parts, bytes), parts.length)
   }
 
   /** Traffic with one member since the pump started. */
@@ -218,6 +219,9 @@ export class PacketPump {
       const { stream, relayed } = await openMemberStream(this.init.libp2p, id, VPN_PROTOCOL, tryTable ? this.init.addressesOf?.(peer) : undefined)
       this.adopt(out, stream, relayed)
       for (const { frame, packets } of out.waiting.splice(0)) this.write(out, stream, frame, packets)
+      // a direct connection that opened while this stream was being opened through a relay
+      const direct = relayed ? this.init.libp2p.getConnections(id).find(isDirect) : undefined
+      if (direct != null) this.moveTo(peer, out, direct)
     } catch {
       // the next packet tries again; what waited is lost, as on a full queue
       for (const { packets } of out.waiting.splice(0)) this.stats.drops.overload += packets
@@ -244,11 +248,14 @@ export class PacketPump {
     stream.inactivityTimeout = 0
     const traffic = this.trafficOf(peer)
     let pending: Uint8Array = new Uint8Array(0)
+    // where each accepted packet of a message starts and how long it is: the device writes them
+    // out of the message itself (no copy into a batch buffer); grown when a message holds more
+    let starts: Uint32Array = new Uint32Array(64)
+    let lengths: Uint32Array = new Uint32Array(64)
     stream.addEventListener('message', (event) => {
       const chunk = event.data instanceof Uint8Array ? event.data : event.data.subarray()
       const data = pending.byteLength === 0 ? chunk : concat(pending, chunk)
-      const out = new Uint8Array(data.byteLength)
-      const lengths: number[] = []
+      let count = 0
       let used = 0
       let at = 0
       while (at + 2 <= data.byteLength) {
@@ -259,32 +266,27 @@ export class PacketPump {
         if (length < 20 || ipAt(data, start + 12) !== this.ipByPeer.get(peer)) { this.stats.drops.spoofed++; continue }
         // IPv4 to this node's VPN IP only: a member must not reach our other addresses or, through forwarding, our LAN
         if (data[start]! >> 4 !== 4 || ipAt(data, start + 16) !== this.localIp) { this.stats.drops.notForUs++; continue }
-        out.set(data.subarray(start, start + length), used)
+        if (count === starts.length) { starts = grown(starts); lengths = grown(lengths) }
+        starts[count] = start
+        lengths[count] = length
+        count++
         used += length
-        lengths.push(length)
         this.stats.packetsIn++
         this.stats.bytesIn += length
       }
-      pending = data.slice(at)
-      if (lengths.length === 0) return
+      pending = at === data.byteLength ? EMPTY : data.slice(at)
+      if (count === 0) return
       traffic.bytesIn += used
       try {
-        this.init.tun.writeBatch(out, Uint32Array.from(lengths), lengths.length)
+        this.init.tun.writeBatch(data, lengths, count, starts)
       } catch {
         // the device closed under us (the VPN is stopping) while packets were on their way: they have
         // nowhere to go. Thrown from this listener, the error would take the whole node down.
-        this.stats.drops.deviceClosed += lengths.length
+        this.stats.drops.deviceClosed += count
         stream.abort(new Error('the VPN device is closed'))
       }
     })
   }
-}
-
-function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength)
-  out.set(a, 0)
-  out.set(b, a.byteLength)
-  return out
 }
 
 export async function createPacketPump (init: PacketPumpInit): Promise<PacketPump> {
