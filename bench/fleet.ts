@@ -78,7 +78,7 @@ export async function runFleetBench (argv: string[] = []): Promise<void> {
     ...rows,
     '',
     `p99 dms / bare: ${ratios}. Goals at 1,000 nodes: delivery ≥ 99.9 % with churn, p99 ≤ 1 s, ≤ 2 MB per idle node.`,
-    'Not simulated yet: dial by peer id through the DHT (hops and latency).',
+    'Dial by peer id through the DHT in the same simulated network: `npm run bench fleet-dht` ("Fleet simulation: dial by peer id").',
     '',
     '![Delivery latency against N](fleet-latency.svg)'
   ]

@@ -11,6 +11,7 @@ import { runCliBench } from './cli.js'
 import { runSubnetBench } from './subnet.js'
 import { runVpnRulesBench } from './vpn-rules.js'
 import { runFleetBench } from './fleet.js'
+import { runFleetDhtBench } from './fleet-dht.js'
 import { runNatMatrixBench } from './nat-matrix.js'
 import { runVpnProfileBench } from './vpn-profile.js'
 
@@ -26,6 +27,7 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['subnet', runSubnetBench],
   ['vpn-rules', async () => { await runVpnRulesBench() }],
   ['fleet', async () => { await runFleetBench(args) }],
+  ['fleet-dht', async () => { await runFleetDhtBench(args) }],
   // also the last part of `discovery`; alone: npm run bench nat-matrix -- --attempts 10
   ['nat-matrix', async () => { await runNatMatrixBench({ attempts: attemptsArg() }) }]
 ]

@@ -93,8 +93,8 @@ export class PacketPump {
   /**
    * A direct connection to a member whose stream runs through a relay (a hole punch just
    * succeeded): the stream moves over, so the VPN's own TCP sessions go on at the direct
-   * path's speed. Packets already on the relayed stream still arrive; the new stream
-   * carries what follows.
+   * path's speed. The new stream carries what follows; up to MOVE_BACKLOG_BYTES already
+   * queued on the relayed stream still arrive behind it.
    */
   private readonly onConnection = (event: CustomEvent<Connection>): void => {
     const connection = event.detail

@@ -78,7 +78,7 @@ export function prng (seed: number): () => number {
  * Per-node access delay, log-uniform in 10–62.5 ms one way: the round trip between two nodes is
  * 2 × (a + b), 40–250 ms with a median near 100 ms, like home connections across a continent.
  */
-function networkModel (count: number, random: () => number): SimNetwork {
+export function networkModel (count: number, random: () => number): SimNetwork {
   const access = Array.from({ length: count }, () => 10 * Math.pow(6.25, random()))
   const indexOf = (address: string): number => Number(/\/memory\/n(\d+)/.exec(address)?.[1] ?? 0)
   return new SimNetwork({ latencyMs: (a, b) => access[indexOf(a)]! + access[indexOf(b)]!, loss: 0.005, bytesPerMs: 1250 })
@@ -86,7 +86,7 @@ function networkModel (count: number, random: () => number): SimNetwork {
 
 /** A logger that logs nothing: libp2p makes one per connection and stream, and a fleet has many. */
 const quiet = Object.assign(() => {}, { enabled: false, error: () => {}, trace: () => {}, newScope: () => quiet })
-const silent = { forComponent: () => quiet } as unknown as ComponentLogger
+export const silent = { forComponent: () => quiet } as unknown as ComponentLogger
 
 const gc = (): void => { (globalThis as { gc?: () => void }).gc?.() }
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
