@@ -255,6 +255,8 @@ export class PacketPump {
     stream.addEventListener('message', (event) => {
       const chunk = event.data instanceof Uint8Array ? event.data : event.data.subarray()
       const data = pending.byteLength === 0 ? chunk : concat(pending, chunk)
+      // the sender's VPN IP, once a message (undefined once it left the table: its packets are dropped)
+      const source = this.ipByPeer.get(peer)
       let count = 0
       let used = 0
       let at = 0
@@ -263,7 +265,7 @@ export class PacketPump {
         if (at + 2 + length > data.byteLength) break
         const start = at + 2
         at = start + length
-        if (length < 20 || ipAt(data, start + 12) !== this.ipByPeer.get(peer)) { this.stats.drops.spoofed++; continue }
+        if (length < 20 || ipAt(data, start + 12) !== source) { this.stats.drops.spoofed++; continue }
         // IPv4 to this node's VPN IP only: a member must not reach our other addresses or, through forwarding, our LAN
         if (data[start]! >> 4 !== 4 || ipAt(data, start + 16) !== this.localIp) { this.stats.drops.notForUs++; continue }
         if (count === starts.length) { starts = grown(starts); lengths = grown(lengths) }
