@@ -14,7 +14,7 @@ export const isDirect = (connection: Connection): boolean =>
  * leader's or the swarm owner's); else whatever libp2p dials. Says whether the
  * stream runs through a relay, so that a direct path found later can take over.
  */
-export async function openMemberStream (libp2p: DmsLibp2p, peer: PeerId, protocol: string, relayedAddresses?: string[]): Promise<{ stream: Stream, relayed: boolean }> {
+export async function openMemberStream (libp2p: DmsLibp2p, peer: PeerId, protocol: string | string[], relayedAddresses?: string[]): Promise<{ stream: Stream, relayed: boolean }> {
   const direct = libp2p.getConnections(peer).find(isDirect)
   if (direct != null) return { stream: await direct.newStream(protocol), relayed: false }
   for (const address of (relayedAddresses ?? []).filter((a) => a.includes('/p2p-circuit'))) {

@@ -5,10 +5,10 @@ import type { TunDevice } from '../tun/tun-device.js'
 import { ipToNumber } from '../../machines/vpn-table.js'
 import { log, traced } from '../log.js'
 import { isDirect, openMemberStream } from './member-stream.js'
-import { EMPTY, concat, frameOf, grown, ipAt } from './packet-bytes.js'
-
-/** Protocol of the VPN data plane: batches of `[u16 length][IPv4 packet]` on one long-lived stream per peer. */
-export const VPN_PROTOCOL = '/dms/vpn/1.0.0'
+import { ipAt } from './packet-bytes.js'
+import { receivePackets } from './packet-receiver.js'
+import { eachPacket, frameOf, protocolsFor, reframed, versionOf } from './vpn-frames.js'
+import type { Frame, FrameVersion, PacketPart } from './vpn-frames.js'
 
 export interface PacketPumpInit {
   libp2p: DmsLibp2p
@@ -40,7 +40,7 @@ interface Outbound {
   opening?: Promise<void>
   congested: boolean
   /** Frames that arrived while the stream was opening, sent once it is open (bounded by `maxQueueBytes / 16`). */
-  waiting: Array<{ frame: Uint8Array, packets: number }>
+  waiting: Frame[]
   waitingBytes: number
   traffic: PeerTraffic
   /** When the table's relayed addresses were last dialled: a member that cannot be reached is not dialled per packet. */
@@ -70,11 +70,17 @@ export class PacketPump {
   private readonly perPeer = new Map<string, PeerTraffic>()
   private readonly maxQueueBytes: number
   private readonly localIp: number
+  /** The data plane's protocols this node speaks, newest first (version 2 only with TUN offloads). */
+  private readonly protocols: string[]
+  /** How frames are built before a stream says which version the member speaks. */
+  private readonly ownVersion: FrameVersion
   readonly stats: PumpStats = { packetsOut: 0, bytesOut: 0, packetsIn: 0, bytesIn: 0, drops: { noRoute: 0, spoofed: 0, overload: 0, nonMember: 0, malformed: 0, notForUs: 0, deviceClosed: 0 } }
 
   constructor (private readonly init: PacketPumpInit) {
     this.maxQueueBytes = init.maxQueueBytes ?? 4 << 20
     this.localIp = ipToNumber(init.localIp)
+    this.protocols = protocolsFor(init.tun.offload)
+    this.ownVersion = versionOf(this.protocols[0])
     this.setRoutes(init.routes)
   }
 
@@ -84,8 +90,8 @@ export class PacketPump {
 
   async start (): Promise<void> {
     this.started = true
-    await this.init.libp2p.handle(VPN_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, { maxInboundStreams: 4 })
-    this.stopReading = this.init.tun.onPackets((packets, lengths) => { this.fromTun(packets, lengths) })
+    await this.init.libp2p.handle(this.protocols, (stream, connection) => { this.accept(stream, connection) }, { maxInboundStreams: 4 })
+    this.stopReading = this.init.tun.onPackets((batch) => { this.fromTun(batch) })
     this.init.libp2p.addEventListener('connection:open', this.onConnection)
     this.connectAll()
   }
@@ -107,7 +113,7 @@ export class PacketPump {
     if (out.stream == null || out.relayed !== true || out.moving === true) return
     out.moving = true
     const relayedStream = out.stream
-    void connection.newStream(VPN_PROTOCOL)
+    void connection.newStream(this.protocols)
       .then((stream) => {
         // the member left, the VPN stopped, or the stream was replaced meanwhile: this one is not needed
         if (this.closed || this.outbound.get(peer) !== out || out.stream !== relayedStream) { stream.abort(new Error('not needed')); return }
@@ -148,30 +154,31 @@ export class PacketPump {
     this.closed = true
     this.stopReading?.()
     this.init.libp2p.removeEventListener('connection:open', this.onConnection)
-    await this.init.libp2p.unhandle(VPN_PROTOCOL).catch(traced(log.vpn, 'unhandle the VPN protocol'))
+    await this.init.libp2p.unhandle(this.protocols).catch(traced(log.vpn, 'unhandle the VPN protocol'))
     for (const out of this.outbound.values()) out.stream?.abort(new Error('VPN stopped'))
     this.outbound.clear()
   }
 
-  private fromTun (packets: Buffer, lengths: Uint32Array): void {
+  private fromTun (packets: Buffer): void {
     // group this wake-up's packets per peer, then one send per peer
-    const batches = new Map<string, { parts: Array<[number, number]>, bytes: number }>()
-    let offset = 0
-    for (const length of lengths) {
-      const start = offset
-      offset += length
-      if (length < 20 || packets[start]! >> 4 !== 4) { this.stats.drops.malformed++; continue }
+    const batches = new Map<string, { parts: PacketPart[], bytes: number }>()
+    let dropped = false
+    eachPacket(packets, 2, (start, length, segment) => {
+      if (length < 20 || packets[start]! >> 4 !== 4) { this.stats.drops.malformed++; dropped = true; return }
       const peer = this.peerByIp.get(ipAt(packets, start + 16))
-      if (peer == null) { this.stats.drops.noRoute++; continue }
+      if (peer == null) { this.stats.drops.noRoute++; dropped = true; return }
       let batch = batches.get(peer)
       if (batch == null) { batch = { parts: [], bytes: 0 }; batches.set(peer, batch) }
-      batch.parts.push([start, length])
-      batch.bytes += length + 2
-    }
-    for (const [peer, batch] of batches) this.sendBatch(peer, packets, batch.parts, batch.bytes)
+      batch.parts.push([start, length, segment])
+      batch.bytes += length
+    })
+    // all of it for one member: the device's batch is already its frame
+    const whole = !dropped && batches.size === 1 ? packets : undefined
+    for (const [peer, batch] of batches) this.sendBatch(peer, packets, batch.parts, batch.bytes, whole)
   }
 
-  private sendBatch (peer: string, packets: Buffer, parts: Array<[number, number]>, bytes: number): void {
+  /** `whole`: the device's batch, every packet in it for this peer, framed as version 2. */
+  private sendBatch (peer: string, packets: Buffer, parts: PacketPart[], bytes: number, whole?: Uint8Array): void {
     let out = this.outbound.get(peer)
     if (out == null) { out = this.newOutbound(peer); this.outbound.set(peer, out) }
     const stream = out.stream
@@ -179,12 +186,13 @@ export class PacketPump {
       out.opening ??= this.open(peer, out)
       // hold a little while the stream opens (the first ping is answered); beyond that, drop
       if (out.waitingBytes + bytes > this.maxQueueBytes / 16) { this.stats.drops.overload += parts.length; return }
-      out.waiting.push({ frame: frameOf(packets, parts, bytes), packets: parts.length })
+      out.waiting.push(frameOf(packets, parts, this.ownVersion))
       out.waitingBytes += bytes
       return
     }
     if (out.congested && stream.writeBufferLength + bytes > this.maxQueueBytes) { this.stats.drops.overload += parts.length; return }
-    this.write(out, stream, frameOf(packets, parts, bytes), parts.length)
+    const version = versionOf(stream.protocol)
+    this.write(out, stream, whole != null && version === 2 ? { frame: whole, version, packets: parts.length, bytes, unsent: 0 } : frameOf(packets, parts, version))
   }
 
   /** Traffic with one member since the pump started. */
@@ -198,10 +206,11 @@ export class PacketPump {
     return traffic
   }
 
-  private write (out: Outbound, stream: Stream, frame: Uint8Array, packets: number): void {
+  private write (out: Outbound, stream: Stream, { frame, packets, bytes, unsent }: Frame): void {
+    this.stats.drops.malformed += unsent
     this.stats.packetsOut += packets
-    this.stats.bytesOut += frame.byteLength - 2 * packets
-    out.traffic.bytesOut += frame.byteLength - 2 * packets
+    this.stats.bytesOut += bytes
+    out.traffic.bytesOut += bytes
     try {
       if (!stream.send(frame)) out.congested = true
     } catch {
@@ -216,9 +225,10 @@ export class PacketPump {
       const onlyLimited = !this.init.libp2p.getConnections(id).some((c) => c.limits == null)
       const tryTable = onlyLimited && Date.now() - (out.unlimitedTriedAt ?? 0) >= UNLIMITED_RETRY_MS
       if (tryTable) out.unlimitedTriedAt = Date.now()
-      const { stream, relayed } = await openMemberStream(this.init.libp2p, id, VPN_PROTOCOL, tryTable ? this.init.addressesOf?.(peer) : undefined)
+      const { stream, relayed } = await openMemberStream(this.init.libp2p, id, this.protocols, tryTable ? this.init.addressesOf?.(peer) : undefined)
       this.adopt(out, stream, relayed)
-      for (const { frame, packets } of out.waiting.splice(0)) this.write(out, stream, frame, packets)
+      // an older member takes whole packets only
+      for (const frame of out.waiting.splice(0)) this.write(out, stream, reframed(frame, versionOf(stream.protocol)))
       // a direct connection that opened while this stream was being opened through a relay
       const direct = relayed ? this.init.libp2p.getConnections(id).find(isDirect) : undefined
       if (direct != null) this.moveTo(peer, out, direct)
@@ -243,50 +253,9 @@ export class PacketPump {
 
   private accept (stream: Stream, connection: Connection): void {
     const peer = connection.remotePeer.toString()
-    const ip = this.ipByPeer.get(peer)
-    if (ip == null) { this.stats.drops.nonMember++; stream.abort(new Error('not a member of this VPN')); return }
-    stream.inactivityTimeout = 0
-    const traffic = this.trafficOf(peer)
-    let pending: Uint8Array = new Uint8Array(0)
-    // where each accepted packet of a message starts and how long it is: the device writes them
-    // out of the message itself (no copy into a batch buffer); grown when a message holds more
-    let starts: Uint32Array = new Uint32Array(64)
-    let lengths: Uint32Array = new Uint32Array(64)
-    stream.addEventListener('message', (event) => {
-      const chunk = event.data instanceof Uint8Array ? event.data : event.data.subarray()
-      const data = pending.byteLength === 0 ? chunk : concat(pending, chunk)
-      // the sender's VPN IP, once a message (undefined once it left the table: its packets are dropped)
-      const source = this.ipByPeer.get(peer)
-      let count = 0
-      let used = 0
-      let at = 0
-      while (at + 2 <= data.byteLength) {
-        const length = (data[at]! << 8) | data[at + 1]!
-        if (at + 2 + length > data.byteLength) break
-        const start = at + 2
-        at = start + length
-        if (length < 20 || ipAt(data, start + 12) !== source) { this.stats.drops.spoofed++; continue }
-        // IPv4 to this node's VPN IP only: a member must not reach our other addresses or, through forwarding, our LAN
-        if (data[start]! >> 4 !== 4 || ipAt(data, start + 16) !== this.localIp) { this.stats.drops.notForUs++; continue }
-        if (count === starts.length) { starts = grown(starts); lengths = grown(lengths) }
-        starts[count] = start
-        lengths[count] = length
-        count++
-        used += length
-        this.stats.packetsIn++
-        this.stats.bytesIn += length
-      }
-      pending = at === data.byteLength ? EMPTY : data.slice(at)
-      if (count === 0) return
-      traffic.bytesIn += used
-      try {
-        this.init.tun.writeBatch(data, lengths, count, starts)
-      } catch {
-        // the device closed under us (the VPN is stopping) while packets were on their way: they have
-        // nowhere to go. Thrown from this listener, the error would take the whole node down.
-        this.stats.drops.deviceClosed += count
-        stream.abort(new Error('the VPN device is closed'))
-      }
+    if (!this.ipByPeer.has(peer)) { this.stats.drops.nonMember++; stream.abort(new Error('not a member of this VPN')); return }
+    receivePackets(stream, versionOf(stream.protocol), {
+      tun: this.init.tun, stats: this.stats, traffic: this.trafficOf(peer), localIp: this.localIp, sourceIp: () => this.ipByPeer.get(peer)
     })
   }
 }

@@ -26,6 +26,8 @@ export interface DataPlaneInit {
   node: Pick<NodeComponents, 'hosts'>
   device: string
   mtu: number
+  /** Ask the kernel for TCP super-packets (VpnInit.offload). */
+  offload: boolean
   firewall: boolean
   /** Whether this member puts in place a port published on its host (`leader`: the leader published it on itself). */
   acceptPorts: (leader: boolean) => boolean
@@ -67,6 +69,11 @@ export class VpnDataPlane {
     return this.pump?.traffic(peer)
   }
 
+  /** Whether the open device takes and gives TCP super-packets (undefined while none is open). */
+  get offload (): boolean | undefined {
+    return this.tun?.offload
+  }
+
   /** The host the pump runs on now, for the data-plane attachment. */
   get network (): NetworkKind | undefined {
     return this.running?.network
@@ -76,7 +83,7 @@ export class VpnDataPlane {
   async bringUp ({ table, self }: VpnDeviceInput): Promise<NetworkKind> {
     const { prefix } = parseSubnet(table.subnet)
     const network: NetworkKind = this.init.node.hosts.libp2p('private') != null ? 'private' : 'public'
-    this.tun = await openTun({ name: this.init.device, mtu: this.init.mtu })
+    this.tun = await openTun({ name: this.init.device, mtu: this.init.mtu, offload: this.init.offload })
     try {
       // the VPN carries IPv4 only: no IPv6 chatter (router solicitations) on its device
       // a kernel without IPv6 has no such file, and nothing to switch off

@@ -66,7 +66,7 @@ export class Vpn {
     this.dns = new VpnDns({ ...edits, enabled: init.dns !== false, report: (message) => { this.report(message) }, ...(init.dns !== false && init.dns?.port != null ? { port: init.dns.port } : {}) })
     this.published = new VpnPorts(edits)
     this.rules = new VpnRules(edits)
-    this.plane = new VpnDataPlane({ node, device: this.device, mtu: this.mtu, firewall: init.firewall ?? false, acceptPorts: (leader) => leader || init.acceptPorts === true, report: (message) => { this.report(message) } })
+    this.plane = new VpnDataPlane({ node, device: this.device, mtu: this.mtu, offload: init.offload !== false, firewall: init.firewall ?? false, acceptPorts: (leader) => leader || init.acceptPorts === true, report: (message) => { this.report(message) } })
     // a public VPN's leader relays its members (members behind NAT reach each other through it)
     this.relay = new VpnMemberRelay({ node, log: node.logger.forComponent('dms:vpn'), current: () => this.vpnActor?.getSnapshot().context, send: (edit) => { this.vpnActor?.send(edit) } })
     node.hosts.addAttachment({
@@ -183,7 +183,7 @@ export class Vpn {
     const dns = this.dns?.status()
     return vpnStatusOf({
       state: this.state(), self: this.self, ...(context.table != null ? { table: context.table } : {}), ...(context.network != null ? { network: context.network } : {}),
-      ...(context.lastError != null ? { lastError: context.lastError } : {}), device: this.device, mtu: this.mtu, traffic: this.plane.stats,
+      ...(context.lastError != null ? { lastError: context.lastError } : {}), device: this.device, mtu: this.mtu, ...(this.plane.offload != null ? { offload: this.plane.offload } : {}), traffic: this.plane.stats,
       peerTraffic: (peer) => this.plane.traffic(peer), relayOf: (peer) => relayOf(this.host(), peer), pathOf: (peer) => pathOf(this.host(), peer),
       deliveries: () => this.versions.deliveries(), ...(dns != null ? { dns } : {}), ...(this.plane.portsError != null ? { portsError: this.plane.portsError } : {}), ...(this.plane.policyError != null ? { policyError: this.plane.policyError } : {})
     })

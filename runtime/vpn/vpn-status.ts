@@ -15,6 +15,7 @@ export interface VpnStatusSources {
   lastError?: string
   device: string
   mtu: number
+  offload?: boolean
   traffic: PumpStats
   peerTraffic: (peer: string) => PeerTraffic | undefined
   relayOf: (peer: string) => string | undefined
@@ -40,6 +41,7 @@ export function vpnStatusOf (s: VpnStatusSources): VpnStatus {
     ...(table.members[self] != null ? { ip: table.members[self]!.ip } : {}),
     device: s.device,
     mtu: s.mtu,
+    ...(s.offload != null ? { offload: s.offload } : {}),
     ...(s.network != null ? { network: s.network } : {}),
     routes: Object.entries(table.members).map(([peer, m]) => {
       const via = peer === self ? undefined : s.relayOf(peer)

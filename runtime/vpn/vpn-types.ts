@@ -18,6 +18,13 @@ export interface VpnInit {
    */
   mtu?: number
   /**
+   * TUN offloads: the kernel hands the VPN TCP super-packets of up to 64 KiB and takes them back,
+   * so one read, frame and write carries what would be many packets. Members whose nodes also
+   * have them exchange super-packets (`/dms/vpn/2.0.0`); others get whole packets, cut here.
+   * `false` turns them off (a kernel that refuses them turns them off too). @default true
+   */
+  offload?: boolean
+  /**
    * Whose invitations this node accepts when it is not in a VPN: peer ids, or
    * 'any'. Invitations over the private swarm (only authorised peers reach it)
    * are always accepted. @default []
@@ -58,6 +65,8 @@ export interface VpnStatus {
   ip?: string
   device?: string
   mtu?: number
+  /** The device hands over and takes TCP super-packets (VpnInit.offload). */
+  offload?: boolean
   network?: NetworkKind
   routes: VpnRoute[]
   traffic: PumpStats

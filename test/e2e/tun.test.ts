@@ -8,6 +8,7 @@ import type { Namespace } from '../../runtime/netdev/netns.js'
 import { openTun, TunUnavailableError } from '../../actors/tun/tun-device.js'
 
 const echo = fileURLToPath(new URL('../support/tun-echo.ts', import.meta.url))
+const hostile = fileURLToPath(new URL('../support/tun-hostile.ts', import.meta.url))
 const isRoot = process.getuid?.() === 0
 
 test('a TUN device inside a test namespace: real ping is answered by our code through the device', async () => {
@@ -34,6 +35,23 @@ test('a TUN device inside a test namespace: real ping is answered by our code th
     await ns.delete()
   }
   assert.not.ok((await listNamespaces()).includes(ns.name), 'the namespace is gone')
+})
+
+test('offloads: hostile super-packets are refused before the kernel sees them, random bytes do no harm, the device still works', async () => {
+  if (!isRoot) { assert.ok(true, 'needs root: skipped'); return }
+  const ns: Namespace = await createNamespace('dms-tun')
+  try {
+    const output = await ns.exec(process.execPath, ['--import', 'tsx', hostile], { timeoutMs: 30_000 })
+    const result = JSON.parse(output.trim().split('\n').at(-1)!) as { offload: boolean, refusals: number, refusedWritten: number, taken: number, reset: boolean, echoReply: boolean }
+    assert.is(result.offload, true, 'the kernel took TUNSETOFFLOAD')
+    assert.ok(result.refusals > 100, `${result.refusals} hostile super-packets generated`)
+    assert.is(result.refusedWritten, 0, 'none of them reached the kernel')
+    assert.is(result.taken, 2, 'a valid super-packet and a ping request were written')
+    assert.ok(result.reset, 'the kernel took the 4-segment super-packet and answered it with a reset')
+    assert.ok(result.echoReply, 'and still answers a ping')
+  } finally {
+    await ns.delete()
+  }
 })
 
 test('bad input: a name that is too long is refused clearly', async () => {

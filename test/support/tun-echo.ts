@@ -1,6 +1,7 @@
 // Runs inside a test namespace: opens a TUN device, gives it 10.99.0.1/24, and answers
 // every ICMP echo request to 10.99.0.0/24 itself, through the device. Prints `ready`.
 import { openTun } from '../../actors/tun/tun-device.js'
+import { eachPacket } from '../../actors/vpn/vpn-frames.js'
 import { run } from '../../runtime/netdev/run.js'
 
 const device = await openTun({ name: 'dmstun0', mtu: 1400 })
@@ -15,13 +16,11 @@ function checksum (bytes: Uint8Array, start: number, end: number): number {
 }
 
 let answered = 0
-device.onPackets((packets, lengths) => {
-  let offset = 0
-  for (const length of lengths) {
-    const packet = new Uint8Array(packets.subarray(offset, offset + length))
-    offset += length
+device.onPackets((batch) => {
+  eachPacket(batch, 2, (start, length) => {
+    const packet = new Uint8Array(batch.subarray(start, start + length))
     const headerLength = (packet[0]! & 0x0f) * 4
-    if (packet[0]! >> 4 !== 4 || packet[9] !== 1 || packet[headerLength] !== 8) continue // IPv4 ICMP echo request only
+    if (packet[0]! >> 4 !== 4 || packet[9] !== 1 || packet[headerLength] !== 8) return // IPv4 ICMP echo request only
     const source = packet.slice(12, 16)
     packet.set(packet.slice(16, 20), 12)
     packet.set(source, 16)
@@ -37,7 +36,7 @@ device.onPackets((packets, lengths) => {
     packet[10] = ipSum >> 8
     packet[11] = ipSum & 0xff
     if (device.write(packet)) answered++
-  }
+  })
 })
 process.stdout.write('ready\n')
 process.on('SIGTERM', () => { device.close(); process.stdout.write(`answered ${answered}\n`); process.exit(0) })

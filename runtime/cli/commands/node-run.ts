@@ -72,6 +72,7 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
       acceptFrom: accept.includes('any') ? 'any' : accept,
       ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
       ...(typeof values['vpn-mtu'] === 'string' ? { mtu: Number(values['vpn-mtu']) } : {}),
+      ...(values['vpn-no-offload'] === true ? { offload: false } : {}),
       firewall: values['vpn-firewall'] === true,
       acceptPorts: values['vpn-accept-ports'] === true
     })

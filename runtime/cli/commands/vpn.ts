@@ -30,7 +30,7 @@ export function vpnStatusText (s: VpnStatus): string {
     ...(s.vpnId != null
       ? [
           `vpn       ${s.vpnId}, table version ${s.version}, subnet ${s.subnet}`,
-          `this node ${s.ip ?? '-'} on ${s.device} (mtu ${s.mtu}) over the ${s.network ?? '-'} host`,
+          `this node ${s.ip ?? '-'} on ${s.device} (mtu ${s.mtu}${s.offload === true ? ', offloads' : ''}) over the ${s.network ?? '-'} host`,
           ...(s.role === 'member' ? [`leader    ${s.leader}`] : [])
         ]
       : []),
