@@ -14,26 +14,30 @@ import { runFleetBench } from './fleet.js'
 import { runFleetDhtBench } from './fleet-dht.js'
 import { runNatMatrixBench } from './nat-matrix.js'
 import { runVpnProfileBench } from './vpn-profile.js'
+import { runEmbeddedFleetBench } from './embedded-fleet.js'
 
 const args = process.argv.slice(2)
 const benches: Array<[string, () => Promise<unknown>]> = [
   ['messenger', runMessengerBench],
   ['swarm', async () => { await runSwarmBench(args) }],
-  ['vpn', runVpnBench],
+  // npm run bench vpn -- --rounds 3
+  ['vpn', async () => { await runVpnBench({ rounds: numberArg('--rounds') }) }],
   ['vpn-profile', async () => { await runVpnProfileBench() }],
   ['discovery', runDiscoveryBench],
   ['scale', async () => { await runScaleBench(args) }],
   ['cli', runCliBench],
+  // npm run bench embedded-fleet -- --nodes 50
+  ['embedded-fleet', async () => { await runEmbeddedFleetBench(args) }],
   ['subnet', runSubnetBench],
   ['vpn-rules', async () => { await runVpnRulesBench() }],
   ['fleet', async () => { await runFleetBench(args) }],
   ['fleet-dht', async () => { await runFleetDhtBench(args) }],
   // also the last part of `discovery`; alone: npm run bench nat-matrix -- --attempts 10
-  ['nat-matrix', async () => { await runNatMatrixBench({ attempts: attemptsArg() }) }]
+  ['nat-matrix', async () => { await runNatMatrixBench({ attempts: numberArg('--attempts') }) }]
 ]
 
-function attemptsArg (): number | undefined {
-  const at = args.indexOf('--attempts')
+function numberArg (flag: string): number | undefined {
+  const at = args.indexOf(flag)
   return at >= 0 ? Number(args[at + 1]) : undefined
 }
 

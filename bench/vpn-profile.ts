@@ -23,9 +23,12 @@ function category (frame: { functionName: string, url: string }): string {
   if (fn === '(garbage collector)') return 'garbage collection'
   if (fn === '(idle)') return 'idle'
   if (fn === '(program)') return 'native, outside JS (syscalls, libuv, the addons)'
-  if (/packet-pump|member-stream/.test(url)) return 'VPN packet pump (framing, routing, checks)'
+  if (/packet-pump|packet-receiver|vpn-frames|member-stream/.test(url)) return 'VPN packet pump (framing, routing, checks)'
   if (/xsalsa20|protector/.test(url)) return 'swarm key cipher (XSalsa20)'
-  if (/libp2p-noise|@noble\/ciphers|chacha/.test(url) || /chacha|poly1305/i.test(fn)) return 'Noise encryption (ChaCha20-Poly1305)'
+  if (/libp2p-noise|@noble\/ciphers|chacha|crypto\/cipher/.test(url) || /chacha|poly1305/i.test(fn)) return 'Noise encryption (ChaCha20-Poly1305, OpenSSL with its JS)'
+  // the socket write itself: the kernel's TCP send (and on a veth pair, part of the receiving side's stack)
+  if (/^(writeBuffer|writev|writeGeneric|writevGeneric)$/.test(fn)) return 'socket writes (syscall and the kernel\'s TCP send)'
+  if (fn === '_copyActual' || fn === 'concat') return 'copying chunks together (Buffer.concat)'
   if (/libp2p-yamux/.test(url)) return 'yamux'
   if (/tun-device/.test(url)) return 'TUN device'
   if (/^node:|internal\//.test(url)) return 'Node streams and sockets'
@@ -34,7 +37,7 @@ function category (frame: { functionName: string, url: string }): string {
 }
 
 /** CPU ms per category in the last `windowMs` before `endSkipMs` from the end of the profile. */
-function breakdown (profile: CpuProfile, windowMs: number, endSkipMs: number): Map<string, number> {
+function breakdown (profile: CpuProfile, windowMs: number, endSkipMs: number, by: (frame: { functionName: string, url: string }) => string = category): Map<string, number> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]))
   const times: number[] = []
   let t = profile.startTime
@@ -44,7 +47,7 @@ function breakdown (profile: CpuProfile, windowMs: number, endSkipMs: number): M
   const sums = new Map<string, number>()
   for (let i = 0; i < profile.samples.length; i++) {
     if (times[i]! < from || times[i]! > to) continue
-    const name = category(byId.get(profile.samples[i]!)!)
+    const name = by(byId.get(profile.samples[i]!)!)
     sums.set(name, (sums.get(name) ?? 0) + (profile.timeDeltas[i + 1] ?? 0) / 1000)
   }
   return sums
@@ -88,16 +91,24 @@ export async function runVpnProfileBench (options: { seconds?: number } = {}): P
       const skipMs = Date.now() - stoppedAt + 300
       const lines = [`**${flavour.name}**: ${mbits.toFixed(0)} Mbit/s, one iperf3 flow for ${seconds} s, sender A → receiver B.`, '', '| CPU of | A (sends) ms | µs/packet | B (receives) ms | µs/packet |', '|---|---|---|---|---|']
       const sums: Array<Map<string, number>> = []
+      const functions: Array<Map<string, number>> = []
       for (const side of ['prof-a', 'prof-b']) {
         const file = (await readdir(join(dir, side))).find((f) => f.endsWith('.cpuprofile'))!
-        sums.push(breakdown(JSON.parse(await readFile(join(dir, side, file), 'utf8')) as CpuProfile, seconds * 1000, skipMs))
+        const profile = JSON.parse(await readFile(join(dir, side, file), 'utf8')) as CpuProfile
+        sums.push(breakdown(profile, seconds * 1000, skipMs))
+        functions.push(breakdown(profile, seconds * 1000, skipMs, ({ functionName, url }) => `${functionName === '' ? '(anonymous)' : functionName} ${url.split('/').slice(-2).join('/')}`))
       }
       const names = [...new Set([...sums[0]!.keys(), ...sums[1]!.keys()])].sort((x, y) => (sums[0]!.get(y) ?? 0) + (sums[1]!.get(y) ?? 0) - (sums[0]!.get(x) ?? 0) - (sums[1]!.get(x) ?? 0))
       const cell = (side: number, name: string): string => `${(sums[side]!.get(name) ?? 0).toFixed(0)} | ${(1000 * (sums[side]!.get(name) ?? 0) / packets[side]!).toFixed(2)}`
       for (const name of names) lines.push(`| ${name} | ${cell(0, name)} | ${cell(1, name)} |`)
       const busy = (side: number): number => [...sums[side]!].filter(([k]) => k !== 'idle').reduce((s, [, v]) => s + v, 0)
       lines.push(`| **busy (all but idle)** | ${busy(0).toFixed(0)} | ${(1000 * busy(0) / packets[0]!).toFixed(2)} | ${busy(1).toFixed(0)} | ${(1000 * busy(1) / packets[1]!).toFixed(2)} |`)
-      lines.push('', `Packets through the VPN device in that time (both directions, data and ACKs): A ${packets[0]}, B ${packets[1]}.`)
+      lines.push('', `Packets through the VPN device in that time (both directions, data and ACKs; a super-packet counts once): A ${packets[0]}, B ${packets[1]}.`)
+      // the functions that took most of each side's time, for whoever goes after the next microsecond
+      for (const [side, name] of [[0, 'A'], [1, 'B']] as const) {
+        const top = [...functions[side]!].filter(([key]) => !key.startsWith('(idle)')).sort((x, y) => y[1] - x[1]).slice(0, 8)
+        lines.push('', `Most of ${name}'s time: ${top.map(([key, ms]) => `\`${key.trim()}\` ${ms.toFixed(0)} ms`).join(', ')}.`)
+      }
       sections.push(lines.join('\n'))
       process.stdout.write(`\n${lines.join('\n')}\n`)
     } finally {

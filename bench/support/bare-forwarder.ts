@@ -1,6 +1,7 @@
 // The baseline for the VPN benchmark: the simplest TUN-over-libp2p forwarder, with the same
 // transport as the VPN (TCP + Noise + Yamux + the private-network protector) and MTU 1400,
-// but no actors, no routing table, no checks: each TUN wake-up's packets go out as one [u16 length][packet]… write.
+// but no actors, no routing table, no checks, no offloads: each TUN wake-up's batch, as the addon frames
+// it ([u16 length][u16 segment size][packet]…), goes out as one write.
 // argv: <private key hex> <listen multiaddr> <tun ip/prefix> <peer multiaddr with /p2p/> <swarm key hex> <dial: yes|no>
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -29,10 +30,10 @@ function receive (stream: Stream): void {
     data.set(pending)
     data.set(chunk, pending.byteLength)
     let at = 0
-    while (at + 2 <= data.byteLength && at + 2 + ((data[at]! << 8) | data[at + 1]!) <= data.byteLength) {
+    while (at + 4 <= data.byteLength && at + 4 + ((data[at]! << 8) | data[at + 1]!) <= data.byteLength) {
       const length = (data[at]! << 8) | data[at + 1]!
-      tun.write(data.subarray(at + 2, at + 2 + length))
-      at += 2 + length
+      tun.write(data.subarray(at + 4, at + 4 + length))
+      at += 4 + length
     }
     pending = data.slice(at)
   })
@@ -45,19 +46,9 @@ if (dial === 'yes') {
   receive(out)
 }
 // one frame per TUN wake-up, as the addon hands packets over in batches
-tun.onPackets((packets, lengths) => {
+tun.onPackets((batch) => {
   if (out == null || out.writeBufferLength > 4 << 20) return
-  const frame = new Uint8Array(packets.byteLength + 2 * lengths.length)
-  let offset = 0
-  let at = 0
-  for (const length of lengths) {
-    frame[at] = length >> 8
-    frame[at + 1] = length & 0xff
-    frame.set(packets.subarray(offset, offset + length), at + 2)
-    offset += length
-    at += length + 2
-  }
-  out.send(frame)
+  out.send(batch)
 })
 process.stdout.write('ready\n')
 process.on('SIGTERM', () => { tun.close(); void Promise.resolve(libp2p.stop()).then(() => process.exit(0)) })

@@ -10,8 +10,8 @@ const sleep = async (ms: number): Promise<void> => { await new Promise((resolve)
 /** A dms-net daemon a VPN bench runs inside a namespace. */
 export interface Daemon { node: SpawnedNode, id: string, address: string, dir: string }
 
-export async function startDaemon (ns: Namespace, ip: string, port: number, dir: string, accept: string[], mtu: number, nodeArgs: string[] = []): Promise<Daemon> {
-  const args = ['--data', dir, '--listen', `/ip4/${ip}/tcp/${port}`, '--vpn-device', `dmsvpn${port}`, '--vpn-mtu', String(mtu), ...accept.flatMap((peer) => ['--vpn-accept', peer])]
+export async function startDaemon (ns: Namespace, ip: string, port: number, dir: string, accept: string[], mtu: number, nodeArgs: string[] = [], flags: string[] = []): Promise<Daemon> {
+  const args = ['--data', dir, '--listen', `/ip4/${ip}/tcp/${port}`, '--vpn-device', `dmsvpn${port}`, '--vpn-mtu', String(mtu), ...accept.flatMap((peer) => ['--vpn-accept', peer]), ...flags]
   const node = await spawnNode(args, { namespace: ns.name, nodeArgs })
   return { node, id: node.peerId, address: `/ip4/${ip}/tcp/${port}/p2p/${node.peerId}`, dir }
 }
