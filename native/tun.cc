@@ -93,9 +93,8 @@ class Tun : public Napi::ObjectWrap<Tun> {
       // that refuses still takes the headers, which then always say "a whole packet"
       offload_ = ioctl(fd_, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == 0;
     }
-    // room for a full batch of packets of the largest size the device can carry
+    // room for one packet of the largest size the device can carry
     slot_ = offload_ ? static_cast<uint32_t>(kMaxPacket) : mtu_ + 64;
-    // up to kBatch packets per wake-up, but at most ~4 MiB of buffer with a large MTU
     // up to kBatch packets per wake-up, in at most ~4 MiB of buffer (room for a largest one at the end)
     buffer_.resize(std::min<size_t>((size_t(slot_) + kFrameHeader) * kBatch, (size_t(4) << 20) + slot_ + kFrameHeader));
   }

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLan } from '../../runtime/netdev/lan.js'
 import type { Lan } from '../../runtime/netdev/lan.js'
-import { runCli, startDaemon } from '../support/cli.js'
+import { runCli } from '../support/cli.js'
 import { passes } from '../support/nodes.js'
-import type { Namespace } from '../../runtime/netdev/netns.js'
-import type { VpnStatus } from '../../runtime/vpn/vpn-service.js'
+import { startVpnHost, vpnCli } from '../support/vpn-hosts.js'
+import type { VpnHost } from '../support/vpn-hosts.js'
 
 // TUN offloads (docs/vpn.md): two members with them exchange TCP super-packets over
 // /dms/vpn/2.0.0; a member without them (an older version, or --vpn-no-offload) speaks
@@ -20,18 +20,9 @@ import type { VpnStatus } from '../../runtime/vpn/vpn-service.js'
 
 const isRoot = process.getuid?.() === 0
 
-interface Host { ns: Namespace, ip: string, dir: string, id: string, address: string, daemon: Awaited<ReturnType<typeof startDaemon>> }
-
-async function startHost (host: { ns: Namespace, ip: string }, dir: string, flags: string[]): Promise<Host> {
-  const daemon = await startDaemon(['--data', dir, '--listen', `/ip4/${host.ip}/tcp/4001`, ...flags], { namespace: host.ns.name })
-  return { ...host, dir, id: daemon.peerId, address: `/ip4/${host.ip}/tcp/4001/p2p/${daemon.peerId}`, daemon }
-}
-
-async function vpn (host: Host, ...args: string[]): Promise<VpnStatus> {
-  const result = await runCli(['vpn', ...args, '--json', '--data', host.dir], 60_000)
-  if (result.code !== 0 && result.stdout === '') throw new Error(`vpn ${args.join(' ')} failed: ${result.stderr}`)
-  return JSON.parse(result.stdout) as VpnStatus
-}
+type Host = VpnHost
+const vpn = vpnCli
+const startHost = startVpnHost
 
 /** Mbit/s of a 2 s iperf3 TCP flow from `client` to `server`'s VPN IP (or back with `reverse`). */
 async function iperf (client: Host, server: Host, ip: string, reverse = false): Promise<number> {

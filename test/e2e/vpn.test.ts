@@ -9,28 +9,19 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLan } from '../../runtime/netdev/lan.js'
 import type { Lan } from '../../runtime/netdev/lan.js'
-import { runCli, startDaemon } from '../support/cli.js'
+import { runCli } from '../support/cli.js'
 import { passes } from '../support/nodes.js'
 import { listNamespaces } from '../../runtime/netdev/netns.js'
 import type { Namespace } from '../../runtime/netdev/netns.js'
-import type { VpnStatus } from '../../runtime/vpn/vpn-service.js'
+import { startVpnHost, vpnCli } from '../support/vpn-hosts.js'
+import type { VpnHost } from '../support/vpn-hosts.js'
 
 const isRoot = process.getuid?.() === 0
 const intruder = fileURLToPath(new URL('../support/vpn-intruder.ts', import.meta.url))
 
-interface Host { ns: Namespace, ip: string, dir: string, id: string, address: string, daemon: Awaited<ReturnType<typeof startDaemon>> }
-
-async function startHost (host: { ns: Namespace, ip: string }, dir: string, accept: string): Promise<Host> {
-  const daemon = await startDaemon(['--data', dir, '--listen', `/ip4/${host.ip}/tcp/4001`, '--vpn-accept', accept], { namespace: host.ns.name })
-  const id = daemon.peerId
-  return { ...host, dir, id, address: `/ip4/${host.ip}/tcp/4001/p2p/${id}`, daemon }
-}
-
-async function vpn (host: Host, ...args: string[]): Promise<VpnStatus> {
-  const result = await runCli(['vpn', ...args, '--json', '--data', host.dir], 60_000)
-  if (result.code !== 0 && result.stdout === '') throw new Error(`vpn ${args.join(' ')} failed: ${result.stderr}`)
-  return JSON.parse(result.stdout) as VpnStatus
-}
+type Host = VpnHost
+const vpn = vpnCli
+const startHost = async (host: { ns: Namespace, ip: string }, dir: string, accept: string): Promise<Host> => await startVpnHost(host, dir, ['--vpn-accept', accept])
 
 /** Packets answered out of `count` pings from a host's namespace. */
 async function ping (from: Host, ip: string, count = 3, interval = '0.2'): Promise<number> {
