@@ -128,8 +128,8 @@ export async function runVpnBench (options: { seconds?: number, rounds?: number,
 
     // warm-up, not counted: the first runs through a fresh tunnel are slower (JIT, TCP and Yamux windows growing)
     for (const ip of ['10.99.0.2', '10.98.0.2', ...flavours.map((flavour) => `${flavour.subnet}.2`)]) await iperf(a, b, ip, 2)
-    // every measured run comes right after a 1 s run on the same path: each path is measured warm. A tunnel
-    // idle for half a minute starts slower (docs/vpn.md), and the order of the paths would decide who pays it
+    // every measured run comes right after a 1 s run on the same path: each path is measured warm, whatever
+    // ran before it
     const warm = async (ip: string): Promise<number> => { await iperf(a, b, ip, 1); return await iperf(a, b, ip, seconds) }
     for (let round = 1; round <= rounds; round++) {
       results.veth!.push(await warm('10.77.0.2'))
