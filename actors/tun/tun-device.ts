@@ -48,7 +48,7 @@ export interface TunInit {
   offload?: boolean
 }
 
-/** A TUN/TAP device: packets arrive in batches (one buffer + lengths), writes are synchronous. */
+/** A TUN/TAP device: packets arrive in batches (one framed buffer and a count), writes are synchronous. */
 export interface TunDevice {
   readonly name: string
   /** The kernel hands over and takes TCP super-packets (see TunInit.offload). */
