@@ -200,6 +200,11 @@ export class PacketPump {
     return { ...(this.perPeer.get(peer) ?? { bytesIn: 0, bytesOut: 0 }) }
   }
 
+  /** The data-plane protocol of the stream this node sends a member's packets on, while one is open. */
+  protocolOf (peer: string): string | undefined {
+    return this.outbound.get(peer)?.stream?.protocol
+  }
+
   private trafficOf (peer: string): PeerTraffic {
     let traffic = this.perPeer.get(peer)
     if (traffic == null) { traffic = { bytesIn: 0, bytesOut: 0 }; this.perPeer.set(peer, traffic) }

@@ -1,15 +1,5 @@
 import { segmentTcp } from '../tun/tun-device.js'
-
-/** The VPN data plane before TUN offloads: batches of `[u16 length][IPv4 packet]`. Still spoken to and served for older peers. */
-export const VPN_PROTOCOL_V1 = '/dms/vpn/1.0.0'
-
-/**
- * With TUN offloads on both sides: batches of `[u16 length][u16 segment size][IPv4 packet]`.
- * Segment size 0 is a whole packet; n > 0 is a TCP super-packet of up to 64 KiB that the
- * receiver's kernel takes as n-byte segments (its TCP checksum is partial, as the
- * sender's kernel left it).
- */
-export const VPN_PROTOCOL_V2 = '/dms/vpn/2.0.0'
+import { VPN_PROTOCOL_V1, VPN_PROTOCOL_V2 } from './vpn-protocols.js'
 
 export type FrameVersion = 1 | 2
 

@@ -69,6 +69,11 @@ export class VpnDataPlane {
     return this.pump?.traffic(peer)
   }
 
+  /** The protocol this node sends a member's packets with, while its stream is open. */
+  protocolOf (peer: string): string | undefined {
+    return this.pump?.protocolOf(peer)
+  }
+
   /** Whether the open device takes and gives TCP super-packets (undefined while none is open). */
   get offload (): boolean | undefined {
     return this.tun?.offload

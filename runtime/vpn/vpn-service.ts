@@ -184,7 +184,7 @@ export class Vpn {
     return vpnStatusOf({
       state: this.state(), self: this.self, ...(context.table != null ? { table: context.table } : {}), ...(context.network != null ? { network: context.network } : {}),
       ...(context.lastError != null ? { lastError: context.lastError } : {}), device: this.device, mtu: this.mtu, ...(this.plane.offload != null ? { offload: this.plane.offload } : {}), traffic: this.plane.stats,
-      peerTraffic: (peer) => this.plane.traffic(peer), relayOf: (peer) => relayOf(this.host(), peer), pathOf: (peer) => pathOf(this.host(), peer),
+      peerTraffic: (peer) => this.plane.traffic(peer), protocolOf: (peer) => this.plane.protocolOf(peer), relayOf: (peer) => relayOf(this.host(), peer), pathOf: (peer) => pathOf(this.host(), peer),
       deliveries: () => this.versions.deliveries(), ...(dns != null ? { dns } : {}), ...(this.plane.portsError != null ? { portsError: this.plane.portsError } : {}), ...(this.plane.policyError != null ? { policyError: this.plane.policyError } : {})
     })
   }

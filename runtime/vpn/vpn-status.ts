@@ -18,6 +18,7 @@ export interface VpnStatusSources {
   offload?: boolean
   traffic: PumpStats
   peerTraffic: (peer: string) => PeerTraffic | undefined
+  protocolOf: (peer: string) => string | undefined
   relayOf: (peer: string) => string | undefined
   pathOf: (peer: string) => MemberPath
   deliveries: () => Record<string, Delivery>
@@ -48,7 +49,8 @@ export function vpnStatusOf (s: VpnStatusSources): VpnStatus {
       const traffic = peer === self ? undefined : s.peerTraffic(peer)
       const path = peer === self ? undefined : s.pathOf(peer)
       const problem = path == null ? undefined : pathProblem(path)
-      return { ip: m.ip, peer, self: peer === self, ...(via != null ? { via } : {}), ...(traffic != null ? { traffic } : {}), ...(path != null ? { path } : {}), ...(problem != null ? { problem } : {}) }
+      const protocol = peer === self ? undefined : s.protocolOf(peer)
+      return { ip: m.ip, peer, self: peer === self, ...(via != null ? { via } : {}), ...(traffic != null ? { traffic } : {}), ...(path != null ? { path } : {}), ...(problem != null ? { problem } : {}), ...(protocol != null ? { protocol } : {}) }
     }).sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip)),
     members: table.leader === self ? s.deliveries() : {},
     ...(table.names != null && Object.keys(table.names).length > 0 ? { names: table.names } : {}),

@@ -53,6 +53,12 @@ export interface VpnRoute {
   path?: 'direct' | 'relayed' | 'limited' | 'none'
   /** Why the member has no path the VPN can use (limited or none). */
   problem?: string
+  /**
+   * The data-plane protocol this node sends the member's packets with, while that stream is open:
+   * `/dms/vpn/2.0.0` (super-packets) or `/dms/vpn/1.0.0` (whole packets: the member, or this node,
+   * has no TUN offloads, or the member runs an older version).
+   */
+  protocol?: string
 }
 
 export interface VpnStatus {

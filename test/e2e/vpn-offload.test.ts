@@ -77,9 +77,16 @@ test('TUN offloads: super-packets between members that have them, whole packets 
     const cAfter = (await vpn(c, 'status')).traffic
     const cAverage = (cAfter.bytesIn - cBefore.bytesIn) / (cAfter.packetsIn - cBefore.packetsIn)
     assert.ok(cAverage <= sc.mtu!, `c received whole packets only: ${cAverage.toFixed(0)} bytes on average`)
-    console.log({ ab, average, ac, ca, cAverage })
     assert.is(cAfter.drops.malformed, 0, 'c refused nothing')
-    assert.is((await vpn(a, 'status')).traffic.drops.malformed, 0, 'a refused nothing')
+    const final = await vpn(a, 'status')
+    assert.is(final.traffic.drops.malformed, 0, 'a refused nothing')
+    // a says which member gets what: super-packets to b, whole packets to c
+    const protocols = Object.fromEntries(final.routes.filter((r) => !r.self).map((r) => [r.ip, r.protocol]))
+    assert.equal(protocols, { '10.91.0.2': '/dms/vpn/2.0.0', '10.91.0.3': '/dms/vpn/1.0.0' })
+    const lines = (await runCli(['vpn', 'status', '--data', a.dir])).stdout.split('\n')
+    assert.ok(lines.some((line) => line.includes('whole packets only') && line.includes(c.id.slice(-4))), lines.join('\n'))
+    assert.not.ok(lines.some((line) => line.includes('whole packets only') && line.includes(b.id.slice(-4))))
+    assert.ok(lines.every((line) => line.length <= 80), `status fits 80 columns:\n${lines.filter((line) => line.length > 80).join('\n')}`)
   } finally {
     for (const host of hosts) await host.daemon.stop()
     await lan?.destroy()

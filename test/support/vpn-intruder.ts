@@ -5,7 +5,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createLibp2pNode } from '../../actors/libp2p-node.js'
-import { VPN_PROTOCOL_V1, VPN_PROTOCOL_V2 } from '../../actors/vpn/vpn-frames.js'
+import { VPN_PROTOCOL_V1, VPN_PROTOCOL_V2 } from '../../actors/vpn/vpn-protocols.js'
 
 const libp2p = await createLibp2pNode({ privateKey: await generateKeyPair('Ed25519'), listen: [] })
 await libp2p.start()

@@ -2,7 +2,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { segmentTcp } from '../../actors/tun/tun-device.js'
-import { VPN_PROTOCOL_V1, eachPacket, frameOf, reframed, versionOf } from '../../actors/vpn/vpn-frames.js'
+import { eachPacket, frameOf, reframed, versionOf } from '../../actors/vpn/vpn-frames.js'
+import { VPN_PROTOCOL_V1 } from '../../actors/vpn/vpn-protocols.js'
 import type { PacketPart } from '../../actors/vpn/vpn-frames.js'
 
 // Software segmentation of TCP super-packets (native/tun.cc): what a node with TUN offloads

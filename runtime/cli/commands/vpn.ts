@@ -1,4 +1,5 @@
 import { ControlClient } from '../../control/client.js'
+import { VPN_PROTOCOL_V1 } from '../../../actors/vpn/vpn-protocols.js'
 import { parseSubnet } from '../../../machines/vpn-table.js'
 import type { VpnStatus } from '../../vpn/vpn-service.js'
 import type { VpnName } from '../../vpn/vpn-dns.js'
@@ -29,12 +30,16 @@ export function vpnStatusText (s: VpnStatus): string {
     `state     ${s.state}${s.role !== 'none' ? ` (${s.role})` : ''}`,
     ...(s.vpnId != null
       ? [
-          `vpn       ${s.vpnId}, table version ${s.version}, subnet ${s.subnet}`,
+          `vpn       ${s.vpnId},`,
+          `          table version ${s.version}, subnet ${s.subnet}`,
           `this node ${s.ip ?? '-'} on ${s.device} (mtu ${s.mtu}${s.offload === true ? ', offloads' : ''}) over the ${s.network ?? '-'} host`,
           ...(s.role === 'member' ? [`leader    ${s.leader}`] : [])
         ]
       : []),
-    `traffic   out ${t.packetsOut} packets / ${t.bytesOut} bytes, in ${t.packetsIn} packets / ${t.bytesIn} bytes, drops: ${drops}`,
+    // 80 columns: counts of any size fit, one direction a line
+    `traffic   out ${t.packetsOut} packets / ${t.bytesOut} bytes,`,
+    `          in ${t.packetsIn} packets / ${t.bytesIn} bytes`,
+    `drops     ${drops}`,
     ...(s.dns != null ? [`dns       ${s.dns.domain}: ${s.dns.server != null ? `answering on ${s.dns.server}` : s.dns.error ?? 'not answering'}, ${Object.keys(s.names ?? {}).length} name(s) (dms-net vpn dns list)`] : []),
     ...(s.ports != null ? [`ports     ${s.ports.map((p) => `${p.protocol}/${p.port} on ${shortId(p.at)} → ${p.to.ip}:${p.to.port}`).join(', ')}`] : []),
     ...(s.portsError != null ? [`error     ${s.portsError}`] : []),
@@ -52,7 +57,9 @@ export function vpnStatusText (s: VpnStatus): string {
       : []),
     // a reason is a sentence: below the table, never in a cell
     ...unconfirmed(s).map(([peer, error]) => `  ${shortId(peer)}: ${error}`),
-    ...s.routes.filter((r) => r.problem != null && unconfirmed(s).every(([peer]) => peer !== r.peer)).map((r) => `  ${shortId(r.peer)}: ${r.problem!}`)
+    ...s.routes.filter((r) => r.problem != null && unconfirmed(s).every(([peer]) => peer !== r.peer)).map((r) => `  ${shortId(r.peer)}: ${r.problem!}`),
+    // with offloads here, a member that takes whole packets only costs more CPU a byte: say which
+    ...(s.offload === true ? s.routes.filter((r) => r.protocol === VPN_PROTOCOL_V1).map((r) => `  ${shortId(r.peer)}: whole packets only (no offloads there, or an older version)`) : [])
   ].join('\n')
 }
 
