@@ -6,6 +6,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import type { DiscoveryFact } from '../../machines/discovery.js'
 import { isRelayAddress } from '../../machines/reachability-rules.js'
+import { isDirect } from '../direct-connection.js'
 import { stunMapping } from './stun.js'
 import { HOLE_PUNCH_PROTOCOL, HOLE_PUNCH_PROTOCOL_SYNCED, MAX_PUNCH_FRAME_BYTES, decodePunch, encodePunch, parsePunchAddress } from './hole-punch-wire.js'
 import type { PunchMessage } from './hole-punch-wire.js'
@@ -51,8 +52,7 @@ export function holePunchLoop (libp2p: DmsLibp2p, options: HolePunchOptions) {
       budget.outcome(peer, outcome === 'failed', Date.now())
       if (!stopped) send({ type: 'discovery.punch', peerId: peer, outcome, detail })
     }
-    const hasDirect = (connection: Connection): boolean =>
-      libp2p.getConnections(connection.remotePeer).some((c) => c.status === 'open' && !isRelayAddress(c.remoteAddr.toString()))
+    const hasDirect = (connection: Connection): boolean => libp2p.getConnections(connection.remotePeer).some(isDirect)
 
     const punch = async (relayed: Connection, stream: Stream, initiator: boolean): Promise<void> => {
       const peer = relayed.remotePeer.toString()

@@ -1,11 +1,8 @@
-import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { PeerId, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { DmsLibp2p } from '../libp2p-node.js'
 import { isRelayAddress } from '../../machines/reachability-rules.js'
-
-/** An open connection that goes through no relay (and so has no limits). */
-export const isDirect = (connection: Connection): boolean =>
-  connection.status === 'open' && connection.limits == null && !isRelayAddress(connection.remoteAddr.toString())
+import { isDirect } from '../direct-connection.js'
 
 /**
  * A stream of `protocol` to a VPN member, on the best path there is: a direct

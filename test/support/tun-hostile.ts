@@ -6,17 +6,11 @@ import fc from 'fast-check'
 import { openTun } from '../../actors/tun/tun-device.js'
 import { eachPacket } from '../../actors/vpn/vpn-frames.js'
 import { run } from '../../runtime/netdev/run.js'
+import { sum16 } from './inet-sum.js'
 
 const device = await openTun({ name: 'dmstun1', mtu: 16000, offload: true })
 await run('ip', ['addr', 'add', '10.99.1.1/24', 'dev', device.name])
 await run('ip', ['link', 'set', device.name, 'mtu', '16000', 'up'])
-
-function sum16 (bytes: Uint8Array, sum = 0): number {
-  for (let i = 0; i + 1 < bytes.length; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!
-  if (bytes.length % 2 === 1) sum += bytes[bytes.length - 1]! << 8
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16)
-  return sum
-}
 
 /** An IPv4 packet from 10.99.1.2 to 10.99.1.1: `protocol`, `body` after a 20-byte IP header. */
 function ipPacket (protocol: number, body: Uint8Array): Uint8Array {

@@ -5,19 +5,12 @@ import { segmentTcp } from '../../actors/tun/tun-device.js'
 import { eachPacket, frameOf, reframed, versionOf } from '../../actors/vpn/vpn-frames.js'
 import { VPN_PROTOCOL_V1 } from '../../actors/vpn/vpn-protocols.js'
 import type { PacketPart } from '../../actors/vpn/vpn-frames.js'
+import { sum16 } from '../support/inet-sum.js'
 
 // Software segmentation of TCP super-packets (native/tun.cc): what a node with TUN offloads
 // sends to a member of an older version, which takes whole packets only. Every segment must be
 // a packet a kernel accepts: its own IP length, id and header checksum, its own sequence number,
 // a full TCP checksum, and the flags where TCP puts them.
-
-/** One's-complement sum of big-endian 16-bit words, folded. */
-function sum16 (bytes: Uint8Array, sum = 0): number {
-  for (let i = 0; i + 1 < bytes.length; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!
-  if (bytes.length % 2 === 1) sum += bytes[bytes.length - 1]! << 8
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16)
-  return sum
-}
 
 interface SuperPacket { packet: Uint8Array, ihl: number, thl: number, payload: Uint8Array, seq: number, id: number, flags: number }
 
