@@ -21,7 +21,12 @@ import { meshPeerCount } from '../../actors/libp2p-internals.js'
 import { BID_REQUEST_TOPIC } from '../../actors/wire/bid-request.js'
 import { SimNetwork } from '../../test/support/sim-network.js'
 
-export type Stack = 'dms' | 'bare'
+/**
+ * `dms-before` is `dms` as it was before the fast message id and the in-order RPC handling
+ * (actors/gossip-options.ts): gossipsub verified the signature of every copy. For the
+ * before-and-after figure only.
+ */
+export type Stack = 'dms' | 'bare' | 'dms-before'
 
 export interface FleetSimInit {
   nodes: number
@@ -49,6 +54,8 @@ export interface FleetSimResult {
   delivered: number
   /** Delivery latencies (first copy at each receiver), ms, sorted. */
   latencies: number[]
+  /** The same for receivers that never left: what churn adds is the difference. Sorted. */
+  steadyLatencies: number[]
   /** Copies received and dropped as duplicates, per delivered copy. */
   duplicatesPerDelivery: number
   /** Mesh peers on the bid topic: median and lowest over nodes up at the end. */
@@ -106,10 +113,11 @@ export async function runFleetSim (init: FleetSimInit): Promise<FleetSimResult> 
   let duplicates = 0
 
   const create = async (i: number): Promise<Libp2p> => {
-    const node: Libp2p = init.stack === 'dms'
+    const node: Libp2p = init.stack !== 'bare'
       ? await createLibp2pNode({ privateKey: keys[i]!, logger: silent, simulated: { transport: net.transport(), encrypter: plaintext() }, listen: [address(i)], pubsub: defaultGossipConfig, trustedPeers: hubs, sparseTopics: [BID_REQUEST_TOPIC], inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 1024, maxPendingUpgradesPerIp: 1024, dialTimeoutMs: 10_000 })
       : await createLibp2p({ privateKey: keys[i]!, logger: silent, connectionMonitor: { enabled: false }, addresses: { listen: [address(i)] }, transports: [net.transport() as never], connectionEncrypters: [plaintext()], streamMuxers: [yamux()], connectionManager: { inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 1024 }, services: { identify: identify(), pubsub: gossipsub() } })
-    const pubsub = (node as unknown as { services: { pubsub: { subscribe: (t: string) => void, addEventListener: (e: string, f: (evt: CustomEvent) => void) => void, score: { duplicateMessage: (...args: unknown[]) => void } } } }).services.pubsub
+    const pubsub = (node as unknown as { services: { pubsub: { subscribe: (t: string) => void, addEventListener: (e: string, f: (evt: CustomEvent) => void) => void, score: { duplicateMessage: (...args: unknown[]) => void }, fastMsgIdFn?: unknown, opts: { awaitRpcHandler: boolean, awaitRpcMessageHandler: boolean } } } }).services.pubsub
+    if (init.stack === 'dms-before') Object.assign(pubsub, { fastMsgIdFn: undefined, opts: { ...pubsub.opts, awaitRpcHandler: false, awaitRpcMessageHandler: false } })
     const duplicateMessage = pubsub.score.duplicateMessage.bind(pubsub.score)
     pubsub.score.duplicateMessage = (...args: unknown[]) => { duplicates++; duplicateMessage(...args) }
     pubsub.addEventListener('message', (evt: CustomEvent) => {
@@ -184,22 +192,26 @@ export async function runFleetSim (init: FleetSimInit): Promise<FleetSimResult> 
     // a receiver that left after the bid and before it could arrive is not counted against delivery
     let expected = 0
     const latencies: number[] = []
+    const steadyLatencies: number[] = []
     for (const [job, { receivers }] of published) {
       for (const j of receivers) {
         const latency = arrivals.get(`${job}:${j}`)
         if (latency == null && churners.has(j)) continue
         expected++
         if (latency != null) latencies.push(latency)
+        if (latency != null && !churners.has(j)) steadyLatencies.push(latency)
       }
     }
     const meshes = nodes.filter((n, i) => n != null && up[i]).map((n) => meshPeerCount((n as unknown as { services: { pubsub: object } }).services.pubsub, BID_REQUEST_TOPIC)).sort((a, b) => a - b)
     latencies.sort((a, b) => a - b)
+    steadyLatencies.sort((a, b) => a - b)
     return {
       stack: init.stack,
       nodes: count,
       expected,
       delivered: latencies.length,
       latencies,
+      steadyLatencies,
       duplicatesPerDelivery: duplicates / Math.max(1, latencies.length),
       mesh: { median: meshes[Math.floor(meshes.length / 2)] ?? 0, min: meshes[0] ?? 0 },
       bytesPerDelivery: (net.bytes - bytesBefore) / Math.max(1, latencies.length),
