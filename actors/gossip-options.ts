@@ -47,11 +47,11 @@ export function gossipsubOptions (config: GossipConfig, trustedPeers: string[], 
   return {
     allowPublishToZeroTopicPeers: true,
     fastMsgIdFn: fastMessageId,
-    // one peer's RPCs, and the messages in each, are handled one after another: a copy is then
-    // checked against the fast id only after the copy before it was validated, so a peer that packs
-    // one valid message many times into its RPCs gets one signature check, and its stream waits
-    // (TCP pushes back) while the node works. Our topic validator is synchronous, so nothing waits on I/O.
-    awaitRpcHandler: true,
+    // the messages of one RPC are handled one after another: a copy is then checked against the
+    // fast id only after the copy before it was validated, so a peer that packs one valid message
+    // many times into an RPC gets one signature check. (Messages wait on nothing but the topic
+    // validator, which is synchronous. RPCs are not awaited one by one: a PRUNE's peer exchange
+    // dials, and the peer's next messages must not wait for those dials.)
     awaitRpcMessageHandler: true,
     emitSelf: false,
     doPX: config.peerExchange,

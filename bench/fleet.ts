@@ -67,7 +67,7 @@ export async function runFleetBench (argv: string[] = []): Promise<void> {
   const withBefore = results.filter((r) => r.before != null)
   const beforeLine = withBefore.length === 0
     ? []
-    : [`"dms-before" is dms-network before the fast message id and in-order RPCs (gossipsub then verified every copy's signature); p99 dms / dms-before: ${withBefore.map((r) => `${r.nodes}: ${(p(r.dms, 0.99) / Math.max(1, p(r.before!, 0.99))).toFixed(2)}×`).join(', ')}.`]
+    : [`"dms-before" is dms-network before the fast message id and in-order messages (gossipsub then verified every copy's signature); p99 dms / dms-before: ${withBefore.map((r) => `${r.nodes}: ${(p(r.dms, 0.99) / Math.max(1, p(r.before!, 0.99))).toFixed(2)}×`).join(', ')}.`]
   const lines = [
     `N libp2p nodes in one process on a simulated network (bench/support/fleet-sim.ts, test/support/sim-network.ts), ${machineLine()}.`,
     'Each node has a one-way access delay drawn log-uniform from 10 to 62.5 ms (round trips 40–250 ms, median near 100 ms), every link',

@@ -22,7 +22,7 @@ import { BID_REQUEST_TOPIC } from '../../actors/wire/bid-request.js'
 import { SimNetwork } from '../../test/support/sim-network.js'
 
 /**
- * `dms-before` is `dms` as it was before the fast message id and the in-order RPC handling
+ * `dms-before` is `dms` as it was before the fast message id and in-order messages
  * (actors/gossip-options.ts): gossipsub verified the signature of every copy. For the
  * before-and-after figure only.
  */
@@ -116,8 +116,8 @@ export async function runFleetSim (init: FleetSimInit): Promise<FleetSimResult> 
     const node: Libp2p = init.stack !== 'bare'
       ? await createLibp2pNode({ privateKey: keys[i]!, logger: silent, simulated: { transport: net.transport(), encrypter: plaintext() }, listen: [address(i)], pubsub: defaultGossipConfig, trustedPeers: hubs, sparseTopics: [BID_REQUEST_TOPIC], inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 1024, maxPendingUpgradesPerIp: 1024, dialTimeoutMs: 10_000 })
       : await createLibp2p({ privateKey: keys[i]!, logger: silent, connectionMonitor: { enabled: false }, addresses: { listen: [address(i)] }, transports: [net.transport() as never], connectionEncrypters: [plaintext()], streamMuxers: [yamux()], connectionManager: { inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 1024 }, services: { identify: identify(), pubsub: gossipsub() } })
-    const pubsub = (node as unknown as { services: { pubsub: { subscribe: (t: string) => void, addEventListener: (e: string, f: (evt: CustomEvent) => void) => void, score: { duplicateMessage: (...args: unknown[]) => void }, fastMsgIdFn?: unknown, opts: { awaitRpcHandler: boolean, awaitRpcMessageHandler: boolean } } } }).services.pubsub
-    if (init.stack === 'dms-before') Object.assign(pubsub, { fastMsgIdFn: undefined, opts: { ...pubsub.opts, awaitRpcHandler: false, awaitRpcMessageHandler: false } })
+    const pubsub = (node as unknown as { services: { pubsub: { subscribe: (t: string) => void, addEventListener: (e: string, f: (evt: CustomEvent) => void) => void, score: { duplicateMessage: (...args: unknown[]) => void }, fastMsgIdFn?: unknown, opts: { awaitRpcMessageHandler: boolean } } } }).services.pubsub
+    if (init.stack === 'dms-before') Object.assign(pubsub, { fastMsgIdFn: undefined, opts: { ...pubsub.opts, awaitRpcMessageHandler: false } })
     const duplicateMessage = pubsub.score.duplicateMessage.bind(pubsub.score)
     pubsub.score.duplicateMessage = (...args: unknown[]) => { duplicates++; duplicateMessage(...args) }
     pubsub.addEventListener('message', (evt: CustomEvent) => {
