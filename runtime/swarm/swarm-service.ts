@@ -157,7 +157,11 @@ export class Swarm {
   /** Member: leave the private network and go back to the public one. */
   async leave (): Promise<SwarmStatus> {
     const member = this.member
-    if (member?.getSnapshot().can({ type: 'swarm.leave', id: '' }) !== true) throw new SwarmError('NOT_A_MEMBER', 'this node is not a member of a private swarm')
+    if (member?.getSnapshot().can({ type: 'swarm.leave', id: '' }) !== true) {
+      // on its way in (asking for the key, switching to it) or out, there is nothing to leave yet
+      if (!this.memberIsFree()) throw new SwarmError('SWARM_BUSY', `this node's membership is ${this.status().state}, not joined: leave when \`dms-net swarm status\` shows joined`)
+      throw new SwarmError('NOT_A_MEMBER', 'this node is not a member of a private swarm')
+    }
     await this.run(member, { type: 'swarm.leave' })
     await this.endpoint.serve({})
     return this.status()

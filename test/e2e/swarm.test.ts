@@ -2,6 +2,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createServer } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { TestNodes, eventually } from '../support/nodes.js'
 import { createSwarm } from '../../runtime/swarm/swarm-service.js'
 import type { Swarm } from '../../runtime/swarm/swarm-service.js'
@@ -118,6 +120,25 @@ test('bad input: unknown peers, double create, leave when not a member, a join a
   await owner.swarm.create([])
   try { await owner.swarm.create([]); assert.unreachable() } catch (err) { assert.match((err as Error).message, /already/) }
   assert.is(owner.node.status().host.state, 'running', 'the node survives')
+
+  // leave while still asking for the key (the owner's address takes the connection and says nothing)
+  const sockets: Socket[] = []
+  const mute = createServer((socket) => { sockets.push(socket) })
+  await new Promise<void>((resolve) => { mute.listen(0, '127.0.0.1', resolve) })
+  const joiner = await swarmNode()
+  const joining = joiner.swarm.join(`/ip4/127.0.0.1/tcp/${(mute.address() as AddressInfo).port}/p2p/${owner.node.peerId}`).then(() => 'joined', (err: Error) => err.message)
+  try {
+    await eventually('the joiner is asking for the key', () => joiner.swarm.status().state === 'requesting')
+    try { await joiner.swarm.leave(); assert.unreachable() } catch (err) {
+      assert.is((err as { code?: string }).code, 'SWARM_BUSY')
+      assert.match((err as Error).message, /membership is requesting, not joined/)
+    }
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    mute.close()
+  }
+  assert.is.not(await joining, 'joined')
+  assert.is(joiner.swarm.status().state, 'idle', 'the failed join leaves the node free')
 })
 
 test.run()
