@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -7,11 +8,13 @@ import { DmsError } from './errors.js'
 const heldHere = new Set<string>()
 
 /**
- * The data dir's `lock` file, holding the pid of the node that runs on it. Two
- * nodes on one data dir would run with one peer id and overwrite each other's
- * swarm and VPN state. The file is created whole (written aside, then hard-linked
- * into place, which fails if it exists); a lock whose process is gone (SIGKILL,
- * a crash) is stale and taken over.
+ * The data dir's `lock` file, holding the pid of the node that runs on it and,
+ * on Linux, that process's start time. Two nodes on one data dir would run with
+ * one peer id and overwrite each other's swarm and VPN state. The file is created
+ * whole (written aside, then hard-linked into place, which fails if it exists); a
+ * lock whose process is gone (SIGKILL, a crash) is stale and taken over, and so is
+ * one whose pid now belongs to a process that started at another time (the pid was
+ * reused: a container restarted, the host rebooted).
  */
 export class DataDirLock {
   private readonly dir: string
@@ -33,10 +36,10 @@ export class DataDirLock {
       for (let attempt = 0; attempt < 3; attempt++) {
         if (await this.create()) { this.held = true; return }
         const holder = await this.holder()
-        if (holder != null && holder !== process.pid && isAlive(holder)) {
-          throw new DmsError('DATA_DIR_LOCKED', `data dir ${this.dir} is in use by pid ${holder} (${this.path}): stop that node, or use another data dir`)
+        if (holder != null && holder.pid !== process.pid && isRunning(holder)) {
+          throw new DmsError('DATA_DIR_LOCKED', `data dir ${this.dir} is in use by pid ${holder.pid} (${this.path}): stop that node, or use another data dir`)
         }
-        await this.removeStale(holder)
+        await this.removeStale(holder?.pid)
       }
       throw new DmsError('DATA_DIR_LOCKED', `could not take ${this.path}`)
     } catch (err) {
@@ -52,13 +55,13 @@ export class DataDirLock {
     this.held = false
     heldHere.delete(this.dir)
     // only our own: a lock another process took over meanwhile stays
-    if (await this.holder() === process.pid) await unlink(this.path).catch(() => { /* already gone: nothing to release */ })
+    if ((await this.holder())?.pid === process.pid) await unlink(this.path).catch(() => { /* already gone: nothing to release */ })
   }
 
   /** Create the lock file with our pid, whole; false when one exists. */
   private async create (): Promise<boolean> {
     const aside = join(this.dir, `.lock.${randomBytes(6).toString('hex')}`)
-    await writeFile(aside, `${process.pid}\n`, { mode: 0o600 })
+    await writeFile(aside, `${process.pid}${ownStart != null ? ` ${ownStart}` : ''}\n`, { mode: 0o600 })
     try {
       await link(aside, this.path)
       return true
@@ -70,10 +73,9 @@ export class DataDirLock {
     }
   }
 
-  private async holder (): Promise<number | undefined> {
+  private async holder (): Promise<LockHolder | undefined> {
     try {
-      const pid = Number.parseInt(await readFile(this.path, 'utf8'), 10)
-      return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+      return parseHolder(await readFile(this.path, 'utf8'))
     } catch {
       return undefined
     }
@@ -91,6 +93,40 @@ export class DataDirLock {
     if (stalePid != null && moved !== stalePid && isAlive(moved)) await link(aside, this.path).catch(() => { /* another node took it: it holds the lock */ })
     await unlink(aside).catch(() => { /* gone already */ })
   }
+}
+
+/** What a lock file says: the pid, and the start time when the holder wrote one (older versions did not). */
+export interface LockHolder { pid: number, start?: string }
+
+export function parseHolder (text: string): LockHolder | undefined {
+  const [pidText, start] = text.trim().split(/\s+/)
+  const pid = Number.parseInt(pidText ?? '', 10)
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined
+  return start != null && /^\d{1,20}$/.test(start) ? { pid, start } : { pid }
+}
+
+/**
+ * A process's start time, in clock ticks since boot (field 22 of /proc/PID/stat), or undefined
+ * where there is no /proc. The command name (field 2) may hold spaces and parentheses, so the
+ * fields are counted from its closing parenthesis.
+ */
+export function processStart (pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+const ownStart = processStart(process.pid)
+
+/** Whether the lock's holder still runs: its pid is alive and, when both are known, started when the lock says. */
+function isRunning (holder: LockHolder): boolean {
+  if (!isAlive(holder.pid)) return false
+  if (holder.start == null) return true
+  const start = processStart(holder.pid)
+  return start == null || start === holder.start
 }
 
 /** Whether a process with this pid runs (EPERM: it runs, as another user). */

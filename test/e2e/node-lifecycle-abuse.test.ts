@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { TestNodes, eventually } from '../support/nodes.js'
 import { createNode } from '../../runtime/node.js'
 import { DmsError } from '../../runtime/errors.js'
+import { parseHolder, processStart } from '../../runtime/data-dir-lock.js'
 
 const nodes = new TestNodes()
 const dirs: string[] = []
@@ -72,6 +73,16 @@ test('a lock left by a SIGKILLed process is stale and taken over', async () => {
   // a lock file naming a live process that is not a node still counts as held: refuse, naming it
   await writeFile(join(dataDir, 'lock'), `${process.ppid}\n`)
   await refused(createNode({ dataDir }).start(), 'DATA_DIR_LOCKED', new RegExp(`pid ${process.ppid}`))
+  // with its start time, as this version writes it: still held
+  const parentStart = processStart(process.ppid)!
+  assert.match(parentStart, /^\d+$/)
+  await writeFile(join(dataDir, 'lock'), `${process.ppid} ${parentStart}\n`)
+  await refused(createNode({ dataDir }).start(), 'DATA_DIR_LOCKED', new RegExp(`pid ${process.ppid}`))
+  // the same pid with another start time is a reused pid (a container restarted): stale, taken over
+  await writeFile(join(dataDir, 'lock'), `${process.ppid} ${BigInt(parentStart) + 1n}\n`)
+  const taken = await nodes.started({ dataDir })
+  assert.equal(parseHolder(await readFile(join(dataDir, 'lock'), 'utf8')), { pid: process.pid, start: processStart(process.pid) })
+  await taken.stop()
 })
 
 test('departed peers are forgotten after their TTL, and at most maxKnownPeers are kept', async () => {
