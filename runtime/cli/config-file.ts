@@ -2,16 +2,18 @@ import { readFile } from 'node:fs/promises'
 import { UsageError } from './command.js'
 import { CONFIG_KEYS } from '../config.js'
 import type { NodeConfigInit } from '../config.js'
+import type { VpnInit } from '../vpn/vpn-types.js'
+import { vpnFileOptions } from './vpn-options.js'
 
-/** Top-level keys a --config file may hold: the `createNode` configuration options. */
-const KEYS: readonly string[] = CONFIG_KEYS
+/** Top-level keys a --config file may hold: the `createNode` configuration options, and `vpn`. */
+const KEYS: readonly string[] = [...CONFIG_KEYS, 'vpn']
 
 /**
- * Read a `--config FILE`: JSON whose keys are `createNode` options
- * (docs/cli.md). Values are checked by the node's own config parser; this
- * rejects what it cannot be: unreadable files, bad JSON, unknown keys.
+ * Read a `--config FILE`: JSON whose keys are `createNode` options, and `vpn`, an object of
+ * `createVpn` options (docs/cli.md). Values are checked by the node's and the VPN's own
+ * parsers; this rejects what they cannot be: unreadable files, bad JSON, unknown keys.
  */
-export async function readConfigFile (path: string): Promise<NodeConfigInit> {
+export async function readConfigFile (path: string): Promise<{ node: NodeConfigInit, vpn: VpnInit }> {
   let text
   try {
     text = await readFile(path, 'utf8')
@@ -27,5 +29,6 @@ export async function readConfigFile (path: string): Promise<NodeConfigInit> {
   if (value == null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`--config ${path} must hold a JSON object of createNode options`)
   const unknown = Object.keys(value).filter((key) => !KEYS.includes(key))
   if (unknown.length > 0) throw new UsageError(`--config ${path}: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${KEYS.join(', ')})`)
-  return value as NodeConfigInit
+  const { vpn, ...node } = value as NodeConfigInit & { vpn?: unknown }
+  return { node, vpn: vpnFileOptions(vpn, path) }
 }

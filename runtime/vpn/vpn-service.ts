@@ -178,7 +178,7 @@ export class Vpn {
   }
 
   status (): VpnStatus {
-    if (this.vpnActor == null) return { state: 'stopped', role: 'none', routes: [], traffic: emptyStats(), members: {} }
+    if (this.vpnActor == null) return { state: 'stopped', role: 'none', device: this.device, mtu: this.mtu, routes: [], traffic: emptyStats(), members: {} }
     const { context } = this.actor.getSnapshot()
     const dns = this.dns?.status()
     return vpnStatusOf({

@@ -30,7 +30,8 @@ export interface VpnStatusSources {
 /** A VPN's status from its machine's context and the data plane's counters (no I/O). */
 export function vpnStatusOf (s: VpnStatusSources): VpnStatus {
   const { table, self } = s
-  const base: VpnStatus = { state: s.state, role: 'none', routes: [], members: {}, traffic: structuredClone(s.traffic), ...(s.lastError != null ? { lastError: s.lastError } : {}) }
+  // the device and MTU are said in every state: what a stopped VPN would use is worth knowing
+  const base: VpnStatus = { state: s.state, role: 'none', device: s.device, mtu: s.mtu, routes: [], members: {}, traffic: structuredClone(s.traffic), ...(s.lastError != null ? { lastError: s.lastError } : {}) }
   if (table == null) return base
   return {
     ...base,
@@ -40,8 +41,6 @@ export function vpnStatusOf (s: VpnStatusSources): VpnStatus {
     subnet: table.subnet,
     version: table.version,
     ...(table.members[self] != null ? { ip: table.members[self]!.ip } : {}),
-    device: s.device,
-    mtu: s.mtu,
     ...(s.offload != null ? { offload: s.offload } : {}),
     ...(s.network != null ? { network: s.network } : {}),
     routes: Object.entries(table.members).map(([peer, m]) => {

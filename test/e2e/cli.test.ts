@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtemp, rm, access } from 'node:fs/promises'
+import { mkdtemp, rm, access, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCli, startDaemon } from '../support/cli.js'
@@ -106,6 +106,33 @@ for (const [args, pattern] of [
     assert.match(result.stderr.split('\n')[0]!, pattern)
   })
 }
+
+test('a --config file carries VPN options (flags win); a bad one exits 2 naming the vpn key', async () => {
+  const config = async (name: string, value: unknown): Promise<string> => {
+    const path = join(root, name)
+    await writeFile(path, JSON.stringify(value))
+    return path
+  }
+  const cases: Array<[unknown, RegExp]> = [
+    [{ vpn: [] }, /vpn must be an object of VPN options/],
+    [{ vpn: { colour: 'red' } }, /unknown vpn option "colour" \(known: device, mtu/],
+    [{ vpn: { mtu: '9000' } }, /vpn\.mtu must be a number/],
+    [{ vpn: { offload: 'no' } }, /vpn\.offload must be true or false/],
+    [{ vpn: { acceptFrom: [1] } }, /vpn\.acceptFrom must be "any" or a list of peer ids/],
+    [{ vpn: { mtu: 70000 } }, /mtu must be a whole number from 576 to 65535/],
+    [{ vpn: { device: 'a-name-far-too-long-for-tun' } }, /device/]
+  ]
+  for (const [i, [value, pattern]] of cases.entries()) {
+    const result = await runCli(['node', '--config', await config(`bad${i}.json`, value), '--data', join(root, `bad${i}`)])
+    assert.is(result.code, 2, `${JSON.stringify(value)}: ${result.stderr}`)
+    assert.match(result.stderr.split('\n')[0]!, pattern, JSON.stringify(value))
+  }
+  const good = await config('good.json', { vpn: { device: 'dmsvpncfg', mtu: 9000, acceptFrom: 'any' } })
+  const node = await startDaemon(['--data', join(root, 'good'), '--config', good, '--vpn-mtu', '8000'])
+  daemons.push(node)
+  const status = JSON.parse((await runCli(['vpn', 'status', '--json', '--data', join(root, 'good')])).stdout) as { device: string, mtu: number }
+  assert.equal([status.device, status.mtu], ['dmsvpncfg', 8000], 'the device from the file, the MTU from the flag')
+})
 
 test('completion scripts name every command; bash completes a subcommand', async () => {
   const script = await runCli(['completion', 'bash'])

@@ -16,6 +16,7 @@ import { terminalWidth } from '../terminal.js'
 import { discoveryFromFlags } from '../discovery-flags.js'
 import type { Parsed } from '../command.js'
 import { readConfigFile } from '../config-file.js'
+import { vpnOptions } from '../vpn-options.js'
 import { readSavedConfig } from '../saved-config.js'
 import { jsonText } from '../../json-text.js'
 
@@ -36,7 +37,7 @@ async function openLogFile (path: string): Promise<WriteStream> {
 /** `dms-net node`: the daemon. Loaded only when that command runs, so client commands load no libp2p. */
 export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promise<number> {
   const json = values.json === true
-  const given = typeof values.config === 'string' ? await readConfigFile(values.config) : {}
+  const { node: given, vpn: vpnFile } = typeof values.config === 'string' ? await readConfigFile(values.config) : { node: {}, vpn: {} }
   // --data wins over the file's dataDir, which wins over $DMS_NET_DATA and the default
   const dataDir = values.data === undefined && typeof given.dataDir === 'string' ? given.dataDir : flagDataDir
   // the data dir's saved options (dms-net config set), under --config's and the flags
@@ -65,17 +66,9 @@ export async function runNode ({ values, dataDir: flagDataDir }: Parsed): Promis
     else print(eventLine(event), eventLine(event, width))
   })
   const swarm = createSwarm(node)
-  const accept = (values['vpn-accept'] as string[] | undefined) ?? []
   let vpn
   try {
-    vpn = createVpn(node, {
-      acceptFrom: accept.includes('any') ? 'any' : accept,
-      ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
-      ...(typeof values['vpn-mtu'] === 'string' ? { mtu: Number(values['vpn-mtu']) } : {}),
-      ...(values['vpn-no-offload'] === true ? { offload: false } : {}),
-      firewall: values['vpn-firewall'] === true,
-      acceptPorts: values['vpn-accept-ports'] === true
-    })
+    vpn = createVpn(node, vpnOptions(vpnFile, values))
   } catch (err) {
     throw new UsageError((err as Error).message)
   }

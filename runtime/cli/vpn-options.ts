@@ -1,0 +1,44 @@
+import { UsageError } from './command.js'
+import type { VpnInit } from '../vpn/vpn-types.js'
+
+/** Keys of a --config file's `vpn` object, each the `createVpn` option of that name. */
+const VPN_KEYS = ['device', 'mtu', 'offload', 'acceptFrom', 'firewall', 'acceptPorts'] as const
+
+/**
+ * The `vpn` object of a --config file, checked for shape: unknown keys and values of the wrong
+ * type are refused naming the key (ranges, device names and peer ids are `createVpn`'s to check).
+ */
+export function vpnFileOptions (value: unknown, path: string): VpnInit {
+  if (value === undefined) return {}
+  const bad = (what: string): never => { throw new UsageError(`--config ${path}: ${what}`) }
+  if (value == null || typeof value !== 'object' || Array.isArray(value)) bad('vpn must be an object of VPN options')
+  const given = value as Record<string, unknown>
+  const unknown = Object.keys(given).filter((key) => !(VPN_KEYS as readonly string[]).includes(key))
+  if (unknown.length > 0) bad(`unknown vpn option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${VPN_KEYS.join(', ')})`)
+  const options: VpnInit = {}
+  if (given.device !== undefined) options.device = typeof given.device === 'string' ? given.device : bad('vpn.device must be a device name')
+  if (given.mtu !== undefined) options.mtu = typeof given.mtu === 'number' ? given.mtu : bad('vpn.mtu must be a number of bytes')
+  for (const key of ['offload', 'firewall', 'acceptPorts'] as const) {
+    if (given[key] !== undefined) options[key] = typeof given[key] === 'boolean' ? given[key] : bad(`vpn.${key} must be true or false`)
+  }
+  const accept = given.acceptFrom
+  if (accept !== undefined) {
+    const ok = accept === 'any' || (Array.isArray(accept) && accept.every((peer) => typeof peer === 'string'))
+    options.acceptFrom = ok ? accept as string[] | 'any' : bad('vpn.acceptFrom must be "any" or a list of peer ids')
+  }
+  return options
+}
+
+/** The VPN flags of `dms-net node`, over the file's options: a flag given wins. */
+export function vpnOptions (file: VpnInit, values: Record<string, unknown>): VpnInit {
+  const accept = values['vpn-accept'] as string[] | undefined
+  return {
+    ...file,
+    ...(accept != null ? { acceptFrom: accept.includes('any') ? 'any' : accept } : {}),
+    ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
+    ...(typeof values['vpn-mtu'] === 'string' ? { mtu: Number(values['vpn-mtu']) } : {}),
+    ...(values['vpn-no-offload'] === true ? { offload: false } : {}),
+    ...(values['vpn-firewall'] === true ? { firewall: true } : {}),
+    ...(values['vpn-accept-ports'] === true ? { acceptPorts: true } : {})
+  }
+}
