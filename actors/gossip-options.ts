@@ -76,16 +76,19 @@ const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.by
 
 /**
  * The key gossipsub's duplicate check looks a message up by before it validates it: author,
- * sequence number and signature, with the first two lengths so no two field splits give one key.
- * Without it gossipsub verifies the signature of every copy, so each node paid one Ed25519
- * verification per copy (about 6 a delivery with D = 6), and a peer repeating one valid message
- * made its receiver verify it every time. Only a message that validated is put under its key, so
- * a forged copy sent first cannot hide the real one; one sent later is dropped as a duplicate.
+ * sequence number and topic, with the first two lengths so no two field splits give one key.
+ * Author and sequence number are what gossipsub's own message id is (StrictSign), so nothing it
+ * would keep is dropped. Without it gossipsub verifies the signature of every copy, so each node
+ * paid one Ed25519 verification per copy (about 6 a delivery with D = 6), and a peer repeating one
+ * valid message made its receiver verify it every time. Only a message that validated is filed
+ * under its key, so a forged copy sent first cannot hide the real one; one sent later is dropped as
+ * a duplicate. The signature is not in the key: other valid signatures of one message would each
+ * be verified and filed again.
  */
-export function fastMessageId (message: { from?: Uint8Array, seqno?: Uint8Array, signature?: Uint8Array }): string {
+export function fastMessageId (message: { from?: Uint8Array, seqno?: Uint8Array, topic?: string }): string {
   const from = message.from ?? NONE
   const seqno = message.seqno ?? NONE
-  return `${from.byteLength}.${seqno.byteLength}.${latin1(from)}${latin1(seqno)}${latin1(message.signature ?? NONE)}`
+  return `${from.byteLength}.${seqno.byteLength}.${latin1(from)}${latin1(seqno)}${message.topic ?? ''}`
 }
 
 /**

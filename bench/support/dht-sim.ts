@@ -13,7 +13,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2pNode } from '../../actors/libp2p-node.js'
 import { parseDiscovery } from '../../runtime/discovery/config.js'
-import { networkModel, prng, silent } from './fleet-sim.js'
+import { networkModel, silent } from './fleet-sim.js'
+import { prng } from '../../test/support/prng.js'
 
 export interface DhtSimResult {
   nodes: number

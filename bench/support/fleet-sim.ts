@@ -20,6 +20,7 @@ import { defaultGossipConfig } from '../../actors/gossip-options.js'
 import { meshPeerCount } from '../../actors/libp2p-internals.js'
 import { BID_REQUEST_TOPIC } from '../../actors/wire/bid-request.js'
 import { SimNetwork } from '../../test/support/sim-network.js'
+import { prng } from '../../test/support/prng.js'
 
 /**
  * `dms-before` is `dms` as it was before the fast message id and in-order messages
@@ -67,18 +68,6 @@ export interface FleetSimResult {
   setupMs: number
   /** The process's event loop delay during the bids (p99, ms): how much of the latency is the simulation's own CPU. */
   loopDelayP99Ms: number
-}
-
-/** A small deterministic PRNG (mulberry32), so both stacks see the same topology and delays. */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // A signed bid request that reaches a real node many times, and generated forgeries of it: the node
 // delivers it once and verifies its signature once, not once per copy (a peer repeating one valid
 // message used to cost its receiver an Ed25519 verification each time), and forged copies sent
-// before it (same author, sequence number and signature, other bytes) do not hide it.
+// before it (same author, sequence number and topic, other bytes) do not hide it.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createLibp2p } from 'libp2p'
@@ -16,7 +16,7 @@ import { createLibp2pNode } from '../../actors/libp2p-node.js'
 import type { DmsLibp2p } from '../../actors/libp2p-node.js'
 import { BID_REQUEST_TOPIC } from '../../actors/wire/bid-request.js'
 import { encodeFrame } from '../../actors/wire/frames.js'
-import { prng } from '../../bench/support/fleet-sim.js'
+import { prng } from '../support/prng.js'
 import { passes } from '../support/nodes.js'
 
 const GOSSIPSUB = '/meshsub/1.1.0'

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AddressRanges, parseCidr } from '../../actors/address-ranges.js'
 import { PRIVATE_RANGES, defaultGossipConfig, fastMessageId, gossipsubOptions } from '../../actors/gossip-options.js'
-import { prng } from '../../bench/support/fleet-sim.js'
+import { prng } from '../support/prng.js'
 import { parsePubsub } from '../../runtime/pubsub-config.js'
 
 test('the colocation whitelist matches private, loopback, CGNAT and IPv6 local addresses, not public ones', () => {
@@ -34,14 +34,14 @@ test('pubsub config: overrides taken, bad values and unknown keys named', () => 
   for (const field of ['pubsub.colour', 'pubsub.colocationWhitelist', 'pubsub.colocationWeight', 'pubsub.meshDegree']) assert.ok(bad.some((p) => p.startsWith(field)), field)
 })
 
-test('the fast message id: one per (author, sequence number, signature), never one for two', () => {
+test('the fast message id: one per (author, sequence number, topic), never one for two', () => {
   const random = prng(11)
   const bytes = (max: number): Uint8Array => new Uint8Array(Math.floor(random() * (max + 1))).map(() => Math.floor(random() * 4))
   const seen = new Map<string, string>()
   for (let i = 0; i < 5000; i++) {
     // short fields over a small alphabet, so that different splits of the same bytes come up often
-    const message = random() < 0.1 ? {} : { from: bytes(4), seqno: bytes(3), signature: bytes(3) }
-    const fields = JSON.stringify([message.from, message.seqno, message.signature].map((f) => f == null ? [] : [...f]))
+    const message = random() < 0.1 ? {} : { from: bytes(4), seqno: bytes(3), topic: String.fromCharCode(...bytes(3)) }
+    const fields = JSON.stringify([message.from, message.seqno].map((f) => f == null ? [] : [...f]).concat([[...(message.topic ?? '')].map((c) => c.charCodeAt(0))]))
     const id = fastMessageId(message)
     assert.is(fastMessageId({ ...message }), id, 'the same fields give the same id')
     const before = seen.get(id)
@@ -49,7 +49,10 @@ test('the fast message id: one per (author, sequence number, signature), never o
     seen.set(id, fields)
   }
   assert.ok(seen.size > 1000)
-  assert.is(gossipsubOptions(defaultGossipConfig, []).fastMsgIdFn, fastMessageId)
+  const options = gossipsubOptions(defaultGossipConfig, [])
+  assert.is(options.fastMsgIdFn, fastMessageId)
+  assert.is(options.awaitRpcMessageHandler, true, 'the messages of an RPC in order')
+  assert.is.not(options.awaitRpcHandler, true, 'RPCs are not held up by one another')
 })
 
 test.run()
