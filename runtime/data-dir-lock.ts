@@ -89,8 +89,10 @@ export class DataDirLock {
     } catch {
       return
     }
-    const moved = Number.parseInt(await readFile(aside, 'utf8').catch(() => ''), 10)
-    if (stalePid != null && moved !== stalePid && isAlive(moved)) await link(aside, this.path).catch(() => { /* another node took it: it holds the lock */ })
+    // what was moved is not the stale lock when another node took it over meanwhile (or, with no
+    // stale pid, created it after ours was found missing): a running holder gets it back
+    const moved = parseHolder(await readFile(aside, 'utf8').catch(() => ''))
+    if (moved != null && moved.pid !== stalePid && isRunning(moved)) await link(aside, this.path).catch(() => { /* another node took it: it holds the lock */ })
     await unlink(aside).catch(() => { /* gone already */ })
   }
 }
@@ -112,11 +114,16 @@ export function parseHolder (text: string): LockHolder | undefined {
  */
 export function processStart (pid: number): string | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    return startTimeOf(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return undefined
   }
+}
+
+/** Field 22 of a /proc/PID/stat line: counted from the command's closing parenthesis (field 2). */
+export function startTimeOf (stat: string): string | undefined {
+  const field = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  return field != null && /^\d+$/.test(field) ? field : undefined
 }
 
 const ownStart = processStart(process.pid)
