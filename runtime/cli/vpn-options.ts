@@ -1,4 +1,5 @@
 import { UsageError } from './command.js'
+import { parsePeerId } from '../peer-id.js'
 import type { VpnInit } from '../vpn/vpn-types.js'
 
 /** Keys of a --config file's `vpn` object, each the `createVpn` option of that name. */
@@ -23,18 +24,28 @@ export function vpnFileOptions (value: unknown, path: string): VpnInit {
   }
   const accept = given.acceptFrom
   if (accept !== undefined) {
-    const ok = accept === 'any' || (Array.isArray(accept) && accept.every((peer) => typeof peer === 'string'))
-    options.acceptFrom = ok ? accept as string[] | 'any' : bad('vpn.acceptFrom must be "any" or a list of peer ids')
+    if (accept !== 'any' && !(Array.isArray(accept) && accept.every((peer) => typeof peer === 'string'))) bad('vpn.acceptFrom must be "any" or a list of peer ids')
+    options.acceptFrom = acceptList(accept as string[] | 'any', 'vpn.acceptFrom', bad)
   }
   return options
+}
+
+/** "any" (alone or in the list) for anyone, else peer ids, each checked: a typo would accept nobody, silently. */
+function acceptList (accept: string[] | 'any', name: string, bad: (what: string) => never): string[] | 'any' {
+  if (accept === 'any' || accept.includes('any')) return 'any'
+  for (const peer of accept) {
+    try { parsePeerId(peer) } catch { bad(`${name}: ${JSON.stringify(peer).slice(0, 80)} is not a peer id`) }
+  }
+  return accept
 }
 
 /** The VPN flags of `dms-net node`, over the file's options: a flag given wins. */
 export function vpnOptions (file: VpnInit, values: Record<string, unknown>): VpnInit {
   const accept = values['vpn-accept'] as string[] | undefined
+  const flagError = (what: string): never => { throw new UsageError(what) }
   return {
     ...file,
-    ...(accept != null ? { acceptFrom: accept.includes('any') ? 'any' : accept } : {}),
+    ...(accept != null ? { acceptFrom: acceptList(accept, '--vpn-accept', flagError) } : {}),
     ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
     ...(typeof values['vpn-mtu'] === 'string' ? { mtu: Number(values['vpn-mtu']) } : {}),
     ...(values['vpn-no-offload'] === true ? { offload: false } : {}),

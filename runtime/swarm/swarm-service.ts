@@ -159,7 +159,9 @@ export class Swarm {
     const member = this.member
     if (member?.getSnapshot().can({ type: 'swarm.leave', id: '' }) !== true) {
       // on its way in (asking for the key, switching to it) or out, there is nothing to leave yet
-      if (!this.memberIsFree()) throw new SwarmError('SWARM_BUSY', `this node's membership is ${this.status().state}, not joined: leave when \`dms-net swarm status\` shows joined`)
+      const state = this.status().state
+      if (state === 'leaving') throw new SwarmError('SWARM_BUSY', 'this node is already leaving the private swarm')
+      if (!this.memberIsFree()) throw new SwarmError('SWARM_BUSY', `this node's membership is ${state}, not joined: leave when \`dms-net swarm status\` shows joined`)
       throw new SwarmError('NOT_A_MEMBER', 'this node is not a member of a private swarm')
     }
     await this.run(member, { type: 'swarm.leave' })

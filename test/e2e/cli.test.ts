@@ -98,7 +98,8 @@ for (const [args, pattern] of [
   [['node', '--relay-max-reservations', 'lots'], /--relay-max-reservations must be a positive whole number/],
   [['node', '--announce', '1.2.3.4:4001'], /discovery\.announce must be a list of multiaddrs/],
   [['node', '--dht', '--dht-prefix', 'dms'], /discovery\.dhtPrefix must look like \/dms/],
-  [['node', '--rendezvous', 'bad name!'], /discovery\.rendezvous must be a name/]
+  [['node', '--rendezvous', 'bad name!'], /discovery\.rendezvous must be a name/],
+  [['node', '--vpn-accept', 'nope'], /--vpn-accept: "nope" is not a peer id/]
 ] as const) {
   test(`bad arguments exit 2 with one clear line: ${args.join(' ')}`, async () => {
     const result = await runCli([...args, '--data', join(root, 'x')])
@@ -119,6 +120,7 @@ test('a --config file carries VPN options (flags win); a bad one exits 2 naming 
     [{ vpn: { mtu: '9000' } }, /vpn\.mtu must be a number/],
     [{ vpn: { offload: 'no' } }, /vpn\.offload must be true or false/],
     [{ vpn: { acceptFrom: [1] } }, /vpn\.acceptFrom must be "any" or a list of peer ids/],
+    [{ vpn: { acceptFrom: ['12D3KooWnope'] } }, /vpn\.acceptFrom: "12D3KooWnope" is not a peer id/],
     [{ vpn: { mtu: 70000 } }, /mtu must be a whole number from 576 to 65535/],
     [{ vpn: { device: 'a-name-far-too-long-for-tun' } }, /device/]
   ]
