@@ -18,6 +18,11 @@ export interface MetricsInit {
 /** A histogram the caller observes into; it records once the metrics are loaded. */
 export interface Observer { observe: (labels: Record<string, string>, value: number) => void }
 
+// One import for every node: nodes given one registry then register in the order
+// they were created (separate import() calls may settle in any order under a loader).
+let promClientModule: Promise<typeof import('prom-client')> | undefined
+const promClient = async (): Promise<typeof import('prom-client')> => await (promClientModule ??= import('prom-client'))
+
 type Definition =
   | { kind: 'gauge' | 'counter', name: string, help: string, labelNames: string[], read: () => Sample[] }
   | { kind: 'histogram', name: string, help: string, labelNames: string[], buckets: number[], into: (histogram: Histogram) => void }
@@ -91,7 +96,7 @@ export class NodeMetrics {
   }
 
   private async loadOnce (): Promise<void> {
-    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await import('prom-client')
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await promClient()
     const registry = this.init.registry ?? new Registry()
     if (this.init.process === true) collectDefaultMetrics({ register: registry })
     const make = (d: Definition): void => {
