@@ -82,9 +82,15 @@ export function parseConfig (init: NodeConfigInit = {}, otherKeys: readonly stri
     return value
   }
 
-  const listen = init.listen === undefined ? ['/ip4/127.0.0.1/tcp/0'] : addrs('listen', init.listen, false)
+  const listen = init.listen === undefined ? ['/ip4/127.0.0.1/tcp/0'] : addrs('listen', init.listen, false).filter((address) => {
+    const problem = listenProblem(address)
+    if (problem != null) problems.push(`listen: ${problem}`)
+    return problem == null
+  })
+  const dataDirOk = init.dataDir === undefined || (typeof init.dataDir === 'string' && init.dataDir !== '')
+  if (!dataDirOk) problems.push(`dataDir must be a non-empty path (got ${JSON.stringify(init.dataDir) ?? typeof init.dataDir})`)
   const config: NodeConfig = {
-    dataDir: resolve(init.dataDir ?? defaultDataDir()),
+    dataDir: resolve(dataDirOk && init.dataDir !== undefined ? init.dataDir : defaultDataDir()),
     listen,
     bootstrap: addrs('bootstrap', init.bootstrap, true),
     dialTimeoutMs: positive('dialTimeoutMs', init.dialTimeoutMs, 5000, 600_000),
@@ -95,20 +101,34 @@ export function parseConfig (init: NodeConfigInit = {}, otherKeys: readonly stri
     maxFrameBytes: positive('maxFrameBytes', init.maxFrameBytes, 1 << 20, 64 << 20),
     requestTimeoutMs: positive('requestTimeoutMs', init.requestTimeoutMs, 10_000, 3_600_000),
     maxBufferedBytesPerPeer: positive('maxBufferedBytesPerPeer', init.maxBufferedBytesPerPeer, 4 << 20, 1 << 30),
-    maxBufferedBytes: positive('maxBufferedBytes', init.maxBufferedBytes, 64 << 20, 8 << 30),
+    maxBufferedBytes: positive('maxBufferedBytes', init.maxBufferedBytes, 64 << 20, 8 * 2 ** 30), // not 8 << 30: that is 0 in 32 bits
     frameDeadlineMs: positive('frameDeadlineMs', init.frameDeadlineMs, 10_000, 600_000),
     networkName: init.networkName ?? 'dms',
     discovery: parseDiscovery(init.discovery, problems),
     pubsub: parsePubsub(init.pubsub, problems)
   }
-  if (typeof init.dataDir !== 'undefined' && (typeof init.dataDir !== 'string' || init.dataDir === '')) {
-    problems.push('dataDir must be a non-empty path')
+  if (config.redialMaxMs < config.redialBaseMs) {
+    problems.push(`redialMaxMs (${config.redialMaxMs}) must not be below redialBaseMs (${config.redialBaseMs})`)
   }
   if (typeof config.networkName !== 'string' || !/^[\w.-]{1,64}$/.test(config.networkName)) {
     problems.push(`networkName must be 1-64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(init.networkName)})`)
   }
   if (problems.length > 0) throw new DmsError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`)
   return config
+}
+
+/**
+ * Why the node cannot listen on a (well-formed) multiaddr, or undefined when it can: its hosts
+ * have the TCP transport, and listen through relays with /p2p-circuit. Said at createNode, not
+ * as a libp2p transport error at start().
+ */
+export function listenProblem (address: string): string | undefined {
+  const names = multiaddr(address).getComponents().map((c) => c.name)
+  if (names.includes('p2p-circuit')) return undefined
+  const transport = names.find((name) => !['ip4', 'ip6', 'dns', 'dns4', 'dns6', 'dnsaddr', 'tcp', 'p2p'].includes(name))
+  if (transport != null) return `${address}: this node listens on TCP only (no ${transport})`
+  if (!names.includes('tcp')) return `${address} has no /tcp/<port>`
+  return undefined
 }
 
 /** Why `value` is not a usable multiaddr, or undefined when it is. */

@@ -43,6 +43,35 @@ test('numbers must be positive whole numbers', () => {
   rejects({ requestTimeoutMs: 'soon' as unknown as number }, /requestTimeoutMs/)
 })
 
+const NUMBERS = ['dialTimeoutMs', 'redialBaseMs', 'redialMaxMs', 'forgetPeersAfterMs', 'maxKnownPeers', 'maxFrameBytes',
+  'requestTimeoutMs', 'maxBufferedBytesPerPeer', 'maxBufferedBytes', 'frameDeadlineMs'] as const
+
+test('every number option: hostile values are refused naming it, and the range the error states is the range accepted', () => {
+  // (maxBufferedBytes once stated "from 1 to 0": its bound was 8 << 30, which is 0 in 32 bits, so no value was taken)
+  const hostile: unknown[] = [0, -1, 1.5, Number.NaN, Infinity, -Infinity, '5', null, {}, [], true, 2 ** 53, Number.MAX_VALUE]
+  // redialMaxMs may not be below redialBaseMs: leave room on both sides while one option is probed
+  const parse = (field: string, value: unknown): ReturnType<typeof parseConfig> => parseConfig({ redialBaseMs: 1, redialMaxMs: 3_600_000, [field]: value })
+  for (const field of NUMBERS) {
+    for (const value of hostile) rejects({ [field]: value } as never, new RegExp(`${field} must be a whole number from 1 to \\d+`))
+    let stated = ''
+    try { parse(field, 0) } catch (err) { stated = (err as Error).message }
+    const max = Number(new RegExp(`${field} must be a whole number from 1 to (\\d+)`).exec(stated)?.[1])
+    const fallback = parseConfig({})[field]
+    assert.ok(max >= fallback, `${field}: the stated maximum ${max} is below the default ${fallback}`)
+    for (const value of [1, fallback, max]) assert.is(parse(field, value)[field], value, `${field} = ${value} is in the stated range`)
+    rejects({ [field]: max + 1 } as never, new RegExp(field))
+  }
+})
+
+test('redialMaxMs below redialBaseMs is refused; so are a dataDir that is not a path and listen addresses of transports the node lacks', () => {
+  rejects({ redialBaseMs: 10_000, redialMaxMs: 100 }, /redialMaxMs \(100\) must not be below redialBaseMs \(10000\)/)
+  for (const dataDir of [5, {}, '', null, ['a']]) rejects({ dataDir } as never, /dataDir must be a non-empty path/)
+  rejects({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] }, /listens on TCP only \(no ws\)/)
+  rejects({ listen: ['/ip4/127.0.0.1/udp/0/quic-v1'] }, /listens on TCP only \(no udp\)/)
+  rejects({ listen: ['/ip4/127.0.0.1'] }, /has no \/tcp\/<port>/)
+  assert.equal(parseConfig({ listen: ['/ip6/::1/tcp/0', '/dns4/localhost/tcp/0', '/p2p-circuit'] }).listen.length, 3)
+})
+
 test('every problem is reported at once', () => {
   rejects({ listen: ['nope'], dialTimeoutMs: 0, networkName: 'has space' }, /listen.*dialTimeoutMs.*networkName/)
 })
