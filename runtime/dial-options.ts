@@ -1,3 +1,4 @@
+import { multiaddr } from '@multiformats/multiaddr'
 import { checkMultiaddr } from './config.js'
 import { DmsError } from './errors.js'
 import type { NetworkKind } from './events.js'
@@ -20,12 +21,21 @@ export interface DialResult { peerId: string, remoteAddr: string, alreadyConnect
 export function checkDial (target: unknown, options: DialOptions): asserts target is string {
   if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')
   if (target.startsWith('/')) {
-    const problem = checkMultiaddr(target, false)
+    const problem = checkMultiaddr(target, false) ?? dialProblem(target)
     if (problem != null) throw new DmsError('BAD_ADDRESS', problem)
   } else {
     parsePeerId(target)
   }
+  if (options.network !== undefined && options.network !== 'public' && options.network !== 'private') {
+    throw new DmsError('INVALID', `network must be 'public' or 'private', not ${JSON.stringify(options.network) ?? typeof options.network}`)
+  }
   if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs >= 1 && options.timeoutMs <= 600_000)) {
     throw new DmsError('INVALID', `timeoutMs must be a whole number of milliseconds from 1 to 600000, not ${String(options.timeoutMs)}`)
   }
+}
+
+/** A well-formed multiaddr that says neither where (a TCP port, a relay) nor whom (a peer id) to dial. */
+function dialProblem (address: string): string | undefined {
+  const names = multiaddr(address).getComponents().map((c) => c.name)
+  return names.some((name) => name === 'tcp' || name === 'p2p' || name === 'p2p-circuit') ? undefined : `${address} has neither /tcp/<port> nor /p2p/<peer id>: nothing to dial`
 }

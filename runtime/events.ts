@@ -1,5 +1,6 @@
 // The public events and status types live beside the machines that produce them (machines/contracts.ts).
 import type { NodeEventType } from '../machines/contracts.js'
+import { DmsError } from './errors.js'
 export type {
   NodeEventMap, NodeEventType, NodeEvent, NetworkKind, PeerConnectedness, PeerStatus, PeerLink, HostState, HostStatus, DiscoveryStatus, NodeStatus
 } from '../machines/contracts.js'
@@ -18,3 +19,11 @@ export const NODE_EVENT_TYPES = [
 type Unlisted = Exclude<NodeEventType, typeof NODE_EVENT_TYPES[number]>
 const everyTypeListed: [Unlisted] extends [never] ? true : Unlisted = true
 void everyTypeListed
+
+/** Refuse a subscription that could never be called: an event type no node emits (a typo), or a listener that is not a function. */
+export function checkSubscription (type: unknown, listener: unknown): void {
+  if (type !== '*' && !(NODE_EVENT_TYPES as readonly unknown[]).includes(type)) {
+    throw new DmsError('INVALID', `no event ${JSON.stringify(type) ?? typeof type} (NODE_EVENT_TYPES lists them; '*' is every event)`)
+  }
+  if (typeof listener !== 'function') throw new DmsError('INVALID', `the listener of ${String(type)} must be a function (got ${typeof listener})`)
+}

@@ -46,6 +46,20 @@ export function checkLogger (logger: unknown): ComponentLogger {
   return logger as ComponentLogger
 }
 
+/** How long start() waits, checked the way the configuration is. */
+export function checkStartTimeout (ms: unknown): number {
+  if (ms === undefined) return 30_000
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms <= 0 || ms > 3_600_000) throw new DmsError('CONFIG_INVALID', `invalid configuration: startTimeoutMs must be a whole number from 1 to 3600000 (got ${JSON.stringify(ms) ?? typeof ms})`)
+  return ms
+}
+
+/** The inspector: a function, or an observer with next(event), as xstate's `inspect` takes. */
+export function checkInspect (inspect: unknown): InspectObserver | undefined {
+  if (inspect == null) return undefined
+  if (typeof inspect === 'function' || (typeof inspect === 'object' && typeof (inspect as { next?: unknown }).next === 'function')) return inspect as InspectObserver
+  throw new DmsError('CONFIG_INVALID', 'invalid configuration: inspect must be a function of the event, or an observer with next(event)')
+}
+
 /** The metrics options, checked the way the configuration is. */
 export function checkMetrics (metrics: unknown): MetricsInit {
   if (metrics === undefined) return {}

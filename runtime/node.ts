@@ -27,10 +27,11 @@ import { LiveLibp2p, hangUp, pingPeer } from './peer-links.js'
 import type { MessageHandler, MessengerStats, RequestOptions, SendOptions } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from '../actors/wire/bid-request.js'
 import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
+import { checkSubscription } from './events.js'
 import { DataDirLock } from './data-dir-lock.js'
 import type { PingResult } from '../actors/ping-client.js'
 import type { ComponentLogger } from '@libp2p/interface'
-import { NODE_ONLY_KEYS, buildFeatures, checkLogger, checkMetrics } from './node-init.js'
+import { NODE_ONLY_KEYS, buildFeatures, checkInspect, checkLogger, checkMetrics, checkStartTimeout } from './node-init.js'
 import type { CreateNodeInit, FeatureFactories, FeaturesOf } from './node-init.js'
 import { logged, type Logger } from '../actors/log.js'
 
@@ -88,12 +89,13 @@ export class DmsNode<F extends FeatureFactories = {}> {
   constructor (init: CreateNodeInit<F>) {
     this.config = parseConfig(init, NODE_ONLY_KEYS)
     this.lock = new DataDirLock(this.config.dataDir)
-    this.startTimeoutMs = init.startTimeoutMs ?? 30_000
+    this.startTimeoutMs = checkStartTimeout(init.startTimeoutMs)
     this.logger = checkLogger(init.logger)
     this.log = this.logger.forComponent('dms:node')
     this.hooks = new FeatureLifecycle(this.log)
     this.events = new EventBus(this.log)
-    this.inspect = init.inspect == null ? undefined : sanitizedInspector(init.inspect)
+    const inspect = checkInspect(init.inspect)
+    this.inspect = inspect == null ? undefined : sanitizedInspector(inspect)
     this.actors = new FeatureActors(() => this.root)
     this.hosts = new HostControl({
       root: () => this.root,
@@ -139,6 +141,7 @@ export class DmsNode<F extends FeatureFactories = {}> {
 
   /** Start the public host and its services; resolves once the node can send and receive. */
   async start (): Promise<void> {
+    await this.metrics.ready() // metrics the embedder asked for and cannot have: CONFIG_INVALID, before anything starts
     await this.serialised(async () => { await this.startNow() })
   }
 
@@ -151,6 +154,7 @@ export class DmsNode<F extends FeatureFactories = {}> {
   on<K extends NodeEventType> (type: K, listener: (event: { type: K } & NodeEventMap[K]) => void): () => void
   on (type: '*', listener: (event: NodeEvent) => void): () => void
   on (type: string, listener: (event: never) => void): () => void {
+    checkSubscription(type, listener)
     return this.events.on(type as '*', listener as (event: NodeEvent) => void)
   }
 

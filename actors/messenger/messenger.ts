@@ -81,6 +81,7 @@ export class Messenger {
     const libp2p = this.libp2p
     if (libp2p == null) return
     this.libp2p = undefined
+    this.selfId = undefined // a stopped node delivers nothing, to itself neither
     this.jobs.detach()
     await libp2p.unhandle(MESSENGER_PROTOCOL).catch(traced(log.messenger, 'unhandle the messenger protocol'))
     this.pending.failAll(new MessageError('NOT_ATTACHED', 'the messenger was detached from its host'))

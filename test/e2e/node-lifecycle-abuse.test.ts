@@ -130,6 +130,17 @@ test('restarts do not leak: 300 start/stop cycles keep RSS and the heap flat aft
   assert.is(state, 'stopped')
 })
 
+test('a stopped node delivers nothing, to itself neither', async () => {
+  const node = await nodes.started()
+  node.handle('self.echo', (body) => body)
+  assert.is(await node.request(node.peerId, 'self.echo', 7), 7)
+  await node.stop()
+  await refused(node.request(node.peerId, 'self.echo', 8), 'NOT_ATTACHED')
+  await refused(node.send(node.peerId, 'self.echo', 9), 'NOT_ATTACHED')
+  await node.start()
+  assert.is(await node.request(node.peerId, 'self.echo', 10), 10, 'restarted: delivered again')
+})
+
 test('config typos are refused, dial targets are checked, and a dial takes a timeout and an AbortSignal', async () => {
   assert.throws(() => createNode({ dataDir: '/tmp/x', listne: ['/ip4/127.0.0.1/tcp/0'] } as never), (err: DmsError) => err.code === 'CONFIG_INVALID' && /unknown option "listne"/.test(err.message))
   const node = await nodes.started()
@@ -137,6 +148,14 @@ test('config typos are refused, dial targets are checked, and a dial takes a tim
   await refused(node.dial('/not-a-protocol/1'), 'BAD_ADDRESS')
   await refused(node.dial('12D3KooWnot-a-peer-id'), 'BAD_PEER_ID')
   await refused(node.dial('/ip4/127.0.0.1/tcp/1', { timeoutMs: 0 }), 'INVALID')
+  await refused(node.dial('/ip4/127.0.0.1'), 'BAD_ADDRESS', /neither \/tcp\/<port> nor \/p2p\/<peer id>/)
+  await refused(node.dial('/ip4/127.0.0.1/tcp/1', { network: 'bogus' as never }), 'INVALID', /network must be 'public' or 'private'/)
+  for (const [field, value] of [['startTimeoutMs', -5], ['startTimeoutMs', 'abc'], ['inspect', 5], ['inspect', { next: 1 }]] as const) {
+    assert.throws(() => createNode({ dataDir: '/tmp/x', [field]: value } as never), (err: DmsError) => err.code === 'CONFIG_INVALID' && err.message.includes(field))
+  }
+  // a subscription that could never be called is refused, not kept
+  assert.throws(() => node.on('peer.conected' as never, () => {}), (err: DmsError) => err.code === 'INVALID' && /no event "peer.conected"/.test(err.message))
+  assert.throws(() => node.on('peer.connected', 5 as never), (err: DmsError) => err.code === 'INVALID')
   // a listener that accepts and never speaks: the dial would wait for the handshake until its timeout
   const silent = createServer(() => {})
   await new Promise<void>((resolve) => { silent.listen(0, '127.0.0.1', resolve) })
