@@ -43,9 +43,14 @@ export class NodeMetrics {
   private loaded?: { registry: Registry, make: (definition: Definition) => void }
   private loading?: Promise<void>
 
-  constructor (private readonly init: MetricsInit = {}, eager = false) {
-    // a load that fails (a registry another node already fills) is said when the metrics are asked for
-    if (eager) this.load().catch(() => {}) // the same error is thrown again by text()
+  constructor (private readonly init: MetricsInit = {}, private readonly eager = false) {
+    // a load that fails (a registry another node already fills) is said when the node starts and when the metrics are asked for
+    if (eager) this.load().catch(() => {}) // the same error is thrown again by ready() and text()
+  }
+
+  /** Resolves once metrics the embedder asked for (`createNode({ metrics })`) are registered; CONFIG_INVALID when they cannot be. */
+  async ready (): Promise<void> {
+    if (this.eager) await this.load()
   }
 
   /** A gauge whose samples `read` gives at each scrape. */
@@ -98,6 +103,10 @@ export class NodeMetrics {
   private async loadOnce (): Promise<void> {
     const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await promClient()
     const registry = this.init.registry ?? new Registry()
+    // all or nothing: a registry that holds one of ours already (another node's) gets none of this node's
+    const names = [...this.definitions.map((d) => d.name), ...(this.init.process === true ? ['process_resident_memory_bytes'] : [])]
+    const taken = names.find((name) => registry.getSingleMetric(name) != null)
+    if (taken != null) throw new Error(`A metric with the name ${taken} has already been registered.`)
     if (this.init.process === true) collectDefaultMetrics({ register: registry })
     const make = (d: Definition): void => {
       const common = { name: d.name, help: d.help, labelNames: d.labelNames, registers: [registry] }

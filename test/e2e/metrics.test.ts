@@ -72,14 +72,24 @@ test('an embedder\'s registry gets the node\'s metrics; the swarm adds its own',
   assert.ok((await registry.metrics()).includes('dms_gossipsub_mesh_peers'))
 })
 
-test('two nodes given one registry: the second says so when asked, and nothing crashes', async () => {
+test('two nodes given one registry: the second refuses to start and says why, registering nothing; the first runs on', async () => {
   const registry = new Registry()
   const first = await nodes.create({ metrics: { registry } })
-  const second = await nodes.create({ metrics: { registry } })
+  const second = await nodes.create({ metrics: { registry, process: true } })
+  await first.start()
   assert.ok((await first.metrics.text()).includes('dms_connections'))
+  const refusal = /could not be registered: .*already been registered.*give each node its own registry/
+  let code = ''
+  try { await second.start() } catch (err) { code = `${(err as { code?: string }).code}: ${(err as Error).message}` }
+  assert.match(code, /^CONFIG_INVALID: /)
+  assert.match(code, refusal)
+  assert.is(second.status().host.state, 'idle', 'the second node did not start')
   let error = ''
   try { await second.metrics.text() } catch (err) { error = (err as Error).message }
-  assert.match(error, /could not be registered: .*already been registered.*give each node its own registry/)
+  assert.match(error, refusal)
+  // all or nothing: the second node's process metrics did not go in either
+  assert.is(sample(await registry.metrics(), 'process_resident_memory_bytes'), undefined)
+  assert.ok(first.status().host.state === 'running')
 })
 
 test('createNode refuses metrics options it does not know', async () => {
