@@ -98,7 +98,7 @@ export class Swarm {
 
   /** Owner: create a private network for `authorised` peers and start its bootstrap host. */
   async create (authorised: string[]): Promise<SwarmStatus> {
-    for (const peer of authorised) checkPeerId(peer)
+    for (const peer of authorised) this.checkOtherPeer(peer)
     if (!this.ownerIsFree() || !this.memberIsFree()) throw new SwarmError('SWARM_BUSY', 'this node is already in a private swarm')
     await this.run(this.ownerActor(), { type: 'swarm.create', authorised })
     return this.status()
@@ -106,7 +106,7 @@ export class Swarm {
 
   /** Owner: allow one more peer to ask for the key (saved before this returns). */
   async authorise (peer: string): Promise<SwarmStatus> {
-    checkPeerId(peer)
+    this.checkOtherPeer(peer)
     await this.run(this.requireOwner({ type: 'swarm.authorise', peer }), { type: 'swarm.authorise', peer })
     return this.status()
   }
@@ -217,6 +217,12 @@ export class Swarm {
   // reads their state names, so the machines alone decide what each state accepts.
 
   /** No swarm owned (or none being created or dissolved): the owner machine would take a create. */
+  /** A peer the owner may authorise: a peer id, and not the owner's own (it is in its swarm already). */
+  private checkOtherPeer (peer: string): void {
+    checkPeerId(peer)
+    if (peer === this.node.identity.peerId()) throw new SwarmError('BAD_PEER_ID', `${peer} is this node: the owner is in its swarm already; authorise the other peers`)
+  }
+
   private ownerIsFree (): boolean {
     return this.owner == null || this.owner.getSnapshot().can({ type: 'swarm.create', id: '', authorised: [] })
   }

@@ -48,7 +48,9 @@ export function swarmStatus (sources: SwarmStatusSources): SwarmStatus {
   const privatePeers = [...new Set((hosts.libp2p('private')?.getConnections() ?? []).map((c) => c.remotePeer.toString()))].sort()
   const privateHost = hostStatusOf(hosts.actor('private'))?.state
   const common = { privatePeers, ...(privateHost != null ? { privateHost } : {}), keyExchange: sources.keyExchange }
-  if (owner != null && !(sources.ownerIsFree && member != null)) {
+  // an owner back in idle (it dissolved its swarm) owns nothing: role none, as before it created one
+  const dissolved = owner != null && sources.ownerIsFree && stateName(owner.value) === 'idle'
+  if (owner != null && !dissolved && !(sources.ownerIsFree && member != null)) {
     const { context } = owner
     return {
       role: 'owner', state: stateName(owner.value), epoch: context.epoch, ...(context.fingerprint != null ? { fingerprint: context.fingerprint } : {}),

@@ -111,14 +111,24 @@ test('owner and member come back into the swarm after a restart', async () => {
   await eventually('owner sees alice again', () => owner2.swarm.status().privatePeers.includes(alice2.node.peerId), 8000)
 })
 
-test('bad input: unknown peers, double create, leave when not a member, a join address without a peer id', async () => {
+test('bad input: unknown peers, the owner itself, double create, leave when not a member, a join address without a peer id; dissolve', async () => {
   const owner = await swarmNode()
   try { await owner.swarm.create(['not-a-peer']); assert.unreachable() } catch (err) { assert.match((err as Error).message, /not a peer id/) }
   try { await owner.swarm.rotate(); assert.unreachable() } catch (err) { assert.match((err as Error).message, /does not own an active private swarm/) }
   try { await owner.swarm.leave(); assert.unreachable() } catch (err) { assert.match((err as Error).message, /not a member/) }
   try { await owner.swarm.join('/ip4/127.0.0.1/tcp/1'); assert.unreachable() } catch (err) { assert.match((err as Error).message, /no \/p2p/) }
+  try { await owner.swarm.create([owner.node.peerId]); assert.unreachable() } catch (err) {
+    assert.is((err as { code?: string }).code, 'BAD_PEER_ID')
+    assert.match((err as Error).message, /is this node/)
+  }
   await owner.swarm.create([])
   try { await owner.swarm.create([]); assert.unreachable() } catch (err) { assert.match((err as Error).message, /already/) }
+  try { await owner.swarm.authorise(owner.node.peerId); assert.unreachable() } catch (err) { assert.is((err as { code?: string }).code, 'BAD_PEER_ID') }
+  assert.equal(owner.swarm.status().authorised, [])
+  // dissolved: in no swarm, as before it created one (and it may create another)
+  const dissolved = await owner.swarm.dissolve()
+  assert.equal([dissolved.role, dissolved.state, dissolved.epoch], ['none', 'idle', 0])
+  assert.is((await owner.swarm.create([])).role, 'owner')
   assert.is(owner.node.status().host.state, 'running', 'the node survives')
 
   // leave while still asking for the key (the owner's address takes the connection and says nothing)
