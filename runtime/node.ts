@@ -26,13 +26,11 @@ import { sanitizedInspector } from './inspect/sanitized-inspector.js'
 import { LiveLibp2p, hangUp, pingPeer } from './peer-links.js'
 import type { MessageHandler, MessengerStats, RequestOptions, SendOptions } from '../actors/messenger/messenger.js'
 import type { BidRequest, BidRequestInit } from '../actors/wire/bid-request.js'
-import type { NetworkKind, NodeEvent, NodeEventMap, NodeEventType, NodeStatus } from './events.js'
-import { checkSubscription } from './events.js'
+import { checkSubscription, type NetworkKind, type NodeEvent, type NodeEventMap, type NodeEventType, type NodeStatus } from './events.js'
 import { DataDirLock } from './data-dir-lock.js'
 import type { PingResult } from '../actors/ping-client.js'
 import type { ComponentLogger } from '@libp2p/interface'
-import { NODE_ONLY_KEYS, buildFeatures, checkInspect, checkLogger, checkMetrics, checkStartTimeout } from './node-init.js'
-import type { CreateNodeInit, FeatureFactories, FeaturesOf } from './node-init.js'
+import { NODE_ONLY_KEYS, buildFeatures, checkInspect, checkLogger, checkMetrics, checkStartTimeout, type CreateNodeInit, type FeatureFactories, type FeaturesOf } from './node-init.js'
 import { logged, type Logger } from '../actors/log.js'
 
 export type { CreateNodeInit, DialOptions, DialResult, FeatureFactories, FeaturesOf }
@@ -141,8 +139,7 @@ export class DmsNode<F extends FeatureFactories = {}> {
 
   /** Start the public host and its services; resolves once the node can send and receive. */
   async start (): Promise<void> {
-    await this.metrics.ready() // metrics the embedder asked for and cannot have: CONFIG_INVALID, before anything starts
-    await this.serialised(async () => { await this.startNow() })
+    await this.serialised(async () => { await this.metrics.ready(); await this.startNow() }) // unusable metrics: CONFIG_INVALID, before anything starts
   }
 
   /** Stop the host and every actor. A stopped node can be started again. */
