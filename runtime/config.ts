@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { DmsError } from './errors.js'
 import { parseDiscovery } from './discovery/config.js'
 import { defaultDataDir } from './data-dir.js'
@@ -147,5 +148,9 @@ export function checkMultiaddr (value: unknown, needPeerId: boolean): string | u
     if (!Number.isInteger(port) || port < 0 || port > 65535) return `bad port in ${value}`
   }
   if (needPeerId && !components.some((c) => c.name === 'p2p')) return `${value} has no /p2p/<peer id>`
+  // every /p2p/ part is a peer id: one that cannot be would be dialled, and redialled, forever
+  for (const c of components.filter((c) => c.name === 'p2p')) {
+    try { peerIdFromString(c.value ?? '') } catch { return `${value}: ${JSON.stringify(c.value)} is not a peer id (peer ids look like 12D3KooW…)` }
+  }
   return undefined
 }

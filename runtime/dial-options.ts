@@ -1,5 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { checkMultiaddr } from './config.js'
+import { checkMultiaddr, listenProblem } from './config.js'
 import { DmsError } from './errors.js'
 import type { NetworkKind } from './events.js'
 import { parsePeerId } from './peer-id.js'
@@ -17,15 +17,18 @@ export interface DialOptions {
 /** What a dial reached: the peer, the address of the connection, and whether it existed before (at an address the peer announced). */
 export interface DialResult { peerId: string, remoteAddr: string, alreadyConnected?: true }
 
-/** Refuse a dial target that is neither a multiaddr nor a peer id (BAD_ADDRESS, BAD_PEER_ID), or a bad timeout (INVALID). */
-export function checkDial (target: unknown, options: DialOptions): asserts target is string {
+/** Refuse a dial target that is neither a multiaddr nor a peer id (BAD_ADDRESS, BAD_PEER_ID), this node itself (BAD_PEER_ID), or a bad option (INVALID). */
+export function checkDial (target: unknown, options: DialOptions, self?: string): asserts target is string {
   if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')
+  let peer = target
   if (target.startsWith('/')) {
     const problem = checkMultiaddr(target, false) ?? dialProblem(target)
     if (problem != null) throw new DmsError('BAD_ADDRESS', problem)
+    peer = multiaddr(target).getComponents().findLast((c) => c.name === 'p2p')?.value ?? ''
   } else {
     parsePeerId(target)
   }
+  if (self != null && peer === self) throw new DmsError('BAD_PEER_ID', `${self} is this node's own id: nothing to dial`)
   if (options.network !== undefined && options.network !== 'public' && options.network !== 'private') {
     throw new DmsError('INVALID', `network must be 'public' or 'private', not ${JSON.stringify(options.network) ?? typeof options.network}`)
   }
@@ -38,4 +41,10 @@ export function checkDial (target: unknown, options: DialOptions): asserts targe
 function dialProblem (address: string): string | undefined {
   const names = multiaddr(address).getComponents().map((c) => c.name)
   return names.some((name) => name === 'tcp' || name === 'p2p' || name === 'p2p-circuit') ? undefined : `${address} has neither /tcp/<port> nor /p2p/<peer id>: nothing to dial`
+}
+
+/** Refuse a listen address that is not a multiaddr, or one of a transport the node lacks (BAD_ADDRESS). */
+export function checkListen (address: unknown): asserts address is string {
+  const problem = checkMultiaddr(address, false) ?? listenProblem(address as string)
+  if (problem != null) throw new DmsError('BAD_ADDRESS', problem)
 }

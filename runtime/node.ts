@@ -5,7 +5,7 @@ import type { Actor, InspectionEvent } from 'xstate'
 import { nodeMachine } from '../machines/node.js'
 import type { NodeEmitted } from '../machines/node.js'
 import { parseConfig } from './config.js'
-import { checkDial, type DialOptions, type DialResult } from './dial-options.js'
+import { checkDial, checkListen, type DialOptions, type DialResult } from './dial-options.js'
 import type { NodeConfig } from './config.js'
 import { DmsError, describeError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
@@ -157,7 +157,7 @@ export class DmsNode<F extends FeatureFactories = {}> {
 
   /** Dial a peer by peer id (known addresses) or multiaddr, on either host. Error codes: docs/errors.md. */
   async dial (target: string, options: DialOptions = {}): Promise<DialResult> {
-    checkDial(target, options)
+    checkDial(target, options, this.identity?.peerId)
     const dialMs = options.timeoutMs ?? this.config.dialTimeoutMs
     // by peer id with the DHT on, a lookup may come between a failed and a second dial
     const lookupMs = this.config.discovery.dht && !target.startsWith('/') ? dialMs + 15_000 : 0
@@ -165,10 +165,10 @@ export class DmsNode<F extends FeatureFactories = {}> {
     return await this.hosts.request(event, dialMs + lookupMs + 5000, options.network, options.signal) as DialResult
   }
 
-  /** Listen on another multiaddr at run time; resolves with all listen addresses. */
+  /** Listen on another multiaddr (TCP, or /p2p-circuit) at run time; resolves with all listen addresses. BAD_ADDRESS, LISTEN_FAILED. */
   async listen (address: string): Promise<string[]> {
-    const result = await this.hosts.request({ type: 'host.listen', reqId: randomUUID(), address }, 15_000) as { addresses: string[] }
-    return result.addresses
+    checkListen(address)
+    return (await this.hosts.request({ type: 'host.listen', reqId: randomUUID(), address }, 15_000) as { addresses: string[] }).addresses
   }
 
   /** Send a one-way message (to self too, through the same codec); resolves once the stream took it. Codes: docs/errors.md. */

@@ -1,4 +1,4 @@
-import type { Command } from '../command.js'
+import { UsageError, type Command } from '../command.js'
 import { call, output } from '../client-call.js'
 import { peerTable } from '../format.js'
 import { overviewText } from '../overview.js'
@@ -83,6 +83,9 @@ export const listenCommand: Command = {
   positionals: { required: ['MULTIADDR'] },
   run: async (parsed) => {
     const address = await multiaddrArg(parsed.positionals[0]!, false)
+    const { listenProblem } = await import('../../config.js')
+    const problem = listenProblem(address)
+    if (problem != null) throw new UsageError(problem)
     const addresses = await call<string[]>(parsed.dataDir, 'listen', { address })
     output(parsed, addresses, () => addresses.join('\n'))
     return 0
