@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto'
 export interface WriteFileAtomicOptions {
   /** File mode of the written file. @default 0o600 */
   mode?: number
+  /** Create the directory (and its parents, 0700) when it is missing. @default true */
+  createDir?: boolean
 }
 
 /**
@@ -14,7 +16,7 @@ export interface WriteFileAtomicOptions {
  */
 export async function writeFileAtomic (path: string, data: string | Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
   const dir = dirname(path)
-  await mkdir(dir, { recursive: true, mode: 0o700 })
+  if (options.createDir !== false) await mkdir(dir, { recursive: true, mode: 0o700 })
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   const handle = await open(temp, 'wx', options.mode ?? 0o600)
   try {

@@ -11,6 +11,7 @@ export function swarmControlMethods (swarm: Swarm): Record<string, ControlMethod
     'swarm.join': async (params) => await swarm.join(textParam(params, 'owner')),
     'swarm.leave': async () => await swarm.leave(),
     'swarm.rotate': async () => await swarm.rotate(),
+    'swarm.dissolve': async () => await swarm.dissolve(),
     'swarm.status': () => swarm.status()
   }
 }

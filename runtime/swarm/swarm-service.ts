@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { checkMultiaddr } from '../config.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { componentsOf } from '../node-components.js'
 import type { NodeComponents } from '../node-components.js'
@@ -148,6 +149,8 @@ export class Swarm {
       throw new SwarmError('BAD_ADDRESS', `not a multiaddr: ${JSON.stringify(ownerAddress)}`)
     }
     if (owner == null) throw new SwarmError('BAD_ADDRESS', `${ownerAddress} has no /p2p/<owner peer id>`)
+    const problem = checkMultiaddr(ownerAddress, true)
+    if (problem != null) throw new SwarmError('BAD_ADDRESS', problem)
     if (!this.ownerIsFree()) throw new SwarmError('SWARM_BUSY', 'this node owns a private swarm')
     if (!this.memberIsFree()) throw new SwarmError('SWARM_BUSY', `already ${this.status().state} a private swarm`)
     await this.run(this.memberActor(), { type: 'swarm.join', owner, ownerAddress })
@@ -162,6 +165,7 @@ export class Swarm {
       const state = this.status().state
       if (state === 'leaving') throw new SwarmError('SWARM_BUSY', 'this node is already leaving the private swarm')
       if (!this.memberIsFree()) throw new SwarmError('SWARM_BUSY', `this node's membership is ${state}, not joined: leave when \`dms-net swarm status\` shows joined`)
+      if (!this.ownerIsFree()) throw new SwarmError('NOT_A_MEMBER', 'this node owns the private swarm: an owner does not leave it, it dissolves it (dms-net swarm dissolve)')
       throw new SwarmError('NOT_A_MEMBER', 'this node is not a member of a private swarm')
     }
     await this.run(member, { type: 'swarm.leave' })

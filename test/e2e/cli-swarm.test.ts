@@ -49,6 +49,12 @@ test('swarm create / join / outsider denied / rotate / revoke / status through t
   assert.is((JSON.parse(rotated.stdout) as { epoch: number }).epoch, 2)
   const status = await runCli(['swarm', 'status', '--data', dir('owner')])
   assert.match(status.stdout, /key\s+[0-9a-f]{16} \(fingerprint\)/)
+  assert.match(status.stdout, /bootstrap\s+\/ip4\/127\.0\.0\.1\/tcp\/\d+(\s|$)/, 'the owner\'s own id is not repeated')
+  const memberStatus = await runCli(['swarm', 'status', '--data', dir('member')])
+  for (const line of [...status.stdout.split('\n'), ...memberStatus.stdout.split('\n')]) assert.ok(line.length <= 80, `${line.length} columns: ${line}`)
+  const ownerLeaves = await runCli(['swarm', 'leave', '--data', dir('owner')])
+  assert.is(ownerLeaves.code, 1)
+  assert.match(ownerLeaves.stderr, /owns the private swarm: an owner does not leave it, it dissolves it \(dms-net swarm dissolve\)/)
 
   const revoked = await runCli(['swarm', 'revoke', member, '--json', '--data', dir('owner')])
   assert.is(revoked.code, 0, revoked.stderr)
@@ -57,6 +63,10 @@ test('swarm create / join / outsider denied / rotate / revoke / status through t
   const exported = await runCli(['swarm', 'key', 'export', '--data', dir('owner')])
   assert.match(exported.stdout, /^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}$/)
   assert.not.ok(status.stdout.includes(exported.stdout.split('\n')[2]!), 'status never shows the key')
+
+  const dissolved = await runCli(['swarm', 'dissolve', '--data', dir('owner')])
+  assert.is(dissolved.code, 0, dissolved.stderr)
+  assert.match(dissolved.stdout, /role\s+none/)
 })
 
 test('swarm key import/export work on the data dir without a running node; bad input is refused', async () => {
@@ -72,6 +82,12 @@ test('swarm key import/export work on the data dir without a running node; bad i
   assert.is(await readFile(out, 'utf8'), key.trimEnd())
   assert.is((await stat(out)).mode & 0o777, 0o600)
   assert.not.match(written.stdout, /BwcH/, 'the key is not echoed')
+  // a mistyped --out does not make directories for the network's secret
+  const astray = join(root, 'no-such-dir', 'deeper', 'k')
+  const refused = await runCli(['swarm', 'key', 'export', '--out', astray, '--data', dir('n')])
+  assert.is(refused.code, 2, refused.stderr)
+  assert.match(refused.stderr, /there is no directory .*no-such-dir\/deeper/)
+  assert.is(await stat(join(root, 'no-such-dir')).then(() => true, () => false), false, 'no directory was made')
   // on a terminal the key is refused unless forced (script(1) gives the command a real tty)
   const onTty = await new Promise<string>((resolve) => {
     execFile('script', ['-qec', `${process.execPath} ${cliPath} swarm key export --data ${dir('n')}`, '/dev/null'], (_error, stdout) => { resolve(stdout) })

@@ -1,4 +1,5 @@
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { stat } from 'node:fs/promises'
 import { ControlClient } from '../../control/client.js'
 import { checkMultiaddr } from '../../config.js'
 import { readSwarmKeyFile, formatSwarmKey, writeSwarmKeyFile, fingerprint } from '../../swarm/key-file.js'
@@ -8,6 +9,7 @@ import { writeFileAtomic } from '../../atomic-file.js'
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { shortId } from '../format.js'
+import { fitText, terminalWidth } from '../terminal.js'
 import { peerArg } from '../peer-arg.js'
 
 const print = (text: string): void => { process.stdout.write(`${text}\n`) }
@@ -17,18 +19,21 @@ async function call (dataDir: string, method: string, params: Record<string, unk
   try { return await client.call<SwarmStatus>(method, params) } finally { client.close() }
 }
 
-function statusText (s: SwarmStatus): string {
-  return [
+function statusText (s: SwarmStatus, width: number): string {
+  // the swarm's addresses are the owner's: its id is on the owner line (or is this node's own), not repeated in 80 columns
+  const ownerId = (id: string): boolean => s.role === 'owner' || id === s.owner
+  const address = (a: string): string => a.replace(/\/p2p\/([1-9A-HJ-NP-Za-km-z]{40,})$/, (whole, id: string) => ownerId(id) ? '' : whole)
+  return fitText([
     `role         ${s.role}`,
     `state        ${s.state}`,
     ...(s.role === 'none' ? [] : [`epoch        ${s.epoch}`, `key          ${s.fingerprint ?? '-'} (fingerprint)`]),
     ...(s.owner != null ? [`owner        ${s.owner}`] : []),
     ...(s.role === 'owner' ? [`authorised   ${s.authorised.map(shortId).join(', ') || '(nobody)'}`, `members      ${s.members.map(shortId).join(', ') || '(none yet)'}`] : []),
-    ...(s.bootstrap.length > 0 ? [`bootstrap    ${s.bootstrap.join(' ')}`] : []),
+    ...(s.bootstrap.length > 0 ? [`bootstrap    ${s.bootstrap.map(address).join(' ')}`] : []),
     ...(s.privateHost != null ? [`private host ${s.privateHost}, connected to ${s.privatePeers.length} peer(s)`] : []),
-    ...(s.relay != null ? [`reachable    ${s.relay} (the swarm's relay, for members behind NAT)`] : []),
+    ...(s.relay != null ? [`reachable    relayed via the owner (the swarm's relay, for members behind NAT)`] : []),
     ...(s.lastError != null ? [`last error   ${s.lastError}`] : [])
-  ].join('\n')
+  ].join('\n'), width)
 }
 
 const usage = `subcommands:
@@ -38,6 +43,7 @@ const usage = `subcommands:
   join --owner MULTIADDR         ask the owner for the key and join (leaves the public network)
   leave                          leave the private network, back to the public one
   rotate                         give every authorised member a new key
+  dissolve                       owner: take the private network down and forget it
   status [--json]                role, state, key fingerprint, members
   key import FILE                store a swarm.key (base16, base64 or bin) in the data dir
   key export --out FILE [--encoding E]   write the stored key to FILE (mode 0600; base16 | base64 | bin)
@@ -48,7 +54,7 @@ example: dms-net swarm create --authorise 12D3KooW... --data ./owner`
 export const swarmCommand: Command = {
   name: 'swarm',
   args: 'SUBCOMMAND',
-  summary: 'Private swarm: create, authorise, revoke, join, leave, rotate, status, key import/export.',
+  summary: 'Private swarm: create, authorise, revoke, join, leave, rotate, dissolve, status, key.',
   help: usage,
   options: {
     authorise: { type: 'string', multiple: true },
@@ -62,7 +68,7 @@ export const swarmCommand: Command = {
   run: async ({ positionals, values, dataDir }) => {
     const [sub, ...args] = positionals as [string, ...string[]]
     const need = (count: number, what: string): void => { if (args.length !== count) throw new UsageError(`swarm ${sub} needs ${what}`) }
-    const show = (s: SwarmStatus): void => { print(values.json === true ? JSON.stringify(s, null, 2) : statusText(s)) }
+    const show = (s: SwarmStatus): void => { print(values.json === true ? JSON.stringify(s, null, 2) : statusText(s, terminalWidth())) }
     switch (sub) {
       case 'create': {
         need(0, 'only --authorise PEER...')
@@ -82,6 +88,7 @@ export const swarmCommand: Command = {
       }
       case 'leave': need(0, 'no arguments'); show(await call(dataDir, 'swarm.leave')); return 0
       case 'rotate': need(0, 'no arguments'); show(await call(dataDir, 'swarm.rotate')); return 0
+      case 'dissolve': need(0, 'no arguments'); show(await call(dataDir, 'swarm.dissolve')); return 0
       case 'status': need(0, 'no arguments'); show(await call(dataDir, 'swarm.status')); return 0
       case 'key': {
         const keyPath = join(dataDir, 'swarm', 'swarm.key')
@@ -96,7 +103,10 @@ export const swarmCommand: Command = {
           if (!['base16', 'base64', 'bin'].includes(encoding)) throw new UsageError('--encoding must be base16, base64 or bin')
           const key = await readSwarmKeyFile(keyPath)
           if (typeof values.out === 'string') {
-            await writeFileAtomic(values.out, formatSwarmKey(key, encoding), { mode: 0o600 })
+            // a mistyped path must not put the network's secret in a directory made for it on the way
+            const dir = dirname(resolve(values.out))
+            if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new UsageError(`--out ${values.out}: there is no directory ${dir}`)
+            await writeFileAtomic(values.out, formatSwarmKey(key, encoding), { mode: 0o600, createDir: false })
             print(`wrote key ${fingerprint(key)} to ${values.out} (mode 0600)`)
             return 0
           }
