@@ -56,7 +56,7 @@ export function parseCommand (command: Command, argv: string[]): Parsed & { help
     })
     result = parseArgs({ args, options: { ...common, ...command.options }, allowPositionals: true, strict: true })
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ''))
+    throw new UsageError(argsError((err as Error).message))
   }
   const values = result.values as Parsed['values']
   const help = values.help === true
@@ -98,4 +98,16 @@ export function commandHelp (command: Command, subcommand?: string): string {
     '  --json       machine-readable output (one JSON document, or JSON lines for streams)',
     '  --help       this text'
   ].join('\n')
+}
+
+/**
+ * node:util parseArgs's message, in the CLI's words: a value that starts with '-' (`--count -1`) is
+ * "ambiguous" to it, and it names short forms the docs do not use (`-c, --count <value>`).
+ */
+export function argsError (message: string): string {
+  const ambiguous = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument is ambiguous/.exec(message)
+  if (ambiguous != null) return `${ambiguous[1]} needs a value; one that starts with '-' goes as ${ambiguous[1]}=VALUE`
+  const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
+  if (missing != null) return `${missing[1]} needs a value`
+  return message.replace(/\. To specify a positional.*$/s, '')
 }

@@ -24,7 +24,8 @@ export async function readConfigFile (path: string): Promise<{ node: NodeConfigI
   try {
     value = JSON.parse(text)
   } catch (err) {
-    throw new UsageError(`--config ${path} is not valid JSON: ${(err as Error).message}`)
+    // JSON.parse quotes the text, newlines and all: one line, cut, so the reason is not lost to the first line break
+    throw new UsageError(`--config ${path} is not valid JSON: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 160)}`)
   }
   if (value == null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`--config ${path} must hold a JSON object of createNode options`)
   const unknown = Object.keys(value).filter((key) => !KEYS.includes(key))

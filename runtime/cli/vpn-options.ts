@@ -47,7 +47,7 @@ export function vpnOptions (file: VpnInit, values: Record<string, unknown>): Vpn
     ...file,
     ...(accept != null ? { acceptFrom: acceptList(accept, '--vpn-accept', flagError) } : {}),
     ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
-    ...(typeof values['vpn-mtu'] === 'string' ? { mtu: Number(values['vpn-mtu']) } : {}),
+    ...(typeof values['vpn-mtu'] === 'string' ? { mtu: /^\d{1,6}$/.test(values['vpn-mtu']) ? Number(values['vpn-mtu']) : flagError(`--vpn-mtu needs a number of bytes (got ${JSON.stringify(values['vpn-mtu'].slice(0, 40))})`) } : {}),
     ...(values['vpn-no-offload'] === true ? { offload: false } : {}),
     ...(values['vpn-firewall'] === true ? { firewall: true } : {}),
     ...(values['vpn-accept-ports'] === true ? { acceptPorts: true } : {})

@@ -106,9 +106,15 @@ test('bid requests: the daemon prints job.received, jobs lists them, jobs --foll
   assert.equal([event.type, event.from], ['job.received', bId])
   await eventually('the daemon logs job.received', () => /job\.received.*render-42/.test(daemons[0]!.output()), 5000)
 
+  // a long id, GPUs and a long currency: the row is cut to 80 columns, not widened
+  const wide = { jobId: 'a-very-long-job-identifier-0123456789', resources: { cpuCores: 64, memoryMb: 262144, gpus: 8 }, price: { max: 12345.5, currency: 'DMSTOKEN' }, deadline: Date.now() + 60_000 }
+  assert.is((await runCli(['publish-job', JSON.stringify(wide), '--data', dataB()])).code, 0)
+  await follow.waitFor(/a-very-long-job/)
   const listed = await runCli(['jobs', '--data', dataA()])
   assert.match(listed.stdout, /TIME\s+JOB\s+FROM/)
-  assert.match(listed.stdout, /render-42\s+12D3KooW\S+\s+2 cpu, 512 MB\s+5 DMS/)
+  assert.match(listed.stdout, /render-42\s+12D3KooW\S+\s+2cpu 512MB\s+5 DMS/)
+  assert.match(listed.stdout, /a-very-lon…\s+12D3KooW\S+\s+64cpu 256GB 8gpu\s+12345\.5 …/)
+  for (const line of listed.stdout.trimEnd().split('\n')) assert.ok(line.length <= 80, `${line.length} columns: ${line}`)
   const asJson = (await runCli(['jobs', '--json', '--data', dataA()])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { bid: { jobId: string } })
   assert.ok(asJson.some((job) => job.bid.jobId === 'render-42'))
 })

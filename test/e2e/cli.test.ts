@@ -99,7 +99,16 @@ for (const [args, pattern] of [
   [['node', '--announce', '1.2.3.4:4001'], /discovery\.announce must be a list of multiaddrs/],
   [['node', '--dht', '--dht-prefix', 'dms'], /discovery\.dhtPrefix must look like \/dms/],
   [['node', '--rendezvous', 'bad name!'], /discovery\.rendezvous must be a name/],
-  [['node', '--vpn-accept', 'nope'], /--vpn-accept: "nope" is not a peer id/]
+  [['node', '--vpn-accept', 'nope'], /--vpn-accept: "nope" is not a peer id/],
+  // a /p2p/ part that is no peer id: refused here, not dialled (and redialled) forever, nor a library's message
+  [['node', '--bootstrap', '/ip4/127.0.0.1/tcp/1/p2p/xyz'], /"xyz" is not a peer id/],
+  [['dial', '/ip4/127.0.0.1/tcp/1/p2p/notapeerid'], /"notapeerid" is not a peer id/],
+  [['swarm', 'join', '--owner', '/ip4/127.0.0.1/tcp/1/p2p/xyz'], /"xyz" is not a peer id/],
+  [['listen', '/ip4/127.0.0.1/udp/1'], /listens on TCP only \(no udp\)/],
+  [['node', '--listen', '/ip4/127.0.0.1/tcp/0/ws'], /listens on TCP only \(no ws\)/],
+  [['ping', '12D3KooWMY9kQBxGDAnhZze85aQr9qouZZZcsX7nARc95UngPvYC', '--count', '-1'], /--count needs a value; one that starts with '-' goes as --count=VALUE/],
+  [['node', '--vpn-mtu', 'abc'], /--vpn-mtu needs a number of bytes \(got "abc"\)/],
+  [['events', '--type', 'peer.conected'], /no such event \(peer\.\*: peer\.discovered peer\.connected/]
 ] as const) {
   test(`bad arguments exit 2 with one clear line: ${args.join(' ')}`, async () => {
     const result = await runCli([...args, '--data', join(root, 'x')])

@@ -12,14 +12,19 @@ export const eventsCommand: Command = {
   help: [
     '  --type TYPE   only events of this type (repeatable), e.g. --type peer.connected --type job.received',
     '',
-    'The event types are listed in docs/cli.md.'
+    `event types: ${NODE_EVENT_TYPES.join(' ')}`
   ].join('\n'),
   options: { type: { type: 'string', multiple: true } },
   run: async (parsed) => {
     const types = parsed.values.type as string[] | undefined
     const unknown = (types ?? []).filter((type) => !(NODE_EVENT_TYPES as readonly string[]).includes(type))
     // an unknown type would be accepted and then wait forever for an event that never comes
-    if (unknown.length > 0) throw new UsageError(`--type ${unknown.join(', ')}: no such event (known: ${NODE_EVENT_TYPES.join(' ')})`)
+    if (unknown.length > 0) {
+      // the whole list would not fit one line: the types of the same kind (peer.*), or where the list is
+      const kind = unknown[0]!.split('.')[0]
+      const near = NODE_EVENT_TYPES.filter((type) => type.split('.')[0] === kind)
+      throw new UsageError(`--type ${unknown.join(', ').slice(0, 80)}: no such event (${near.length > 0 ? `${kind}.*: ${near.join(' ')}; ` : ''}all: dms-net events --help)`)
+    }
     return await follow(parsed.dataDir, 'events', types != null ? { types } : {}, (item) => {
       output(parsed, { time: Date.now(), ...(item as object) }, () => eventLine(item as NodeEvent, process.stdout.isTTY === true ? terminalWidth() : Infinity))
     })

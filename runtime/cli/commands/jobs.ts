@@ -2,7 +2,7 @@ import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { call, follow, output } from '../client-call.js'
 import { countArg, jsonArg } from '../arguments.js'
-import { shortId, table } from '../format.js'
+import { shortId } from '../format.js'
 import { safeText } from '../../../actors/messenger/safe-text.js'
 import type { ReceivedJob } from '../../control/job-log.js'
 import type { NodeEventMap } from '../../events.js'
@@ -27,19 +27,28 @@ export const publishJobCommand: Command = {
   }
 }
 
-/** One line per job: when, who, what it needs and pays. */
-function jobRow (job: ReceivedJob): string[] {
+/** Cut to `width`, marking the cut. */
+const cut = (text: string, width: number): string => text.length > width ? `${text.slice(0, width - 1)}…` : text
+
+/** The columns' widths: 80 columns in all with their separators, so a listed row and a followed one align. */
+const WIDTHS = [8, 11, 15, 16, 9, 11]
+
+/** One line per job in 80 columns: when, who, what it needs and pays, by when (UTC); --json has every field whole. */
+function jobRow (job: ReceivedJob): string {
   const { bid } = job
-  return [
+  const memory = bid.resources.memoryMb >= 1024 && bid.resources.memoryMb % 1024 === 0 ? `${bid.resources.memoryMb / 1024}GB` : `${bid.resources.memoryMb}MB`
+  const needs = `${bid.resources.cpuCores}cpu ${memory}${bid.resources.gpus != null ? ` ${bid.resources.gpus}gpu` : ''}`
+  return row([
     new Date(job.time).toISOString().slice(11, 19),
     safeText(bid.jobId, 40),
     shortId(job.from),
-    `${bid.resources.cpuCores} cpu, ${bid.resources.memoryMb} MB`,
+    needs,
     `${bid.price.max} ${safeText(bid.price.currency, 12)}`,
-    new Date(bid.deadline).toISOString()
-  ]
+    new Date(bid.deadline).toISOString().slice(5, 16).replace('T', ' ')
+  ])
 }
-const header = ['TIME', 'JOB', 'FROM', 'NEEDS', 'MAX PRICE', 'DEADLINE']
+const row = (cells: string[]): string => cells.map((cell, i) => cut(cell, WIDTHS[i]!).padEnd(WIDTHS[i]!)).join('  ').trimEnd()
+const header = row(['TIME', 'JOB', 'FROM', 'NEEDS', 'MAX PRICE', 'DEADLINE'])
 
 export const jobsCommand: Command = {
   name: 'jobs',
@@ -53,13 +62,13 @@ export const jobsCommand: Command = {
     const limit = countArg('limit', parsed.values.limit, 100)
     const jobs = await call<ReceivedJob[]>(parsed.dataDir, 'jobs', limit != null ? { limit } : {})
     if (parsed.json) for (const job of jobs) output(parsed, job, () => '')
-    else if (jobs.length > 0) output(parsed, null, () => table([header, ...jobs.map(jobRow)]))
+    else if (jobs.length > 0) output(parsed, null, () => [header, ...jobs.map(jobRow)].join('\n'))
     else if (parsed.values.follow !== true) output(parsed, null, () => '(no bid requests received yet)')
     if (parsed.values.follow !== true) return 0
     return await follow(parsed.dataDir, 'events', { types: ['job.received'] }, (item) => {
       const event = item as NodeEventMap['job.received']
       const job: ReceivedJob = { time: Date.now(), from: event.from, bid: event.bid }
-      output(parsed, job, () => jobRow(job).join('  '))
+      output(parsed, job, () => jobRow(job))
     })
   }
 }

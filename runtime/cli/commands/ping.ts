@@ -6,6 +6,7 @@ import { countArg } from '../arguments.js'
 import { peerArg } from '../peer-arg.js'
 import { renderError } from '../render-error.js'
 import { shortId } from '../format.js'
+import { fitText, terminalWidth } from '../terminal.js'
 import type { PingResult } from '../../../actors/ping-client.js'
 import type { VpnStatus } from '../../vpn/vpn-types.js'
 
@@ -53,7 +54,9 @@ export const pingCommand: Command = {
   run: async (parsed) => {
     const { peer, ip } = await pingTarget(parsed.dataDir, parsed.positionals[0]!)
     const count = countArg('count', parsed.values.count, 1_000_000) ?? 3
-    const name = ip != null ? `${ip} (${shortId(peer)})` : shortId(peer)
+    // a VPN IP's peer is said once, not on every line (80 columns)
+    const name = ip ?? shortId(peer)
+    if (ip != null && !parsed.json) print(`${ip} is ${shortId(peer)}`)
     const rtts: number[] = []
     const errors: string[] = []
     let last: PingResult | undefined
@@ -80,7 +83,7 @@ export const pingCommand: Command = {
         } else {
           rtts.push(result.rttMs)
           last = result
-          if (!parsed.json) print(`pong from ${name}: ${ms(result.rttMs)} ms via ${pathText(result)}`)
+          if (!parsed.json) print(fitText(`pong from ${name}: ${ms(result.rttMs)} ms via ${pathText(result)}`, terminalWidth()))
         }
         if (sent < count && !interrupted) await new Promise<void>((resolve) => { const timer = setTimeout(resolve, 1000); wake = () => { clearTimeout(timer); resolve() } })
       }

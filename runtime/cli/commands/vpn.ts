@@ -8,6 +8,7 @@ import type { PolicyRule, VpnPolicy } from '../../vpn/vpn-rules.js'
 import { UsageError } from '../command.js'
 import type { Command } from '../command.js'
 import { shortId, table } from '../format.js'
+import { fitText, terminalWidth } from '../terminal.js'
 import { peerArg } from '../peer-arg.js'
 
 const print = (text: string): void => { process.stdout.write(`${text}\n`) }
@@ -220,10 +221,10 @@ async function rulesCommand (dataDir: string, sub: string, args: string[], value
   if (values.json === true) { print(JSON.stringify(policy, null, 2)); return 0 }
   if (policy == null) { print('policy off: all traffic between members passes'); return 0 }
   const side = (w: string): string => w.startsWith('group:') || w === '*' ? w : shortId(w)
-  print([
-    'policy on: traffic between members is denied unless a rule allows it (replies pass)',
+  print(fitText([
+    'policy on: members reach each other only where a rule allows (replies pass)',
     ...Object.entries(policy.groups).map(([name, members]) => `group ${name}: ${members.map(shortId).join(', ') || '(no members)'}`),
     policy.rules.length === 0 ? 'no rules: nothing passes' : table([['#', 'FROM', 'TO', 'PROTO', 'PORTS'], ...policy.rules.map((r, i) => [String(i), side(r.from), side(r.to), r.protocol, r.ports != null ? `${r.ports[0]}-${r.ports[1]}` : 'all'])])
-  ].join('\n'))
+  ].join('\n'), terminalWidth()))
   return 0
 }
