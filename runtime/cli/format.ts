@@ -42,7 +42,7 @@ export function eventLine (event: NodeEvent, width = Infinity): string {
   // on a terminal, an address drops the peer id the line names already, and shortens any other
   const fit = (text: string): string => width === Infinity ? text : text.replace(/\/p2p\/([1-9A-HJ-NP-Za-km-z]{40,})/g, (_, id: string) => id === self ? '' : `/p2p/${shortId(id)}`)
   const facts = Object.entries(rest).map(([key, value]) => {
-    if (key === 'peerId' && typeof value === 'string') return shortId(value)
+    if (key === 'peerId' && typeof value === 'string') return width === Infinity ? value : shortId(value) // a log file has it whole
     if (Array.isArray(value)) return `${key}=${value.length > 3 ? `${value.length} items` : fit(value.join(','))}`
     // event fields may carry a remote peer's words: never raw control characters on the terminal
     return `${key}=${fit(safeText(typeof value === 'string' ? value : jsonText(value), 400))}`

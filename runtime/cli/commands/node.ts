@@ -5,8 +5,8 @@ export const nodeCommand: Command = {
   name: 'node',
   summary: 'Run a node in the foreground: print its id and addresses, log its events, answer other dms-net commands.',
   help: [
-    '  --config FILE           JSON file of createNode options (docs/cli.md); it overrides',
-    '                          the saved ones (dms-net config), flags override both',
+    '  --config FILE           JSON file of createNode options and vpn (docs/cli.md),',
+    '                          over the saved config (dms-net config); flags win',
     '  --listen MULTIADDR      listen address (repeatable; default /ip4/127.0.0.1/tcp/0)',
     '  --bootstrap MULTIADDR   peer to dial at start and redial when it drops (repeatable, needs /p2p/<id>)',
     '  --json                  log events as JSON lines',

@@ -97,7 +97,7 @@ example: dms-net vpn start --subnet 10.88.0.0/24 --peers 12D3KooWA...,12D3KooWB.
 export const vpnCommand: Command = {
   name: 'vpn',
   args: 'SUBCOMMAND',
-  summary: 'VPN (IP over libp2p): start, add, remove, stop, status.',
+  summary: 'VPN (IP over libp2p): start, add, remove, stop, status, dns, publish, policy, rules.',
   help: usage,
   options: {
     subnet: { type: 'string' },
