@@ -108,7 +108,9 @@ for (const [args, pattern] of [
   [['node', '--listen', '/ip4/127.0.0.1/tcp/0/ws'], /listens on TCP only \(no ws\)/],
   [['ping', '12D3KooWMY9kQBxGDAnhZze85aQr9qouZZZcsX7nARc95UngPvYC', '--count', '-1'], /--count needs a value; one that starts with '-' goes as --count=VALUE/],
   [['node', '--vpn-mtu', 'abc'], /--vpn-mtu needs a number of bytes \(got "abc"\)/],
-  [['events', '--type', 'peer.conected'], /no such event \(peer\.\*: peer\.discovered peer\.connected/]
+  [['events', '--type', 'peer.conected'], /no such event \(peer\.\*: peer\.discovered peer\.connected/],
+  [['vpn', 'rule', 'add', '--from', '*', '--to', '*', '--proto', 'tcp', '--port', '10-5'], /--port 10-5: ports go from 1 to 65535, low to high/],
+  [['vpn', 'rule', 'add', '--from', '*', '--to', '*', '--port', '80'], /--port goes with --proto tcp or udp/]
 ] as const) {
   test(`bad arguments exit 2 with one clear line: ${args.join(' ')}`, async () => {
     const result = await runCli([...args, '--data', join(root, 'x')])

@@ -209,6 +209,11 @@ async function rulesCommand (dataDir: string, sub: string, args: string[], value
     if (!['tcp', 'udp', 'icmp', 'any'].includes(protocol)) throw new UsageError(`--proto is tcp, udp, icmp or any (got ${JSON.stringify(protocol)})`)
     const range = typeof values.port === 'string' ? /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(values.port) : undefined
     if (range === null) throw new UsageError(`--port is N or N-M (got ${JSON.stringify(values.port)})`)
+    if (range != null) {
+      const [low, high] = [Number(range[1]), Number(range[2] ?? range[1])]
+      if (low < 1 || high > 65535 || low > high) throw new UsageError(`--port ${values.port as string}: ports go from 1 to 65535, low to high`)
+      if (protocol !== 'tcp' && protocol !== 'udp') throw new UsageError('--port goes with --proto tcp or udp')
+    }
     const rule = { from: await who(values.from, 'from'), to: await who(values.to, 'to'), protocol, ...(range != null ? { ports: [Number(range[1]), Number(range[2] ?? range[1])] } : {}) } as PolicyRule
     policy = await call<VpnPolicy | null>(dataDir, 'vpn.rule.add', { rule })
   } else if (sub === 'rule' && args[0] === 'remove' && args.length === 2 && /^\d+$/.test(args[1]!)) {
