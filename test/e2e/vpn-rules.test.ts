@@ -52,8 +52,8 @@ test('rules between members: default deny once on, a group may reach another on 
     for (const [args, code, reason] of [
       [['rule', 'add', '--from', 'group:nobody', '--to', '*'], 1, /no group "nobody"/],
       [['rule', 'add', '--from', '*', '--to', '*', '--proto', 'sctp'], 2, /--proto is tcp, udp, icmp or any/],
-      [['rule', 'add', '--from', '*', '--to', '*', '--proto', 'tcp', '--port', '99999'], 1, /ports must be/],
-      [['rule', 'add', '--from', '*', '--to', '*', '--port', '80'], 1, /ports go with tcp or udp only/],
+      [['rule', 'add', '--from', '*', '--to', '*', '--proto', 'tcp', '--port', '99999'], 2, /ports go from 1 to 65535/],
+      [['rule', 'add', '--from', '*', '--to', '*', '--port', '80'], 2, /--port goes with --proto tcp or udp/],
       [['rule', 'remove', '7'], 1, /no rule 7/],
       [['group', web.id, 'Bad Group'], 1, /bad group/]
     ] as const) {
