@@ -21,7 +21,7 @@ export interface ChannelInit {
   deliveries: ByteBudget
   /** `bytes`: the frame's size, what a held delivery of it counts against the deliveries budget. */
   onEnvelope: (envelope: Envelope, channel: Channel, bytes: number) => void
-  /** A whole frame that holds no valid envelope: reported, answered if it can be, and the stream goes on. */
+  /** A whole frame that holds no valid envelope, or the head of one skipped as oversized: reported, answered if it can be, and the stream goes on. */
   onBadEnvelope: (error: WireError, frame: Uint8Array, channel: Channel) => void
   /** A bad frame or a stall: the channel is closed right after. */
   onWireError: (error: WireError, channel: Channel) => void
@@ -34,6 +34,9 @@ export interface ChannelInit {
  * by the `deliveries` budget: over it, the stream pauses until handlers finish.
  */
 const MAX_IN_FLIGHT = 64
+
+/** The largest frame skipped rather than fatal: the largest maxFrameBytes a node may have (64 MiB). Over it, the stream is reset. */
+const MAX_SKIPPED_FRAME_BYTES = 64 << 20
 
 /** What a paused stream may buffer: yamux's largest stream window (16 MiB) and one frame more. */
 const PAUSED_READ_BUFFER_BYTES = (16 << 20) + (1 << 20)
@@ -65,7 +68,14 @@ export class Channel {
   constructor (private readonly init: ChannelInit) {
     this.stream = init.stream
     this.remotePeer = init.remotePeer
-    this.decoder = new FrameDecoder(init.maxFrameBytes)
+    this.decoder = new FrameDecoder(init.maxFrameBytes, {
+      // a peer whose limit is larger (its own maxFrameBytes) costs only that frame, not the stream's requests;
+      // its head names the request, so the sender hears OVERSIZED at once instead of a reset or a timeout
+      skipUpTo: MAX_SKIPPED_FRAME_BYTES,
+      onSkipped: (length, head) => {
+        this.init.onBadEnvelope(new WireError('OVERSIZED', `a frame of ${length} bytes is over this node's limit of ${init.maxFrameBytes} (maxFrameBytes); dropped`), head, this)
+      }
+    })
     this.writer = new FrameWriter(init.stream)
     this.stream.addEventListener('message', (event) => { this.receive(event.data instanceof Uint8Array ? event.data : event.data.subarray()) })
     this.stream.addEventListener('close', () => { this.finish() })
@@ -147,6 +157,7 @@ export class Channel {
     if (this.closed) return
     this.bytesIn += chunk.byteLength
     let frames: Uint8Array[]
+    const ended = this.decoder.ended
     try {
       frames = this.decoder.push(chunk)
     } catch (err) {
@@ -154,7 +165,7 @@ export class Channel {
       return
     }
     if (!this.charge()) return
-    this.armDeadline(frames.length > 0)
+    this.armDeadline(this.decoder.ended !== ended)
     if (frames.length === 0) return
     if (this.waiting.length === 0 && !this.paused) this.deliver(frames, 0)
     else this.waiting.push(...frames)

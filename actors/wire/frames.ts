@@ -19,21 +19,41 @@ export function encodeFrame (payload: Uint8Array): Uint8Array {
   return frame
 }
 
+/** Bytes of a skipped frame kept to read its envelope's head (id and kind come first). */
+export const SKIPPED_HEAD_BYTES = 256
+
+export interface FrameDecoderOptions {
+  /**
+   * Frames over `maxFrameBytes` but at most this long are skipped, not fatal: their bytes are
+   * dropped as they come (never buffered whole), and `onSkipped` gets the length and the first
+   * SKIPPED_HEAD_BYTES. A peer with a larger limit then costs only its own frame. @default 0 (none)
+   */
+  skipUpTo?: number
+  onSkipped?: (length: number, head: Uint8Array) => void
+}
+
 /**
  * Splits a byte stream into length-prefixed frames. A declared length above
- * `maxFrameBytes` fails at once, before any of that frame is buffered.
+ * `maxFrameBytes` fails at once (or is skipped, see `skipUpTo`), before any of
+ * that frame is buffered.
  */
 export class FrameDecoder {
   private chunks: Uint8Array[] = []
   private buffered = 0
   /** Length of the frame being collected, once its header is read. */
   private frameLength = -1
+  /** Of the frame being skipped: its length, its bytes still to drop, its head so far. */
+  private skipLength = 0
+  private skipRemaining = 0
+  private skipHead: Uint8Array[] = []
+  /** Frames ended so far, delivered or skipped (a frame's deadline ends with it). */
+  ended = 0
 
-  constructor (private readonly maxFrameBytes: number) {}
+  constructor (private readonly maxFrameBytes: number, private readonly options: FrameDecoderOptions = {}) {}
 
-  /** True while part of a frame is buffered. */
+  /** True while part of a frame is buffered (or being skipped). */
   get pending (): boolean {
-    return this.buffered > 0 || this.frameLength >= 0
+    return this.buffered > 0 || this.frameLength >= 0 || this.skipRemaining > 0
   }
 
   /** Bytes held for frames not yet complete. */
@@ -49,10 +69,13 @@ export class FrameDecoder {
     }
     const frames: Uint8Array[] = []
     for (;;) {
+      if (this.skipRemaining > 0 && !this.skip()) break
       if (this.frameLength < 0 && !this.readHeader()) break
+      if (this.frameLength < 0) continue // a header of a frame to skip
       if (this.buffered < this.frameLength) break
       frames.push(this.take(this.frameLength))
       this.frameLength = -1
+      this.ended++
     }
     return frames
   }
@@ -68,15 +91,49 @@ export class FrameDecoder {
         scale *= 128
         index++
         if ((byte & 0x80) === 0) {
-          if (length > this.maxFrameBytes) throw new WireError('OVERSIZED', `frame of ${length} bytes exceeds the ${this.maxFrameBytes}-byte limit`)
+          if (length > this.maxFrameBytes && length > (this.options.skipUpTo ?? 0)) throw new WireError('OVERSIZED', `frame of ${length} bytes exceeds the ${this.maxFrameBytes}-byte limit`)
           this.take(index)
-          this.frameLength = length
+          if (length > this.maxFrameBytes) {
+            this.skipLength = this.skipRemaining = length
+            this.skipHead = []
+          } else {
+            this.frameLength = length
+          }
           return true
         }
         if (index >= MAX_HEADER_BYTES) throw new WireError('MALFORMED', 'frame length header is too long')
       }
     }
     return false
+  }
+
+  /** Drop what is buffered of the frame being skipped, its head kept; true once it is all gone. */
+  private skip (): boolean {
+    const headLength = Math.min(SKIPPED_HEAD_BYTES, this.skipLength)
+    const headSoFar = this.skipLength - this.skipRemaining
+    if (headSoFar < headLength) {
+      const count = Math.min(headLength - headSoFar, this.buffered)
+      if (count > 0) this.skipHead.push(this.take(count).slice())
+      this.skipRemaining -= count
+      if (this.skipLength - this.skipRemaining === headLength) {
+        const head = new Uint8Array(headLength)
+        let at = 0
+        for (const part of this.skipHead) { head.set(part, at); at += part.byteLength }
+        this.skipHead = []
+        this.options.onSkipped?.(this.skipLength, head)
+      }
+    }
+    while (this.skipRemaining > 0 && this.chunks.length > 0) {
+      const first = this.chunks[0]!
+      const count = Math.min(first.byteLength, this.skipRemaining)
+      if (count === first.byteLength) this.chunks.shift()
+      else this.chunks[0] = first.subarray(count)
+      this.buffered -= count
+      this.skipRemaining -= count
+    }
+    if (this.skipRemaining > 0) return false
+    this.ended++
+    return true
   }
 
   private take (count: number): Uint8Array {

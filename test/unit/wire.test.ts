@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { FrameDecoder, encodeFrame } from '../../actors/wire/frames.js'
+import { FrameDecoder, SKIPPED_HEAD_BYTES, encodeFrame } from '../../actors/wire/frames.js'
+import { prng } from '../support/prng.js'
 import { decodeEnvelope, encodeEnvelope, encodeValue } from '../../actors/wire/codec.js'
 import { WireError } from '../../actors/wire/envelope.js'
 import type { Envelope } from '../../actors/wire/envelope.js'
@@ -47,6 +48,39 @@ test('an oversized declared length fails before the body is buffered', () => {
   const decoder = new FrameDecoder(1000)
   const header = encodeFrame(new Uint8Array(1001)).subarray(0, 2)
   wireError(() => decoder.push(header), 'OVERSIZED', /1001 bytes exceeds the 1000-byte limit/)
+})
+
+test('generated streams: frames over the limit but within skipUpTo are dropped as they come, their heads reported, the others delivered in order', () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const random = prng(seed)
+    const limit = 64 + Math.floor(random() * 400)
+    const sizes = Array.from({ length: 1 + Math.floor(random() * 12) }, () => Math.floor(random() * 3 * limit))
+    const payloads = sizes.map((size, i) => new Uint8Array(size).map((_, j) => (i * 31 + j) & 0xff))
+    const stream = new Uint8Array(payloads.reduce((total, p) => total + encodeFrame(p).length, 0))
+    let at = 0
+    for (const p of payloads) { const frame = encodeFrame(p); stream.set(frame, at); at += frame.length }
+    const skipped: Array<[number, Uint8Array]> = []
+    const decoder = new FrameDecoder(limit, { skipUpTo: 4 * limit, onSkipped: (length, head) => { skipped.push([length, head]) } })
+    const out: Uint8Array[] = []
+    for (let from = 0; from < stream.length;) {
+      const to = Math.min(stream.length, from + 1 + Math.floor(random() * limit))
+      out.push(...decoder.push(stream.subarray(from, to)))
+      assert.ok(decoder.bufferedBytes <= limit + 5 + (to - from), `seed ${seed}: a skipped frame is never buffered whole`)
+      from = to
+    }
+    const kept = payloads.filter((p) => p.length <= limit)
+    const over = payloads.filter((p) => p.length > limit)
+    assert.equal(out.map((f) => Array.from(f)), kept.map((p) => Array.from(p)), `seed ${seed}: the frames within the limit, in order`)
+    assert.equal(skipped.map(([length]) => length), over.map((p) => p.length), `seed ${seed}: each skipped frame reported once`)
+    skipped.forEach(([, head], i) => { assert.equal(Array.from(head), Array.from(over[i]!.subarray(0, SKIPPED_HEAD_BYTES)), `seed ${seed}: the head is the frame's first bytes`) })
+    assert.is(decoder.ended, payloads.length)
+    assert.not.ok(decoder.pending)
+  }
+})
+
+test('past skipUpTo a declared length is still fatal', () => {
+  const decoder = new FrameDecoder(1000, { skipUpTo: 5000, onSkipped: () => {} })
+  wireError(() => decoder.push(encodeFrame(new Uint8Array(5001)).subarray(0, 2)), 'OVERSIZED', /5001 bytes exceeds the 1000-byte limit/)
 })
 
 test('frame headers round-trip at every varint length boundary', () => {
