@@ -71,7 +71,11 @@ async function run (libp2p: Libp2p, operation: HostOperation, signal: AbortSigna
 }
 
 async function dial (libp2p: DmsLibp2p, target: string, signal: AbortSignal): Promise<{ peerId: string, remoteAddr: string, alreadyConnected?: true }> {
-  if (!target.startsWith('/')) return outcome(await dialPeerId(libp2p, target, signal))
+  if (!target.startsWith('/')) {
+    // as libp2p does: an open direct connection answers the dial; a relayed (limited) one does not, a dial may find a direct path
+    const open = libp2p.getConnections(peerIdFromString(target)).find((c) => c.status === 'open' && c.limits == null)
+    return open != null ? { ...outcome(open), alreadyConnected: true } : outcome(await dialPeerId(libp2p, target, signal))
+  }
   const address = multiaddr(target)
   const peer = address.getComponents().findLast((c) => c.name === 'p2p')?.value
   const existing = peer == null ? [] : libp2p.getConnections(peerIdFromString(peer)).filter((c) => c.status === 'open')
