@@ -94,6 +94,7 @@ for (const [args, pattern] of [
   [['node', '--config', '/nonexistent/dms.json'], /cannot read --config/],
   [['completion', 'tcsh'], /completion is for bash, zsh or fish/],
   [['publish-job', '[1'], /not valid JSON/],
+  [['publish-job', '{"jobId":"j","resources":{"cpuCores":1,"memoryMb":1},"price":{"max":1,"currency":"D"},"deadline":1900000000}'], /deadline 1900000000 is in the past \(1970-01-22T.*\): it is milliseconds since the epoch/],
   [['id', 'extra'], /unexpected argument "extra"/],
   [['node', '--relay-max-reservations', 'lots'], /--relay-max-reservations must be a positive whole number/],
   [['node', '--announce', '1.2.3.4:4001'], /discovery\.announce must be a list of multiaddrs/],

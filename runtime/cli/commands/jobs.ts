@@ -21,6 +21,9 @@ export const publishJobCommand: Command = {
     } catch (err) {
       throw new UsageError((err as Error).message)
     }
+    // seconds where milliseconds go (1900000000 is in January 1970) would publish a bid nobody can meet
+    const { deadline } = bid as { deadline: number }
+    if (deadline <= Date.now()) throw new UsageError(`deadline ${deadline} is in the past (${new Date(deadline).toISOString()}): it is milliseconds since the epoch`)
     const result = await call<{ recipients: number }>(parsed.dataDir, 'publishJob', { bid })
     output(parsed, result, () => `published to ${result.recipients} peer(s)`)
     return 0
