@@ -46,14 +46,18 @@ export class FrameDecoder {
   private skipLength = 0
   private skipRemaining = 0
   private skipHead: Uint8Array[] = []
-  /** Frames ended so far, delivered or skipped (a frame's deadline ends with it). */
-  ended = 0
+  private endedCount = 0
 
   constructor (private readonly maxFrameBytes: number, private readonly options: FrameDecoderOptions = {}) {}
 
   /** True while part of a frame is buffered (or being skipped). */
   get pending (): boolean {
     return this.buffered > 0 || this.frameLength >= 0 || this.skipRemaining > 0
+  }
+
+  /** Frames ended so far, delivered or skipped (a frame's deadline ends with it). */
+  get ended (): number {
+    return this.endedCount
   }
 
   /** Bytes held for frames not yet complete. */
@@ -75,7 +79,7 @@ export class FrameDecoder {
       if (this.buffered < this.frameLength) break
       frames.push(this.take(this.frameLength))
       this.frameLength = -1
-      this.ended++
+      this.endedCount++
     }
     return frames
   }
@@ -132,7 +136,7 @@ export class FrameDecoder {
       this.skipRemaining -= count
     }
     if (this.skipRemaining > 0) return false
-    this.ended++
+    this.endedCount++
     return true
   }
 
