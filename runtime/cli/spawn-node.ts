@@ -39,7 +39,8 @@ export async function spawnNode (args: string[], options: { namespace?: string, 
     child.stdout!.on('data', check)
     void exited.then((code) => { clearTimeout(timer); reject(new DmsError('HOST_START_FAILED', `dms-net node exited with ${code}:\n${output}`)) })
   })
-  const peerId = /dms-net node (\S+)/.exec(output)?.[1] ?? /"peerId":"([^"]+)"/.exec(output)?.[1] ?? ''
+  // the node's own id is on its node.running line: events before it (a peer that connected first) name other peers
+  const peerId = /dms-net node (\S+)/.exec(output)?.[1] ?? /"type":"node\.running","peerId":"([^"]+)"/.exec(output)?.[1] ?? ''
   return {
     child,
     peerId,
