@@ -14,6 +14,11 @@ function nameProblem (name: string): string | undefined {
   return bad == null ? undefined : `${JSON.stringify(bad)} is not a DNS label (letters, digits and inner hyphens, at most 63)`
 }
 
+/** Why `name` could be no name in any subnet (its spelling alone; the domain is the leader's to check), or undefined. */
+export function nameSpellingProblem (name: string): string | undefined {
+  return nameProblem(name.toLowerCase().replace(/\.$/, ''))
+}
+
 /** A domain for the subnet (`dms`, `corp.example`); throws a message naming the problem. */
 export function checkDomain (domain: unknown): string {
   const text = typeof domain === 'string' ? domain.toLowerCase().replace(/\.$/, '') : ''

@@ -111,7 +111,12 @@ for (const [args, pattern] of [
   [['node', '--vpn-mtu', 'abc'], /--vpn-mtu needs a number of bytes \(got "abc"\)/],
   [['events', '--type', 'peer.conected'], /no such event \(peer\.\*: peer\.discovered peer\.connected/],
   [['vpn', 'rule', 'add', '--from', '*', '--to', '*', '--proto', 'tcp', '--port', '10-5'], /--port 10-5: ports go from 1 to 65535, low to high/],
-  [['vpn', 'rule', 'add', '--from', '*', '--to', '*', '--port', '80'], /--port goes with --proto tcp or udp/]
+  [['vpn', 'rule', 'add', '--from', '*', '--to', '*', '--port', '80'], /--port goes with --proto tcp or udp/],
+  // names are spelled right before the node is asked (whether they fit the subnet is the leader's to say)
+  [['vpn', 'dns', 'add', 'Bad!', '10.88.0.2'], /NAME "Bad!": "bad!" is not a DNS label/],
+  [['vpn', 'dns', 'add', 'web', '999.1.1.1'], /"999.1.1.1" is not an IPv4 address/],
+  [['vpn', 'add', '12D3KooWMY9kQBxGDAnhZze85aQr9qouZZZcsX7nARc95UngPvYC', '--name', 'Bad Name'], /--name "Bad Name": "bad name" is not a DNS label/],
+  [['vpn', 'start', '--subnet', '10.88.0.0/24', '--peers', '12D3KooWMY9kQBxGDAnhZze85aQr9qouZZZcsX7nARc95UngPvYC', '--domain', 'BAD DOMAIN!'], /--domain: bad domain "BAD DOMAIN!"/]
 ] as const) {
   test(`bad arguments exit 2 with one clear line: ${args.join(' ')}`, async () => {
     const result = await runCli([...args, '--data', join(root, 'x')])

@@ -59,19 +59,20 @@ test('subnet names: every member answers the leader\'s records and each member\'
 
     // bad input: refused with a reason, the table untouched
     const version = (await cli<VpnStatus>(a, ['vpn', 'status'])).version
-    for (const [args, reason] of [
-      [['bad_name!', ipOf(b.id)], /bad name "bad_name!": .*not a DNS label/],
-      [['api.other', ipOf(b.id)], /outside the subnet's domain dms/],
-      [['db', '10.67.0.99'], /no member's address/],
-      [[`${b.id}.dms`, ipOf(c.id)], /stable name/]
+    // a misspelt name is the command's to refuse (exit 2); one that does not fit this subnet, the leader's (exit 1)
+    for (const [args, code, reason] of [
+      [['bad_name!', ipOf(b.id)], 2, /NAME "bad_name!": .*not a DNS label/],
+      [['api.other', ipOf(b.id)], 1, /outside the subnet's domain dms/],
+      [['db', '10.67.0.99'], 1, /no member's address/],
+      [[`${b.id}.dms`, ipOf(c.id)], 1, /stable name/]
     ] as const) {
       const result = await runCli(['vpn', 'dns', 'add', ...args, '--data', a.dir])
-      assert.is(result.code, 1, result.stderr)
+      assert.is(result.code, code, result.stderr)
       assert.match(result.stderr, reason, result.stderr)
     }
     const named = await runCli(['vpn', 'add', '12D3KooWCndKw2UnnxuXSSBvabDknGGj8HBHarkuMdT36S2rT6K1', '--name', 'bad_name!', '--data', a.dir])
-    assert.is(named.code, 1, named.stderr)
-    assert.match(named.stderr, /bad name "bad_name!"/)
+    assert.is(named.code, 2, named.stderr)
+    assert.match(named.stderr, /--name "bad_name!": .*not a DNS label/)
     assert.is((await cli<VpnStatus>(a, ['vpn', 'status'])).routes.length, 3, 'a bad name is refused before the peer is added')
     const member = await runCli(['vpn', 'dns', 'add', 'x', ipOf(b.id), '--data', b.dir])
     assert.match(member.stderr, /only the VPN's leader/)

@@ -1,6 +1,8 @@
 import { ControlClient } from '../../control/client.js'
 import { VPN_PROTOCOL_V1 } from '../../../actors/vpn/vpn-protocols.js'
 import { parseSubnet } from '../../../machines/vpn-table.js'
+import { checkDomain, nameSpellingProblem } from '../../../machines/vpn-names.js'
+import { isIPv4 } from 'node:net'
 import type { VpnStatus } from '../../vpn/vpn-service.js'
 import type { VpnName } from '../../vpn/vpn-dns.js'
 import type { PublishedPort } from '../../vpn/vpn-ports.js'
@@ -136,11 +138,12 @@ export const vpnCommand: Command = {
         try { parseSubnet(values.subnet) } catch (err) { throw new UsageError((err as Error).message) }
         const given = typeof values.peers === 'string' ? values.peers.split(',').map((p) => p.trim()).filter((p) => p !== '') : []
         if (given.length === 0) throw new UsageError('vpn start needs --peers PEER,... (at least one other peer)')
+        if (typeof values.domain === 'string') { try { checkDomain(values.domain) } catch (err) { throw new UsageError(`--domain: ${(err as Error).message}`) } }
         // a multiaddr with /p2p/ is dialled by the node; anything else is a peer id, alias or prefix
         const peers = await Promise.all(given.map(async (peer) => peer.startsWith('/') ? peer : await peerArg(dataDir, peer)))
         return showChange(await call(dataDir, 'vpn.start', { subnet: values.subnet, peers, ...(typeof values.domain === 'string' ? { domain: values.domain } : {}) }))
       }
-      case 'add': need(1, 'PEER'); return showChange(await call(dataDir, 'vpn.add', { peer: args[0]!.startsWith('/') ? args[0] : await peerArg(dataDir, args[0]!), ...(typeof values.name === 'string' ? { name: values.name } : {}) }))
+      case 'add': need(1, 'PEER'); nameArg(values.name, '--name'); return showChange(await call(dataDir, 'vpn.add', { peer: args[0]!.startsWith('/') ? args[0] : await peerArg(dataDir, args[0]!), ...(typeof values.name === 'string' ? { name: values.name } : {}) }))
       case 'remove': need(1, 'PEER'); return show(await call(dataDir, 'vpn.remove', { peer: await peerArg(dataDir, args[0]!) }))
       case 'stop': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.stop'))
       case 'status': need(0, 'no arguments'); return show(await call(dataDir, 'vpn.status'))
@@ -153,12 +156,21 @@ export const vpnCommand: Command = {
 }
 
 /** `vpn dns add NAME IP | remove NAME | list`: the leader's records; list works on every member. */
+/** A DNS name or label given on the command line: its spelling checked here, before the node is asked (exit 2). */
+function nameArg (name: unknown, what: string): void {
+  const problem = typeof name === 'string' ? nameSpellingProblem(name) : undefined
+  if (problem != null) throw new UsageError(`${what} ${JSON.stringify((name as string).slice(0, 80))}: ${problem}`)
+}
+
 async function dnsCommand (dataDir: string, args: string[], json: boolean): Promise<number> {
   const [action, ...rest] = args
   const want = (count: number, what: string): void => { if (rest.length !== count) throw new UsageError(`vpn dns ${action} needs ${what}`) }
   let names: VpnName[]
   switch (action) {
-    case 'add': want(2, 'NAME IP'); names = await call<VpnName[]>(dataDir, 'vpn.dns.add', { name: rest[0], ip: rest[1] }); break
+    case 'add':
+      want(2, 'NAME IP'); nameArg(rest[0], 'NAME')
+      if (!isIPv4(rest[1]!)) throw new UsageError(`vpn dns add: ${JSON.stringify(rest[1]!.slice(0, 40))} is not an IPv4 address`)
+      names = await call<VpnName[]>(dataDir, 'vpn.dns.add', { name: rest[0], ip: rest[1] }); break
     case 'remove': want(1, 'NAME'); names = await call<VpnName[]>(dataDir, 'vpn.dns.remove', { name: rest[0] }); break
     case 'list': want(0, 'no arguments'); names = await call<VpnName[]>(dataDir, 'vpn.dns.list'); break
     default: throw new UsageError(`vpn dns takes add NAME IP, remove NAME or list (got ${JSON.stringify(action ?? '')})`)
