@@ -2,36 +2,21 @@
 // its own limit without buffering it, and a peer configured with a larger limit costs only that frame.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { TestNodes, eventually, recordEvents } from '../support/nodes.js'
-import type { DmsNode } from '../../runtime/node.js'
-import { MESSENGER_PROTOCOL } from '../../actors/wire/envelope.js'
+import { rawMessengerStream } from '../support/raw-streams.js'
 import { encodeFrame } from '../../actors/wire/frames.js'
-import { componentsOf } from '../../runtime/node-components.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
 
-async function pair (init = {}): Promise<[DmsNode, DmsNode]> {
-  const a = await nodes.started(init)
-  const b = await nodes.started(init)
-  await a.dial(b.status().host.addresses[0]!)
-  return [a, b]
-}
-
-/** Open a raw messenger stream from `from` to `to`. */
-async function rawStream (from: DmsNode, to: DmsNode) {
-  return await componentsOf(from).hosts.libp2p('public')!.dialProtocol(peerIdFromString(to.peerId), MESSENGER_PROTOCOL)
-}
-
 test('an oversized message is refused by the sender, and by the receiver without buffering it', async () => {
-  const [a, b] = await pair({ maxFrameBytes: 4096 })
+  const [a, b] = await nodes.pair({ maxFrameBytes: 4096 })
   const errorsAtB = recordEvents(b)
   try { await a.send(b.peerId, 'big', new Uint8Array(5000)); assert.unreachable() } catch (err) {
     assert.is((err as { code: string }).code, 'OVERSIZED')
   }
   // past the largest limit any node may have (64 MiB), the declared length alone resets the stream
-  const stream = await rawStream(a, b)
+  const stream = await rawMessengerStream(a, b)
   stream.send(encodeFrame(new Uint8Array((64 << 20) + 1)).subarray(0, 4))
   await eventually('receiver reported it', () => errorsAtB.some((e) => e.type === 'messenger.error' && e.code === 'OVERSIZED'))
   await eventually('that stream is closed', () => stream.status !== 'open')

@@ -2,27 +2,16 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TestNodes, eventually } from '../support/nodes.js'
-import type { DmsNode } from '../../runtime/node.js'
+import { libp2pOf } from '../support/raw-streams.js'
 import { MESSENGER_PROTOCOL } from '../../actors/wire/envelope.js'
-import type { DmsLibp2p } from '../../actors/libp2p-node.js'
-import { componentsOf } from '../../runtime/node-components.js'
 
 // When the messenger writes and when it gives up: coalesced bursts, lone frames at once, request deadlines.
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
 
-async function pair (): Promise<[DmsNode, DmsNode]> {
-  const a = await nodes.started()
-  const b = await nodes.started()
-  await a.dial(b.status().host.addresses[0]!)
-  return [a, b]
-}
-
-const libp2pOf = (node: DmsNode): DmsLibp2p => componentsOf(node).hosts.libp2p('public')!
-
 test('bursts and lone messages arrive whole and in order, and a burst leaves in few stream writes', async () => {
-  const [a, b] = await pair()
+  const [a, b] = await nodes.pair()
   const got: number[] = []
   b.handle('seq', (body) => { got.push(body as number) })
   // a first burst opens the stream and warms the code: a cold send can take longer than the burst gap
@@ -48,7 +37,7 @@ test('bursts and lone messages arrive whole and in order, and a burst leaves in 
 })
 
 test('one timer serves every request deadline: each fails on time and once, answered ones never', async () => {
-  const [a, b] = await pair()
+  const [a, b] = await nodes.pair()
   b.handle('slow', async () => await new Promise((resolve) => setTimeout(resolve, 2000)))
   b.handle('sum', (body) => (body as number[]).reduce((x, y) => x + y, 0))
   assert.is(await a.request(b.peerId, 'sum', [1]), 1, 'the stream is open')

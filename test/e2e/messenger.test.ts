@@ -1,36 +1,18 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { setup } from 'xstate'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { TestNodes, eventually, recordEvents } from '../support/nodes.js'
-import type { DmsNode } from '../../runtime/node.js'
-import { MESSENGER_PROTOCOL } from '../../actors/wire/envelope.js'
+import { libp2pOf, rawMessengerStream } from '../support/raw-streams.js'
 import { encodeFrame } from '../../actors/wire/frames.js'
 import { encodeValue, encodeEnvelope } from '../../actors/wire/codec.js'
-import type { DmsLibp2p } from '../../actors/libp2p-node.js'
-import { componentsOf } from '../../runtime/node-components.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
 
-async function pair (init = {}): Promise<[DmsNode, DmsNode]> {
-  const a = await nodes.started(init)
-  const b = await nodes.started(init)
-  await a.dial(b.status().host.addresses[0]!)
-  return [a, b]
-}
-
-const libp2pOf = (node: DmsNode): DmsLibp2p => componentsOf(node).hosts.libp2p('public')!
-
-/** Open a raw messenger stream from `from` to `to` and write bytes on it. */
-async function rawStream (from: DmsNode, to: DmsNode) {
-  return await libp2pOf(from).dialProtocol(peerIdFromString(to.peerId), MESSENGER_PROTOCOL)
-}
-
 const goodEnvelope = (from: string) => ({ v: 1, id: 'raw1', kind: 'msg', type: 'hello', from, ts: Date.now(), body: 'hi' })
 
 test('messages both ways; from is the authenticated sender', async () => {
-  const [a, b] = await pair()
+  const [a, b] = await nodes.pair()
   const atB: Array<{ body: unknown, from: string }> = []
   const atA: Array<{ body: unknown, from: string }> = []
   b.handle('greeting', (body, meta) => { atB.push({ body, from: meta.from }) })
@@ -43,17 +25,17 @@ test('messages both ways; from is the authenticated sender', async () => {
 })
 
 test('a forged from field is replaced by the authenticated peer id', async () => {
-  const [a, b] = await pair()
+  const [a, b] = await nodes.pair()
   const seen: string[] = []
   b.handle('hello', (_body, meta) => { seen.push(meta.from) })
-  const stream = await rawStream(a, b)
+  const stream = await rawMessengerStream(a, b)
   stream.send(encodeFrame(encodeValue(goodEnvelope('12D3KooWForgedForgedForgedForgedForgedForgedForged'))))
   await eventually('delivered', () => seen.length === 1)
   assert.is(seen[0], a.peerId)
 })
 
 test('request/response, handler errors, unknown types and timeouts', async () => {
-  const [a, b] = await pair()
+  const [a, b] = await nodes.pair()
   b.handle('sum', (body) => (body as number[]).reduce((x, y) => x + y, 0))
   b.handle('fail', () => { throw new Error('disk full') })
   b.handle('slow', async () => await new Promise((resolve) => setTimeout(resolve, 2000)))
@@ -80,7 +62,7 @@ test('messages and requests to self never touch the network', async () => {
 })
 
 test('remote actor events: delivered when allowed, refused otherwise, sender authenticated', async () => {
-  const [a, b] = await pair()
+  const [a, b] = await nodes.pair()
   const received: Array<{ type: string, from: string }> = []
   const logic = setup({}).createMachine({ on: { '*': { actions: ({ event }) => { received.push(event as { type: string, from: string }) } } } })
   await b.init()
@@ -105,12 +87,12 @@ for (const [name, bytes, code] of [
   ['a 64-bit integer', encodeFrame(new Uint8Array([...encodeValue({ ...goodEnvelope('x') }).subarray(0, -3), 0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0])), 'MALFORMED']
 ] as const) {
   test(`bad input (${name}): an error event; the stream and everything else keep working`, async () => {
-    const [a, b] = await pair()
+    const [a, b] = await nodes.pair()
     const events = recordEvents(b)
     const received: unknown[] = []
     b.handle('hello', (body) => { received.push(body) })
     await a.send(b.peerId, 'hello', 'before')
-    const stream = await rawStream(a, b)
+    const stream = await rawMessengerStream(a, b)
     stream.send(bytes)
     await eventually(`${code} reported`, () => events.some((e) => e.type === 'messenger.error' && e.code === code))
     // a whole frame with a bad envelope costs only itself: the same stream carries the next message
@@ -126,9 +108,9 @@ for (const [name, bytes, code] of [
 }
 
 test('slowloris: a frame trickled one byte at a time is cut at its absolute deadline, not kept alive by progress', async () => {
-  const [a, b] = await pair({ frameDeadlineMs: 800 })
+  const [a, b] = await nodes.pair({ frameDeadlineMs: 800 })
   const events = recordEvents(b)
-  const stream = await rawStream(a, b)
+  const stream = await rawMessengerStream(a, b)
   const frame = encodeFrame(new Uint8Array(1000))
   const started = Date.now()
   for (let i = 0; i < 40 && stream.status === 'open'; i++) {
@@ -141,13 +123,13 @@ test('slowloris: a frame trickled one byte at a time is cut at its absolute dead
 })
 
 test('slowloris: partial frames over a peer\'s byte budget reset its streams; the node keeps serving others', async () => {
-  const [a, b] = await pair({ maxBufferedBytesPerPeer: 256 * 1024, frameDeadlineMs: 30_000 })
+  const [a, b] = await nodes.pair({ maxBufferedBytesPerPeer: 256 * 1024, frameDeadlineMs: 30_000 })
   const c = await nodes.started()
   await c.dial(b.status().host.addresses[0]!)
   const events = recordEvents(b)
   b.handle('hello', () => 'still here')
   // four streams each holding 100 KiB of a 1 MiB frame: the third crosses 256 KiB
-  const streams = await Promise.all([0, 1, 2, 3].map(async () => await rawStream(a, b)))
+  const streams = await Promise.all([0, 1, 2, 3].map(async () => await rawMessengerStream(a, b)))
   for (const stream of streams) stream.send(encodeFrame(new Uint8Array(1_000_000)).subarray(0, 100 * 1024))
   await eventually('over budget reported', () => events.some((e) => e.type === 'messenger.error' && e.code === 'OVER_BUDGET'), 5000)
   await eventually('a stream was reset', () => streams.some((s) => s.status !== 'open'), 5000)
@@ -156,7 +138,7 @@ test('slowloris: partial frames over a peer\'s byte budget reset its streams; th
 
 test('deliveries in flight are bounded in bytes: slow handlers pause the sender\'s stream, and nothing is lost', async () => {
   // partial-frame budget 256 KiB per peer, so deliveries in flight may hold 1 MiB per peer
-  const [a, b] = await pair({ maxBufferedBytesPerPeer: 256 * 1024 })
+  const [a, b] = await nodes.pair({ maxBufferedBytesPerPeer: 256 * 1024 })
   let started = 0
   let mostAtOnce = 0
   const waiting: Array<() => void> = []
@@ -181,7 +163,7 @@ test('deliveries in flight are bounded in bytes: slow handlers pause the sender\
 })
 
 test('a reply is accepted only from the peer the request went to: a third peer cannot forge one', async () => {
-  const [a, b] = await pair()
+  const [a, b] = await nodes.pair()
   const mallory = await nodes.started()
   await mallory.dial(a.status().host.addresses[0]!)
   const events = recordEvents(a)
@@ -193,14 +175,14 @@ test('a reply is accepted only from the peer the request went to: a third peer c
   await eventually('request pending', () => { ids = [...seen.keys()]; return ids.length > 0 })
   assert.ok(ids.every((id) => Buffer.from(id, 'base64url').byteLength === 16), 'ids are 128-bit')
   // even knowing the id (the worst case), mallory's answer is refused
-  const stream = await rawStream(mallory, a)
+  const stream = await rawMessengerStream(mallory, a)
   for (const re of ids) stream.send(encodeFrame(encodeEnvelope({ v: 1, id: 'm1', kind: 'err', type: 'slow', from: b.peerId, ts: Date.now(), re, body: { code: 'NOT_A_MEMBER', message: 'leave now' } })))
   assert.is(await reply, 'from b')
   assert.ok(events.some((e) => e.type === 'messenger.error' && e.code === 'FORGED_REPLY'))
 })
 
 test('remote error text reaches the operator escaped and cut: no newlines, no ANSI escapes, at most 200 characters', async () => {
-  const [a, b] = await pair()
+  const [a, b] = await nodes.pair()
   b.handle('rude', () => { throw new Error(`\u001b[2J\u001b[31mPWNED\nfake line${'x'.repeat(100_000)}`) })
   const error = await a.request(b.peerId, 'rude', null).then(() => undefined, (err: Error) => err.message)
   assert.ok(error != null)
@@ -210,7 +192,7 @@ test('remote error text reaches the operator escaped and cut: no newlines, no AN
 })
 
 test('sustained sending: every message arrives in order, memory stays bounded', async () => {
-  const [a, b] = await pair()
+  const [a, b] = await nodes.pair()
   const count = 3000
   const payload = new Uint8Array(64 * 1024).fill(9)
   let next = 0

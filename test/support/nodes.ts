@@ -24,6 +24,14 @@ export class TestNodes {
     return node
   }
 
+  /** Two started nodes, the first dialled to the second. */
+  async pair (init: CreateNodeInit = {}): Promise<[DmsNode, DmsNode]> {
+    const a = await this.started(init)
+    const b = await this.started(init)
+    await a.dial(b.status().host.addresses[0]!)
+    return [a, b]
+  }
+
   async cleanup (): Promise<void> {
     await Promise.allSettled(this.nodes.map(async (node) => { await node.stop() }))
     await Promise.allSettled(this.dirs.map(async (dir) => { await rm(dir, { recursive: true, force: true }) }))
