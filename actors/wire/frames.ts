@@ -42,10 +42,10 @@ export class FrameDecoder {
   private buffered = 0
   /** Length of the frame being collected, once its header is read. */
   private frameLength = -1
-  /** Of the frame being skipped: its length, its bytes still to drop, its head so far. */
+  /** Of the frame being skipped: its length, its bytes still to drop, and its head (filled up to skipLength - skipRemaining). */
   private skipLength = 0
   private skipRemaining = 0
-  private skipHead: Uint8Array[] = []
+  private skipHead = new Uint8Array(0)
   private endedCount = 0
 
   constructor (private readonly maxFrameBytes: number, private readonly options: FrameDecoderOptions = {}) {}
@@ -99,7 +99,7 @@ export class FrameDecoder {
           this.take(index)
           if (length > this.maxFrameBytes) {
             this.skipLength = this.skipRemaining = length
-            this.skipHead = []
+            this.skipHead = new Uint8Array(Math.min(SKIPPED_HEAD_BYTES, length))
           } else {
             this.frameLength = length
           }
@@ -113,19 +113,12 @@ export class FrameDecoder {
 
   /** Drop what is buffered of the frame being skipped, its head kept; true once it is all gone. */
   private skip (): boolean {
-    const headLength = Math.min(SKIPPED_HEAD_BYTES, this.skipLength)
     const headSoFar = this.skipLength - this.skipRemaining
-    if (headSoFar < headLength) {
-      const count = Math.min(headLength - headSoFar, this.buffered)
-      if (count > 0) this.skipHead.push(this.take(count).slice())
+    if (headSoFar < this.skipHead.byteLength) {
+      const count = Math.min(this.skipHead.byteLength - headSoFar, this.buffered)
+      this.skipHead.set(this.take(count), headSoFar)
       this.skipRemaining -= count
-      if (this.skipLength - this.skipRemaining === headLength) {
-        const head = new Uint8Array(headLength)
-        let at = 0
-        for (const part of this.skipHead) { head.set(part, at); at += part.byteLength }
-        this.skipHead = []
-        this.options.onSkipped?.(this.skipLength, head)
-      }
+      if (headSoFar + count === this.skipHead.byteLength) this.options.onSkipped?.(this.skipLength, this.skipHead)
     }
     while (this.skipRemaining > 0 && this.chunks.length > 0) {
       const first = this.chunks[0]!
