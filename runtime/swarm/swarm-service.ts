@@ -142,15 +142,10 @@ export class Swarm {
 
   /** Member: ask the owner (at its public multiaddr, with /p2p/) for the key and join its private network. */
   async join (ownerAddress: string): Promise<SwarmStatus> {
-    let owner: string | undefined
-    try {
-      owner = multiaddr(ownerAddress).getComponents().findLast((c) => c.name === 'p2p')?.value
-    } catch {
-      throw new SwarmError('BAD_ADDRESS', `not a multiaddr: ${JSON.stringify(ownerAddress)}`)
-    }
-    if (owner == null) throw new SwarmError('BAD_ADDRESS', `${ownerAddress} has no /p2p/<owner peer id>`)
+    // a multiaddr whose /p2p/ parts are peer ids, with one at least: the last is the owner
     const problem = checkMultiaddr(ownerAddress, true)
     if (problem != null) throw new SwarmError('BAD_ADDRESS', problem)
+    const owner = multiaddr(ownerAddress).getComponents().findLast((c) => c.name === 'p2p')!.value!
     if (!this.ownerIsFree()) throw new SwarmError('SWARM_BUSY', 'this node owns a private swarm')
     if (!this.memberIsFree()) throw new SwarmError('SWARM_BUSY', `already ${this.status().state} a private swarm`)
     await this.run(this.memberActor(), { type: 'swarm.join', owner, ownerAddress })
@@ -217,16 +212,16 @@ export class Swarm {
     return this.member
   }
 
-  // The API asks the machines whether they would take a command now (`snapshot.can`); it never
-  // reads their state names, so the machines alone decide what each state accepts.
-
-  /** No swarm owned (or none being created or dissolved): the owner machine would take a create. */
   /** A peer the owner may authorise: a peer id, and not the owner's own (it is in its swarm already). */
   private checkOtherPeer (peer: string): void {
     checkPeerId(peer)
     if (peer === this.node.identity.peerId()) throw new SwarmError('BAD_PEER_ID', `${peer} is this node: the owner is in its swarm already; authorise the other peers`)
   }
 
+  // The API asks the machines whether they would take a command now (`snapshot.can`); it never
+  // reads their state names, so the machines alone decide what each state accepts.
+
+  /** No swarm owned (or none being created or dissolved): the owner machine would take a create. */
   private ownerIsFree (): boolean {
     return this.owner == null || this.owner.getSnapshot().can({ type: 'swarm.create', id: '', authorised: [] })
   }
