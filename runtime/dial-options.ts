@@ -22,9 +22,12 @@ export function checkDial (target: unknown, options: DialOptions, self?: string)
   if (typeof target !== 'string' || target === '') throw new DmsError('BAD_ADDRESS', 'dial needs a peer id or a multiaddr')
   let peer = target
   if (target.startsWith('/')) {
-    const problem = checkMultiaddr(target, false) ?? dialProblem(target)
+    const problem = checkMultiaddr(target, false)
     if (problem != null) throw new DmsError('BAD_ADDRESS', problem)
-    peer = multiaddr(target).getComponents().findLast((c) => c.name === 'p2p')?.value ?? ''
+    const parts = multiaddr(target).getComponents()
+    // a well-formed address that says neither where (a TCP port, a relay) nor whom (a peer id) to dial
+    if (!parts.some((c) => c.name === 'tcp' || c.name === 'p2p' || c.name === 'p2p-circuit')) throw new DmsError('BAD_ADDRESS', `${target} has neither /tcp/<port> nor /p2p/<peer id>: nothing to dial`)
+    peer = parts.findLast((c) => c.name === 'p2p')?.value ?? ''
   } else {
     parsePeerId(target)
   }
@@ -37,14 +40,9 @@ export function checkDial (target: unknown, options: DialOptions, self?: string)
   }
 }
 
-/** A well-formed multiaddr that says neither where (a TCP port, a relay) nor whom (a peer id) to dial. */
-function dialProblem (address: string): string | undefined {
-  const names = multiaddr(address).getComponents().map((c) => c.name)
-  return names.some((name) => name === 'tcp' || name === 'p2p' || name === 'p2p-circuit') ? undefined : `${address} has neither /tcp/<port> nor /p2p/<peer id>: nothing to dial`
-}
-
-/** Refuse a listen address that is not a multiaddr, or one of a transport the node lacks (BAD_ADDRESS). */
-export function checkListen (address: unknown): asserts address is string {
+/** A listen address, refused when it is not a multiaddr or is one of a transport the node lacks (BAD_ADDRESS). */
+export function checkListen (address: unknown): string {
   const problem = checkMultiaddr(address, false) ?? listenProblem(address as string)
   if (problem != null) throw new DmsError('BAD_ADDRESS', problem)
+  return address as string
 }

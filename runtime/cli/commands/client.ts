@@ -1,4 +1,4 @@
-import { UsageError, type Command } from '../command.js'
+import type { Command } from '../command.js'
 import { call, output } from '../client-call.js'
 import { peerTable } from '../format.js'
 import { overviewText } from '../overview.js'
@@ -82,10 +82,8 @@ export const listenCommand: Command = {
   help: 'example: dms-net listen /ip4/0.0.0.0/tcp/4002',
   positionals: { required: ['MULTIADDR'] },
   run: async (parsed) => {
-    const address = await multiaddrArg(parsed.positionals[0]!, false)
-    const { listenProblem } = await import('../../config.js')
-    const problem = listenProblem(address)
-    if (problem != null) throw new UsageError(problem)
+    const { checkListen } = await import('../../dial-options.js')
+    const address = checkListen(parsed.positionals[0]) // the node's own check, before it is asked (BAD_ADDRESS: exit 2)
     const addresses = await call<string[]>(parsed.dataDir, 'listen', { address })
     output(parsed, addresses, () => addresses.join('\n'))
     return 0
