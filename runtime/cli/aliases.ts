@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
 import { UsageError } from './command.js'
-import { isPeerId } from './arguments.js'
+import { isPeerId, jsonErrorText } from './arguments.js'
 
 /** Local names for peers (`gpu-box` → `12D3KooW…`), kept by the CLI in `DATA/aliases.json`. */
 export type Aliases = Record<string, string>
@@ -24,7 +24,7 @@ export async function readAliases (dataDir: string): Promise<Aliases> {
   try {
     parsed = JSON.parse(text)
   } catch (err) {
-    throw new UsageError(`${aliasFile(dataDir)} is not valid JSON (${(err as Error).message}): fix it or remove it`)
+    throw new UsageError(`${aliasFile(dataDir)} is not valid JSON (${jsonErrorText(err)}): fix it or remove it`)
   }
   if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${aliasFile(dataDir)} is not a JSON object of names`)
   // keep only well-formed entries: a hand-edited file cannot smuggle anything else into a command;

@@ -15,8 +15,13 @@ export function jsonArg (what: string, text: string): unknown {
   try {
     return JSON.parse(text)
   } catch (err) {
-    throw new UsageError(`${what} is not valid JSON: ${(err as Error).message}`)
+    throw new UsageError(`${what} is not valid JSON: ${jsonErrorText(err)}`)
   }
+}
+
+/** JSON.parse's reason on one line, cut: it quotes the text, newlines and all, and the CLI prints an error's first line. */
+export function jsonErrorText (err: unknown): string {
+  return (err as Error).message.replace(/\s+/g, ' ').slice(0, 160)
 }
 
 /** A whole number flag from 1 to `max`, or undefined when absent. */

@@ -4,6 +4,7 @@ import { CONFIG_KEYS } from '../config.js'
 import type { NodeConfigInit } from '../config.js'
 import type { VpnInit } from '../vpn/vpn-types.js'
 import { vpnFileOptions } from './vpn-options.js'
+import { jsonErrorText } from './arguments.js'
 
 /** Top-level keys a --config file may hold: the `createNode` configuration options, and `vpn`. */
 const KEYS: readonly string[] = [...CONFIG_KEYS, 'vpn']
@@ -24,8 +25,7 @@ export async function readConfigFile (path: string): Promise<{ node: NodeConfigI
   try {
     value = JSON.parse(text)
   } catch (err) {
-    // JSON.parse quotes the text, newlines and all: one line, cut, so the reason is not lost to the first line break
-    throw new UsageError(`--config ${path} is not valid JSON: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 160)}`)
+    throw new UsageError(`--config ${path} is not valid JSON: ${jsonErrorText(err)}`)
   }
   if (value == null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`--config ${path} must hold a JSON object of createNode options`)
   const unknown = Object.keys(value).filter((key) => !KEYS.includes(key))

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
 import { CONFIG_KEYS, parseConfig } from '../config.js'
 import type { NodeConfigInit } from '../config.js'
+import { jsonErrorText } from './arguments.js'
 import { UsageError } from './command.js'
 
 /**
@@ -26,7 +27,7 @@ export async function readSavedConfig (dataDir: string): Promise<NodeConfigInit>
   try {
     value = JSON.parse(text)
   } catch (err) {
-    throw new UsageError(`${savedConfigPath(dataDir)} is not valid JSON (${(err as Error).message}): fix it or remove it`)
+    throw new UsageError(`${savedConfigPath(dataDir)} is not valid JSON (${jsonErrorText(err)}): fix it or remove it`)
   }
   if (value == null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${savedConfigPath(dataDir)} must hold a JSON object`)
   return value as NodeConfigInit
