@@ -1,4 +1,5 @@
 import { UsageError } from './command.js'
+import { countArg } from './arguments.js'
 import { parsePeerId } from '../peer-id.js'
 import type { VpnInit } from '../vpn/vpn-types.js'
 
@@ -47,7 +48,7 @@ export function vpnOptions (file: VpnInit, values: Record<string, unknown>): Vpn
     ...file,
     ...(accept != null ? { acceptFrom: acceptList(accept, '--vpn-accept', flagError) } : {}),
     ...(typeof values['vpn-device'] === 'string' ? { device: values['vpn-device'] } : {}),
-    ...(typeof values['vpn-mtu'] === 'string' ? { mtu: /^\d{1,6}$/.test(values['vpn-mtu']) ? Number(values['vpn-mtu']) : flagError(`--vpn-mtu needs a number of bytes (got ${JSON.stringify(values['vpn-mtu'].slice(0, 40))})`) } : {}),
+    ...(values['vpn-mtu'] !== undefined ? { mtu: countArg('vpn-mtu', values['vpn-mtu'], 65535) } : {}), // the MTU's own range is createVpn's to say
     ...(values['vpn-no-offload'] === true ? { offload: false } : {}),
     ...(values['vpn-firewall'] === true ? { firewall: true } : {}),
     ...(values['vpn-accept-ports'] === true ? { acceptPorts: true } : {})
