@@ -89,6 +89,8 @@ for (const [args, pattern] of [
   [['disconnect', 'x'], /is not a peer id/],
   [['receive'], /receive needs TYPE/],
   [['receive', 'chat', '--reply', '{'], /--reply is not valid JSON/],
+  // JSON.parse quotes the text, line breaks and all: the whole reason stays on the one line printed
+  [['receive', 'chat', '--reply', '{\n  "a": nope\n}'], /--reply is not valid JSON: Unexpected token 'o', .* is not valid JSON$/],
   [['jobs', '--limit', '0'], /--limit needs a whole number from 1 to 100/],
   [['publish-job', '{"jobId":""}'], /invalid bid request: jobId/],
   [['node', '--config', '/nonexistent/dms.json'], /cannot read --config/],
@@ -108,7 +110,7 @@ for (const [args, pattern] of [
   [['listen', '/ip4/127.0.0.1/udp/1'], /listens on TCP only \(no udp\)/],
   [['node', '--listen', '/ip4/127.0.0.1/tcp/0/ws'], /listens on TCP only \(no ws\)/],
   [['ping', '12D3KooWMY9kQBxGDAnhZze85aQr9qouZZZcsX7nARc95UngPvYC', '--count', '-1'], /--count needs a value; one that starts with '-' goes as --count=VALUE/],
-  [['node', '--vpn-mtu', 'abc'], /--vpn-mtu needs a number of bytes \(got "abc"\)/],
+  [['node', '--vpn-mtu', 'abc'], /--vpn-mtu needs a whole number from 1 to 65535 \(got "abc"\)/],
   [['events', '--type', 'peer.conected'], /no such event \(peer\.\*: peer\.discovered peer\.connected/],
   [['vpn', 'rule', 'add', '--from', '*', '--to', '*', '--proto', 'tcp', '--port', '10-5'], /--port 10-5: ports go from 1 to 65535, low to high/],
   [['vpn', 'rule', 'add', '--from', '*', '--to', '*', '--port', '80'], /--port goes with --proto tcp or udp/],
