@@ -21,7 +21,7 @@ export interface Observer { observe: (labels: Record<string, string>, value: num
 // One import for every node: nodes given one registry then register in the order
 // they were created (separate import() calls may settle in any order under a loader).
 let promClientModule: Promise<typeof import('prom-client')> | undefined
-const promClient = async (): Promise<typeof import('prom-client')> => await (promClientModule ??= import('prom-client'))
+const promClient = async (): Promise<typeof import('prom-client')> => (promClientModule ??= import('prom-client'))
 
 type Definition =
   | { kind: 'gauge' | 'counter', name: string, help: string, labelNames: string[], read: () => Sample[] }
