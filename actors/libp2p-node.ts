@@ -18,6 +18,7 @@ import { defaultGossipConfig, gossipsubOptions } from './gossip-options.js'
 import { RELAY_HOP_PROTOCOL, internalsOf, markMemberRelay, relayReservations } from './libp2p-internals.js'
 import type { GossipConfig } from './gossip-options.js'
 import { PendingUpgrades } from './pending-upgrades.js'
+import { noiseCrypto } from './native/noise-aead.js'
 
 /** The services every dms-network libp2p node carries. */
 export type DmsServices = {
@@ -152,7 +153,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
           }
         : {})
     },
-    connectionEncrypters: [init.simulated != null ? init.simulated.encrypter as ReturnType<typeof noise> : noise()],
+    connectionEncrypters: [init.simulated != null ? init.simulated.encrypter as ReturnType<typeof noise> : noise({ crypto: noiseCrypto() })],
     streamMuxers: [yamux()],
     ...(init.connectionProtector != null ? { connectionProtector: init.connectionProtector } : {}),
     connectionManager: {

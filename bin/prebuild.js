@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const built = join(root, 'native', 'build', 'Release')
 const target = join(root, 'prebuilds', `${process.platform}-${process.arch}`)
-const names = ['tun', 'xsalsa20']
+const names = ['tun', 'xsalsa20', 'aead']
 const missing = names.filter((name) => !existsSync(join(built, `${name}.node`)))
 if (missing.length > 0) {
   process.stderr.write(`prebuild: ${missing.join(', ')} not built in native/build/Release; run npm rebuild first\n`)

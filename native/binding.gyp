@@ -9,6 +9,7 @@
   },
   "targets": [
     { "target_name": "tun", "sources": ["tun.cc"], "cflags_cc": ["-Os"] },
-    { "target_name": "xsalsa20", "sources": ["xsalsa20.cc"] }
+    { "target_name": "xsalsa20", "sources": ["xsalsa20.cc"] },
+    { "target_name": "aead", "sources": ["aead.cc"] }
   ]
 }

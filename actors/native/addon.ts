@@ -9,12 +9,12 @@ const require = createRequire(import.meta.url)
 export const REBUILD_HINT = 'npm rebuild dms-network'
 
 /**
- * Load one of the package's N-API addons (`tun`, `xsalsa20`): a local build
+ * Load one of the package's N-API addons (`tun`, `xsalsa20`, `aead`): a local build
  * (native/build/Release, from `npm install` or `npm rebuild`) wins over the
  * prebuilt binary shipped for this platform (prebuilds/<platform>-<arch>/).
  * N-API keeps one binary good for every Node version from 20 on.
  */
-export function loadAddon<T> (name: 'tun' | 'xsalsa20'): T {
+export function loadAddon<T> (name: 'tun' | 'xsalsa20' | 'aead'): T {
   const candidates = [
     join(packageRoot, 'native', 'build', 'Release', `${name}.node`),
     join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, `${name}.node`)
