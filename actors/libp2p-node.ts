@@ -19,6 +19,7 @@ import { RELAY_HOP_PROTOCOL, internalsOf, markMemberRelay, relayReservations } f
 import type { GossipConfig } from './gossip-options.js'
 import { PendingUpgrades } from './pending-upgrades.js'
 import { noiseCrypto } from './native/noise-aead.js'
+import { tcpWithBatchedWrites } from './tcp-batched-writes.js'
 
 /** The services every dms-network libp2p node carries. */
 export type DmsServices = {
@@ -139,7 +140,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       appendAnnounce: discovery?.announce ?? []
     },
     // the relay transport also dials peers through their relays
-    transports: init.simulated != null ? [init.simulated.transport as ReturnType<typeof tcp>] : [tcp(), ...(relayClient || init.memberRelay != null ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
+    transports: init.simulated != null ? [init.simulated.transport as ReturnType<typeof tcp>] : [(process.env.DMS_NET_TCP_WRITES === 'parts' ? tcp() : tcpWithBatchedWrites()), ...(relayClient || init.memberRelay != null ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
     // Peers listening on 0.0.0.0 announce 127.0.0.1 and LAN addresses, and the DHT passes
     // them on: an address that is one of our own would only reach ourselves
     connectionGater: {
