@@ -59,7 +59,7 @@ async function devicePackets (ns: Namespace, device: string): Promise<number> {
 }
 
 async function profiled (ns: Namespace, ip: string, port: number, dir: string, accept: string[], profileDir: string): Promise<Daemon> {
-  return await startDaemon(ns, ip, port, dir, accept, DEFAULT_VPN_MTU, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])
+  return await startDaemon(ns, ip, port, dir, { accept, mtu: DEFAULT_VPN_MTU, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] })
 }
 
 export async function runVpnProfileBench (options: { seconds?: number } = {}): Promise<void> {

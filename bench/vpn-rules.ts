@@ -27,8 +27,8 @@ export async function runVpnRulesBench (options: { seconds?: number, rounds?: nu
   const daemons: Array<Awaited<ReturnType<typeof startDaemon>>> = []
   try {
     await createVethPair({ name: 'veth-a', namespace: a.name, address: '10.77.0.1/24' }, { name: 'veth-b', namespace: b.name, address: '10.77.0.2/24' })
-    const nodeA = await startDaemon(a, '10.77.0.1', 4001, join(dir, 'a'), [], DEFAULT_VPN_MTU)
-    const nodeB = await startDaemon(b, '10.77.0.2', 4001, join(dir, 'b'), [nodeA.id], DEFAULT_VPN_MTU)
+    const nodeA = await startDaemon(a, '10.77.0.1', 4001, join(dir, 'a'), { mtu: DEFAULT_VPN_MTU })
+    const nodeB = await startDaemon(b, '10.77.0.2', 4001, join(dir, 'b'), { accept: [nodeA.id], mtu: DEFAULT_VPN_MTU })
     daemons.push(nodeA, nodeB)
     await dmsNet(nodeA, ['vpn', 'start', '--subnet', '10.88.0.0/24', '--peers', nodeB.address])
     await waitRunning(nodeB)

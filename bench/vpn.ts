@@ -18,6 +18,8 @@ import { iperf } from './support/iperf.js'
 import { DEFAULT_VPN_MTU } from '../runtime/vpn/vpn-service.js'
 
 const bareForwarder = fileURLToPath(new URL('./support/bare-forwarder.ts', import.meta.url))
+const NODE_CIPHER = { DMS_NET_NOISE_CIPHER: 'node' }
+const BEFORE = { ...NODE_CIPHER, DMS_NET_TCP_WRITES: 'parts' }
 const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
@@ -106,7 +108,12 @@ export async function runVpnBench (options: { seconds?: number, rounds?: number,
     { path: 'vpnPrivate', port: 4002, subnet: '10.66.0', mtu: DEFAULT_VPN_MTU, swarm: true, flags: [] },
     { path: 'vpnPrivate1400', port: 4003, subnet: '10.67.0', mtu: 1400, swarm: true, flags: ['--vpn-no-offload'] },
     { path: 'vpnPublicWhole', port: 4004, subnet: '10.68.0', mtu: DEFAULT_VPN_MTU, swarm: false, flags: ['--vpn-no-offload'] },
-    { path: 'vpnPrivateWhole', port: 4005, subnet: '10.69.0', mtu: DEFAULT_VPN_MTU, swarm: true, flags: ['--vpn-no-offload'] }
+    { path: 'vpnPrivateWhole', port: 4005, subnet: '10.69.0', mtu: DEFAULT_VPN_MTU, swarm: true, flags: ['--vpn-no-offload'] },
+    // the steps "Noise's cipher in native/aead.cc" and "one writev per batch", undone by the switches that rule them out
+    { path: 'vpnPublicNodeCipher', port: 4006, subnet: '10.70.0', mtu: DEFAULT_VPN_MTU, swarm: false, flags: [], env: NODE_CIPHER },
+    { path: 'vpnPrivateNodeCipher', port: 4007, subnet: '10.71.0', mtu: DEFAULT_VPN_MTU, swarm: true, flags: [], env: NODE_CIPHER },
+    { path: 'vpnPublicBefore', port: 4008, subnet: '10.72.0', mtu: DEFAULT_VPN_MTU, swarm: false, flags: [], env: BEFORE },
+    { path: 'vpnPrivateBefore', port: 4009, subnet: '10.73.0', mtu: DEFAULT_VPN_MTU, swarm: true, flags: [], env: BEFORE }
   ]
   const results: Record<string, number[]> = { veth: [], wireguardGo: [], bare: [], ...Object.fromEntries(flavours.map((f) => [f.path, []])) }
   try {
@@ -115,8 +122,9 @@ export async function runVpnBench (options: { seconds?: number, rounds?: number,
     children.push(...await startBareForwarders(a, b))
     // one pair of nodes per VPN flavour, all up for the whole run
     for (const flavour of flavours) {
-      const nodeA = await startDaemon(a, '10.77.0.1', flavour.port, join(dir, `${flavour.path}-a`), [], flavour.mtu, [], flavour.flags)
-      const nodeB = await startDaemon(b, '10.77.0.2', flavour.port, join(dir, `${flavour.path}-b`), flavour.swarm ? [] : [nodeA.id], flavour.mtu, [], flavour.flags)
+      const options = { mtu: flavour.mtu, flags: flavour.flags, env: flavour.env }
+      const nodeA = await startDaemon(a, '10.77.0.1', flavour.port, join(dir, `${flavour.path}-a`), options)
+      const nodeB = await startDaemon(b, '10.77.0.2', flavour.port, join(dir, `${flavour.path}-b`), { ...options, accept: flavour.swarm ? [] : [nodeA.id] })
       children.push(nodeA.node.child, nodeB.node.child)
       if (flavour.swarm) {
         await dmsNet(nodeA, ['swarm', 'create', '--authorise', nodeB.id])
@@ -177,11 +185,17 @@ export function vpnReport (results: Record<string, number[]>, seconds: number, r
     `| **dms VPN, private swarm (noise + yamux + pnet)** | ${DEFAULT_VPN_MTU} | **${m.vpnPrivate!.toFixed(0)}** | 1.00× |`,
     `| dms VPN, public network, no TUN offloads (whole packets) | ${DEFAULT_VPN_MTU} | ${m.vpnPublicWhole!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.vpnPublicWhole!)} |`,
     `| dms VPN, private swarm, no TUN offloads (whole packets) | ${DEFAULT_VPN_MTU} | ${m.vpnPrivateWhole!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.vpnPrivateWhole!)} |`,
+    `| dms VPN, public network, Node's cipher in Noise | ${DEFAULT_VPN_MTU} | ${m.vpnPublicNodeCipher!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.vpnPublicNodeCipher!)} |`,
+    `| dms VPN, private swarm, Node's cipher in Noise | ${DEFAULT_VPN_MTU} | ${m.vpnPrivateNodeCipher!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.vpnPrivateNodeCipher!)} |`,
+    `| dms VPN, public network, before both steps (Node's cipher, a write per part) | ${DEFAULT_VPN_MTU} | ${m.vpnPublicBefore!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.vpnPublicBefore!)} |`,
+    `| dms VPN, private swarm, before both steps | ${DEFAULT_VPN_MTU} | ${m.vpnPrivateBefore!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.vpnPrivateBefore!)} |`,
     `| dms VPN, private swarm, the bare forwarder's settings (no offloads) | 1400 | ${m.vpnPrivate1400!.toFixed(0)} | ${ratio(m.vpnPrivate!, m.vpnPrivate1400!)} |`,
     '',
     `Targets of issue 26, "≥ 5× wireguard-go on the public network, ≥ 3× in a private swarm": public ${ratio(m.vpnPublic!, m.wireguardGo!)}, private swarm ${ratio(m.vpnPrivate!, m.wireguardGo!)} (medians); `
       + `the median of each round's own ratio (the two paths measured back to back): public ${roundRatio('vpnPublic', 'wireguardGo')}, private swarm ${roundRatio('vpnPrivate', 'wireguardGo')}.`,
     `The step "TUN offloads" (TCP super-packets, /dms/vpn/2.0.0) against whole packets, the median of each round's ratio: public ${roundRatio('vpnPublic', 'vpnPublicWhole')}, private swarm ${roundRatio('vpnPrivate', 'vpnPrivateWhole')}.`,
+    `The step "Noise's ChaCha20-Poly1305 in native/aead.cc" (against Node's cipher, both with one writev per batch), the median of each round's ratio: public ${roundRatio('vpnPublic', 'vpnPublicNodeCipher')}, private swarm ${roundRatio('vpnPrivate', 'vpnPrivateNodeCipher')}.`,
+    `The step "one writev per batch on the TCP socket" (both with Node's cipher): public ${roundRatio('vpnPublicNodeCipher', 'vpnPublicBefore')}, private swarm ${roundRatio('vpnPrivateNodeCipher', 'vpnPrivateBefore')}; both steps together: public ${roundRatio('vpnPublic', 'vpnPublicBefore')}, private swarm ${roundRatio('vpnPrivate', 'vpnPrivateBefore')}.`,
     `Target "≥ 0.9× the bare forwarder with the same transport settings" (private swarm, MTU 1400): ${ratio(m.vpnPrivate1400!, m.bare!)}.`,
     'Every path is CPU-bound: both VPN processes, iperf3 and the kernel share the cores, so rounds vary by ±20%.',
     `Every round: ${Object.entries(results).map(([path, values]) => `${path} ${values.map((v) => v.toFixed(0)).join('/')}`).join('; ')}.`

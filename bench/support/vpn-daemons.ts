@@ -10,9 +10,13 @@ const sleep = async (ms: number): Promise<void> => { await new Promise((resolve)
 /** A dms-net daemon a VPN bench runs inside a namespace. */
 export interface Daemon { node: SpawnedNode, id: string, address: string, dir: string }
 
-export async function startDaemon (ns: Namespace, ip: string, port: number, dir: string, accept: string[], mtu: number, nodeArgs: string[] = [], flags: string[] = []): Promise<Daemon> {
-  const args = ['--data', dir, '--listen', `/ip4/${ip}/tcp/${port}`, '--vpn-device', `dmsvpn${port}`, '--vpn-mtu', String(mtu), ...accept.flatMap((peer) => ['--vpn-accept', peer]), ...flags]
-  const node = await spawnNode(args, { namespace: ns.name, nodeArgs })
+/** How a bench daemon runs: the peers whose VPN invitations it accepts, its MTU, node's own flags, dms-net's flags, its environment. */
+export interface DaemonOptions { accept?: string[], mtu: number, nodeArgs?: string[], flags?: string[], env?: NodeJS.ProcessEnv }
+
+export async function startDaemon (ns: Namespace, ip: string, port: number, dir: string, options: DaemonOptions): Promise<Daemon> {
+  const accept = (options.accept ?? []).flatMap((peer) => ['--vpn-accept', peer])
+  const args = ['--data', dir, '--listen', `/ip4/${ip}/tcp/${port}`, '--vpn-device', `dmsvpn${port}`, '--vpn-mtu', String(options.mtu), ...accept, ...(options.flags ?? [])]
+  const node = await spawnNode(args, { namespace: ns.name, nodeArgs: options.nodeArgs, env: options.env })
   return { node, id: node.peerId, address: `/ip4/${ip}/tcp/${port}/p2p/${node.peerId}`, dir }
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
+import type { ChildProcess, SpawnOptionsWithStdioTuple, StdioNull, StdioPipe } from 'node:child_process'
 import { join } from 'node:path'
 import { packageRoot } from '../../actors/native/package-root.js'
 import { DmsError } from '../errors.js'
@@ -20,15 +20,16 @@ export interface SpawnedNode {
  * Run `dms-net node ...args` in the background (inside a network namespace when
  * given: `ip netns exec` execs the node, so the child is the node itself);
  * resolves once it prints its control socket. `nodeArgs` go to node itself
- * (`--cpu-prof`, which NODE_OPTIONS does not take).
+ * (`--cpu-prof`, which NODE_OPTIONS does not take); `env` is added to this process's.
  */
-export async function spawnNode (args: string[], options: { namespace?: string, uid?: number, timeoutMs?: number, nodeArgs?: string[] } = {}): Promise<SpawnedNode> {
+export async function spawnNode (args: string[], options: { namespace?: string, uid?: number, timeoutMs?: number, nodeArgs?: string[], env?: NodeJS.ProcessEnv } = {}): Promise<SpawnedNode> {
   // an unprivileged node (no CAP_NET_ADMIN): how a user without root runs it
   const asUser = options.uid != null ? ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', '--'] : []
   const command = [...asUser, process.execPath, ...(options.nodeArgs ?? []), cliPath, 'node', ...args]
+  const spawnOptions: SpawnOptionsWithStdioTuple<StdioNull, StdioPipe, StdioPipe> = { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } }
   const child = options.namespace != null
-    ? spawn('ip', ['netns', 'exec', options.namespace, ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('ip', ['netns', 'exec', options.namespace, ...command], spawnOptions)
+    : spawn(command[0]!, command.slice(1), spawnOptions)
   let output = ''
   child.stdout!.on('data', (chunk) => { output += chunk })
   child.stderr!.on('data', (chunk) => { output += chunk })
