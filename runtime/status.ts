@@ -16,7 +16,11 @@ import type { HostControl } from './host-control.js'
 export function readNodeStatus (init: { root: Actor<typeof nodeMachine> | undefined, peerId: string, rootError: string | undefined, hosts: HostControl, features: FeatureActors, discovery: DiscoveryConfig, stopped: boolean }): NodeStatus {
   const discovery = (['public', 'private'] as const).flatMap((network) => {
     const snapshot = init.features.get(discoverySystemId(network))?.getSnapshot() as Parameters<typeof readDiscoveryStatus>[0] | undefined
-    return snapshot == null ? [] : [readDiscoveryStatus(snapshot, init.discovery)]
+    if (snapshot == null) return []
+    const status = readDiscoveryStatus(snapshot, init.discovery)
+    // a swarm member's private host reserves on the owner's relay by itself, outside discovery's relay client
+    const held = reservedRelays(init.hosts, network)
+    return [status.relay === 'off' && held.length > 0 ? { ...status, relay: 'reserved' as const, relays: held } : status]
   })
   const jobs = (['public', 'private'] as const).flatMap((network) => {
     const pubsub = init.hosts.libp2p(network)?.services.pubsub
@@ -25,6 +29,12 @@ export function readNodeStatus (init: { root: Actor<typeof nodeMachine> | undefi
   })
   const status = readStatus(init.root, init.peerId, init.rootError, init.stopped)
   return { ...status, peers: withLinks(status.peers, init.hosts), discovery, jobs }
+}
+
+/** The relays a host holds a reservation on, read from its own addresses (`…/p2p/RELAY/p2p-circuit`). */
+function reservedRelays (hosts: HostControl, network: 'public' | 'private'): string[] {
+  const relays = (hosts.libp2p(network)?.getMultiaddrs() ?? []).flatMap((address) => /\/p2p\/([^/]+)\/p2p-circuit/.exec(address.toString())?.[1] ?? [])
+  return [...new Set(relays)]
 }
 
 /** Each peer with its open connections on the host that knows it. */

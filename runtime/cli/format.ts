@@ -14,7 +14,9 @@ export function table (rows: string[][]): string {
 
 export function peerTable (peers: PeerStatus[], full = false, aliases = new Map<string, string>(), width = 80): string {
   if (peers.length === 0) return '(no peers yet)'
-  const name = (p: PeerStatus): string => full ? p.peerId : aliases.get(p.peerId) ?? shortId(p.peerId)
+  const alias = (p: PeerStatus): string => aliases.has(p.peerId) ? ` (${aliases.get(p.peerId)!})` : ''
+  // --full: the whole id, and the alias beside it
+  const name = (p: PeerStatus): string => full ? `${p.peerId}${alias(p)}` : aliases.get(p.peerId) ?? shortId(p.peerId)
   const errors = peers.filter((p) => p.lastError != null)
   const rows = table([
     ['PEER', 'NETWORK', 'STATE', 'CONNS', 'PROTOCOLS'],

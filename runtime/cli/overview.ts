@@ -23,9 +23,14 @@ export function compactAddress (address: string): string {
 
 const bytes = (n: number): string => n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : n < 1 << 30 ? `${(n / (1 << 20)).toFixed(1)} MB` : `${(n / (1 << 30)).toFixed(2)} GB`
 
-/** Label, then values: the first on the label's line, the others under it, each wrapped to `width`. */
+/**
+ * Label, then values: the first on the label's line, the others under it, each wrapped to `width`.
+ * When a word cannot fit beside the label (a peer id on a narrow terminal), the values go under it.
+ */
 function field (label: string, values: string[], width: number): string[] {
   const pad = ' '.repeat(10)
+  const longest = Math.max(0, ...values.flatMap((value) => value.split(' ').map((word) => word.length)))
+  if (pad.length + longest > width) return [label, ...values.flatMap((value) => wrap(`  ${value}`, width, '    '))]
   return values.flatMap((value, i) => wrap(`${i === 0 ? label.padEnd(10) : pad}${value}`, width, `${pad}  `))
 }
 

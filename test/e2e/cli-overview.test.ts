@@ -49,6 +49,7 @@ test('aliases: set, used wherever a PEER is, listed, removed; a bad name exits 2
     assert.is(refused.code, 2, `${bad.join(' ')}: ${refused.stderr}`)
   }
   assert.match((await runCli(['peers', '--data', dirs.b!])).stdout, /^hub \(bootstrap\)\s+public/m)
+  assert.match((await runCli(['peers', '--full', '--data', dirs.b!])).stdout, new RegExp(`^${peers.a!.peerId} \\(hub\\) \\(bootstrap\\)$`, 'm'), '--full: the whole id and its alias')
   // Object's own members are no aliases: never resolved, never stored
   for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
     const taken = await runCli(['ping', name, '--count', '1', '--data', dirs.b!])
@@ -109,6 +110,10 @@ test('status: hosts, addresses and each peer with its path, within 80 columns; -
   assert.match(text.stdout, /^host\s+running, public network$/m)
   assert.match(text.stdout, new RegExp(`^hub\\s+public\\s+identified\\s+direct 127\\.0\\.0\\.1:${/\/tcp\/(\d+)/.exec(peers.a!.address)![1]!} out`, 'm'))
   assert.ok(widest(text.stdout) <= 80, text.stdout)
+  // narrower than a peer id beside its label: the id goes under the label, whole
+  const narrow = await runCli(['status', '--data', dirs.b!], 30_000, { COLUMNS: '60' })
+  assert.ok(widest(narrow.stdout) <= 60, narrow.stdout)
+  assert.match(narrow.stdout, /^peer id\n  12D3KooW\S{44}$/m)
   const json = JSON.parse((await runCli(['status', '--json', '--data', dirs.b!])).stdout) as { swarm: { role: string }, vpn: { role: string }, peers: Array<{ peerId: string, links: Array<{ direction: string, relayed: boolean }> }> }
   assert.is(json.swarm.role, 'none')
   assert.is(json.vpn.role, 'none')
@@ -127,6 +132,14 @@ test('a swarm member\'s status shows its private host and role, not only a stopp
   assert.match(text, new RegExp(`^swarm\\s+member of ${peers.a!.peerId.slice(0, 10)}`, 'm'))
   assert.match(text, /\bprivate\s+(connected|identified)\s+direct 127\.0\.0\.1:\d+/)
   assert.ok(widest(text) <= 80, text)
+  // its private host holds a slot on the owner's relay: discovery says so, not "relay off"
+  const reserved = new RegExp(`discovery private:[\\s\\S]*relay reserved on ${peers.a!.peerId.slice(0, 10)}`)
+  let overview = text
+  for (const deadline = Date.now() + 15_000; !reserved.test(overview) && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    overview = (await runCli(['status', '--data', dirs.member!])).stdout
+  }
+  assert.match(overview, reserved)
   assert.is((await runCli(['swarm', 'leave', '--data', dirs.member!], 30_000)).code, 0)
 })
 

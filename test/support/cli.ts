@@ -6,9 +6,9 @@ export const cliPath = fileURLToPath(new URL('../../bin/dms-net.js', import.meta
 export interface CliResult { code: number, stdout: string, stderr: string }
 
 /** Run `dms-net ...args` to completion. */
-export async function runCli (args: string[], timeoutMs = 30_000): Promise<CliResult> {
+export async function runCli (args: string[], timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return await new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(process.execPath, [cliPath, ...args], { timeout: timeoutMs, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       resolve({ code: error == null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr })
     })
   })
