@@ -27,8 +27,12 @@ export function batchWrites (connection: MultiaddrConnection): void {
   if (!(socket instanceof Socket)) return
   raw.sendData = (data) => {
     socket.cork()
-    for (const part of data) socket.write(part)
-    socket.uncork()
+    try {
+      for (const part of data) socket.write(part)
+    } finally {
+      // never left corked: a corked socket would hold everything after silently
+      socket.uncork()
+    }
     return { sentBytes: data.byteLength, canSendMore: socket.writableLength < socket.writableHighWaterMark }
   }
 }

@@ -2,7 +2,7 @@
 // OpenSSL that Node itself carries (its EVP symbols are exported to addons). Node's
 // crypto.createCipheriv costs a cipher object, a key schedule, an output buffer per
 // update() and a Buffer.concat per record: about twice the cipher's own time on a
-// 64 KiB record. Here one context per direction is reused, and the output is written
+// 64 KiB record. Here one context per direction (and thread) is reused, and the output is written
 // into a buffer the caller owns (or over the input itself). Node-API's C interface,
 // as in xsalsa20.cc.
 #include <node_api.h>
@@ -50,10 +50,18 @@ bool ReadParts(napi_env env, napi_value value, Bytes parts[kMaxParts], uint32_t*
   return true;
 }
 
-// Each direction keeps its own context: one JS thread, so one of each is enough.
+// One context per direction and per thread: a worker thread that loads the addon gets its own
+// (OpenSSL contexts are not to be shared between threads), freed when that thread ends.
+struct Contexts {
+  EVP_CIPHER_CTX* byDirection[2] = {nullptr, nullptr};
+  ~Contexts() {
+    for (EVP_CIPHER_CTX* ctx : byDirection) EVP_CIPHER_CTX_free(ctx);
+  }
+};
+thread_local Contexts contexts;
+
 EVP_CIPHER_CTX* Context(bool encrypt) {
-  static EVP_CIPHER_CTX* contexts[2] = {nullptr, nullptr};
-  EVP_CIPHER_CTX*& ctx = contexts[encrypt ? 1 : 0];
+  EVP_CIPHER_CTX*& ctx = contexts.byDirection[encrypt ? 1 : 0];
   if (ctx == nullptr) {
     ctx = EVP_CIPHER_CTX_new();
     if (ctx == nullptr || EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, nullptr, nullptr, encrypt ? 1 : 0) != 1) {

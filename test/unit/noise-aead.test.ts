@@ -2,9 +2,13 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createCipheriv, randomBytes } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { noiseCrypto, noiseCipher } from '../../actors/native/noise-aead.js'
 import { loadAddon } from '../../actors/native/addon.js'
+import { packageRoot } from '../../actors/native/package-root.js'
 
 /** Node's own ChaCha20-Poly1305: ciphertext then tag. The reference. */
 function reference (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Buffer {
@@ -101,6 +105,37 @@ test('the binding refuses misuse with errors, not crashes', () => {
   assert.throws(() => { aead.open(key, nonce, ad, new Uint8Array(4), new Uint8Array(15), new Uint8Array(4)) }, /16-byte tag/)
   assert.throws(() => { aead.open(key, nonce, ad, new Uint8Array(4), tag, new Uint8Array(5)) }, /as long as the ciphertext/)
   assert.is(aead.open(key, nonce, ad, new Uint8Array(4), tag, new Uint8Array(4)), false, 'a wrong tag is false, not an exception')
+})
+
+test('worker threads each get their own cipher contexts: two at once seal and open thousands of records correctly', async () => {
+  const candidates = [join(packageRoot, 'native', 'build', 'Release', 'aead.node'), join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'aead.node')]
+  const addonPath = candidates.find((path) => existsSync(path))!
+  // each worker checks itself against Node's cipher and reports how many records held
+  const code = `
+    const { workerData, parentPort } = require('node:worker_threads')
+    const crypto = require('node:crypto')
+    const aead = require(workerData.addonPath)
+    let good = 0
+    for (let i = 0; i < 3000; i++) {
+      const key = crypto.randomBytes(32), nonce = crypto.randomBytes(12), ad = crypto.randomBytes(i % 33), plaintext = crypto.randomBytes(i % 9000)
+      const out = Buffer.alloc(plaintext.length + 16)
+      aead.seal(key, nonce, ad, plaintext, out)
+      const c = crypto.createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
+      c.setAAD(ad, { plaintextLength: plaintext.length })
+      const expected = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()])
+      const opened = Buffer.alloc(plaintext.length)
+      if (out.equals(expected) && aead.open(key, nonce, ad, out.subarray(0, plaintext.length), out.subarray(plaintext.length), opened) && opened.equals(plaintext)) good++
+    }
+    parentPort.postMessage(good)`
+  const results = await Promise.all([0, 1].map(async () => await new Promise<number>((resolve, reject) => {
+    const worker = new Worker(code, { eval: true, workerData: { addonPath } })
+    worker.once('message', resolve)
+    worker.once('error', reject)
+    worker.once('exit', (exitCode) => { if (exitCode !== 0) reject(new Error(`worker exited with ${exitCode}`)) })
+  })))
+  assert.equal(results, [3000, 3000])
+  // and this thread's contexts still work after the workers ended
+  assert.ok(same(crypto.chaCha20Poly1305Encrypt(new Uint8Array(5), new Uint8Array(12), new Uint8Array(0), new Uint8Array(32)), reference(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(5))))
 })
 
 test('DMS_NET_NOISE_CIPHER=node keeps Noise\'s own cipher', () => {
