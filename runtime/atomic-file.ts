@@ -1,6 +1,7 @@
-import { open, rename, unlink, mkdir } from 'node:fs/promises'
+import { open, rename, unlink } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { makeDir } from './make-dir.js'
 
 export interface WriteFileAtomicOptions {
   /** File mode of the written file. @default 0o600 */
@@ -16,7 +17,7 @@ export interface WriteFileAtomicOptions {
  */
 export async function writeFileAtomic (path: string, data: string | Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
   const dir = dirname(path)
-  if (options.createDir !== false) await mkdir(dir, { recursive: true, mode: 0o700 })
+  if (options.createDir !== false) await makeDir(dir)
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   const handle = await open(temp, 'wx', options.mode ?? 0o600)
   try {

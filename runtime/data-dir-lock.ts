@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DmsError } from './errors.js'
+import { makeDir } from './make-dir.js'
 
 /** Data dirs a node of this process holds: a second node in the same process is refused too. */
 const heldHere = new Set<string>()
@@ -32,7 +33,7 @@ export class DataDirLock {
     if (heldHere.has(this.dir)) throw new DmsError('DATA_DIR_LOCKED', `data dir ${this.dir} is in use by another node of this process`)
     heldHere.add(this.dir)
     try {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 })
+      await makeDir(this.dir)
       for (let attempt = 0; attempt < 3; attempt++) {
         if (await this.create()) { this.held = true; return }
         const holder = await this.holder()

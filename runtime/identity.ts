@@ -1,10 +1,11 @@
-import { readFile, mkdir, access, constants } from 'node:fs/promises'
+import { readFile, access, constants } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { writeFileAtomic } from './atomic-file.js'
 import { DmsError } from './errors.js'
+import { makeDir } from './make-dir.js'
 
 /** File name of the node's private key inside the data dir (libp2p protobuf encoding). */
 export const identityFileName = 'identity.key'
@@ -19,7 +20,7 @@ export interface Identity {
 /** Make sure the data dir exists and is writable, with a message that says what to do if not. */
 export async function ensureDataDir (dataDir: string): Promise<void> {
   try {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 })
+    await makeDir(dataDir)
     await access(dataDir, constants.R_OK | constants.W_OK)
   } catch (err) {
     throw new DmsError('DATA_DIR_UNUSABLE', `data dir ${dataDir} is not usable: ${(err as Error).message}`, { cause: err })

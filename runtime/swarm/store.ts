@@ -1,6 +1,7 @@
-import { readFile, rm, appendFile, open, mkdir, rename, stat } from 'node:fs/promises'
+import { readFile, rm, appendFile, open, rename, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
+import { makeDir } from '../make-dir.js'
 import { readSwarmKeyFile, writeSwarmKeyFile } from './key-file.js'
 import { log } from '../../actors/log.js'
 import { DmsError } from '../errors.js'
@@ -22,7 +23,7 @@ export interface SwarmState {
 }
 
 export interface AuditRecord {
-  action: 'grant' | 'deny' | 'deny-summary' | 'rotate' | 'revoke' | 'evict' | 'authorise' | 'create' | 'notify-failed'
+  action: 'grant' | 'deny' | 'deny-summary' | 'rotate' | 'revoke' | 'evict' | 'authorise' | 'create' | 'notify-failed' | 'leave'
   peer?: string
   reason?: string
   epoch?: number
@@ -97,7 +98,7 @@ export class SwarmStore {
   async audit (record: AuditRecord): Promise<void> {
     log.swarm('audit %o', record)
     const line = `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`
-    await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    await makeDir(this.dir)
     const size = await stat(this.auditPath).then((s) => s.size, () => 0)
     if (size + line.length > this.maxAuditBytes) await this.rotateAudit()
     await appendFile(this.auditPath, line, { mode: 0o600 })
