@@ -46,6 +46,8 @@ export type KeyAnswer = { granted: true, epoch: number, fingerprint: string, boo
 export interface JoinNetworkInput { owner: string, ownerAddress: string, epoch: number, bootstrap: string[] }
 export type JoinOutcome = { joined: true, addresses: string[] } | { joined: false }
 export interface WatchOwnerInput { owner: string, bootstrap: string[] }
+/** Who to tell that this member leaves by its own choice: its owner, unless the owner evicted it. */
+export interface LeaveNetworkInput { owner?: string, epoch: number, tellOwner: boolean }
 
 const errorText = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
@@ -70,7 +72,7 @@ export const swarmMemberMachine = setup({
     joinNetwork: fromPromise<JoinOutcome, JoinNetworkInput>(async () => { throw new Error('joinNetwork is provided by the runtime') }),
     /** Sends `swarm.key.rejected` when the owner's private host stops taking our key. */
     watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(() => () => {}),
-    leaveNetwork: fromPromise<void, void>(async () => { throw new Error('leaveNetwork is provided by the runtime') })
+    leaveNetwork: fromPromise<void, LeaveNetworkInput>(async () => { throw new Error('leaveNetwork is provided by the runtime') })
   },
   guards: {
     /** No caller waits: the member is finding its way back on its own (after a rotation or a lost owner). */
@@ -221,6 +223,7 @@ export const swarmMemberMachine = setup({
       invoke: {
         id: 'leaveNetwork',
         src: 'leaveNetwork',
+        input: ({ context }) => ({ ...(context.owner != null ? { owner: context.owner } : {}), epoch: context.epoch, tellOwner: context.inSwarm && !context.evicted }),
         onDone: {
           target: 'idle',
           actions: [

@@ -22,6 +22,8 @@ export type SwarmOwnerEvent =
   | { type: 'swarm.revoke', id: string, peer: string }
   | { type: 'swarm.rotate', id: string }
   | { type: 'swarm.dissolve', id: string }
+  /** A member's signed word that it left (checked by the runtime): it no longer holds the key. It stays authorised. */
+  | { type: 'swarm.member.left', peer: string }
 
 /** Emitted once for every command and create: its outcome. */
 export type SwarmOwnerEmitted = { type: 'swarm.command.done', id: string, ok: boolean, error?: string, code?: SwarmCommandCode }
@@ -179,7 +181,9 @@ export const swarmOwnerMachine = setup({
         'swarm.authorise': { actions: 'enqueue' },
         'swarm.revoke': { actions: 'enqueue' },
         'swarm.rotate': { actions: 'enqueue' },
-        'swarm.dissolve': { actions: 'enqueue' }
+        'swarm.dissolve': { actions: 'enqueue' },
+        // bookkeeping only, so not queued: a grant that runs after it adds the peer back, as it should
+        'swarm.member.left': { actions: assign({ members: ({ context, event }) => without(context.members, event.peer) }) }
       },
       states: {
         active: {

@@ -5,7 +5,7 @@ import { readOne } from '../../actors/swarm/one-shot.js'
 import { RateLimiter } from '../../actors/rate-limit.js'
 import type { RateInit } from '../../actors/rate-limit.js'
 import { SWARM_KEY_PROTOCOL, validateSwarmKeyMessage } from './key-exchange.js'
-import type { EvictionNotice, KeyRequest, RotationNotice } from './key-exchange.js'
+import type { EvictionNotice, KeyRequest, LeaveNotice, RotationNotice } from './key-exchange.js'
 import { traced } from '../../actors/log.js'
 import type { Logger } from '../../actors/log.js'
 
@@ -23,6 +23,8 @@ export interface KeyEndpointHandlers {
   request?: (stream: Stream, remotePeer: string, request: KeyRequest) => Promise<void>
   /** Member: take one rotation notice. */
   rotation?: (stream: Stream, remotePeer: string, notice: RotationNotice) => Promise<void>
+  /** Owner: take a member's word that it left. */
+  leave?: (stream: Stream, remotePeer: string, notice: LeaveNotice) => Promise<void>
   /** Member: take the owner's eviction notice. */
   eviction?: (stream: Stream, remotePeer: string, notice: EvictionNotice) => Promise<void>
   /**
@@ -64,7 +66,7 @@ export class KeyEndpoint {
     return this.handlers.request != null || this.handlers.rotation != null
   }
 
-  /** Set what this node answers (owner: requests; member: rotations and evictions); none unregisters the protocol. */
+  /** Set what this node answers (owner: requests and leaves; member: rotations and evictions); none unregisters the protocol. */
   async serve (handlers: KeyEndpointHandlers): Promise<void> {
     const was = this.enabled
     this.handlers = handlers
@@ -112,8 +114,9 @@ export class KeyEndpoint {
         this.stats.malformed++
         throw err
       }
-      const { request, rotation, eviction } = this.handlers
+      const { request, rotation, eviction, leave } = this.handlers
       if (message.kind === 'request' && request != null) await request(stream, remotePeer, message)
+      else if (message.kind === 'leave' && leave != null) await leave(stream, remotePeer, message)
       else if (message.kind === 'rotation' && rotation != null) await rotation(stream, remotePeer, message)
       else if (message.kind === 'eviction' && eviction != null) await eviction(stream, remotePeer, message)
       else {

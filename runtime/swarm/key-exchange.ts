@@ -27,7 +27,9 @@ export interface RotationNotice {
 }
 /** The owner's word to a member it revoked: leave now (its key is being rotated away). */
 export interface EvictionNotice { kind: 'eviction', owner: string, member: string, network: string, epoch: number, time: number, signature: Uint8Array }
-export type SwarmKeyMessage = KeyRequest | KeyGrant | KeyDenial | RotationNotice | EvictionNotice
+/** A member's word to its owner that it left (and dropped the key): the owner stops counting it as a member. */
+export interface LeaveNotice { kind: 'leave', member: string, owner: string, network: string, epoch: number, time: number, signature: Uint8Array }
+export type SwarmKeyMessage = KeyRequest | KeyGrant | KeyDenial | RotationNotice | EvictionNotice | LeaveNotice
 
 type Unsigned<T> = T extends unknown ? Omit<T, 'signature'> : never
 
@@ -39,6 +41,7 @@ function signedBytes (message: Unsigned<SwarmKeyMessage>): Uint8Array {
     case 'denial': return encodeValue(['dms-swarm-key/denial/1', message.owner, message.requester, message.reason, message.nonce, message.time])
     case 'rotation': return encodeValue(['dms-swarm-key/rotation/1', message.owner, message.member, message.network, message.epoch, message.time, message.bootstrap, message.sealed.ephemeral, message.sealed.nonce, message.sealed.ciphertext])
     case 'eviction': return encodeValue(['dms-swarm-key/eviction/1', message.owner, message.member, message.network, message.epoch, message.time])
+    case 'leave': return encodeValue(['dms-swarm-key/leave/1', message.member, message.owner, message.network, message.epoch, message.time])
   }
 }
 
@@ -131,6 +134,23 @@ export async function checkEvictionNotice (notice: EvictionNotice, expect: { own
   return undefined
 }
 
+export async function createLeaveNotice (memberKey: PrivateKey, member: string, owner: string, network: string, epoch: number, now = Date.now()): Promise<LeaveNotice> {
+  return await sign<LeaveNotice>(memberKey, { kind: 'leave', member, owner, network, epoch, time: now })
+}
+
+/**
+ * The owner's check of a leave notice, cheapest first: from the member itself (the
+ * Noise-authenticated peer of the stream), to this owner, for this swarm, fresh, and
+ * signed by the member. Undefined when it holds, else why not.
+ */
+export async function checkLeaveNotice (notice: LeaveNotice, check: { remotePeer: string, self: string, network: string, now?: number }): Promise<string | undefined> {
+  if (notice.member !== check.remotePeer) return 'leave sent for another member'
+  if (notice.owner !== check.self || notice.network !== check.network) return 'leave addressed to another swarm'
+  if (Math.abs((check.now ?? Date.now()) - notice.time) > REQUEST_WINDOW_MS) return 'leave is stale'
+  if (!(await verifySignature(notice, notice.member))) return 'leave not signed by the member'
+  return undefined
+}
+
 export type Opened = { ok: true, key: Uint8Array, epoch: number, bootstrap: string[] } | { ok: false, reason: string }
 
 /** The requester's check of an answer: signed by the expected owner, for this request, and opens with its key. */
@@ -179,7 +199,8 @@ export function validateSwarmKeyMessage (value: unknown): SwarmKeyMessage {
     (m.kind === 'grant' && str(m.owner) && str(m.requester) && str(m.network) && Number.isSafeInteger(m.epoch) && bytes(m.nonce, 16) && addrs(m.bootstrap) && box(m.sealed)) ||
     (m.kind === 'denial' && str(m.owner) && str(m.requester) && str(m.reason) && bytes(m.nonce, 16)) ||
     (m.kind === 'rotation' && str(m.owner) && str(m.member) && str(m.network) && Number.isSafeInteger(m.epoch) && addrs(m.bootstrap) && box(m.sealed)) ||
-    (m.kind === 'eviction' && str(m.owner) && str(m.member) && str(m.network) && Number.isSafeInteger(m.epoch))
+    (m.kind === 'eviction' && str(m.owner) && str(m.member) && str(m.network) && Number.isSafeInteger(m.epoch)) ||
+    (m.kind === 'leave' && str(m.member) && str(m.owner) && str(m.network) && Number.isSafeInteger(m.epoch))
   )
   if (!ok) throw new DmsError('MALFORMED', 'malformed swarm key message')
   return m as unknown as SwarmKeyMessage

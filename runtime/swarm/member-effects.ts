@@ -4,15 +4,18 @@ import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
 import { swarmMemberMachine } from '../../machines/swarm-member.js'
-import type { JoinNetworkInput, JoinOutcome, KeyAnswer, RequestKeyInput, SwarmMemberEvent, WatchOwnerInput } from '../../machines/swarm-member.js'
+import type { JoinNetworkInput, JoinOutcome, KeyAnswer, LeaveNetworkInput, RequestKeyInput, SwarmMemberEvent, WatchOwnerInput } from '../../machines/swarm-member.js'
 import type { SwarmEffectDeps } from './owner-effects.js'
-import { SWARM_KEY_PROTOCOL, checkEvictionNotice, checkKeyDenial, createKeyRequest, openKeyGrant, openRotationNotice, validateSwarmKeyMessage } from './key-exchange.js'
+import { SWARM_KEY_PROTOCOL, checkEvictionNotice, checkKeyDenial, createKeyRequest, createLeaveNotice, openKeyGrant, openRotationNotice, validateSwarmKeyMessage } from './key-exchange.js'
 import type { EvictionNotice, KeyDenial, KeyGrant, RotationNotice } from './key-exchange.js'
 import { DmsError } from '../errors.js'
 import { logged, traced } from '../../actors/log.js'
 import { rawConnectionTo } from '../../actors/libp2p-internals.js'
 
 export type MemberActor = ActorRefFrom<typeof swarmMemberMachine>
+
+/** How long a leaving member waits for its owner to take the leave notice, per network. */
+const LEAVE_NOTICE_MS = 2000
 
 /** A member's saved swarm, used once by the next `requestKey` instead of asking. */
 export interface RestoredMember { key: Uint8Array, epoch: number, bootstrap: string[] }
@@ -33,6 +36,28 @@ export function memberEffects (deps: MemberDeps) {
     await node.hosts.stopPrivateHost()
     await store.clear()
     await node.hosts.resumePublicHost()
+  }
+
+  /**
+   * Tell the owner, signed, that this member leaves, so that it stops counting it: over the
+   * private network while still in it, else the public one. Best effort within a short
+   * deadline: an owner that is away (or too old to know the notice) only keeps a stale list.
+   */
+  async function tellOwner (owner: string, epoch: number): Promise<void> {
+    const notice = await createLeaveNotice(node.identity.privateKey(), node.identity.peerId(), owner, network(), epoch)
+    for (const kind of ['private', 'public'] as const) {
+      const libp2p = deps.endpoint.host(kind)
+      if (libp2p == null) continue
+      try {
+        const stream = await libp2p.dialProtocol(peerIdFromString(owner), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(LEAVE_NOTICE_MS) })
+        writeOne(stream, notice)
+        await readOne(stream, LEAVE_NOTICE_MS)
+        await stream.close().catch(() => { /* acknowledged: the close is a courtesy */ })
+        return
+      } catch (err) {
+        deps.log('the owner did not take our leave over the %s network: %e', kind, err)
+      }
+    }
   }
 
   /** Dial the owner's private host until it answers or the rejoin window ends (the owner may be restarting). */
@@ -124,7 +149,10 @@ export function memberEffects (deps: MemberDeps) {
       return () => { clearInterval(timer) }
     }),
 
-    leaveNetwork: fromPromise<void, void>(async () => { await leaveQuietly() })
+    leaveNetwork: fromPromise<void, LeaveNetworkInput>(async ({ input }) => {
+      if (input.tellOwner && input.owner != null) await tellOwner(input.owner, input.epoch)
+      await leaveQuietly()
+    })
   }
 
   /** A rotation notice from our owner: checked, acknowledged only if the member machine takes it, its key kept for `joinNetwork`. */

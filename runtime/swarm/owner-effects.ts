@@ -14,9 +14,9 @@ import type { KeyRing } from './key-ring.js'
 import type { ReplayStore } from './replay-store.js'
 import type { KeyEndpoint } from './key-endpoint.js'
 import { generateSwarmKey } from './key-file.js'
-import { SWARM_KEY_PROTOCOL, checkKeyRequest, createEvictionNotice, createKeyDenial, createKeyGrant, createRotationNotice, isUnauthenticated } from './key-exchange.js'
+import { SWARM_KEY_PROTOCOL, checkKeyRequest, checkLeaveNotice, createEvictionNotice, createKeyDenial, createKeyGrant, createRotationNotice, isUnauthenticated } from './key-exchange.js'
 import type { SwarmKeyMessage } from './key-exchange.js'
-import type { DenialReason, KeyRequest } from './key-exchange.js'
+import type { DenialReason, KeyRequest, LeaveNotice } from './key-exchange.js'
 import type { DenialCounts } from './swarm-status.js'
 import { awaitCommand } from './commands.js'
 import { DmsError } from '../errors.js'
@@ -105,6 +105,25 @@ export function ownerEffects (deps: OwnerDeps) {
     } finally {
       waiting.delete(id)
     }
+  }
+
+  /**
+   * A member's word that it left: checked, audited, acknowledged, and the member is no longer
+   * counted (it stays authorised and may join again). Only a peer this swarm knows reaches the
+   * audit log: a stranger's leave is refused like any message the owner does not take.
+   */
+  async function takeLeave (stream: Stream, peer: string, notice: LeaveNotice): Promise<void> {
+    const owner = deps.actor()
+    const context = owner?.getSnapshot().context
+    const left = { type: 'swarm.member.left' as const, peer }
+    if (owner == null || context == null || owner.getSnapshot().can(left) !== true) throw new DmsError('SWARM_FAILED', 'this node runs no swarm now')
+    if (!context.members.includes(peer) && !context.authorised.includes(peer)) throw new DmsError('SWARM_FAILED', 'not a member of this swarm')
+    const problem = await checkLeaveNotice(notice, { remotePeer: peer, self: node.identity.peerId(), network: network() })
+    if (problem != null) throw new DmsError('SWARM_FAILED', problem)
+    await store.audit({ action: 'leave', peer, epoch: notice.epoch })
+    owner.send(left)
+    writeOne(stream, { kind: 'ack', epoch: notice.epoch })
+    await stream.close().catch(() => { /* acknowledged: the close is a courtesy */ })
   }
 
   /** Deliver one signed notice to a member and wait for its acknowledgement: over the private network where it is connected, else the public one. */
@@ -212,5 +231,5 @@ export function ownerEffects (deps: OwnerDeps) {
     })
   }
 
-  return { actors, answerRequest, flushDenials, denials: (): DenialCounts => ({ ...totals }) }
+  return { actors, answerRequest, takeLeave, flushDenials, denials: (): DenialCounts => ({ ...totals }) }
 }

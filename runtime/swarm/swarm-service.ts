@@ -243,7 +243,7 @@ export class Swarm {
   /** Serve the key exchange for this role, send one command and wait for its outcome; a failure becomes a SwarmError with the machine's reason. */
   private async run (actor: OwnerActor | MemberActor, command: { type: string } & Record<string, unknown>): Promise<void> {
     const serving = actor === this.owner
-      ? { request: this.ownerSide.answerRequest }
+      ? { request: this.ownerSide.answerRequest, leave: this.ownerSide.takeLeave }
       : { rotation: this.memberSide.takeRotation, eviction: this.memberSide.takeEviction, isOwner: (peer: string) => peer === this.member?.getSnapshot().context.owner }
     await this.endpoint.serve(serving)
     const outcome = await awaitCommand(actor, { ...command, id: randomUUID() }, COMMAND_TIMEOUT_MS)

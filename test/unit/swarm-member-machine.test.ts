@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createActor, fromCallback, fromPromise, waitFor } from 'xstate'
 import { swarmMemberMachine } from '../../machines/swarm-member.js'
-import type { JoinNetworkInput, JoinOutcome, KeyAnswer, RequestKeyInput, SwarmMemberEmitted, SwarmMemberEvent, WatchOwnerInput } from '../../machines/swarm-member.js'
+import type { JoinNetworkInput, JoinOutcome, KeyAnswer, LeaveNetworkInput, RequestKeyInput, SwarmMemberEmitted, SwarmMemberEvent, WatchOwnerInput } from '../../machines/swarm-member.js'
 
 /** The member machine with scripted effects: each key request takes the next answer, each join the next outcome. */
 function harness (answers: Array<KeyAnswer | Error>, joins: JoinOutcome[] = []) {
@@ -19,7 +19,7 @@ function harness (answers: Array<KeyAnswer | Error>, joins: JoinOutcome[] = []) 
       }),
       joinNetwork: fromPromise<JoinOutcome, JoinNetworkInput>(async ({ input }) => { calls.push(`join e${input.epoch}`); return joins.shift() ?? { joined: true, addresses: ['/p'] } }),
       watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(() => { calls.push('watch'); return () => { calls.push('unwatch') } }),
-      leaveNetwork: fromPromise<void, void>(async () => { calls.push('leave') })
+      leaveNetwork: fromPromise<void, LeaveNetworkInput>(async ({ input }) => { calls.push(input.tellOwner ? `leave, telling ${input.owner!} e${input.epoch}` : 'leave') })
     },
     delays: { rejoinDelay: 10 }
   })
@@ -45,7 +45,7 @@ test('join, a rotation notice, a rejected key and a leave: each a step the embed
   await waitFor(actor, (s) => s.matches('joined') && s.context.epoch === 3, { timeout: 2000 })
   actor.send({ type: 'swarm.leave', id: 'l' })
   await settle('idle')
-  assert.equal(calls, ['request O', 'join e1', 'watch', 'unwatch', 'join e2', 'watch', 'unwatch', 'request O', 'join e3', 'watch', 'unwatch', 'leave'])
+  assert.equal(calls, ['request O', 'join e1', 'watch', 'unwatch', 'join e2', 'watch', 'unwatch', 'request O', 'join e3', 'watch', 'unwatch', 'leave, telling O e3'])
   assert.equal(changes, ['joined e1', 'rotated e2', 'rotated e3', 'left e3'])
   assert.equal(done.map((d) => `${d.id}:${String(d.ok)}`), ['j:true', 'l:true'])
   assert.is(actor.getSnapshot().context.fingerprint, undefined, 'nothing of the swarm is kept after leaving')
@@ -81,7 +81,7 @@ test('an eviction notice while joined takes the member out and says so', async (
   actor.send({ type: 'swarm.evicted', epoch: 4 })
   await settle('idle')
   assert.equal(changes, ['joined e4', 'evicted e4'])
-  assert.ok(calls.includes('leave'))
+  assert.ok(calls.includes('leave'), 'evicted: out without telling the owner, who knows')
   assert.match(actor.getSnapshot().context.lastError ?? '', /evicted by the owner at epoch 4/)
 })
 
@@ -98,7 +98,7 @@ test('rotations back to back: a notice that comes while a join is under way is t
         return { joined: true, addresses: ['/p'] }
       }),
       watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(() => () => {}),
-      leaveNetwork: fromPromise<void, void>(async () => {})
+      leaveNetwork: fromPromise<void, LeaveNetworkInput>(async () => {})
     }
   })
   const actor = createActor(logic, { input: {} }).start()
@@ -135,7 +135,7 @@ test('a join whose key the owner no longer takes goes on with a newer notice tha
         return { joined: true, addresses: ['/p'] }
       }),
       watchOwner: fromCallback<SwarmMemberEvent, WatchOwnerInput>(() => () => {}),
-      leaveNetwork: fromPromise<void, void>(async () => {})
+      leaveNetwork: fromPromise<void, LeaveNetworkInput>(async () => {})
     }
   })
   const actor = createActor(logic, { input: {} }).start()
