@@ -64,14 +64,19 @@ test('frame decoder: random chunkings of random bytes yield frames or a WireErro
 
 test('swarm key-exchange messages: mutated encodings and odd fields are valid or "malformed", never a crash', () => {
   const request = { kind: 'request', requester: 'a', owner: 'b', network: 'dms', nonce: new Uint8Array(16), time: Date.now(), signature: new Uint8Array(64) }
-  const encoded = encodeValue(request)
-  for (let i = 0; i < RUNS; i++) {
-    total('validate(mutated)', () => validateSwarmKeyMessage(decodeValue(mutate(encoded))), (err) => err instanceof Error)
-    const fields = { ...request } as Record<string, unknown>
-    fields[Object.keys(fields)[int(7)]!] = odd()
-    total('validate(odd)', () => validateSwarmKeyMessage(fields), (err) => err instanceof Error && /malformed/.test(err.message))
+  const leave = { kind: 'leave', member: 'a', owner: 'b', network: 'dms', epoch: 3, time: Date.now(), signature: new Uint8Array(64) }
+  for (const message of [request, leave]) {
+    const encoded = encodeValue(message)
+    assert.is(validateSwarmKeyMessage(decodeValue(encoded)).kind, message.kind)
+    for (let i = 0; i < RUNS; i++) {
+      total('validate(mutated)', () => validateSwarmKeyMessage(decodeValue(mutate(encoded))), (err) => err instanceof Error)
+      const fields = { ...message } as Record<string, unknown>
+      fields[Object.keys(fields)[int(7)]!] = odd()
+      total('validate(odd)', () => validateSwarmKeyMessage(fields), (err) => err instanceof Error && /malformed/.test(err.message))
+    }
+    assert.throws(() => validateSwarmKeyMessage({ ...message, time: Number.NaN }), /malformed/)
   }
-  assert.throws(() => validateSwarmKeyMessage({ ...request, time: Number.NaN }), /malformed/)
+  assert.throws(() => validateSwarmKeyMessage({ ...leave, epoch: 1.5 }), /malformed/)
 })
 
 test('VPN routing tables from the wire: checkTable never throws, and refuses every odd value in place of a table', () => {
