@@ -1,11 +1,12 @@
 import type { Connection, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { NetworkKind } from '../events.js'
 import type { DmsLibp2p } from '../../actors/libp2p-node.js'
-import { readOne } from '../../actors/swarm/one-shot.js'
+import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
 import { RateLimiter } from '../../actors/rate-limit.js'
 import type { RateInit } from '../../actors/rate-limit.js'
 import { SWARM_KEY_PROTOCOL, validateSwarmKeyMessage } from './key-exchange.js'
-import type { EvictionNotice, KeyRequest, LeaveNotice, RotationNotice } from './key-exchange.js'
+import type { EvictionNotice, KeyRequest, LeaveNotice, RotationNotice, SwarmKeyMessage } from './key-exchange.js'
 import { traced } from '../../actors/log.js'
 import type { Logger } from '../../actors/log.js'
 
@@ -87,6 +88,29 @@ export class KeyEndpoint {
 
   host (network: NetworkKind): DmsLibp2p | undefined {
     return this.hosts.get(network)
+  }
+
+  /**
+   * Deliver one signed notice to a peer and wait for its acknowledgement: over the private
+   * network where it is connected, else the public one, each within `timeoutMs`. False when
+   * neither took it.
+   */
+  async deliver (peer: string, notice: SwarmKeyMessage, timeoutMs: number): Promise<boolean> {
+    for (const kind of ['private', 'public'] as const) {
+      const libp2p = this.hosts.get(kind)
+      if (libp2p == null) continue
+      try {
+        // dial even without an open connection: the peer store knows the peer's addresses
+        const stream = await libp2p.dialProtocol(peerIdFromString(peer), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(timeoutMs) })
+        writeOne(stream, notice)
+        await readOne(stream, timeoutMs)
+        await stream.close().catch(() => { /* acknowledged already: the close is a courtesy */ })
+        return true
+      } catch (err) {
+        this.log('%s notice to %s not taken over the %s network: %e', notice.kind, peer, kind, err)
+      }
+    }
+    return false
   }
 
   private async register (libp2p: DmsLibp2p): Promise<void> {

@@ -45,19 +45,7 @@ export function memberEffects (deps: MemberDeps) {
    */
   async function tellOwner (owner: string, epoch: number): Promise<void> {
     const notice = await createLeaveNotice(node.identity.privateKey(), node.identity.peerId(), owner, network(), epoch)
-    for (const kind of ['private', 'public'] as const) {
-      const libp2p = deps.endpoint.host(kind)
-      if (libp2p == null) continue
-      try {
-        const stream = await libp2p.dialProtocol(peerIdFromString(owner), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(LEAVE_NOTICE_MS) })
-        writeOne(stream, notice)
-        await readOne(stream, LEAVE_NOTICE_MS)
-        await stream.close().catch(() => { /* acknowledged: the close is a courtesy */ })
-        return
-      } catch (err) {
-        deps.log('the owner did not take our leave over the %s network: %e', kind, err)
-      }
-    }
+    if (!(await deps.endpoint.deliver(owner, notice, LEAVE_NOTICE_MS))) deps.log('the owner did not take our leave: it keeps a stale member list')
   }
 
   /** Dial the owner's private host until it answers or the rejoin window ends (the owner may be restarting). */

@@ -4,7 +4,7 @@ import type { ActorRefFrom } from 'xstate'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { NodeComponents } from '../node-components.js'
-import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
+import { writeOne } from '../../actors/swarm/one-shot.js'
 import { swarmOwnerMachine } from '../../machines/swarm-owner.js'
 import type {
   AnswerRequestInput, CreateNetworkInput, DistributeKeyInput, EvictMemberInput, KeyDistributed, NetworkCreated, SaveOwnerInput
@@ -14,8 +14,7 @@ import type { KeyRing } from './key-ring.js'
 import type { ReplayStore } from './replay-store.js'
 import type { KeyEndpoint } from './key-endpoint.js'
 import { generateSwarmKey } from './key-file.js'
-import { SWARM_KEY_PROTOCOL, checkKeyRequest, checkLeaveNotice, createEvictionNotice, createKeyDenial, createKeyGrant, createRotationNotice, isUnauthenticated } from './key-exchange.js'
-import type { SwarmKeyMessage } from './key-exchange.js'
+import { checkKeyRequest, checkLeaveNotice, createEvictionNotice, createKeyDenial, createKeyGrant, createRotationNotice, isUnauthenticated } from './key-exchange.js'
 import type { DenialReason, KeyRequest, LeaveNotice } from './key-exchange.js'
 import type { DenialCounts } from './swarm-status.js'
 import { awaitCommand } from './commands.js'
@@ -126,30 +125,11 @@ export function ownerEffects (deps: OwnerDeps) {
     await stream.close().catch(() => { /* acknowledged: the close is a courtesy */ })
   }
 
-  /** Deliver one signed notice to a member and wait for its acknowledgement: over the private network where it is connected, else the public one. */
-  async function deliver (peer: string, notice: SwarmKeyMessage, timeoutMs: number): Promise<boolean> {
-    for (const kind of ['private', 'public'] as const) {
-      const libp2p = deps.endpoint.host(kind)
-      if (libp2p == null) continue
-      try {
-        // dial even without an open connection: the peer store knows the member's addresses
-        const stream = await libp2p.dialProtocol(peerIdFromString(peer), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(timeoutMs) })
-        writeOne(stream, notice)
-        await readOne(stream, timeoutMs)
-        await stream.close().catch(() => { /* acknowledged already: the close is a courtesy */ })
-        return true
-      } catch {
-        // try the other network, then give up: the member will ask again
-      }
-    }
-    return false
-  }
-
   /** Send one member its rotation notice. Never throws: the key is switched when it runs, so a failure is only the member's. */
   async function notify (peer: string, key: Uint8Array, epoch: number, bootstrap: string[]): Promise<boolean> {
     try {
       const notice = await createRotationNotice(node.identity.privateKey(), node.identity.peerId(), peer, network(), key, epoch, bootstrap)
-      if (await deliver(peer, notice, deps.exchangeTimeoutMs)) return true
+      if (await deps.endpoint.deliver(peer, notice, deps.exchangeTimeoutMs)) return true
     } catch (err) {
       deps.log.error('rotation notice to %s failed: %e', peer, err)
     }
@@ -198,7 +178,7 @@ export function ownerEffects (deps: OwnerDeps) {
       const notice = await createEvictionNotice(node.identity.privateKey(), node.identity.peerId(), input.peer, network(), input.epoch)
       // the rotation waits at most this long: a member that is not connected learns it when it asks again
       let timer: NodeJS.Timeout | undefined
-      const delivered = await Promise.race([deliver(input.peer, notice, EVICTION_WAIT_MS), new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, EVICTION_WAIT_MS) })])
+      const delivered = await Promise.race([deps.endpoint.deliver(input.peer, notice, EVICTION_WAIT_MS), new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, EVICTION_WAIT_MS) })])
       clearTimeout(timer)
       await store.audit({ action: 'evict', peer: input.peer, epoch: input.epoch, delivered })
     }),

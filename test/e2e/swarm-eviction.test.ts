@@ -6,9 +6,7 @@ import * as assert from 'uvu/assert'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TestNodes, eventually, recordEvents } from '../support/nodes.js'
-import { createSwarm } from '../../runtime/swarm/swarm-service.js'
-import type { Swarm } from '../../runtime/swarm/swarm-service.js'
-import type { DmsNode } from '../../runtime/node.js'
+import { swarmNode } from '../support/swarm-nodes.js'
 import { SWARM_KEY_PROTOCOL, createEvictionNotice } from '../../runtime/swarm/key-exchange.js'
 import { writeOne } from '../../actors/swarm/one-shot.js'
 import { componentsOf } from '../../runtime/node-components.js'
@@ -16,17 +14,11 @@ import { componentsOf } from '../../runtime/node-components.js'
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
 
-async function swarmNode (): Promise<{ node: DmsNode, swarm: Swarm }> {
-  const node = await nodes.create()
-  const swarm = createSwarm(node, { rejoinWindowMs: 2000 })
-  await node.start()
-  return { node, swarm }
-}
 
 test('revoke: the member is told, leaves within 2 s, hears swarm.evicted, and its status says why', async () => {
-  const owner = await swarmNode()
-  const alice = await swarmNode()
-  const bob = await swarmNode()
+  const owner = await swarmNode(nodes)
+  const alice = await swarmNode(nodes)
+  const bob = await swarmNode(nodes)
   const aliceEvents = recordEvents(alice.node)
   const bobEvents = recordEvents(bob.node)
   await owner.swarm.create([alice.node.peerId, bob.node.peerId])
@@ -56,8 +48,8 @@ test('revoke: the member is told, leaves within 2 s, hears swarm.evicted, and it
 })
 
 test('an eviction signed by anyone but the owner, or for an earlier epoch, is refused; the member stays', async () => {
-  const owner = await swarmNode()
-  const alice = await swarmNode()
+  const owner = await swarmNode(nodes)
+  const alice = await swarmNode(nodes)
   await owner.swarm.create([alice.node.peerId])
   await alice.swarm.join(owner.node.status().host.addresses[0]!)
   await owner.swarm.rotate()

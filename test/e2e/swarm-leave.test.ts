@@ -2,8 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TestNodes, eventually } from '../support/nodes.js'
-import { createSwarm } from '../../runtime/swarm/swarm-service.js'
-import type { Swarm } from '../../runtime/swarm/swarm-service.js'
+import { swarmNode } from '../support/swarm-nodes.js'
 import type { DmsNode } from '../../runtime/node.js'
 import { componentsOf } from '../../runtime/node-components.js'
 import { readOne, writeOne } from '../../actors/swarm/one-shot.js'
@@ -13,12 +12,6 @@ import type { LeaveNotice } from '../../runtime/swarm/key-exchange.js'
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
 
-async function swarmNode (): Promise<{ node: DmsNode, swarm: Swarm }> {
-  const node = await nodes.create()
-  const swarm = createSwarm(node, { rejoinWindowMs: 2000 })
-  await node.start()
-  return { node, swarm }
-}
 
 /** Send one leave notice from `from` to the owner by hand, as a hostile peer's own code would: 'ack' or 'refused'. */
 async function sendLeave (from: DmsNode, owner: string, notice: LeaveNotice): Promise<'ack' | 'refused'> {
@@ -35,9 +28,9 @@ async function sendLeave (from: DmsNode, owner: string, notice: LeaveNotice): Pr
 }
 
 test('a member that leaves tells its owner: no longer counted, still authorised, audited, and it may join again', async () => {
-  const owner = await swarmNode()
-  const alice = await swarmNode()
-  const bob = await swarmNode()
+  const owner = await swarmNode(nodes)
+  const alice = await swarmNode(nodes)
+  const bob = await swarmNode(nodes)
   const ownerAddress = owner.node.status().host.addresses[0]!
   await owner.swarm.create([alice.node.peerId, bob.node.peerId])
   for (const member of [alice, bob]) assert.is((await member.swarm.join(ownerAddress)).state, 'joined')
@@ -57,9 +50,9 @@ test('a member that leaves tells its owner: no longer counted, still authorised,
 })
 
 test('hostile leave notices change nothing: for another member, unsigned by the sender, stale, for another owner, from a stranger', async () => {
-  const owner = await swarmNode()
-  const alice = await swarmNode()
-  const stranger = await swarmNode()
+  const owner = await swarmNode(nodes)
+  const alice = await swarmNode(nodes)
+  const stranger = await swarmNode(nodes)
   const ownerAddress = owner.node.status().host.addresses[0]!
   await owner.swarm.create([alice.node.peerId])
   assert.is((await alice.swarm.join(ownerAddress)).state, 'joined')

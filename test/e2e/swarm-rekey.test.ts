@@ -2,8 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { join } from 'node:path'
 import { TestNodes, eventually } from '../support/nodes.js'
-import { createSwarm } from '../../runtime/swarm/swarm-service.js'
-import type { Swarm } from '../../runtime/swarm/swarm-service.js'
+import { swarmNode } from '../support/swarm-nodes.js'
 import type { DmsNode } from '../../runtime/node.js'
 import { readSwarmKeyFile } from '../../runtime/swarm/key-file.js'
 import { privateNetwork } from '../../actors/private-network/protector.js'
@@ -12,20 +11,14 @@ import { componentsOf } from '../../runtime/node-components.js'
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
 
-async function swarmNode (): Promise<{ node: DmsNode, swarm: Swarm }> {
-  const node = await nodes.create({})
-  const swarm = createSwarm(node, { rejoinWindowMs: 2000 })
-  await node.start()
-  return { node, swarm }
-}
 
 const privateConnectionIds = (node: DmsNode, peer: string): string[] =>
   (componentsOf(node).hosts.libp2p('private')?.getConnections() ?? []).filter((c) => c.remotePeer.toString() === peer).map((c) => c.id)
 
 test('a rotation rekeys the running hosts in place: members keep their connections, a peer holding the leaked old key is cut and cannot come back', async () => {
-  const owner = await swarmNode()
-  const alice = await swarmNode()
-  const bob = await swarmNode()
+  const owner = await swarmNode(nodes)
+  const alice = await swarmNode(nodes)
+  const bob = await swarmNode(nodes)
   const created = await owner.swarm.create([alice.node.peerId, bob.node.peerId])
   for (const member of [alice, bob]) await member.swarm.join(owner.node.status().host.addresses[0]!)
   await eventually('both members connected', () => [alice, bob].every((m) => owner.swarm.status().privatePeers.includes(m.node.peerId)))
@@ -69,8 +62,8 @@ test('a rotation rekeys the running hosts in place: members keep their connectio
 
 
 test('rotations back to back: every member takes every notice (its owner is not rate-limited) and ends on the newest key', async () => {
-  const owner = await swarmNode()
-  const members = [await swarmNode(), await swarmNode()]
+  const owner = await swarmNode(nodes)
+  const members = [await swarmNode(nodes), await swarmNode(nodes)]
   await owner.swarm.create(members.map((m) => m.node.peerId))
   for (const member of members) await member.swarm.join(owner.node.status().host.addresses[0]!)
   let last = owner.swarm.status()

@@ -5,30 +5,23 @@ import { join } from 'node:path'
 import { createServer } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
 import { TestNodes, eventually } from '../support/nodes.js'
-import { createSwarm } from '../../runtime/swarm/swarm-service.js'
-import type { Swarm } from '../../runtime/swarm/swarm-service.js'
+import { swarmNode } from '../support/swarm-nodes.js'
 import type { DmsNode } from '../../runtime/node.js'
 import { readSwarmKeyFile } from '../../runtime/swarm/key-file.js'
 
 const nodes = new TestNodes()
 test.after.each(async () => { await nodes.cleanup() })
 
-async function swarmNode (dataDir?: string): Promise<{ node: DmsNode, swarm: Swarm }> {
-  const node = await nodes.create(dataDir != null ? { dataDir } : {})
-  const swarm = createSwarm(node, { rejoinWindowMs: 2000 })
-  await node.start()
-  return { node, swarm }
-}
 
 const canReachPrivately = async (from: DmsNode, to: string[]): Promise<boolean> => {
   try { await from.dial(to[0]!, { network: 'private' }); return true } catch { return false }
 }
 
 test('create → members join → outsider denied → rotate → revoke cuts the revoked peer off; the audit log has it all, no key', async () => {
-  const owner = await swarmNode()
-  const alice = await swarmNode()
-  const bob = await swarmNode()
-  const outsider = await swarmNode()
+  const owner = await swarmNode(nodes)
+  const alice = await swarmNode(nodes)
+  const bob = await swarmNode(nodes)
+  const outsider = await swarmNode(nodes)
   const ownerAddress = owner.node.status().host.addresses[0]!
 
   const created = await owner.swarm.create([alice.node.peerId, bob.node.peerId])
@@ -90,8 +83,8 @@ test('create → members join → outsider denied → rotate → revoke cuts the
 })
 
 test('owner and member come back into the swarm after a restart', async () => {
-  const owner = await swarmNode()
-  const alice = await swarmNode()
+  const owner = await swarmNode(nodes)
+  const alice = await swarmNode(nodes)
   await owner.swarm.create([alice.node.peerId])
   await alice.swarm.join(owner.node.status().host.addresses[0]!)
   const before = owner.swarm.status()
@@ -100,19 +93,19 @@ test('owner and member come back into the swarm after a restart', async () => {
   await alice.node.stop()
   await owner.node.stop()
 
-  const owner2 = await swarmNode(ownerDir)
+  const owner2 = await swarmNode(nodes, ownerDir)
   const restored = await owner2.swarm.restore()
   assert.is(restored.state, 'active')
   assert.is(restored.fingerprint, before.fingerprint)
   assert.equal(restored.bootstrap, before.bootstrap, 'same private address')
-  const alice2 = await swarmNode(aliceDir)
+  const alice2 = await swarmNode(nodes, aliceDir)
   const back = await alice2.swarm.restore()
   assert.is(back.state, 'joined', back.lastError)
   await eventually('owner sees alice again', () => owner2.swarm.status().privatePeers.includes(alice2.node.peerId), 8000)
 })
 
 test('bad input: unknown peers, the owner itself, double create, leave when not a member, a join address without a peer id; dissolve', async () => {
-  const owner = await swarmNode()
+  const owner = await swarmNode(nodes)
   try { await owner.swarm.create(['not-a-peer']); assert.unreachable() } catch (err) { assert.match((err as Error).message, /not a peer id/) }
   try { await owner.swarm.rotate(); assert.unreachable() } catch (err) { assert.match((err as Error).message, /does not own an active private swarm/) }
   try { await owner.swarm.leave(); assert.unreachable() } catch (err) { assert.match((err as Error).message, /not a member/) }
@@ -135,7 +128,7 @@ test('bad input: unknown peers, the owner itself, double create, leave when not 
   const sockets: Socket[] = []
   const mute = createServer((socket) => { sockets.push(socket) })
   await new Promise<void>((resolve) => { mute.listen(0, '127.0.0.1', resolve) })
-  const joiner = await swarmNode()
+  const joiner = await swarmNode(nodes)
   const joining = joiner.swarm.join(`/ip4/127.0.0.1/tcp/${(mute.address() as AddressInfo).port}/p2p/${owner.node.peerId}`).then(() => 'joined', (err: Error) => err.message)
   try {
     await eventually('the joiner is asking for the key', () => joiner.swarm.status().state === 'requesting')
