@@ -140,7 +140,7 @@ export async function createLibp2pNode (init: Libp2pNodeInit): Promise<DmsLibp2p
       appendAnnounce: discovery?.announce ?? []
     },
     // the relay transport also dials peers through their relays
-    transports: init.simulated != null ? [init.simulated.transport as ReturnType<typeof tcp>] : [(process.env.DMS_NET_TCP_WRITES === 'parts' ? tcp() : tcpWithBatchedWrites()), ...(relayClient || init.memberRelay != null ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
+    transports: init.simulated != null ? [init.simulated.transport as ReturnType<typeof tcp>] : [tcpWithBatchedWrites(), ...(relayClient || init.memberRelay != null ? [(await import('@libp2p/circuit-relay-v2')).circuitRelayTransport()] : [])],
     // Peers listening on 0.0.0.0 announce 127.0.0.1 and LAN addresses, and the DHT passes
     // them on: an address that is one of our own would only reach ourselves
     connectionGater: {

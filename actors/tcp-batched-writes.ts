@@ -54,9 +54,14 @@ function batchingUpgrader (upgrader: Upgrader): Upgrader {
   })
 }
 
-/** libp2p's TCP transport, every connection of which (dialled or accepted) writes in batches. */
+/**
+ * libp2p's TCP transport, every connection of which (dialled or accepted) writes in batches;
+ * libp2p's own, part by part, when the environment says `DMS_NET_TCP_WRITES=parts` (to
+ * compare, or to rule the batching out).
+ */
 export function tcpWithBatchedWrites (init?: Parameters<typeof tcp>[0]): TcpFactory {
   const factory = tcp(init)
+  if (process.env.DMS_NET_TCP_WRITES === 'parts') return factory
   return (components) => {
     const transport: Transport = factory(components)
     const dial = transport.dial.bind(transport)
