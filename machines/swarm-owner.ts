@@ -22,8 +22,8 @@ export type SwarmOwnerEvent =
   | { type: 'swarm.revoke', id: string, peer: string }
   | { type: 'swarm.rotate', id: string }
   | { type: 'swarm.dissolve', id: string }
-  /** A member's signed word that it left (checked by the runtime): it no longer holds the key. It stays authorised. */
-  | { type: 'swarm.member.left', peer: string }
+  /** Checked by the runtime: a member's signed word that it left (it stays authorised), or an authorised peer on the private host (it holds the key). */
+  | { type: 'swarm.member.left' | 'swarm.member.seen', peer: string }
 
 /** Emitted once for every command and create: its outcome. */
 export type SwarmOwnerEmitted = { type: 'swarm.command.done', id: string, ok: boolean, error?: string, code?: SwarmCommandCode }
@@ -183,7 +183,8 @@ export const swarmOwnerMachine = setup({
         'swarm.rotate': { actions: 'enqueue' },
         'swarm.dissolve': { actions: 'enqueue' },
         // bookkeeping only, so not queued: a grant that runs after it adds the peer back, as it should
-        'swarm.member.left': { actions: assign({ members: ({ context, event }) => without(context.members, event.peer) }) }
+        'swarm.member.left': { actions: assign({ members: ({ context, event }) => without(context.members, event.peer) }) },
+        'swarm.member.seen': { guard: ({ context, event }) => context.authorised.includes(event.peer), actions: assign({ members: ({ context, event }) => withPeer(context.members, event.peer) }) }
       },
       states: {
         active: {

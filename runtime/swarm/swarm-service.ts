@@ -92,6 +92,8 @@ export class Swarm {
     })
     // the actors of a run stop with the node: forget them, so a command after a restart meets NOT_OWNER at once, not a stopped actor
     node.lifecycle.add({ name: 'swarm', stop: () => { clearInterval(this.summaryTimer); this.owner = undefined; this.member = undefined } })
+    // a peer on the owner's private host holds the key: members that come back after the owner restarted count again
+    node.events.on('peer.connected', ({ network, peerId }) => { if (network === 'private') this.owner?.send({ type: 'swarm.member.seen', peer: peerId }) })
     registerSwarmMetrics(node.metrics, () => this.status())
   }
 

@@ -113,4 +113,24 @@ test('dissolving fails the work still queued behind it', async () => {
   assert.equal(done.map((d) => `${d.id}:${String(d.ok)}${d.error != null ? `:${d.error}` : ''}`), ['c:true', 'r1:true', 'd:true', 'late:false:the swarm was dissolved'])
 })
 
+test('members: a leave uncounts (still authorised); an authorised peer seen on the private host counts, a stranger does not', async () => {
+  const { actor, idle } = harness()
+  actor.send({ type: 'swarm.create', id: 'c', authorised: ['A', 'B'] })
+  await idle()
+  actor.send({ type: 'swarm.key.requested', id: 'r', peer: 'A' })
+  await idle()
+  assert.equal(actor.getSnapshot().context.members, ['A'])
+  actor.send({ type: 'swarm.member.left', peer: 'A' })
+  assert.equal(actor.getSnapshot().context.members, [])
+  assert.equal(actor.getSnapshot().context.authorised, ['A', 'B'], 'leaving is not being revoked')
+  // after a restart members come back on the saved key, with no grant
+  for (const peer of ['B', 'X', 'B']) actor.send({ type: 'swarm.member.seen', peer })
+  assert.equal(actor.getSnapshot().context.members, ['B'], 'B once; X is not authorised')
+  actor.send({ type: 'swarm.revoke', id: 'v', peer: 'B' })
+  await idle()
+  actor.send({ type: 'swarm.member.seen', peer: 'B' })
+  // the rotation that cut B off handed A the new key: A holds it again, B never
+  assert.equal(actor.getSnapshot().context.members, ['A'], 'a revoked peer is not counted again')
+})
+
 test.run()
