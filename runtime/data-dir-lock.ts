@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { link, rename, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DmsError } from './errors.js'
 import { makeDir } from './make-dir.js'
+import { readRegularFile } from './regular-file.js'
 
 /** Data dirs a node of this process holds: a second node in the same process is refused too. */
 const heldHere = new Set<string>()
@@ -76,7 +77,7 @@ export class DataDirLock {
 
   private async holder (): Promise<LockHolder | undefined> {
     try {
-      return parseHolder(await readFile(this.path, 'utf8'))
+      return parseHolder(await readRegularFile(this.path, 'utf8'))
     } catch {
       return undefined
     }
@@ -92,7 +93,7 @@ export class DataDirLock {
     }
     // what was moved is not the stale lock when another node took it over meanwhile (or, with no
     // stale pid, created it after ours was found missing): a running holder gets it back
-    const moved = parseHolder(await readFile(aside, 'utf8').catch(() => ''))
+    const moved = parseHolder(await readRegularFile(aside, 'utf8').catch(() => ''))
     if (moved != null && moved.pid !== stalePid && isRunning(moved)) await link(aside, this.path).catch(() => { /* another node took it: it holds the lock */ })
     await unlink(aside).catch(() => { /* gone already */ })
   }

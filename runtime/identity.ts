@@ -1,4 +1,4 @@
-import { readFile, access, constants } from 'node:fs/promises'
+import { access, constants } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -6,6 +6,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { writeFileAtomic } from './atomic-file.js'
 import { DmsError } from './errors.js'
 import { makeDir } from './make-dir.js'
+import { readRegularFile } from './regular-file.js'
 
 /** File name of the node's private key inside the data dir (libp2p protobuf encoding). */
 export const identityFileName = 'identity.key'
@@ -36,7 +37,7 @@ export async function loadOrCreateIdentity (dataDir: string): Promise<Identity> 
   const path = join(dataDir, identityFileName)
   let bytes: Uint8Array | undefined
   try {
-    bytes = await readFile(path)
+    bytes = await readRegularFile(path)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new DmsError('IDENTITY_UNREADABLE', `cannot read identity ${path}: ${(err as Error).message}`, { cause: err })

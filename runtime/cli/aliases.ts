@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
 import { UsageError } from './command.js'
 import { isPeerId, jsonErrorText } from './arguments.js'
+import { readRegularFile } from '../regular-file.js'
 
 /** Local names for peers (`gpu-box` → `12D3KooW…`), kept by the CLI in `DATA/aliases.json`. */
 export type Aliases = Record<string, string>
@@ -15,7 +15,7 @@ const aliasFile = (dataDir: string): string => join(dataDir, 'aliases.json')
 export async function readAliases (dataDir: string): Promise<Aliases> {
   let text: string
   try {
-    text = await readFile(aliasFile(dataDir), 'utf8')
+    text = await readRegularFile(aliasFile(dataDir), 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw err

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises'
 import { UsageError } from './command.js'
 import { CONFIG_KEYS } from '../config.js'
 import type { NodeConfigInit } from '../config.js'
 import type { VpnInit } from '../vpn/vpn-types.js'
 import { vpnFileOptions } from './vpn-options.js'
 import { jsonErrorText } from './arguments.js'
+import { readRegularFile } from '../regular-file.js'
 
 /** Top-level keys a --config file may hold: the `createNode` configuration options, and `vpn`. */
 const KEYS: readonly string[] = [...CONFIG_KEYS, 'vpn']
@@ -17,7 +17,7 @@ const KEYS: readonly string[] = [...CONFIG_KEYS, 'vpn']
 export async function readConfigFile (path: string): Promise<{ node: NodeConfigInit, vpn: VpnInit }> {
   let text
   try {
-    text = await readFile(path, 'utf8')
+    text = await readRegularFile(path, 'utf8')
   } catch (err) {
     throw new UsageError(`cannot read --config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }

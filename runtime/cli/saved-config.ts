@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
 import { CONFIG_KEYS, parseConfig } from '../config.js'
 import type { NodeConfigInit } from '../config.js'
 import { jsonErrorText } from './arguments.js'
 import { UsageError } from './command.js'
+import { readRegularFile } from '../regular-file.js'
 
 /**
  * The data dir's saved node options (`DATA/config.json`, written by
@@ -18,7 +18,7 @@ const LIST_KEYS = new Set(['listen', 'bootstrap', 'discovery.stun', 'discovery.a
 export async function readSavedConfig (dataDir: string): Promise<NodeConfigInit> {
   let text
   try {
-    text = await readFile(savedConfigPath(dataDir), 'utf8')
+    text = await readRegularFile(savedConfigPath(dataDir), 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw err

@@ -1,7 +1,7 @@
 import { DmsError } from '../errors.js'
-import { readFile } from 'node:fs/promises'
 import { randomBytes, createHash } from 'node:crypto'
 import { writeFileAtomic } from '../atomic-file.js'
+import { readRegularFile } from '../regular-file.js'
 
 /** First line of a PSK v1 swarm key (Kubo / go-libp2p `swarm.key`). */
 export const PSK_V1_HEADER = '/key/swarm/psk/1.0.0/'
@@ -78,7 +78,7 @@ export function formatSwarmKey (key: Uint8Array, encoding: SwarmKeyEncoding = 'b
 export async function readSwarmKeyFile (path: string): Promise<Uint8Array> {
   let bytes: Uint8Array
   try {
-    bytes = await readFile(path)
+    bytes = await readRegularFile(path)
   } catch (err) {
     throw new SwarmKeyError(`${path}: cannot read the swarm key (${(err as Error).message})`)
   }

@@ -73,7 +73,11 @@ export function memberEffects (deps: MemberDeps) {
     const libp2p = deps.endpoint.host('public') ?? node.hosts.libp2p('public')
     if (libp2p == null) throw new DmsError('HOST_NOT_RUNNING', 'the public host is not running')
     const request = await createKeyRequest(node.identity.privateKey(), node.identity.peerId(), input.owner, network())
-    const stream = await libp2p.dialProtocol(peerIdFromString(input.owner), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(deps.exchangeTimeoutMs) })
+    const stream = await libp2p.dialProtocol(peerIdFromString(input.owner), SWARM_KEY_PROTOCOL, { signal: AbortSignal.timeout(deps.exchangeTimeoutMs) }).catch((err: Error) => {
+      // a node with no swarm does not even speak the key exchange
+      if (err.name === 'UnsupportedProtocolError') throw new DmsError('SWARM_FAILED', `${input.owner} owns no private swarm (it does not take key requests)`, { cause: err })
+      throw err
+    })
     writeOne(stream, request)
     const answer = validateSwarmKeyMessage(await readOne(stream, deps.exchangeTimeoutMs))
     await stream.close().catch(traced(deps.log, 'close a key exchange stream'))

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
 import { REQUEST_WINDOW_MS } from './key-exchange.js'
+import { readRegularFile } from '../regular-file.js'
 
 /**
  * Nonces of key requests the owner accepted, kept on disk for as long as a
@@ -32,7 +32,7 @@ export class ReplayStore {
     if (this.seen != null) return this.seen
     const seen = new Map<string, number>()
     try {
-      const saved = JSON.parse(await readFile(this.path, 'utf8')) as Record<string, unknown>
+      const saved = JSON.parse(await readRegularFile(this.path, 'utf8')) as Record<string, unknown>
       for (const [id, at] of Object.entries(saved)) if (typeof at === 'number' && Number.isFinite(at) && now - at <= this.windowMs) seen.set(id, at)
     } catch {
       // no file yet, or unreadable: start empty (the time window still bounds replays)

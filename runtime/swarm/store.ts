@@ -5,6 +5,7 @@ import { makeDir } from '../make-dir.js'
 import { readSwarmKeyFile, writeSwarmKeyFile } from './key-file.js'
 import { log } from '../../actors/log.js'
 import { DmsError } from '../errors.js'
+import { readRegularFile } from '../regular-file.js'
 
 /** What survives a restart, besides the key (kept in swarm.key, Kubo format). */
 export interface SwarmState {
@@ -63,7 +64,7 @@ export class SwarmStore {
   async load (): Promise<{ state: SwarmState, key: Uint8Array } | undefined> {
     let text: string
     try {
-      text = await readFile(this.statePath, 'utf8')
+      text = await readRegularFile(this.statePath, 'utf8')
     } catch {
       return undefined
     }

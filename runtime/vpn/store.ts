@@ -1,10 +1,11 @@
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.js'
 import { decodeValue, encodeValue } from '../../actors/wire/codec.js'
 import { openSignedTable } from './signed-table.js'
 import type { SignedTable } from './signed-table.js'
 import { DmsError } from '../errors.js'
+import { readRegularFile } from '../regular-file.js'
 
 /**
  * The VPN's file in the data dir: `vpn/table.bin`, the last signed table this
@@ -25,7 +26,7 @@ export class VpnStore {
   async load (): Promise<SignedTable | undefined> {
     let bytes: Uint8Array
     try {
-      bytes = await readFile(this.path)
+      bytes = await readRegularFile(this.path)
     } catch {
       return undefined
     }

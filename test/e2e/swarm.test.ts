@@ -144,6 +144,13 @@ test('bad input: unknown peers, the owner itself, double create, leave when not 
   }
   assert.is.not(await joining, 'joined')
   assert.is(joiner.swarm.status().state, 'idle', 'the failed join leaves the node free')
+
+  // a join at a node that owns no swarm says so (not libp2p's protocol negotiation)
+  const bystander = await swarmNode(nodes)
+  try { await joiner.swarm.join(bystander.node.status().host.addresses[0]!); assert.unreachable() } catch (err) {
+    assert.match((err as Error).message, new RegExp(`${bystander.node.peerId} owns no private swarm`))
+  }
+  assert.is(joiner.swarm.status().state, 'idle')
 })
 
 test.run()
