@@ -38,7 +38,12 @@ export class ControlClient {
     return await new Promise((resolve, reject) => {
       const socket = createConnection(path)
       socket.once('connect', () => { resolve(new ControlClient(socket)) })
-      socket.once('error', () => {
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        // the data dir (0700) or its socket (0600) is another user's: whether a node runs there cannot be told
+        if (err.code === 'EACCES' || err.code === 'EPERM') {
+          reject(new DmsError('NODE_UNREACHABLE', `permission denied on the control socket ${path}: data dir ${dataDir} belongs to another user (run as that user, or with sudo)`))
+          return
+        }
         reject(new DmsError('NODE_UNREACHABLE', `no node is running for data dir ${dataDir} (start one with: dms-net node --data ${dataDir})`))
       })
     })

@@ -102,4 +102,20 @@ test('swarm leave: role none', async () => {
   assert.match(left.stdout, /role\s+none/)
 })
 
+// as root only: another user is made with setpriv
+if (process.getuid?.() === 0) {
+  test('a user who may not reach the node\'s socket is told that, not that no node runs', async () => {
+    const { execFile } = await import('node:child_process')
+    const cli = new URL('../../bin/dms-net.js', import.meta.url).pathname
+    const result = await new Promise<{ code: number, stderr: string }>((resolve) => {
+      execFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, cli, 'status', '--data', dirs.a!], { timeout: 20_000 }, (error, _stdout, stderr) => {
+        resolve({ code: error == null ? 0 : typeof error.code === 'number' ? error.code : -1, stderr })
+      })
+    })
+    assert.is(result.code, 1, result.stderr)
+    assert.match(result.stderr, /permission denied on the control socket .*belongs to another user/)
+    assert.not.match(result.stderr, /no node is running/)
+  })
+}
+
 test.run()
