@@ -38,7 +38,12 @@ export function fitText (text: string, width: number): string {
   return text.split('\n').flatMap((line) => {
     if (line.length <= width) return [line]
     const column = /^(\s*\S.*?\s{2,})\S/.exec(line)?.[1]?.length
-    const indent = column != null && column <= width / 2 ? column : /^ */.exec(line)![0].length + 2
+    const lead = /^ */.exec(line)![0].length
+    if (column != null && column + Math.max(...line.slice(column).split(' ').map((word) => word.length)) > width) {
+      // a word the description column cannot hold (a peer id on a narrow terminal): the label alone, the rest under it
+      return [line.slice(0, column).trimEnd(), ...wrap(`${' '.repeat(lead + 2)}${line.slice(column)}`, width, ' '.repeat(lead + 2))]
+    }
+    const indent = column != null && column <= width / 2 ? column : lead + 2
     return wrap(line, width, ' '.repeat(indent))
   }).join('\n')
 }

@@ -52,6 +52,10 @@ test('swarm create / join / outsider denied / rotate / revoke / status through t
   assert.match(status.stdout, /bootstrap\s+\/ip4\/127\.0\.0\.1\/tcp\/\d+(\s|$)/, 'the owner\'s own id is not repeated')
   const memberStatus = await runCli(['swarm', 'status', '--data', dir('member')])
   for (const line of [...status.stdout.split('\n'), ...memberStatus.stdout.split('\n')]) assert.ok(line.length <= 80, `${line.length} columns: ${line}`)
+  // at 60 the owner's whole id goes under its label
+  const narrow = await runCli(['swarm', 'status', '--data', dir('member')], 30_000, { COLUMNS: '60' })
+  for (const line of narrow.stdout.split('\n')) assert.ok(line.length <= 60, `${line.length} columns: ${line}`)
+  assert.match(narrow.stdout, /^owner\n  12D3KooW\S{44}$/m)
   const ownerLeaves = await runCli(['swarm', 'leave', '--data', dir('owner')])
   assert.is(ownerLeaves.code, 1)
   assert.match(ownerLeaves.stderr, /owns the private swarm: an owner does not leave it, it dissolves it \(dms-net swarm dissolve\)/)
