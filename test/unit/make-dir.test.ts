@@ -6,19 +6,13 @@ import { join } from 'node:path'
 import { makeDir } from '../../runtime/make-dir.js'
 import { loadOrCreateIdentity } from '../../runtime/identity.js'
 import type { DmsError } from '../../runtime/errors.js'
+import { errorCodeOf, within } from '../support/settles.js'
 
 let root = ''
 test.before.each(async () => { root = await mkdtemp(join(tmpdir(), 'dms-make-dir-')) })
 test.after.each(async () => { await rm(root, { recursive: true, force: true }) })
 
-/** Settles within `ms`, or says it hung. */
-async function within<T> (ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const hung = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`still pending after ${ms} ms`)) }, ms) })
-  try { return await Promise.race([promise, hung]) } finally { clearTimeout(timer) }
-}
 
-const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => await promise.then(() => undefined, (err: NodeJS.ErrnoException) => err.code)
 
 test('creates every missing level with mode 0700, and an existing directory is fine', async () => {
   const deep = join(root, 'a', 'b', 'c')
@@ -33,12 +27,12 @@ test('creates every missing level with mode 0700, and an existing directory is f
 
 test('a file in the way is refused with the kernel\'s own error', async () => {
   await writeFile(join(root, 'file'), 'x')
-  assert.is(await codeOf(makeDir(join(root, 'file'))), 'EEXIST')
-  assert.is(await codeOf(makeDir(join(root, 'file', 'sub'))), 'ENOTDIR')
+  assert.is(await errorCodeOf(makeDir(join(root, 'file'))), 'EEXIST')
+  assert.is(await errorCodeOf(makeDir(join(root, 'file', 'sub'))), 'ENOTDIR')
 })
 
 test('a path the kernel will never create fails instead of hanging (Node 20\'s recursive mkdir spins on it)', async () => {
-  assert.is(await within(5000, codeOf(makeDir('/proc/dms-net-nonexistent/x'))), 'ENOENT')
+  assert.is(await within(5000, errorCodeOf(makeDir('/proc/dms-net-nonexistent/x'))), 'ENOENT')
   // and so the node reports the data dir, not a hang
   const refused = await within(5000, loadOrCreateIdentity('/proc/dms-net-nonexistent/x').then(() => undefined, (err: DmsError) => err))
   assert.is(refused?.code, 'DATA_DIR_UNUSABLE')

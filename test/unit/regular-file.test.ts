@@ -8,26 +8,20 @@ import { fileURLToPath } from 'node:url'
 import { readRegularFile } from '../../runtime/regular-file.js'
 import { loadOrCreateIdentity, identityFileName } from '../../runtime/identity.js'
 import type { DmsError } from '../../runtime/errors.js'
+import { errorCodeOf, within } from '../support/settles.js'
 
 const cli = fileURLToPath(new URL('../../bin/dms-net.js', import.meta.url))
 let root = ''
 test.before.each(async () => { root = await mkdtemp(join(tmpdir(), 'dms-regular-file-')) })
 test.after.each(async () => { await rm(root, { recursive: true, force: true }) })
 
-/** Settles within `ms`, or says it hung. */
-async function within<T> (ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const hung = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`still pending after ${ms} ms`)) }, ms) })
-  try { return await Promise.race([promise, hung]) } finally { clearTimeout(timer) }
-}
 
-const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => await promise.then(() => undefined, (err: NodeJS.ErrnoException) => err.code)
 
 test('a regular file is read whole; a missing one is ENOENT; a FIFO or a directory is EINVAL at once', async () => {
   await writeFile(join(root, 'file'), 'hello')
   assert.is(await readRegularFile(join(root, 'file'), 'utf8'), 'hello')
   assert.equal([...await readRegularFile(join(root, 'file'))], [...Buffer.from('hello')])
-  assert.is(await codeOf(readRegularFile(join(root, 'missing'))), 'ENOENT')
+  assert.is(await errorCodeOf(readRegularFile(join(root, 'missing'))), 'ENOENT')
   execFileSync('mkfifo', [join(root, 'fifo')])
   await mkdir(join(root, 'dir'))
   for (const name of ['fifo', 'dir']) {
