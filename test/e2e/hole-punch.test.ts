@@ -38,8 +38,11 @@ test('two NATs that keep ports: a TCP hole punch makes the relayed connection di
     // (so quickly that the dial may already answer with the punched connection)
     await a.call('dial', { target: b.peerId })
     const publicIps = net.topology.homes.map((h) => h.publicIp)
+    // each side: the punch went direct to the other's public address, and no peer is reached through a relay.
+    // (Listed as `upgraded` too only when the relayed connection was seen alone first: a punch that wins that
+    // race never was relayed-only, so upgradedPeers is not asserted.)
     const [seenByA, seenByB] = await net.punchedBothWays(15_000)
-    assert.ok(seenByA.upgradedPeers.includes(b.peerId) && seenByB.upgradedPeers.includes(a.peerId))
+    assert.equal([seenByA.relayedPeers, seenByB.relayedPeers], [[], []])
     const punchedAt = Date.now()
     const firstPunch = (await discoveryOf(a)).punched.find((p) => p.peerId === b.peerId)!.remoteAddr
     await requestReaches(a, b)
