@@ -108,7 +108,11 @@ test('swarm key import/export work on the data dir without a running node; bad i
     [['swarm', 'join'], /needs --owner/],
     [['swarm', 'join', '--owner', '/ip4/127.0.0.1/tcp/1'], /no \/p2p/],
     [['swarm', 'revoke'], /needs PEER/],
-    [['swarm', 'key', 'export', '--encoding', 'hex'], /--encoding must be/]
+    [['swarm', 'key', 'export', '--encoding', 'hex'], /--encoding must be/],
+    // an option of another subcommand is refused, not ignored
+    [['swarm', 'leave', '--owner', '/ip4/127.0.0.1/tcp/1'], /swarm leave takes no --owner/],
+    [['swarm', 'status', '--authorise', 'x'], /swarm status takes no --authorise/],
+    [['swarm', 'create', '--out', 'f'], /swarm create takes no --out/]
   ] as const) {
     const result = await runCli([...args, '--data', dir('n')])
     assert.is(result.code, 2, `${args.join(' ')}: ${result.stderr}`)

@@ -51,6 +51,11 @@ const usage = `subcommands:
 
 example: dms-net swarm create --authorise 12D3KooW... --data ./owner`
 
+/** The options each subcommand takes, besides --json (and the global --data). */
+const SUBCOMMAND_OPTIONS: Record<string, string[]> = {
+  create: ['authorise'], authorise: [], revoke: [], join: ['owner'], leave: [], rotate: [], dissolve: [], status: [], key: ['encoding', 'out', 'force']
+}
+
 export const swarmCommand: Command = {
   name: 'swarm',
   args: 'SUBCOMMAND',
@@ -67,6 +72,9 @@ export const swarmCommand: Command = {
   positionals: { required: ['SUBCOMMAND'], rest: true },
   run: async ({ positionals, values, dataDir }) => {
     const [sub, ...args] = positionals as [string, ...string[]]
+    // an option another subcommand takes is a mistake here, not something to ignore
+    const stray = Object.keys(swarmCommand.options ?? {}).filter((name) => (values as Record<string, unknown>)[name] !== undefined && name !== 'json' && !(SUBCOMMAND_OPTIONS[sub] ?? []).includes(name))
+    if (stray.length > 0 && Object.hasOwn(SUBCOMMAND_OPTIONS, sub)) throw new UsageError(`swarm ${sub} takes no --${stray[0]!}`)
     const need = (count: number, what: string): void => { if (args.length !== count) throw new UsageError(`swarm ${sub} needs ${what}`) }
     const show = (s: SwarmStatus): void => { print(values.json === true ? JSON.stringify(s, null, 2) : statusText(s, terminalWidth())) }
     switch (sub) {
