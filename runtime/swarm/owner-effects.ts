@@ -119,8 +119,8 @@ export function ownerEffects (deps: OwnerDeps) {
     if (!context.members.includes(peer) && !context.authorised.includes(peer)) throw new DmsError('SWARM_FAILED', 'not a member of this swarm')
     const problem = await checkLeaveNotice(notice, { remotePeer: peer, self: node.identity.peerId(), network: network() })
     if (problem != null) throw new DmsError('SWARM_FAILED', problem)
-    // a peer not counted now has nothing to leave: acknowledged, but neither audited nor counted again
-    if (context.members.includes(peer)) {
+    // a peer not counted now (read after the signature check's await) has nothing to leave: acknowledged, but neither audited nor counted again
+    if (owner.getSnapshot().context.members.includes(peer)) {
       await store.audit({ action: 'leave', peer, epoch: notice.epoch })
       owner.send(left)
     }
