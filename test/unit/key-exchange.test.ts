@@ -5,7 +5,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import {
   createKeyRequest, checkKeyRequest, createKeyGrant, openKeyGrant, createKeyDenial, createRotationNotice, openRotationNotice,
-  checkKeyDenial, verifySignature, validateSwarmKeyMessage
+  checkKeyDenial, verifySignature, validateSwarmKeyMessage, createLeaveNotice, checkLeaveNotice
 } from '../../runtime/swarm/key-exchange.js'
 import { ReplayStore } from '../../runtime/swarm/replay-store.js'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -120,6 +120,34 @@ test('denials are signed; rotation notices must be newer, owner-signed and addre
   const fake = await createRotationNotice(mallory.key, mallory.id, member.id, 'dms', key, 9, [])
   assert.not.ok((await openRotationNotice({ ...fake, owner: owner.id }, { ...expect, epoch: 4 })).ok)
   assert.throws(() => validateSwarmKeyMessage({ kind: 'grant', owner: 'x' }), /malformed/)
+})
+
+test('generated: a leave notice with any one field changed (300 seeds) is refused; unchanged, it is taken', async () => {
+  const member = await generateKeyPair('Ed25519')
+  const other = await generateKeyPair('Ed25519')
+  const memberId = peerIdFromPrivateKey(member).toString()
+  const otherId = peerIdFromPrivateKey(other).toString()
+  const ownerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+  const check = { remotePeer: memberId, self: ownerId, network: 'dms' }
+  const notice = await createLeaveNotice(member, memberId, ownerId, 'dms', 4)
+  assert.is(await checkLeaveNotice(notice, check), undefined)
+  let seed = 26
+  const next = (below: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % below }
+  const hostile: Array<(n: typeof notice) => typeof notice> = [
+    (n) => ({ ...n, member: [otherId, ownerId, 'x', ''][next(4)]! }),
+    (n) => ({ ...n, owner: [otherId, memberId, 'x'][next(3)]! }),
+    (n) => ({ ...n, network: ['dms2', '', 'DMS', 'dms '][next(4)]! }),
+    (n) => ({ ...n, epoch: n.epoch + 1 + next(1000) }),
+    (n) => ({ ...n, time: n.time + [-1, 1][next(2)]! * (1 + next(10 ** 8)) }),
+    (n) => { const signature = Uint8Array.from(n.signature); const at = next(64); signature[at] = signature[at]! ^ (1 << next(8)); return { ...n, signature } }
+  ]
+  for (let i = 0; i < 300; i++) {
+    const changed = hostile[next(hostile.length)]!(notice)
+    assert.type(await checkLeaveNotice(changed, check), 'string', `seed step ${i}: ${JSON.stringify({ ...changed, signature: undefined })}`)
+  }
+  // signed by another key but naming the member, or the member's own notice on another peer's stream
+  assert.type(await checkLeaveNotice(await createLeaveNotice(other, memberId, ownerId, 'dms', 4), check), 'string')
+  assert.type(await checkLeaveNotice(notice, { ...check, remotePeer: otherId }), 'string')
 })
 
 test.run()
